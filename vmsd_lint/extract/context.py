@@ -1,0 +1,431 @@
+"""The tree-wide symbol tables of one revision and the rules that pick a definition.
+
+A name (macro, struct, typedef, enum constant) can be defined in several files or
+under several #if branches.  A definition is chosen as the compiler of the file
+being read would see it: its #if conditions must hold for the build configuration;
+then the reading file itself wins, then the headers it includes (transitively),
+then the selected target's directory, then any definition outside other targets.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from .buildconfig import BuildConfig
+from .cexpr import Unresolved, evaluate, evaluate_int, parse_members, parse_type
+from .ctypes import Array, CType, Prim, Record, layout
+from .lexer import DIRECTIVE, IDENT, PUNCT, Token, tokenize
+from .preprocess import ExpansionError, Macro, expand, make_macro
+from .scan import Body, Define, TextFacts, Typedef
+
+_ENUMERATOR_RE = re.compile(r"(?:^|,)\s*(?:/\*.*?\*/\s*|//[^\n]*\n\s*|#[^\n]*\n\s*)*([A-Za-z_]\w*)", re.S)
+
+
+@dataclass(slots=True)
+class Candidate:
+    path: str
+    item: object  # Define | Body | Typedef | (Body, index)
+    cond: tuple[str, ...]
+
+
+class FileContext:
+    """Name resolution as seen from one file (its includes decide ties)."""
+
+    def __init__(self, tree: "TreeIndex", path: str):
+        self.tree = tree
+        self.path = path
+        self._macro_cache: dict[str, Macro | None] = {}
+        self.used: set[str] = set()  # origins of definitions used: the cache's dependency key
+        self.notes: list[str] = []
+
+    # -- macros --------------------------------------------------------------
+    def macro(self, name: str) -> Macro | None:
+        try:
+            return self._macro_cache[name]
+        except KeyError:
+            pass
+        macro = None
+        candidates = self.tree.macros.get(name)
+        if candidates:
+            chosen = self.tree.choose(candidates, self.path, name)
+            if chosen is not None:
+                define: Define = chosen.item
+                macro = self.tree.macro_object(chosen.path, define)
+                self.used.add(macro.origin)
+        self._macro_cache[name] = macro
+        return macro
+
+    def expand(self, tokens: list[Token]) -> list[Token]:
+        return expand(tokens, self.macro)
+
+    def expand_text(self, text: str, line: int = 1) -> list[Token]:
+        return self.expand(self.apply_conditionals(tokenize(text, line, directives=True)))
+
+    # -- conditionals --------------------------------------------------------
+    def apply_conditionals(self, tokens: list[Token]) -> list[Token]:
+        """Drop tokens in #if branches that are false for the build configuration."""
+        if not any(t.kind == DIRECTIVE for t in tokens):
+            return tokens
+        out: list[Token] = []
+        stack: list[tuple[bool, bool]] = []  # (branch active, some branch already taken)
+        active = True
+        for tok in tokens:
+            if tok.kind != DIRECTIVE:
+                if active:
+                    out.append(tok)
+                continue
+            word, _, rest = tok.text.lstrip("#").strip().partition(" ")
+            if word in ("if", "ifdef", "ifndef"):
+                expr = rest if word == "if" else (f"defined({rest})" if word == "ifdef" else f"!defined({rest})")
+                value = active and self.tree.condition_true(expr, self.path)
+                stack.append((active, value))
+                active = value
+            elif word == "elif" and stack:
+                outer, taken = stack[-1]
+                value = outer and not taken and self.tree.condition_true(rest, self.path)
+                stack[-1] = (outer, taken or value)
+                active = value
+            elif word == "else" and stack:
+                outer, taken = stack[-1]
+                active = outer and not taken
+                stack[-1] = (outer, True)
+            elif word == "endif" and stack:
+                active = stack.pop()[0]
+        return out
+
+    # -- the TypeEnv protocol used by cexpr ----------------------------------
+    def constant(self, name: str) -> int | None:
+        return self.tree.enum_constant(name, self.path)
+
+    def typedef(self, name: str) -> CType | None:
+        found = self.tree.typedef(name, self.path)
+        if found is None:
+            # QOM's OBJECT_DECLARE_*TYPE(Name, ...) and qemu/typedefs.h declare
+            # `typedef struct Name Name;`: a typedef name is also its struct's tag.
+            found = self.tree.record("struct", name, self.path)
+        return found
+
+    def record(self, kind: str, tag: str) -> Record | None:
+        return self.tree.record(kind, tag, self.path)
+
+    def enum_type(self, tag: str) -> CType:
+        return Prim("int", 4)
+
+    # -- convenience ---------------------------------------------------------
+    def evaluate(self, tokens: list[Token]):
+        return evaluate(tokens, self)
+
+    def evaluate_int(self, tokens: list[Token]) -> int:
+        return evaluate_int(tokens, self)
+
+
+class TreeIndex:
+    """Symbol tables over every scanned file of one revision."""
+
+    def __init__(self, files: dict[str, TextFacts], config: BuildConfig):
+        self.files = files
+        self.config = config
+        self.macros: dict[str, list[Candidate]] = {}
+        self.bodies: dict[tuple[str, str], list[Candidate]] = {}
+        self.typedefs: dict[str, list[Candidate]] = {}
+        self.enumerators: dict[str, list[Candidate]] = {}
+        self._contexts: dict[str, FileContext] = {}
+        self._includes: dict[str, frozenset[str]] = {}
+        self._macro_objects: dict[str, Macro] = {}
+        self._cond_cache: dict[tuple[str, str], bool] = {}
+        self._records: dict[tuple[str, str, str], Record | None] = {}
+        self._typedef_cache: dict[tuple[str, str], CType | None] = {}
+        self._enum_values: dict[tuple[str, int], dict[str, int]] = {}
+        self._evaluating: set[str] = set()
+        self.target_dir = f"target/{config.base_arch}/" if config.base_arch else None
+        for path in sorted(files):
+            self._index(path, files[path])
+
+    def _index(self, path: str, facts: TextFacts) -> None:
+        for define in facts.defines:
+            self.macros.setdefault(define.name, []).append(Candidate(path, define, define.cond))
+        for body in facts.bodies:
+            if body.kind == "enum":
+                for index, m in enumerate(_ENUMERATOR_RE.finditer(_strip_enum_body(body.text))):
+                    self.enumerators.setdefault(m.group(1), []).append(Candidate(path, (body, index), body.cond))
+                if body.typedef:
+                    self.typedefs.setdefault(body.typedef, []).append(Candidate(path, body, body.cond))
+                continue
+            if body.name:
+                self.bodies.setdefault((body.kind, body.name), []).append(Candidate(path, body, body.cond))
+            if body.typedef:
+                self.typedefs.setdefault(body.typedef, []).append(Candidate(path, body, body.cond))
+        for typedef in facts.typedefs:
+            self.typedefs.setdefault(typedef.name, []).append(Candidate(path, typedef, typedef.cond))
+
+    def context(self, path: str) -> FileContext:
+        ctx = self._contexts.get(path)
+        if ctx is None:
+            ctx = self._contexts[path] = FileContext(self, path)
+        return ctx
+
+    def macro_object(self, path: str, define: Define) -> Macro:
+        origin = f"{path}:{define.line}"
+        macro = self._macro_objects.get(origin)
+        if macro is None:
+            macro = self._macro_objects[origin] = make_macro(define.name, define.params, define.body, origin)
+        return macro
+
+    # -- choosing among definitions ----------------------------------------
+    def choose(self, candidates: list[Candidate], path: str, name: str) -> Candidate | None:
+        if len(candidates) == 1:
+            only = candidates[0]
+            return only if self._holds(only, name) else None
+        live = [c for c in candidates if self._holds(c, name)]
+        if len(live) <= 1:
+            return live[0] if live else None
+        same_file = [c for c in live if c.path == path]
+        if same_file:
+            return same_file[-1]
+        included = self.includes(path)
+        seen = [c for c in live if c.path in included]
+        if seen:
+            return seen[-1]
+        if self.target_dir:
+            in_target = [c for c in live if c.path.startswith(self.target_dir)]
+            if in_target:
+                return in_target[0]
+            live = [c for c in live if not c.path.startswith("target/")] or live
+        near = _nearest(live, path)
+        return near
+
+    def _holds(self, candidate: Candidate, name: str) -> bool:
+        for cond in candidate.cond:
+            if cond == "1":
+                continue
+            if not self.condition_true(cond, candidate.path, defining=name):
+                return False
+        return True
+
+    def condition_true(self, expr: str, path: str, defining: str | None = None) -> bool:
+        key = (expr, path if _mentions_local(expr) else "", defining or "")
+        cached = self._cond_cache.get(key)
+        if cached is not None:
+            return cached
+        if expr in self._evaluating:
+            return False
+        self._evaluating.add(expr)
+        try:
+            value = self._evaluate_condition(expr, path, defining)
+        finally:
+            self._evaluating.discard(expr)
+        self._cond_cache[key] = value
+        return value
+
+    def _evaluate_condition(self, expr: str, path: str, defining: str | None) -> bool:
+        tokens = tokenize(expr)
+        resolved: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.text == "defined":
+                if i + 1 < len(tokens) and tokens[i + 1].text == "(":
+                    name = tokens[i + 2].text if i + 2 < len(tokens) else ""
+                    i += 4
+                else:
+                    name = tokens[i + 1].text if i + 1 < len(tokens) else ""
+                    i += 2
+                value = self.is_defined(name, path, defining)
+                resolved.append(Token("number", "1" if value else "0", tok.line))
+                continue
+            resolved.append(tok)
+            i += 1
+        ctx = self.context(path)
+        expanded = ctx.expand(resolved)
+        final = []
+        for tok in expanded:
+            if tok.kind == IDENT:
+                value = self.config.value(tok.text)
+                if value is None and tok.text.startswith("CONFIG_") and self.config.is_defined(tok.text) is None:
+                    value = 1  # host features are assumed enabled
+                tok = Token("number", str(value if isinstance(value, int) else 0), tok.line)
+            final.append(tok)
+        try:
+            return bool(evaluate_int(final, ctx))
+        except Unresolved:
+            return True
+
+    def is_defined(self, name: str, path: str, defining: str | None = None) -> bool:
+        decided = self.config.is_defined(name)
+        if decided is not None:
+            return decided
+        if name == defining:
+            return False
+        candidates = self.macros.get(name)
+        if candidates:
+            return any(self._holds(c, name) for c in candidates)
+        return name.startswith("CONFIG_")
+
+    def includes(self, path: str) -> frozenset[str]:
+        """Every file `path` includes, transitively (quoted includes only)."""
+        cached = self._includes.get(path)
+        if cached is not None:
+            return cached
+        self._includes[path] = frozenset()  # cycle guard
+        seen: set[str] = set()
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            facts = self.files.get(current)
+            if facts is None:
+                continue
+            for inc in facts.includes:
+                target = self._resolve_include(current, inc)
+                if target and target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        result = frozenset(seen)
+        self._includes[path] = result
+        return result
+
+    def _resolve_include(self, current: str, inc: str) -> str | None:
+        candidates = [posixpath.normpath(posixpath.join(posixpath.dirname(current), inc)),
+                      posixpath.normpath(posixpath.join("include", inc)), inc]
+        if self.target_dir:
+            candidates.append(self.target_dir + inc)
+        for cand in candidates:
+            if cand in self.files:
+                return cand
+        return None
+
+    # -- enum constants ----------------------------------------------------
+    def enum_constant(self, name: str, path: str) -> int | None:
+        candidates = self.enumerators.get(name)
+        if not candidates:
+            return None
+        chosen = self.choose(candidates, path, name)
+        if chosen is None:
+            return None
+        body, _ = chosen.item
+        values = self._enum_body_values(chosen.path, body)
+        return values.get(name)
+
+    def _enum_body_values(self, path: str, body: Body) -> dict[str, int]:
+        key = (path, body.line)
+        values = self._enum_values.get(key)
+        if values is not None:
+            return values
+        values = self._enum_values[key] = {}
+        ctx = self.context(path)
+        tokens = ctx.expand_text(body.text, body.line)
+        current = -1
+        for part in _split_commas(tokens):
+            if not part or part[0].kind != IDENT:
+                continue
+            name = part[0].text
+            if len(part) > 2 and part[1].text == "=":
+                try:
+                    current = ctx.evaluate_int(part[2:])
+                except Unresolved:
+                    current += 1
+            else:
+                current += 1
+            values[name] = current
+        return values
+
+    # -- types ---------------------------------------------------------------
+    def record(self, kind: str, tag: str, path: str) -> Record | None:
+        key = (kind, tag, path)
+        if key in self._records:
+            return self._records[key]
+        candidates = self.bodies.get((kind, tag))
+        if not candidates:
+            self._records[key] = None
+            return None
+        chosen = self.choose(candidates, path, tag)
+        if chosen is None:
+            self._records[key] = None
+            return None
+        record = self._layout_body(chosen.path, chosen.item)
+        self._records[key] = record
+        return record
+
+    def _layout_body(self, path: str, body: Body) -> Record:
+        key = ("@", body.kind, f"{path}:{body.line}")
+        existing = self._records.get(key)
+        if existing is not None:
+            return existing
+        record = Record(body.kind, body.name or body.typedef or "<anonymous>")
+        self._records[key] = record  # registered first: members may point back to it
+        ctx = self.context(path)
+        try:
+            tokens = ctx.expand_text(body.text, body.line)
+            members = parse_members(tokens, ctx)
+        except (Unresolved, ExpansionError, IndexError, RecursionError) as exc:
+            record.incomplete = f"{path}:{body.line}: {body.kind} {record.name} could not be read: {exc}"
+            return record
+        packed = False
+        layout(body.kind, record.name, members, packed, record)
+        return record
+
+    def typedef(self, name: str, path: str) -> CType | None:
+        key = (name, path)
+        if key in self._typedef_cache:
+            return self._typedef_cache[key]
+        self._typedef_cache[key] = None  # recursion guard
+        candidates = self.typedefs.get(name)
+        result = None
+        if candidates:
+            chosen = self.choose(candidates, path, name)
+            if chosen is not None:
+                result = self._typedef_type(chosen)
+        self._typedef_cache[key] = result
+        return result
+
+    def _typedef_type(self, chosen: Candidate) -> CType | None:
+        item = chosen.item
+        if isinstance(item, Body):
+            return Prim("int", 4) if item.kind == "enum" else self._layout_body(chosen.path, item)
+        typedef: Typedef = item
+        ctx = self.context(chosen.path)
+        try:
+            ctype = parse_type(ctx.expand(tokenize(typedef.target)), ctx)
+            if typedef.dims:
+                for dim in reversed(re.findall(r"\[([^\]]*)\]", typedef.dims)):
+                    ctype = Array(ctype, ctx.evaluate_int(ctx.expand(tokenize(dim))))
+            return ctype
+        except (Unresolved, ExpansionError, IndexError, RecursionError):
+            return None
+
+
+def _strip_enum_body(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S)
+    text = re.sub(r"^\s*#[^\n]*$", " ", text, flags=re.M)
+    text = re.sub(r"=[^,]*", "", text)
+    return text
+
+
+def _split_commas(tokens: list[Token]) -> list[list[Token]]:
+    parts: list[list[Token]] = [[]]
+    depth = 0
+    for tok in tokens:
+        if tok.kind == PUNCT and tok.text in "([{":
+            depth += 1
+        elif tok.kind == PUNCT and tok.text in ")]}":
+            depth -= 1
+        elif depth == 0 and tok.kind == PUNCT and tok.text == ",":
+            parts.append([])
+            continue
+        parts[-1].append(tok)
+    return parts
+
+
+def _mentions_local(expr: str) -> bool:
+    return True
+
+
+def _nearest(candidates: list[Candidate], path: str) -> Candidate:
+    """The definition whose file shares the longest directory prefix with `path`."""
+    def shared(c: Candidate) -> int:
+        a, b = c.path.split("/"), path.split("/")
+        n = 0
+        while n < min(len(a), len(b)) - 1 and a[n] == b[n]:
+            n += 1
+        return n
+    return max(candidates, key=lambda c: (shared(c), c.path.startswith("include/"), -len(c.path)))

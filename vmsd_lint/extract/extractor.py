@@ -1,0 +1,284 @@
+"""Extraction of one endpoint: read → scan every header → parse files that can hold
+migration state → resolve VMSDs, QOM types and registrations."""
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from ..model import Diagnostic, Extraction, QomType, Registration, Vmsd
+from ..sources.tree import SourceFile, SourceTree
+from .buildconfig import BuildConfig, target_config
+from ..resolve import Resolved
+from .cache import Cache
+from .cexpr import Address, Symbol, Unresolved
+from .context import TreeIndex
+from .lexer import tokenize
+from .parse import Decl, ParseFacts, is_interesting, parse_file
+from .preprocess import ExpansionError
+from .qom import loop_registered_types, struct_arrays, type_infos, vmsd_assignment
+from .scan import TextFacts, scan_text
+from .vmsd import VmsdBuilder
+
+REGISTRATION_CALLS = {
+    # callee: (index of instance id, index of vmsd or None, index of idstr or None)
+    "vmstate_register": (1, 2, None),
+    "vmstate_register_any": (None, 1, None),
+    "vmstate_register_with_alias_id": (1, 2, None),
+    "register_savevm_live": (1, None, 0),
+}
+FACTS_VERSION = "1"
+
+
+@dataclass(slots=True)
+class FileFacts:
+    text: TextFacts
+    parse: ParseFacts | None
+    # for files registering types from a loop over a descriptor array: the arrays and source
+    arrays: dict | None = None
+    source: str | None = None
+
+
+def file_facts(path: str, data: bytes) -> FileFacts:
+    """Everything the later stages need from one file, computed from its bytes alone
+    (so it can be cached by blob id)."""
+    text = data.decode("utf-8", "surrogateescape")
+    parse = parse_file(data) if is_interesting(data) else None
+    facts = FileFacts(scan_text(text), parse)
+    if parse is not None and _registers_in_loop(parse):
+        facts.arrays = struct_arrays(text)
+        facts.source = text
+    return facts
+
+
+def _registers_in_loop(parse: ParseFacts) -> bool:
+    top_level = {d.symbol for d in parse.decls if d.type == "TypeInfo"}
+    for fn in parse.functions:
+        for call in fn.calls:
+            if call.callee in ("type_register", "type_register_static") and call.args:
+                arg = call.args[0].strip().lstrip("&").strip()
+                if arg.isidentifier() and arg not in top_level or any(
+                        d.type == "TypeInfo" and d.symbol == arg and fn.line <= d.line <= fn.end_line
+                        for d in parse.decls):
+                    return True
+    return False
+
+
+def _facts_worker(item: tuple[str, bytes]) -> tuple[str, FileFacts]:
+    path, data = item
+    return path, file_facts(path, data)
+
+
+class Extractor:
+    def __init__(self, target: str | None = None, jobs: int = 1, cache: Cache | None = None):
+        self.target = target
+        self.jobs = max(1, jobs)
+        self.cache = cache
+
+    def run(self, tree: SourceTree) -> Extraction:
+        facts = self._all_facts(tree)
+        config = target_config(self.target, _mak_text(tree, facts, self.target))
+        index = TreeIndex({p: f.text for p, f in facts.items()}, config)
+        result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
+        result.files_read = len(facts)
+        result.files_parsed = sum(1 for f in facts.values() if f.parse is not None)
+        _resolve(index, facts, result)
+        return result
+
+    def _all_facts(self, tree: SourceTree) -> dict[str, FileFacts]:
+        files = [f for f in tree.files if f.path.endswith((".h", ".inc")) or f.path.endswith(".c")]
+        facts: dict[str, FileFacts] = {}
+        missing: list[SourceFile] = []
+        if self.cache is not None:
+            cached = self.cache.get_many("facts" + FACTS_VERSION, [f.blob for f in files])
+            for f in files:
+                hit = cached.get(f.blob)
+                if hit is not None:
+                    facts[f.path] = hit
+                else:
+                    missing.append(f)
+        else:
+            missing = files
+        if missing:
+            contents = tree.read(missing)
+            items = [(f.path, contents[f.path]) for f in missing]
+            computed = self._compute(items)
+            facts.update(computed)
+            if self.cache is not None:
+                self.cache.put_many("facts" + FACTS_VERSION,
+                                    {f.blob: computed[f.path] for f in missing})
+        return {p: facts[p] for p in sorted(facts)}
+
+    def _compute(self, items: list[tuple[str, bytes]]) -> dict[str, FileFacts]:
+        if self.jobs > 1 and len(items) > 50:
+            with ProcessPoolExecutor(self.jobs) as pool:
+                return dict(pool.map(_facts_worker, items, chunksize=64))
+        return dict(_facts_worker(item) for item in items)
+
+
+def _mak_text(tree: SourceTree, facts, target: str | None) -> str | None:
+    if not target:
+        return None
+    data = tree.read_path(f"configs/targets/{target}-softmmu.mak")
+    return data.decode("utf-8", "replace") if data is not None else None
+
+
+def _resolve(index: TreeIndex, facts: dict[str, FileFacts], result: Extraction) -> None:
+    vms_flags = _vms_flags(index)
+    functions_by_file: dict[str, dict] = {}
+    for path, ff in facts.items():
+        if ff.parse is None:
+            continue
+        ctx = index.context(path)
+        decls = ff.parse.decls
+        arrays = {d.symbol: d for d in decls if d.is_array or d.is_pointer}
+        builder = VmsdBuilder(ctx, arrays, vms_flags)
+        for decl in decls:
+            if decl.type == "VMStateDescription" and not decl.is_array and not decl.is_pointer:
+                vmsd = builder.build(decl)
+                result.vmsds[vmsd.key] = vmsd
+            elif decl.type == "TypeInfo" and not _inside_function(decl, ff.parse):
+                for qom in type_infos(ctx, decl, result.diagnostics):
+                    _add_type(result, qom)
+        result.diagnostics.extend(builder.diagnostics)
+        functions_by_file[path] = {fn.name: fn for fn in ff.parse.functions}
+    _loop_types(index, facts, result)
+    resolved = Resolved(result)
+    _link_types(index, functions_by_file, result, resolved)
+    _registrations(index, facts, result, resolved)
+    _check_references(resolved, result)
+    result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
+
+
+def _inside_function(decl: Decl, parse: ParseFacts) -> bool:
+    return any(fn.line <= decl.line <= fn.end_line for fn in parse.functions)
+
+
+def _add_type(result: Extraction, qom: QomType) -> None:
+    existing = result.types.get(qom.name)
+    if existing is None or _type_preference(qom, result.target) < _type_preference(existing, result.target):
+        result.types[qom.name] = qom
+
+
+def _type_preference(qom: QomType, target: str | None) -> tuple:
+    in_target = qom.file.startswith("target/")
+    return (in_target, qom.file)
+
+
+def _loop_types(index, facts, result) -> None:
+    for path, ff in facts.items():
+        if ff.source is None:
+            continue
+        ctx = index.context(path)
+        for fn in ff.parse.functions:
+            for qom in loop_registered_types(ctx, fn, ff.source, ff.arrays, result.diagnostics):
+                if qom.name not in result.types:
+                    result.types[qom.name] = qom
+
+
+def _link_types(index: TreeIndex, functions_by_file, result: Extraction, resolved: Resolved) -> None:
+    """Attach to each type the VMSD its class_init assigns."""
+    global_functions: dict[str, list[tuple[str, object]]] = {}
+    for path, fns in functions_by_file.items():
+        for name, fn in fns.items():
+            global_functions.setdefault(name, []).append((path, fn))
+    for name, qom in list(result.types.items()):
+        if not qom.class_init:
+            continue
+        fns = functions_by_file.get(qom.file, {})
+        fn = fns.get(qom.class_init)
+        path = qom.file
+        if fn is None:
+            candidates = global_functions.get(qom.class_init, [])
+            if not candidates:
+                continue
+            path, fn = _prefer_target(candidates, index.target_dir)
+            fns = functions_by_file[path]
+        found = vmsd_assignment(index.context(path), fn, fns)
+        if found:
+            symbol, line = found
+            key = resolve_vmsd(resolved, symbol, path)
+            if key is None:
+                result.diagnostics.append(Diagnostic("unresolved", path, line,
+                                                     f"type {name}: vmsd '{symbol}' is not defined in the tree"))
+                continue
+            result.types[name] = _replace(qom, vmsd=key, vmsd_line=line)
+
+
+def _prefer_target(candidates, target_dir):
+    if target_dir:
+        for path, fn in candidates:
+            if path.startswith(target_dir):
+                return path, fn
+        others = [(p, f) for p, f in candidates if not p.startswith("target/")]
+        if others:
+            return others[0]
+    return candidates[0]
+
+
+def _replace(qom: QomType, **changes) -> QomType:
+    from dataclasses import replace
+    return replace(qom, **changes)
+
+
+def resolve_vmsd(resolved: Resolved, symbol: str, from_path: str) -> str | None:
+    """The key of the VMSD a C symbol names, as seen from `from_path`."""
+    vmsd = resolved.ref(symbol, from_path)
+    return vmsd.key if vmsd is not None else None
+
+
+def _registrations(index: TreeIndex, facts, result: Extraction, resolved: Resolved) -> None:
+    for path, ff in facts.items():
+        if ff.parse is None:
+            continue
+        ctx = index.context(path)
+        for fn in ff.parse.functions:
+            for call in fn.calls:
+                spec = REGISTRATION_CALLS.get(call.callee)
+                if spec is None:
+                    continue
+                id_index, vmsd_index, idstr_index = spec
+                args = call.args
+                instance = args[id_index] if id_index is not None and id_index < len(args) else "VMSTATE_INSTANCE_ID_ANY"
+                vmsd_key = None
+                if vmsd_index is not None and vmsd_index < len(args):
+                    symbol = args[vmsd_index].strip().lstrip("&").strip()
+                    if symbol.isidentifier():
+                        vmsd_key = resolve_vmsd(resolved, symbol, path)
+                    if vmsd_key is None:
+                        result.diagnostics.append(Diagnostic(
+                            "unresolved", path, call.line,
+                            f"{call.callee}() in {fn.name}: VMSD argument '{args[vmsd_index]}' is not a known VMSD"))
+                idstr = None
+                if idstr_index is not None and idstr_index < len(args):
+                    try:
+                        value = ctx.evaluate(ctx.expand(tokenize(args[idstr_index])))
+                        idstr = value if isinstance(value, str) else None
+                    except (Unresolved, ExpansionError, RecursionError, IndexError):
+                        idstr = None
+                result.registrations.append(Registration(call.callee, path, call.line, fn.name, instance.strip(),
+                                                         vmsd_key, idstr, tuple(args)))
+
+
+def _check_references(resolved: Resolved, result: Extraction) -> None:
+    """Nested and subsection symbols must name VMSDs of the tree."""
+    for vmsd in result.vmsds.values():
+        for sub in vmsd.subsections or ():
+            if resolve_vmsd(resolved, sub, vmsd.file) is None:
+                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, vmsd.line,
+                                                     f"VMSD {vmsd.symbol}: subsection '{sub}' is not defined in the tree"))
+        for field in vmsd.fields or ():
+            if field.vmsd and resolve_vmsd(resolved, field.vmsd, vmsd.file) is None:
+                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, field.line,
+                                                     f"VMSD {vmsd.symbol}: field '{field.name}' nests '{field.vmsd}', not defined in the tree"))
+
+
+def _vms_flags(index: TreeIndex) -> dict[str, int]:
+    flags = {}
+    for name in index.enumerators:
+        if name.startswith("VMS_"):
+            value = index.enum_constant(name, "include/migration/vmstate.h")
+            if value is not None:
+                flags[name] = value
+    return flags

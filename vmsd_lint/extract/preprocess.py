@@ -1,0 +1,180 @@
+"""C macro expansion with the macro definitions of the revision being read.
+
+A standard rescanning expander: function-like and object-like macros, argument
+pre-expansion, '#' stringizing, '##' pasting, __VA_ARGS__ / named variadics, and
+hide sets so recursive definitions terminate.  Every token produced by an expansion
+carries the line of the invocation it came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .lexer import IDENT, NUMBER, PUNCT, STRING, Token, join_tokens, tokenize
+
+MAX_EXPANSION_TOKENS = 200_000
+
+
+class ExpansionError(Exception):
+    """A macro could not be expanded (runaway growth, unbalanced arguments)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Macro:
+    name: str
+    params: tuple[str, ...] | None
+    body: tuple[Token, ...]
+    origin: str  # "file:line" of the #define, for diagnostics and cache keys
+
+    @property
+    def variadic(self) -> bool:
+        return bool(self.params) and self.params[-1].endswith("...")
+
+
+def make_macro(name: str, params: tuple[str, ...] | None, body_text: str, origin: str) -> Macro:
+    body = tokenize(body_text)
+    if body:
+        body[0].space_before = False  # whitespace before a replacement list is not part of it
+    return Macro(name, params, tuple(body), origin)
+
+
+MacroLookup = Callable[[str], "Macro | None"]
+
+
+def expand(tokens: list[Token], lookup: MacroLookup) -> list[Token]:
+    """Fully macro-expand a token list."""
+    out: list[Token] = []
+    pending = list(reversed(tokens))  # a stack: the next token is pending[-1]
+    produced = 0
+    while pending:
+        tok = pending.pop()
+        if tok.kind != IDENT or tok.text in tok.hide:
+            out.append(tok)
+            continue
+        macro = lookup(tok.text)
+        if macro is None:
+            out.append(tok)
+            continue
+        if macro.params is None:
+            replacement = _substitute(macro, {}, tok.hide | {macro.name}, tok, lookup)
+        else:
+            if not pending or pending[-1].text != "(":
+                out.append(tok)  # a function-like macro name not followed by '(' is plain
+                continue
+            args, closing = _collect_args(pending)
+            hide = (tok.hide & closing.hide) | {macro.name}
+            replacement = _substitute(macro, _bind(macro, args), hide, tok, lookup)
+        if replacement:
+            first = replacement[0]
+            replacement[0] = Token(first.kind, first.text, first.line, first.hide, tok.space_before)
+        produced += len(replacement)
+        if produced > MAX_EXPANSION_TOKENS:
+            raise ExpansionError(f"expansion of {macro.name} exceeds {MAX_EXPANSION_TOKENS} tokens")
+        pending.extend(reversed(replacement))
+    return out
+
+
+def _collect_args(pending: list[Token]) -> tuple[list[list[Token]], Token]:
+    pending.pop()  # '('
+    args: list[list[Token]] = [[]]
+    depth = 0
+    while pending:
+        tok = pending.pop()
+        if tok.text in ("(", "[", "{") and tok.kind == PUNCT:
+            depth += 1
+        elif tok.text in (")", "]", "}") and tok.kind == PUNCT:
+            if depth == 0 and tok.text == ")":
+                return args, tok
+            depth -= 1
+        elif tok.text == "," and depth == 0 and tok.kind == PUNCT:
+            args.append([])
+            continue
+        args[-1].append(tok)
+    raise ExpansionError("unterminated macro argument list")
+
+
+def _bind(macro: Macro, args: list[list[Token]]) -> dict[str, list[Token]]:
+    params = macro.params or ()
+    if not params and args == [[]]:
+        return {}
+    bound: dict[str, list[Token]] = {}
+    for i, param in enumerate(params):
+        if param.endswith("..."):
+            name = param[:-3] or "__VA_ARGS__"
+            rest: list[Token] = []
+            for j, arg in enumerate(args[i:]):
+                if j:
+                    rest.append(Token(PUNCT, ",", arg[0].line if arg else 0))
+                rest.extend(arg)
+            bound[name] = rest
+            return bound
+        if i < len(args):
+            bound[param] = args[i]
+        else:
+            bound[param] = []
+    if len(args) > len(params):
+        raise ExpansionError(f"macro {macro.name} takes {len(params)} arguments, got {len(args)}")
+    return bound
+
+
+def _substitute(macro: Macro, bound: dict[str, list[Token]], hide: frozenset, site: Token,
+                lookup: MacroLookup) -> list[Token]:
+    body = macro.body
+    expanded_args: dict[str, list[Token]] = {}
+    out: list[Token] = []
+    line = site.line
+    i = 0
+    n = len(body)
+    while i < n:
+        tok = body[i]
+        if tok.text == "#" and tok.kind == PUNCT and macro.params is not None and i + 1 < n \
+                and body[i + 1].text in bound:
+            text = join_tokens(bound[body[i + 1].text]).replace("\\", "\\\\").replace('"', '\\"')
+            out.append(Token(STRING, f'"{text}"', line, hide, tok.space_before))
+            i += 2
+            continue
+        pasting = (i + 1 < n and body[i + 1].text == "##") or (out and i > 0 and body[i - 1].text == "##")
+        if tok.text == "##" and tok.kind == PUNCT:
+            i += 1
+            if i < n:
+                right = body[i]
+                right_tokens = bound[right.text] if right.text in bound else [right]
+                _paste(out, right_tokens, line, hide)
+            i += 1
+            continue
+        if tok.kind == IDENT and tok.text in bound:
+            if pasting:
+                arg = [Token(t.kind, t.text, line, t.hide, t.space_before) for t in bound[tok.text]]
+            else:
+                if tok.text not in expanded_args:
+                    expanded_args[tok.text] = expand(bound[tok.text], lookup)
+                arg = [Token(t.kind, t.text, line, t.hide, t.space_before) for t in expanded_args[tok.text]]
+            if arg:
+                arg[0] = Token(arg[0].kind, arg[0].text, line, arg[0].hide, tok.space_before)
+            out.extend(arg)
+        else:
+            out.append(Token(tok.kind, tok.text, line, hide | tok.hide, tok.space_before))
+        i += 1
+    return out
+
+
+def _paste(out: list[Token], right_tokens: list[Token], line: int, hide: frozenset) -> None:
+    if not right_tokens:
+        if out and out[-1].text == ",":
+            out.pop()  # GNU ", ## __VA_ARGS__" with no variadic arguments drops the comma
+        return
+    if not out:
+        out.extend(right_tokens)
+        return
+    left = out.pop()
+    pasted_text = left.text + right_tokens[0].text
+    if left.text == "," and right_tokens[0].kind != PUNCT:
+        # GNU ", ## __VA_ARGS__" keeps the comma when arguments are present.
+        out.append(left)
+        out.extend(Token(t.kind, t.text, line, hide, t.space_before) for t in right_tokens)
+        return
+    pasted = tokenize(pasted_text, line)
+    kind = pasted[0].kind if len(pasted) == 1 else (IDENT if pasted_text.isidentifier() else NUMBER)
+    out.append(Token(kind, pasted_text, line, hide, left.space_before))
+    out.extend(Token(t.kind, t.text, line, hide, t.space_before) for t in right_tokens[1:])
+

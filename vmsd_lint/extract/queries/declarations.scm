@@ -1,0 +1,8 @@
+; Top-level (or local) variables initialized with a brace list whose type is one of
+; QEMU's migration/QOM description types: VMStateDescription, VMStateField, TypeInfo.
+(declaration
+  type: (type_identifier) @type
+  (#match? @type "^(VMStateDescription|VMStateField|TypeInfo)$")
+  declarator: (init_declarator
+    declarator: (_) @declarator
+    value: (initializer_list) @value)) @decl

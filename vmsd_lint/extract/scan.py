@@ -1,0 +1,198 @@
+"""Text-level facts of one file: #defines, #includes, conditional regions, and the
+byte ranges of struct/union/enum bodies and typedefs.
+
+This pass is cheap (regular expressions, no parse) so it can run over every header
+of the tree; the tree-sitter pass (``parse.py``) only runs on files that can hold
+migration state.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+_DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*(\w+)((?:[^\n\\]|\\\r?\n?|\\.)*)", re.M)
+_DEFINE_RE = re.compile(r"\s*([A-Za-z_]\w*)(\()?")
+_INCLUDE_RE = re.compile(r'\s*"([^"]+)"')
+_COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_BODY_START_RE = re.compile(r"\b(struct|union|enum)\s+(?:QEMU_PACKED\s+|__attribute__\s*\(\(\w+\)\)\s+)?([A-Za-z_]\w*)?\s*\{")
+_TYPEDEF_RE = re.compile(r"\btypedef\s+([^;{}()]*?)\s*\b([A-Za-z_]\w*)\s*((?:\[[^\];]*\]\s*)*);")
+_TYPEDEF_BODY_END_RE = re.compile(r"\s*(?:QEMU_PACKED\s*|__attribute__\s*\(\([^;]*?\)\)\s*)*\*?\s*([A-Za-z_]\w*)\s*[;,\[]")
+_BRACE_RE = re.compile(r"[{}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Define:
+    name: str
+    params: tuple[str, ...] | None  # None: object-like macro
+    body: str
+    line: int
+    cond: tuple[str, ...]  # enclosing #if conditions, outermost first
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A struct/union/enum body, or a typedef of one."""
+    kind: str  # "struct", "union", "enum"
+    name: str | None  # tag name
+    typedef: str | None  # typedef name when declared as `typedef struct {...} Name;`
+    text: str  # text between the braces
+    line: int
+    cond: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Typedef:
+    name: str
+    target: str  # the aliased type's spelling, e.g. "uint64_t" or "struct Foo"
+    dims: str  # array dimensions, e.g. "[4]"
+    line: int
+    cond: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class TextFacts:
+    defines: list[Define] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)
+    bodies: list[Body] = field(default_factory=list)
+    typedefs: list[Typedef] = field(default_factory=list)
+    # conditional regions: sorted start lines and the condition stack in force from there
+    cond_lines: list[int] = field(default_factory=list)
+    cond_stacks: list[tuple[str, ...]] = field(default_factory=list)
+
+    def cond_at(self, line: int) -> tuple[str, ...]:
+        i = bisect.bisect_right(self.cond_lines, line) - 1
+        return self.cond_stacks[i] if i >= 0 else ()
+
+
+def scan_text(text: str, want_bodies: bool = True) -> TextFacts:
+    facts = TextFacts()
+    line_starts = _line_starts(text)
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_right(line_starts, offset)
+
+    _scan_directives(text, facts, line_of)
+    if want_bodies:
+        _scan_bodies(text, facts, line_of)
+    return facts
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    return starts
+
+
+def _scan_directives(text: str, facts: TextFacts, line_of) -> None:
+    stack: list[str] = []
+    facts.cond_lines.append(0)
+    facts.cond_stacks.append(())
+    guard = None
+    for index, m in enumerate(_DIRECTIVE_RE.finditer(text)):
+        name = m.group(1)
+        rest = m.group(2)
+        line = line_of(m.start())
+        if index == 0 and name == "ifndef":
+            guard = _clean(rest)
+        if index == 1 and guard and name == "define" and _clean(rest).split(" ")[0] == guard:
+            # an include guard: its condition is true wherever the header is read
+            stack[0:1] = ["1"]
+            facts.cond_stacks[-1] = tuple(stack)
+        if name == "define":
+            _add_define(facts, rest, line, tuple(stack))
+        elif name == "include":
+            inc = _INCLUDE_RE.match(rest)
+            if inc:
+                facts.includes.append(inc.group(1))
+        elif name in ("if", "ifdef", "ifndef", "elif", "else", "endif"):
+            cond = _clean(rest)
+            if name == "ifdef":
+                stack.append(f"defined({cond})")
+            elif name == "ifndef":
+                stack.append(f"!defined({cond})")
+            elif name == "if":
+                stack.append(cond)
+            elif name == "elif":
+                previous = _negate_chain(stack.pop()) if stack else "1"
+                stack.append(f"({previous}) && ({cond})")
+            elif name == "else":
+                previous = stack.pop() if stack else "1"
+                stack.append(_negate_chain(previous))
+            elif stack:
+                stack.pop()
+            facts.cond_lines.append(line + 1)
+            facts.cond_stacks.append(tuple(stack))
+
+
+def _negate_chain(cond: str) -> str:
+    return f"!({cond})"
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\\\r\n", " ").replace("\\\n", " ")
+    text = _COMMENT_RE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _add_define(facts: TextFacts, rest: str, line: int, cond: tuple[str, ...]) -> None:
+    m = _DEFINE_RE.match(rest)
+    if not m:
+        return
+    name = m.group(1)
+    params = None
+    body_start = m.end()
+    if m.group(2):
+        close = rest.find(")", body_start)
+        if close < 0:
+            return
+        params = tuple(p.strip() for p in _clean(rest[body_start:close]).split(",") if p.strip())
+        body_start = close + 1
+    body = rest[body_start:]
+    if "\\" in body or "/" in body:
+        body = body.replace("\\\r\n", " \n").replace("\\\n", " \n")
+        body = _COMMENT_RE.sub(" ", body)
+    facts.defines.append(Define(name, params, body, line, cond))
+
+
+def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
+    for m in _BODY_START_RE.finditer(text):
+        open_brace = m.end() - 1
+        close = _matching_brace(text, open_brace)
+        if close < 0:
+            continue
+        typedef_name = None
+        if _is_typedef(text, m.start()):
+            after = _TYPEDEF_BODY_END_RE.match(text, close + 1)
+            if after:
+                typedef_name = after.group(1)
+        line = line_of(m.start())
+        facts.bodies.append(Body(m.group(1), m.group(2), typedef_name, text[open_brace + 1:close],
+                                 line, facts.cond_at(line)))
+    for m in _TYPEDEF_RE.finditer(text):
+        target = " ".join(_COMMENT_RE.sub(" ", m.group(1)).split())
+        if not target:
+            continue
+        line = line_of(m.start())
+        facts.typedefs.append(Typedef(m.group(2), target, m.group(3).strip(), line, facts.cond_at(line)))
+
+
+def _is_typedef(text: str, start: int) -> bool:
+    before = text[max(0, start - 40):start]
+    return bool(re.search(r"\btypedef\s+(?:const\s+)?$", before))
+
+
+def _matching_brace(text: str, open_brace: int) -> int:
+    depth = 0
+    for m in _BRACE_RE.finditer(text, open_brace):
+        if m.group() == "{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return m.start()
+    return -1

@@ -1,0 +1,105 @@
+"""The extracted model of one revision: small immutable records, easy to cache and compare."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One VMStateField after macro expansion."""
+    name: str | None
+    line: int
+    macro: str  # the macro written in the source, e.g. VMSTATE_UINT32_V
+    version_id: int | None = 0
+    field_exists: str | None = None  # name of the test function, None when there is none
+    size: int | None = None
+    num: int | None = None  # element count of a fixed array (VMS_ARRAY)
+    num_field: str | None = None  # the state member holding the count of a VARRAY
+    flags: tuple[str, ...] = ()  # VMS_* flag names, as the tree's enum defines them
+    info: str | None = None  # vmstate_info_* symbol
+    vmsd: str | None = None  # nested description: C symbol (resolved to a name in Vmsd.refs)
+    struct_version_id: int | None = None
+    start: int | None = None
+    unresolved: tuple[str, ...] = ()  # members that could not be evaluated
+
+
+@dataclass(frozen=True, slots=True)
+class Vmsd:
+    symbol: str
+    file: str
+    line: int
+    name: str | None
+    version_id: int | None = 0
+    minimum_version_id: int | None = 0
+    fields: tuple[Field, ...] | None = None  # None: no .fields at all (QEMU prints no "Fields")
+    subsections: tuple[str, ...] | None = None  # C symbols; None: no .subsections
+    hooks: dict = field(default_factory=dict)  # pre_load/post_load/pre_save/post_save/needed → function
+    unmigratable: bool = False
+    priority: str | None = None
+    early_setup: bool = False
+    static: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.file}:{self.symbol}"
+
+
+@dataclass(frozen=True, slots=True)
+class QomType:
+    name: str
+    symbol: str  # the TypeInfo variable
+    file: str
+    line: int
+    parent: str | None
+    class_init: str | None
+    abstract: bool = False
+    vmsd: str | None = None  # key of the VMSD assigned in class_init (own), or None
+    vmsd_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A call that registers migration state outside qdev."""
+    function: str  # the registering call: vmstate_register, register_savevm_live, ...
+    file: str
+    line: int
+    enclosing: str  # the function the call is in
+    instance_id: str
+    vmsd: str | None  # VMSD key when resolved
+    idstr: str | None  # section name for register_savevm_live
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    kind: str  # "unresolved", "parse-error", "ambiguous"
+    file: str
+    line: int
+    message: str
+
+
+@dataclass(slots=True)
+class Extraction:
+    """Everything extracted from one endpoint."""
+    endpoint: str
+    commit: str | None
+    target: str | None
+    target_dir: str | None = None  # target/<base arch>/ preferred where names collide
+    vmsds: dict[str, Vmsd] = field(default_factory=dict)  # key: file:symbol
+    types: dict[str, QomType] = field(default_factory=dict)  # key: QOM type name
+    registrations: list[Registration] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files_read: int = 0
+    files_parsed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)

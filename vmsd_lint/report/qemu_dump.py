@@ -1,0 +1,55 @@
+"""`dump --format qemu`: the JSON `qemu-system-* -dump-vmstate` writes
+(dump_vmstate_json_to_file in migration/savevm.c), so scripts/vmstate-static-checker.py
+can read it."""
+from __future__ import annotations
+
+import json
+
+from ..model import Extraction, Vmsd
+from ..resolve import Resolved
+
+TYPE_DEVICE = "device"
+
+
+def qemu_dump(extraction: Extraction, machine: str = "vmsd-lint") -> dict:
+    resolved = Resolved(extraction)
+    out: dict = {"vmschkmachine": {"Name": machine}}
+    for name in sorted(extraction.types):
+        if not resolved.is_a(name, TYPE_DEVICE):
+            continue
+        vmsd = resolved.type_vmsd(name)
+        if vmsd is None:
+            continue
+        out[name] = {"Name": name, "version_id": vmsd.version_id, "minimum_version_id": vmsd.minimum_version_id,
+                     "Description": _description(resolved, vmsd, set())}
+    return out
+
+
+def _description(resolved: Resolved, vmsd: Vmsd, stack: set[str]) -> dict:
+    desc: dict = {"name": vmsd.name, "version_id": vmsd.version_id, "minimum_version_id": vmsd.minimum_version_id}
+    if vmsd.key in stack:  # QEMU would recurse forever; we stop and say so in the name
+        desc["name"] = f"{vmsd.name} (recursive)"
+        return desc
+    stack = stack | {vmsd.key}
+    if vmsd.fields is not None:
+        fields = []
+        for field in vmsd.fields:
+            if "VMS_MUST_EXIST" in field.flags:
+                continue
+            entry: dict = {"field": field.name, "version_id": field.version_id or 0,
+                           "field_exists": field.field_exists is not None}
+            if "VMS_ARRAY" in field.flags:
+                entry["num"] = field.num or 0
+            entry["size"] = field.size or 0
+            nested = resolved.field_vmsd(vmsd, field)
+            if nested is not None:
+                entry["Description"] = _description(resolved, nested, stack)
+            fields.append(entry)
+        desc["Fields"] = fields
+    if vmsd.subsections is not None:
+        desc["Subsections"] = [_description(resolved, sub, stack) for sub in resolved.subsections(vmsd)]
+    return desc
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"

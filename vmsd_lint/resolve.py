@@ -1,0 +1,69 @@
+"""Queries over an extraction: a type's effective VMSD (inherited), nested and
+subsection VMSDs by key, QOM ancestry.  Shared by every report and rule."""
+from __future__ import annotations
+
+from functools import cached_property
+
+from .model import Extraction, Field, Vmsd
+
+
+class Resolved:
+    def __init__(self, extraction: Extraction):
+        self.x = extraction
+
+    @cached_property
+    def _by_symbol(self) -> dict[str, list[Vmsd]]:
+        table: dict[str, list[Vmsd]] = {}
+        for vmsd in self.x.vmsds.values():
+            table.setdefault(vmsd.symbol, []).append(vmsd)
+        return table
+
+    def ref(self, symbol: str, from_file: str) -> Vmsd | None:
+        """The VMSD a symbol names from a file: the file's own (static) first, then a global one."""
+        local = self.x.vmsds.get(f"{from_file}:{symbol}")
+        if local is not None:
+            return local
+        candidates = [v for v in self._by_symbol.get(symbol, []) if not v.static] or \
+                     [v for v in self._by_symbol.get(symbol, []) if v.file.endswith(".h")]
+        if not candidates:
+            return None
+        target_dir = self.x.target_dir
+        if len(candidates) > 1 and target_dir:
+            preferred = [v for v in candidates if v.file.startswith(target_dir)] or \
+                        [v for v in candidates if not v.file.startswith("target/")]
+            candidates = preferred or candidates
+        return sorted(candidates, key=lambda v: v.file)[0]
+
+    def field_vmsd(self, owner: Vmsd, field: Field) -> Vmsd | None:
+        return self.ref(field.vmsd, owner.file) if field.vmsd else None
+
+    def subsections(self, vmsd: Vmsd) -> list[Vmsd]:
+        subs = []
+        for symbol in vmsd.subsections or ():
+            sub = self.ref(symbol, vmsd.file)
+            if sub is not None:
+                subs.append(sub)
+        return subs
+
+    def type_vmsd(self, name: str) -> Vmsd | None:
+        """A type's VMSD: its own class_init's, else its nearest ancestor's."""
+        seen = set()
+        while name and name not in seen:
+            seen.add(name)
+            qom = self.x.types.get(name)
+            if qom is None:
+                return None
+            if qom.vmsd:
+                return self.x.vmsds.get(qom.vmsd)
+            name = qom.parent
+        return None
+
+    def is_a(self, name: str, ancestor: str) -> bool:
+        seen = set()
+        while name and name not in seen:
+            if name == ancestor:
+                return True
+            seen.add(name)
+            qom = self.x.types.get(name)
+            name = qom.parent if qom else None
+        return False
