@@ -1,0 +1,67 @@
+"""`dump --format native`: every VMSD with its fields, subsections, hooks, source
+location and C symbol, plus QOM types, registrations and diagnostics.
+
+The output is deterministic: lists are sorted by stable keys and JSON keys are sorted,
+so two dumps of the same revision are byte-identical whatever the cache or --jobs.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from ..model import Extraction, Field, Vmsd
+
+
+def _field(field: Field) -> dict:
+    entry = asdict(field)
+    entry["flags"] = list(field.flags)
+    entry["unresolved"] = list(field.unresolved)
+    return entry
+
+
+def _vmsd(vmsd: Vmsd) -> dict:
+    return {
+        "name": vmsd.name,
+        "symbol": vmsd.symbol,
+        "file": vmsd.file,
+        "line": vmsd.line,
+        "static": vmsd.static,
+        "version_id": vmsd.version_id,
+        "minimum_version_id": vmsd.minimum_version_id,
+        "fields": None if vmsd.fields is None else [_field(f) for f in vmsd.fields],
+        "subsections": None if vmsd.subsections is None else list(vmsd.subsections),
+        "hooks": dict(sorted(vmsd.hooks.items())),
+        "unmigratable": vmsd.unmigratable,
+        "priority": vmsd.priority,
+        "early_setup": vmsd.early_setup,
+    }
+
+
+def _sort_key(vmsd: Vmsd) -> tuple:
+    return (vmsd.name or "", vmsd.file, vmsd.symbol, vmsd.line)
+
+
+def native_dump(extraction: Extraction) -> dict:
+    types = []
+    for name in sorted(extraction.types):
+        entry = asdict(extraction.types[name])
+        types.append(entry)
+    registrations = sorted(
+        (dict(asdict(r), args=list(r.args)) for r in extraction.registrations),
+        key=lambda r: (r["file"], r["line"], r["function"], r["enclosing"], json.dumps(r, sort_keys=True)))
+    diagnostics = sorted(
+        (asdict(d) for d in extraction.diagnostics),
+        key=lambda d: (d["file"], d["line"], d["kind"], d["message"]))
+    return {
+        "endpoint": extraction.endpoint,
+        "commit": extraction.commit,
+        "target": extraction.target,
+        "vmsds": [_vmsd(v) for v in sorted(extraction.vmsds.values(), key=_sort_key)],
+        "types": types,
+        "registrations": registrations,
+        "diagnostics": diagnostics,
+    }
+
+
+def dumps_native(data: dict) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
