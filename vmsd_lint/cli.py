@@ -72,7 +72,13 @@ def open_endpoint(endpoint: str, repo: str | None):
         return directory_tree(endpoint, label=endpoint)
     if os.path.isfile(endpoint):
         raise InputError(f"{endpoint}: JSON endpoints are not supported by this version yet")
-    return git_revision_tree(find_repo(repo), endpoint)
+    repo_dir = find_repo(repo)
+    try:
+        return git_revision_tree(repo_dir, endpoint)
+    except InputError as exc:
+        if "rev-parse" in str(exc):  # git says nothing useful with --quiet
+            raise InputError(f"unknown revision '{endpoint}' in {repo_dir}") from None
+        raise
 
 
 def open_cache(cache_dir: str | None, no_cache: bool):
