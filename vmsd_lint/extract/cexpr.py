@@ -53,6 +53,17 @@ _QUALIFIERS = {"const", "volatile", "restrict", "__restrict", "static", "registe
 _BASIC = {"signed", "unsigned", "short", "long", "int", "char", "_Bool", "float", "double", "void",
           "__int128"}
 
+# <stdint.h> and <limits.h> are not part of QEMU's tree; their values are the C library's.
+_STDINT_CONSTANT_MACROS = {"INT8_C", "INT16_C", "INT32_C", "INT64_C", "UINT8_C", "UINT16_C", "UINT32_C",
+                           "UINT64_C", "INTMAX_C", "UINTMAX_C"}
+_STDINT_LIMITS = {
+    "INT8_MAX": 2**7 - 1, "INT16_MAX": 2**15 - 1, "INT32_MAX": 2**31 - 1, "INT64_MAX": 2**63 - 1,
+    "UINT8_MAX": 2**8 - 1, "UINT16_MAX": 2**16 - 1, "UINT32_MAX": 2**32 - 1, "UINT64_MAX": 2**64 - 1,
+    "INT8_MIN": -2**7, "INT16_MIN": -2**15, "INT32_MIN": -2**31, "INT64_MIN": -2**63,
+    "CHAR_BIT": 8, "INT_MAX": 2**31 - 1, "INT_MIN": -2**31, "UINT_MAX": 2**32 - 1,
+    "LONG_MAX": 2**63 - 1, "ULONG_MAX": 2**64 - 1, "SIZE_MAX": 2**64 - 1,
+}
+
 _BINARY = {
     "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "<": 7, ">": 7, "<=": 7, ">=": 7,
     "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10,
@@ -279,6 +290,10 @@ class Evaluator:
         if name in ("offsetof", "__builtin_offsetof"):
             self.balanced("(", ")")
             raise Unresolved("offsetof is not evaluated")
+        if name in _STDINT_CONSTANT_MACROS and self.at("("):
+            return self.postfix_args_value()
+        if name in _STDINT_LIMITS:
+            return _STDINT_LIMITS[name]
         if name in ("__builtin_constant_p",):
             self.balanced("(", ")")
             return 0
@@ -286,6 +301,11 @@ class Evaluator:
         if value is not None:
             return value
         return Symbol(name)
+
+    def postfix_args_value(self):
+        """INT64_C(x) and friends (from <stdint.h>, outside the tree): the value of x."""
+        args = self.balanced("(", ")")
+        return Evaluator(args, self.env).evaluate()
 
     def postfix(self, value):
         while True:
@@ -629,8 +649,13 @@ def _member_declaration(decl: list[Token], env: TypeEnv):
     result = []
     rest = list(ev.toks[ev.pos:])
     for part in _split_top(rest, ","):
-        if part:
+        if not part:
+            continue
+        try:
             result.append(_declarator(part, base, env))
+        except Unresolved as exc:  # one unreadable member does not hide the others
+            names = [t.text for t in part if t.kind == IDENT]
+            result.append((names[0] if names else None, Opaque(names[0] if names else "?", str(exc)), None))
     return result
 
 

@@ -48,7 +48,7 @@ class FileContext:
         macro = None
         candidates = self.tree.macros.get(name)
         if candidates:
-            chosen = self.tree.choose(candidates, self.path, name)
+            chosen = self.tree.choose(candidates, self.path, name, strict=True)
             if chosen is not None:
                 define: Define = chosen.item
                 macro = self.tree.macro_object(chosen.path, define)
@@ -173,13 +173,18 @@ class TreeIndex:
         return macro
 
     # -- choosing among definitions ----------------------------------------
-    def choose(self, candidates: list[Candidate], path: str, name: str) -> Candidate | None:
-        if len(candidates) == 1:
+    def choose(self, candidates: list[Candidate], path: str, name: str, strict: bool = False) -> Candidate | None:
+        """Pick the definition `path` sees.  `strict` (macros): a definition in a file the
+        reader does not include is only used when it lives in a shared header
+        (include/, the reader's directory, the target's directory)."""
+        if len(candidates) == 1 and not strict:
             only = candidates[0]
             return only if self._holds(only, name) else None
         live = [c for c in candidates if self._holds(c, name)]
-        if len(live) <= 1:
+        if len(live) <= 1 and not strict:
             return live[0] if live else None
+        if not live:
+            return None
         same_file = [c for c in live if c.path == path]
         if same_file:
             return same_file[-1]
@@ -187,6 +192,13 @@ class TreeIndex:
         seen = [c for c in live if c.path in included]
         if seen:
             return seen[-1]
+        if strict:
+            directory = posixpath.dirname(path) + "/"
+            live = [c for c in live if c.path.endswith(".h") and (
+                c.path.startswith(("include/", directory)) or
+                (self.target_dir and c.path.startswith(self.target_dir)))]
+            if not live:
+                return None
         if self.target_dir:
             in_target = [c for c in live if c.path.startswith(self.target_dir)]
             if in_target:
@@ -259,7 +271,11 @@ class TreeIndex:
             return False
         candidates = self.macros.get(name)
         if candidates:
-            return any(self._holds(c, name) for c in candidates)
+            # `#ifndef X ... #define X ... #endif` provides X only when nothing else
+            # does: definitions inside their own !defined(X) block do not count.
+            guard = f"!defined({name})"
+            others = [c for c in candidates if guard not in c.cond]
+            return bool(others) and self.choose(others, path, name, strict=True) is not None
         return name.startswith("CONFIG_")
 
     def includes(self, path: str) -> frozenset[str]:
