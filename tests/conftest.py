@@ -1,0 +1,37 @@
+"""Shared fixtures: the bundled sample tree, the real QEMU repository (integration tests)."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "serial-device"
+QEMU_REPO_ENV = "VMSD_LINT_QEMU_REPO"
+SHARED_ENV = "VMSD_LINT_SHARED"
+
+
+def shared_dir() -> Path:
+    """../shared beside the checkout (as CI lays it out), or $VMSD_LINT_SHARED."""
+    return Path(os.environ.get(SHARED_ENV) or ROOT.parent / "shared")
+
+
+@pytest.fixture(scope="session")
+def qemu_repo() -> str:
+    repo = os.environ.get(QEMU_REPO_ENV)
+    if not repo:
+        pytest.skip(f"set {QEMU_REPO_ENV} to a QEMU git repository with tags v7.2.0 and v10.0.2 "
+                    f"(build one with ../shared/qemu/make-repo.sh DEST) to run the QEMU integration tests")
+    if not (Path(repo) / ".git").exists() and not (Path(repo) / "HEAD").exists():
+        pytest.fail(f"{QEMU_REPO_ENV}={repo} is not a git repository")
+    return repo
+
+
+@pytest.fixture()
+def sample_tree(tmp_path: Path) -> Path:
+    """A private copy of samples/serial-device that a test may modify."""
+    dest = tmp_path / "serial-device"
+    shutil.copytree(SAMPLE, dest)
+    return dest
