@@ -32,7 +32,7 @@ class Resolved:
             preferred = [v for v in candidates if v.file.startswith(target_dir)] or \
                         [v for v in candidates if not v.file.startswith("target/")]
             candidates = preferred or candidates
-        return sorted(candidates, key=lambda v: v.file)[0]
+        return sorted(candidates, key=lambda v: (_is_stub(v.file), v.file))[0]
 
     def field_vmsd(self, owner: Vmsd, field: Field) -> Vmsd | None:
         return self.ref(field.vmsd, owner.file) if field.vmsd else None
@@ -67,3 +67,9 @@ class Resolved:
             qom = self.x.types.get(name)
             name = qom.parent if qom else None
         return False
+
+
+def _is_stub(path: str) -> bool:
+    """Stub files stand in for a feature a build leaves out; the real definition wins."""
+    name = path.rsplit("/", 1)[-1]
+    return path.startswith("stubs/") or "-stub" in name or "_stub" in name

@@ -139,7 +139,12 @@ class Evaluator:
 
     def binary(self, min_prec: int):
         start = self.pos
-        left = self.unary()
+        try:
+            left = self.unary()
+        except Unresolved:
+            if not self._cancels_out(start):
+                raise
+            left = 0  # x - x is 0 whatever x is (QEMU_BUILD_BUG_ON_ZERO)
         while True:
             tok = self.peek()
             if tok is None or tok.kind != PUNCT or tok.text not in _BINARY:
@@ -162,6 +167,17 @@ class Evaluator:
                 raise
             left = _apply(tok.text, left, right)
             start = start  # keep the left span start for chains
+
+    def _cancels_out(self, start: int) -> bool:
+        """Is the operand at `start` followed by `- <the same tokens>`?  Leaves the
+        position after both when it is."""
+        self.pos = start
+        self.skip_binary(_BINARY["-"] + 1)
+        middle = self.pos
+        tok = self.peek()
+        if tok is None or tok.text != "-" or middle == start:
+            return False
+        return self._same_span(start, middle + 1)
 
     def _same_span(self, start: int, right_start: int) -> bool:
         left_span = [t.text for t in self.toks[start:right_start - 1]]

@@ -130,6 +130,8 @@ class TreeIndex:
         self.bodies: dict[tuple[str, str], list[Candidate]] = {}
         self.typedefs: dict[str, list[Candidate]] = {}
         self.enumerators: dict[str, list[Candidate]] = {}
+        self.calls_by_arg: dict[str, list[tuple[str, str, str, int]]] = {}  # arg → (path, macro, args, line)
+        self._generated: dict[tuple[str, int], dict[str, int]] = {}
         self._contexts: dict[str, FileContext] = {}
         self._includes: dict[str, frozenset[str]] = {}
         self._macro_objects: dict[str, Macro] = {}
@@ -158,6 +160,11 @@ class TreeIndex:
                 self.typedefs.setdefault(body.typedef, []).append(Candidate(path, body, body.cond))
         for typedef in facts.typedefs:
             self.typedefs.setdefault(typedef.name, []).append(Candidate(path, typedef, typedef.cond))
+        for macro, args, line in facts.calls:
+            for arg in args.split(","):
+                arg = arg.strip()
+                if arg.isidentifier():
+                    self.calls_by_arg.setdefault(arg, []).append((path, macro, args, line))
 
     def context(self, path: str) -> FileContext:
         ctx = self._contexts.get(path)
@@ -314,7 +321,7 @@ class TreeIndex:
     def enum_constant(self, name: str, path: str) -> int | None:
         candidates = self.enumerators.get(name)
         if not candidates:
-            return None
+            return self._generated_constant(name, path)
         chosen = self.choose(candidates, path, name)
         if chosen is None:
             return None
@@ -322,19 +329,53 @@ class TreeIndex:
         values = self._enum_body_values(chosen.path, body)
         return values.get(name)
 
-    def _enum_body_values(self, path: str, body: Body) -> dict[str, int]:
-        key = (path, body.line)
-        values = self._enum_values.get(key)
-        if values is not None:
-            return values
-        values = self._enum_values[key] = {}
-        ctx = self.context(path)
-        tokens = ctx.expand_text(body.text, body.line)
+    def _generated_constant(self, name: str, path: str) -> int | None:
+        """An enum constant declared by a file-scope macro call, such as
+        `REG32(CRB_DATA_BUFFER, 0x80)` declaring R_CRB_DATA_BUFFER: expand the calls
+        whose arguments name a suffix of `name` and read the enums they produce."""
+        included = None
+        for cut in range(1, len(name)):
+            for call_path, macro, args, line in self.calls_by_arg.get(name[cut:], ()):
+                if call_path != path:
+                    included = included if included is not None else self.includes(path)
+                    if call_path not in included:
+                        continue
+                values = self._generated_values(call_path, macro, args, line)
+                if name in values:
+                    return values[name]
+        return None
+
+    def _generated_values(self, path: str, macro: str, args: str, line: int) -> dict[str, int]:
+        key = (path, line)
+        values = self._generated.get(key)
+        if values is None:
+            values = self._generated[key] = {}
+            ctx = self.context(path)
+            try:
+                tokens = ctx.expand(tokenize(f"{macro}({args})", line))
+            except ExpansionError:
+                return values
+            for i, tok in enumerate(tokens):
+                if tok.text == "enum" and i + 1 < len(tokens):
+                    j = i + 1 if tokens[i + 1].text == "{" else i + 2
+                    depth, k = 0, j
+                    while k < len(tokens):
+                        if tokens[k].text == "{":
+                            depth += 1
+                        elif tokens[k].text == "}":
+                            depth -= 1
+                            if depth == 0:
+                                break
+                        k += 1
+                    values.update(self._enumerate(ctx, tokens[j + 1:k]))
+        return values
+
+    def _enumerate(self, ctx: "FileContext", tokens: list[Token]) -> dict[str, int]:
+        values: dict[str, int] = {}
         current = -1
         for part in _split_commas(tokens):
             if not part or part[0].kind != IDENT:
                 continue
-            name = part[0].text
             if len(part) > 2 and part[1].text == "=":
                 try:
                     current = ctx.evaluate_int(part[2:])
@@ -342,7 +383,17 @@ class TreeIndex:
                     current += 1
             else:
                 current += 1
-            values[name] = current
+            values[part[0].text] = current
+        return values
+
+    def _enum_body_values(self, path: str, body: Body) -> dict[str, int]:
+        key = (path, body.line)
+        values = self._enum_values.get(key)
+        if values is not None:
+            return values
+        ctx = self.context(path)
+        values = self._enum_values[key] = {}
+        values.update(self._enumerate(ctx, ctx.expand_text(body.text, body.line)))
         return values
 
     # -- types ---------------------------------------------------------------

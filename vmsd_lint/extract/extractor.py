@@ -171,8 +171,9 @@ def _loop_types(index, facts, result) -> None:
         if ff.source is None:
             continue
         ctx = index.context(path)
+        local_infos = [d for d in ff.parse.decls if d.type == "TypeInfo" and _inside_function(d, ff.parse)]
         for fn in ff.parse.functions:
-            for qom in loop_registered_types(ctx, fn, ff.source, ff.arrays, result.diagnostics):
+            for qom in loop_registered_types(ctx, fn, ff.source, ff.arrays, local_infos, result.diagnostics):
                 if qom.name not in result.types:
                     result.types[qom.name] = qom
 
@@ -183,6 +184,14 @@ def _link_types(index: TreeIndex, functions_by_file, result: Extraction, resolve
     for path, fns in functions_by_file.items():
         for name, fn in fns.items():
             global_functions.setdefault(name, []).append((path, fn))
+
+    def elsewhere(name: str):
+        candidates = [(p, f) for p, f in global_functions.get(name, []) if not f.static]
+        if not candidates:
+            return None
+        path, fn = _prefer_target(candidates, index.target_dir)
+        return index.context(path), fn, functions_by_file[path]
+
     for name, qom in list(result.types.items()):
         if not qom.class_init:
             continue
@@ -195,9 +204,9 @@ def _link_types(index: TreeIndex, functions_by_file, result: Extraction, resolve
                 continue
             path, fn = _prefer_target(candidates, index.target_dir)
             fns = functions_by_file[path]
-        found = vmsd_assignment(index.context(path), fn, fns)
+        found = vmsd_assignment(index.context(path), fn, fns, None, elsewhere)
         if found:
-            symbol, line = found
+            symbol, line, path = found
             key = resolve_vmsd(resolved, symbol, path)
             if key is None:
                 result.diagnostics.append(Diagnostic("unresolved", path, line,

@@ -57,9 +57,9 @@ _MEMBER_ASSIGN_RE = r"\b{var}\s*\.\s*(name|parent|class_init)\s*=\s*([^;]+);"
 
 
 def loop_registered_types(ctx: FileContext, function: Function, text: str, arrays: dict[str, list[dict]],
-                          diagnostics: list[Diagnostic]) -> list[QomType]:
+                          local_infos: list[Decl], diagnostics: list[Diagnostic]) -> list[QomType]:
     """Types registered from a loop: a local TypeInfo filled from an array of
-    descriptors (`ti.name = info->name; type_register(&ti);`, as e1000 does)."""
+    descriptors (`ti.name = info->name; type_register_static(&ti);`, as e1000 does)."""
     body = "\n".join(text.splitlines()[function.line - 1:function.end_line])
     result = []
     for call in function.calls:
@@ -69,19 +69,18 @@ def loop_registered_types(ctx: FileContext, function: Function, text: str, array
         if not m:
             continue
         var = m.group(1)
+        defaults = _local_defaults(ctx, var, local_infos)
         assigned = dict(re.findall(_MEMBER_ASSIGN_RE.format(var=re.escape(var)), body))
-        name_expr = assigned.get("name", "")
-        source = re.fullmatch(r"(\w+)\s*(?:->|\.)\s*(\w+)", name_expr.strip())
-        if not source:
+        source = _name_source(assigned.get("name", ""), body)
+        if source is None:
             continue
-        pointer, member = source.groups()
-        array_name = _array_behind(pointer, body)
+        array_name, member = source
         if array_name not in arrays:
             diagnostics.append(Diagnostic("unresolved", ctx.path, call.line,
-                                          f"types registered in a loop over '{pointer}': array not found"))
+                                          f"types registered in a loop over '{array_name}': array not found"))
             continue
-        parent = _evaluate_text(ctx, assigned.get("parent"))
-        class_init = assigned.get("class_init", "").strip() or None
+        parent = _evaluate_text(ctx, assigned.get("parent")) if "parent" in assigned else defaults.get("parent")
+        class_init = assigned.get("class_init", "").strip() or defaults.get("class_init")
         for entry in arrays[array_name]:
             name = _evaluate_text(ctx, entry.get(member))
             if isinstance(name, str):
@@ -89,6 +88,38 @@ def loop_registered_types(ctx: FileContext, function: Function, text: str, array
                                       parent=parent if isinstance(parent, str) else None,
                                       class_init=class_init if class_init and re.fullmatch(r"\w+", class_init) else None))
     return result
+
+
+def _local_defaults(ctx: FileContext, var: str, local_infos: list[Decl]) -> dict:
+    """.parent/.class_init from the local TypeInfo's own initializer."""
+    for decl in local_infos:
+        if decl.symbol != var:
+            continue
+        tokens = tokenize(decl.init_text, decl.init_line)[1:-1]
+        values = {}
+        for member, value_tokens, _ in designated(tokens):
+            if member in ("parent", "class_init"):
+                try:
+                    value = ctx.evaluate(ctx.expand(value_tokens))
+                except (Unresolved, ExpansionError, RecursionError, IndexError):
+                    continue
+                values[member] = value.name if isinstance(value, (Symbol, Address)) else value
+        return values
+    return {}
+
+
+def _name_source(name_expr: str, body: str) -> tuple[str, str] | None:
+    """The array and member a loop takes type names from: `info->name` (info = &arr[i])
+    or `arr[i].name`."""
+    name_expr = name_expr.strip()
+    direct = re.fullmatch(r"(\w+)\s*\[[^\]]*\]\s*\.\s*(\w+)", name_expr)
+    if direct:
+        return direct.group(1), direct.group(2)
+    through = re.fullmatch(r"(\w+)\s*(?:->|\.)\s*(\w+)", name_expr)
+    if through:
+        array = _array_behind(through.group(1), body)
+        return (array, through.group(2)) if array else None
+    return None
 
 
 def _array_behind(pointer: str, body: str) -> str | None:
@@ -112,26 +143,19 @@ _STRUCT_ARRAY_RE = re.compile(r"\b(\w+)\s*\[\s*\w*\s*\]\s*=\s*\{", re.M)
 
 
 def struct_arrays(text: str) -> dict[str, list[dict]]:
-    """Arrays of designated initializers in a file: name -> [{member: text}]."""
+    """Arrays of designated initializers in a file: name -> [{member: value text}]."""
     arrays: dict[str, list[dict]] = {}
     for m in _STRUCT_ARRAY_RE.finditer(text):
         start = m.end() - 1
-        depth = 0
-        end = None
-        for i in range(start, min(len(text), start + 20000)):
-            c = text[i]
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    end = i
-                    break
+        end = _closing_brace(text, start)
         if end is None:
             continue
         entries = []
-        for element in re.finditer(r"\{([^{}]*)\}", text[start + 1:end]):
-            entry = dict(re.findall(r"\.\s*(\w+)\s*=\s*([^,]+(?:\([^)]*\)[^,]*)?)", element.group(1)))
+        for element in _top_level_braces(text, start + 1, end):
+            entry = {}
+            for part in _split_commas(tokenize(element)):
+                if len(part) >= 3 and part[0].text == "." and part[2].text == "=":
+                    entry[part[1].text] = " ".join(t.text for t in part[3:])
             if entry:
                 entries.append(entry)
         if entries:
@@ -139,9 +163,40 @@ def struct_arrays(text: str) -> dict[str, list[dict]]:
     return arrays
 
 
+def _closing_brace(text: str, start: int) -> int | None:
+    depth = 0
+    for i in range(start, min(len(text), start + 100000)):
+        c = text[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _top_level_braces(text: str, start: int, end: int) -> list[str]:
+    """The contents of each `{...}` directly inside text[start:end]."""
+    items = []
+    i = start
+    while i < end:
+        if text[i] == "{":
+            close = _closing_brace(text, i)
+            if close is None or close > end:
+                break
+            items.append(text[i + 1:close])
+            i = close + 1
+        else:
+            i += 1
+    return items
+
+
 def vmsd_assignment(ctx: FileContext, function: Function, functions: dict[str, Function],
-                    seen: set[str] | None = None) -> tuple[str, int] | None:
-    """The VMSD symbol a class_init assigns to `dc->vmsd` (following calls within the file)."""
+                    seen: set[str] | None = None, elsewhere=None) -> tuple[str, int, str] | None:
+    """The VMSD symbol a class_init assigns to `dc->vmsd`, with its line and file,
+    following the calls it makes (within its file, then to non-static functions
+    elsewhere through `elsewhere(name) -> (ctx, function, functions) | None`)."""
     seen = seen if seen is not None else set()
     seen.add(function.name)
     for assign in function.vmsd_assignments:
@@ -150,13 +205,19 @@ def vmsd_assignment(ctx: FileContext, function: Function, functions: dict[str, F
         except (Unresolved, ExpansionError, RecursionError, IndexError):
             continue
         if isinstance(value, Address):
-            return value.name, assign.line
+            return value.name, assign.line, ctx.path
     for call in function.calls:
+        if call.callee in seen:
+            continue
         callee = functions.get(call.callee)
-        if callee is not None and callee.name not in seen:
-            found = vmsd_assignment(ctx, callee, functions, seen)
-            if found:
-                return found
+        if callee is not None:
+            found = vmsd_assignment(ctx, callee, functions, seen, elsewhere)
+        elif elsewhere is not None and (target := elsewhere(call.callee)) is not None:
+            found = vmsd_assignment(*target, seen, elsewhere)
+        else:
+            continue
+        if found:
+            return found
     return None
 
 

@@ -19,6 +19,9 @@ _BODY_START_RE = re.compile(r"\b(struct|union|enum)\s+(?:QEMU_PACKED\s+|__attrib
 _TYPEDEF_RE = re.compile(r"\btypedef\s+([^;{}()]*?)\s*\b([A-Za-z_]\w*)\s*((?:\[[^\];]*\]\s*)*);")
 _TYPEDEF_BODY_END_RE = re.compile(r"\s*(?:QEMU_PACKED\s*|__attribute__\s*\(\([^;]*?\)\)\s*)*\*?\s*([A-Za-z_]\w*)\s*[;,\[]")
 _BRACE_RE = re.compile(r"[{}]")
+# A file-scope macro call on a line of its own, e.g. `REG32(CTRL, 0x10)`: such macros
+# can declare enum constants the VMSDs use.
+_TOP_LEVEL_CALL_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\(([^()\n]*)\)[ \t]*;?[ \t]*$", re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class TextFacts:
     includes: list[str] = field(default_factory=list)
     bodies: list[Body] = field(default_factory=list)
     typedefs: list[Typedef] = field(default_factory=list)
+    calls: list[tuple[str, str, int]] = field(default_factory=list)  # top-level macro calls
     # conditional regions: sorted start lines and the condition stack in force from there
     cond_lines: list[int] = field(default_factory=list)
     cond_stacks: list[tuple[str, ...]] = field(default_factory=list)
@@ -75,6 +79,8 @@ def scan_text(text: str, want_bodies: bool = True) -> TextFacts:
     _scan_directives(text, facts, line_of)
     if want_bodies:
         _scan_bodies(text, facts, line_of)
+        for m in _TOP_LEVEL_CALL_RE.finditer(text):
+            facts.calls.append((m.group(1), m.group(2), line_of(m.start())))
     return facts
 
 
