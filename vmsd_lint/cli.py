@@ -99,7 +99,7 @@ def open_cache(cache_dir: str | None, no_cache: bool):
 def coverage_line(extraction) -> str:
     vmsds = list(extraction.vmsds.values())
     resolved = sum(1 for v in vmsds
-                   if v.name is not None and all(not f.unresolved for f in v.fields or ()))
+                   if v.name is not None and all(f.name is not None and not f.unresolved for f in v.fields or ()))
     return (f"vmsd-lint: {len(vmsds)} VMSDs, {resolved} fully resolved, "
             f"{len(extraction.diagnostics)} diagnostics "
             f"({extraction.files_read} files read, {extraction.files_parsed} parsed)")
