@@ -64,6 +64,7 @@ class QomType:
     abstract: bool = False
     vmsd: str | None = None  # key of the VMSD assigned in class_init (own), or None
     vmsd_line: int | None = None
+    data_vmsd: str | None = None  # symbol in the class_data descriptor (`dc->vmsd = info->vmsd`)
 
 
 @dataclass(frozen=True, slots=True)

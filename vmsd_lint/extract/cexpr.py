@@ -642,11 +642,9 @@ def _member_declaration(decl: list[Token], env: TypeEnv):
         tag = None if ev.at("{") else ev.next().text
         body = ev.balanced("{", "}")
         packed = False
-        while ev.peek() is not None and ev.peek().text in ("QEMU_PACKED", "__attribute__"):
-            if ev.next().text == "__attribute__":
-                packed = "packed" in " ".join(t.text for t in ev.balanced("(", ")"))
-            else:
-                packed = True
+        while ev.peek() is not None and ev.peek().text == "__attribute__":
+            ev.next()
+            packed = packed or "packed" in " ".join(t.text for t in ev.balanced("(", ")"))
         base: CType = layout(kind, tag or "<anonymous>", parse_members(body, env), packed)
         if ev.peek() is None:
             return [(None, base, None)]

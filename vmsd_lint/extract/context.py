@@ -428,6 +428,11 @@ class TreeIndex:
             record.incomplete = f"{path}:{body.line}: {body.kind} {record.name} could not be read: {exc}"
             return record
         packed = False
+        if body.attributes:
+            try:
+                packed = any(t.text in ("packed", "__packed__") for t in ctx.expand(tokenize(body.attributes)))
+            except ExpansionError:
+                pass
         layout(body.kind, record.name, members, packed, record)
         return record
 

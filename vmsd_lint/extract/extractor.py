@@ -205,6 +205,8 @@ def _link_types(index: TreeIndex, functions_by_file, result: Extraction, resolve
             path, fn = _prefer_target(candidates, index.target_dir)
             fns = functions_by_file[path]
         found = vmsd_assignment(index.context(path), fn, fns, None, elsewhere)
+        if found is None and qom.data_vmsd:
+            found = (qom.data_vmsd, qom.line, qom.file)  # the class_data descriptor names it
         if found:
             symbol, line, path = found
             key = resolve_vmsd(resolved, symbol, path)

@@ -83,10 +83,12 @@ def loop_registered_types(ctx: FileContext, function: Function, text: str, array
         class_init = assigned.get("class_init", "").strip() or defaults.get("class_init")
         for entry in arrays[array_name]:
             name = _evaluate_text(ctx, entry.get(member))
+            data_vmsd = re.fullmatch(r"&?\s*\(?\s*(\w+)\s*\)?", entry.get("vmsd", "").strip())
             if isinstance(name, str):
                 result.append(QomType(name=name, symbol=f"{array_name}[]", file=ctx.path, line=call.line,
                                       parent=parent if isinstance(parent, str) else None,
-                                      class_init=class_init if class_init and re.fullmatch(r"\w+", class_init) else None))
+                                      class_init=class_init if class_init and re.fullmatch(r"\w+", class_init) else None,
+                                      data_vmsd=data_vmsd.group(1) if data_vmsd else None))
     return result
 
 

@@ -15,7 +15,8 @@ _DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*(\w+)((?:[^\n\\]|\\\r?\n?|\\.)*)", re
 _DEFINE_RE = re.compile(r"\s*([A-Za-z_]\w*)(\()?")
 _INCLUDE_RE = re.compile(r'\s*"([^"]+)"')
 _COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-_BODY_START_RE = re.compile(r"\b(struct|union|enum)\s+(?:QEMU_PACKED\s+|__attribute__\s*\(\(\w+\)\)\s+)?([A-Za-z_]\w*)?\s*\{")
+_BODY_START_RE = re.compile(r"\b(struct|union|enum)\s+((?:QEMU_[A-Z0-9_]*(?:\([^()]*\))?\s+|__attribute__\s*\(\([^;{]*?\)\)\s*)*)([A-Za-z_]\w*)?\s*\{")
+_ATTRIBUTES_AFTER_RE = re.compile(r"\s*((?:QEMU_[A-Z0-9_]*(?:\([^()]*\))?\s*|__attribute__\s*\(\([^;{]*?\)\)\s*)*)")
 _TYPEDEF_RE = re.compile(r"\btypedef\s+([^;{}()]*?)\s*\b([A-Za-z_]\w*)\s*((?:\[[^\];]*\]\s*)*);")
 _TYPEDEF_BODY_END_RE = re.compile(r"\s*(?:QEMU_PACKED\s*|__attribute__\s*\(\([^;]*?\)\)\s*)*\*?\s*([A-Za-z_]\w*)\s*[;,\[]")
 _BRACE_RE = re.compile(r"[{}]")
@@ -42,6 +43,7 @@ class Body:
     text: str  # text between the braces
     line: int
     cond: tuple[str, ...]
+    attributes: str = ""  # e.g. "QEMU_PACKED": macros/__attribute__ around the body (layout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +178,10 @@ def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
             after = _TYPEDEF_BODY_END_RE.match(text, close + 1)
             if after:
                 typedef_name = after.group(1)
+        attributes = (m.group(2) + " " + _ATTRIBUTES_AFTER_RE.match(text, close + 1).group(1)).strip()
         line = line_of(m.start())
-        facts.bodies.append(Body(m.group(1), m.group(2), typedef_name, text[open_brace + 1:close],
-                                 line, facts.cond_at(line)))
+        facts.bodies.append(Body(m.group(1), m.group(3), typedef_name, text[open_brace + 1:close],
+                                 line, facts.cond_at(line), " ".join(attributes.split())))
     for m in _TYPEDEF_RE.finditer(text):
         target = " ".join(_COMMENT_RE.sub(" ", m.group(1)).split())
         if not target:
