@@ -99,6 +99,8 @@ class Extraction:
     types: dict[str, QomType] = field(default_factory=dict)  # key: QOM type name
     registrations: list[Registration] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # the keys this revision's -dump-vmstate writes for a field (migration/savevm.c)
+    dump_field_keys: tuple[str, ...] = ("field", "version_id", "field_exists", "num", "size")
     files_read: int = 0
     files_parsed: int = 0
 

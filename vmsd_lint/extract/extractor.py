@@ -81,6 +81,7 @@ class Extractor:
         config = target_config(self.target, _mak_text(tree, facts, self.target))
         index = TreeIndex({p: f.text for p, f in facts.items()}, config)
         result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
+        result.dump_field_keys = _dump_field_keys(tree) or result.dump_field_keys
         result.files_read = len(facts)
         result.files_parsed = sum(1 for f in facts.values() if f.parse is not None)
         _resolve(index, facts, result)
@@ -115,6 +116,20 @@ class Extractor:
             with ProcessPoolExecutor(self.jobs) as pool:
                 return dict(pool.map(_facts_worker, items, chunksize=64))
         return dict(_facts_worker(item) for item in items)
+
+
+def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
+    """The JSON keys `dump_vmstate_vmsf` of this revision prints per field."""
+    data = tree.read_path("migration/savevm.c")
+    if data is None:
+        return None
+    text = data.decode("utf-8", "replace")
+    start = text.find("static void dump_vmstate_vmsf(")
+    end = text.find("\n}\n", start)
+    if start < 0 or end < 0:
+        return None
+    keys = re.findall(r'\\"(\w+)\\":', text[start:end])
+    return tuple(dict.fromkeys(keys)) or None
 
 
 def _mak_text(tree: SourceTree, facts, target: str | None) -> str | None:

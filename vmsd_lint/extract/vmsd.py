@@ -116,10 +116,10 @@ class VmsdBuilder:
         line = source[0].line
         macro = source[0].text if source[0].kind == IDENT else "{...}"
         members = {m: toks for m, toks, _ in designated(item) if m}
+        if "name" not in members:
+            return None  # QEMU walks fields `while (field->name)`: a nameless entry ends the list
         flags_value = self._member_int(members, "flags", decl, line, [])
         flag_names = tuple(sorted(n for n, bit in self.vms_flags.items() if flags_value and bit & flags_value))
-        if "VMS_END" in flag_names and "name" not in members:
-            return None
         unresolved: list[str] = []
         name = self._member(members, "name", decl, line, unresolved)
         exists = self._member(members, "field_exists", decl, line, unresolved) if "field_exists" in members else 0

@@ -38,7 +38,7 @@ def _description(resolved: Resolved, vmsd: Vmsd, stack: set[str]) -> dict:
                 continue
             entry: dict = {"field": field.name, "version_id": field.version_id or 0,
                            "field_exists": field.field_exists is not None}
-            if "VMS_ARRAY" in field.flags:
+            if "VMS_ARRAY" in field.flags and "num" in resolved.x.dump_field_keys:
                 entry["num"] = field.num or 0
             entry["size"] = field.size or 0
             nested = resolved.field_vmsd(vmsd, field)
