@@ -2,11 +2,13 @@
 migration state → resolve VMSDs, QOM types and registrations."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from .. import __version__
 from ..model import Diagnostic, Extraction, QomType, Registration, Vmsd
 from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import BuildConfig, target_config
@@ -28,7 +30,8 @@ REGISTRATION_CALLS = {
     "vmstate_register_with_alias_id": (1, 2, None),
     "register_savevm_live": (1, None, 0),
 }
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"
+_SAVEVM = "migration/savevm.c"
 
 
 @dataclass(slots=True)
@@ -77,6 +80,29 @@ class Extractor:
         self.cache = cache
 
     def run(self, tree: SourceTree) -> Extraction:
+        """Extract a tree.  With a cache, a tree whose files (by blob id) and options
+        were seen before is answered from it; otherwise only the files not seen
+        before are read and parsed."""
+        key = self._tree_key(tree)
+        if self.cache is not None:
+            cached = self.cache.get("extraction" + FACTS_VERSION, key)
+            if cached is not None:
+                cached.endpoint, cached.commit = tree.label, tree.commit
+                return cached
+        result = self._extract(tree)
+        if self.cache is not None:
+            self.cache.put_many("extraction" + FACTS_VERSION, {key: result})
+        return result
+
+    def _tree_key(self, tree: SourceTree) -> str:
+        digest = hashlib.sha1(f"{__version__}:{FACTS_VERSION}:{self.target}".encode())
+        for f in sorted(tree.files, key=lambda f: f.path):
+            digest.update(f"{f.path}\0{f.blob}\n".encode())
+        for extra in (_SAVEVM, f"configs/targets/{self.target}-softmmu.mak"):
+            digest.update(hashlib.sha1(tree.read_path(extra) or b"").digest())
+        return digest.hexdigest()
+
+    def _extract(self, tree: SourceTree) -> Extraction:
         facts = self._all_facts(tree)
         config = target_config(self.target, _mak_text(tree, facts, self.target))
         index = TreeIndex({p: f.text for p, f in facts.items()}, config)
@@ -120,7 +146,7 @@ class Extractor:
 
 def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
     """The JSON keys `dump_vmstate_vmsf` of this revision prints per field."""
-    data = tree.read_path("migration/savevm.c")
+    data = tree.read_path(_SAVEVM)
     if data is None:
         return None
     text = data.decode("utf-8", "replace")
