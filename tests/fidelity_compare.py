@@ -16,6 +16,8 @@ from pathlib import Path
 
 MACHINE_KEY = "vmschkmachine"
 FIELD_KEYS = ("field", "version_id", "field_exists", "num")
+# QEMU before 8.x printed no "num" at all (7.2.0's dump_vmstate_vmsf has none); a dump whose
+# fields never carry "num" is compared without it.
 
 
 def load_real_dump(shared: Path, version: str, arch: str = "x86_64") -> dict:
@@ -24,7 +26,17 @@ def load_real_dump(shared: Path, version: str, arch: str = "x86_64") -> dict:
         return json.load(fh)
 
 
-def first_difference(real: dict, ours: dict, path: str) -> str | None:
+def dump_has_num(dump: dict) -> bool:
+    """Whether a -dump-vmstate output reports array lengths ("num") at all."""
+    def walk(desc: dict) -> bool:
+        for f in desc.get("Fields", ()):
+            if "num" in f or ("Description" in f and walk(f["Description"])):
+                return True
+        return any(walk(sub) for sub in desc.get("Subsections", ()))
+    return any(walk(entry.get("Description", {})) for name, entry in dump.items() if name != MACHINE_KEY)
+
+
+def first_difference(real: dict, ours: dict, path: str, keys: tuple[str, ...] = FIELD_KEYS) -> str | None:
     """The first difference between two Description objects, or None when identical."""
     for key in ("name", "version_id", "minimum_version_id"):
         if real.get(key) != ours.get(key):
@@ -34,13 +46,13 @@ def first_difference(real: dict, ours: dict, path: str) -> str | None:
     real_fields, our_fields = real.get("Fields", []), ours.get("Fields", [])
     for i, (rf, of) in enumerate(zip(real_fields, our_fields)):
         where = f"{path}/{rf.get('field')}[{i}]"
-        for key in FIELD_KEYS:
+        for key in keys:
             if rf.get(key) != of.get(key):
                 return f"{where}: {key} {rf.get(key)!r} != ours {of.get(key)!r}"
         if "Description" in rf:
             if "Description" not in of:
                 return f"{where}: nested Description {rf['Description'].get('name')!r} missing in ours"
-            diff = first_difference(rf["Description"], of["Description"], f"{where}>")
+            diff = first_difference(rf["Description"], of["Description"], f"{where}>", keys)
             if diff:
                 return diff
         else:
@@ -58,19 +70,19 @@ def first_difference(real: dict, ours: dict, path: str) -> str | None:
         return (f"{path}: subsections {[s.get('name') for s in real_subs or ()]} != "
                 f"ours {[s.get('name') for s in our_subs or ()]}")
     for rs, os_ in zip(real_subs or (), our_subs or ()):
-        diff = first_difference(rs, os_, f"{path}+{rs.get('name')}")
+        diff = first_difference(rs, os_, f"{path}+{rs.get('name')}", keys)
         if diff:
             return diff
     return None
 
 
-def type_difference(name: str, real: dict, ours: dict | None) -> str | None:
+def type_difference(name: str, real: dict, ours: dict | None, keys: tuple[str, ...] = FIELD_KEYS) -> str | None:
     if ours is None:
         return f"{name}: missing in ours"
     for key in ("Name", "version_id", "minimum_version_id"):
         if real.get(key) != ours.get(key):
             return f"{name}: {key} {real.get(key)!r} != ours {ours.get(key)!r}"
-    return first_difference(real.get("Description", {}), ours.get("Description", {}), name)
+    return first_difference(real.get("Description", {}), ours.get("Description", {}), name, keys)
 
 
 @dataclass
@@ -90,11 +102,12 @@ class Fidelity:
 
 def compare(real: dict, ours: dict) -> Fidelity:
     result = Fidelity()
+    keys = FIELD_KEYS if dump_has_num(real) else tuple(k for k in FIELD_KEYS if k != "num")
     for name in sorted(real):
         if name == MACHINE_KEY:
             continue
         result.total += 1
-        diff = type_difference(name, real[name], ours.get(name))
+        diff = type_difference(name, real[name], ours.get(name), keys)
         if diff is None:
             result.identical += 1
         else:

@@ -1,0 +1,90 @@
+"""Integration tests on real QEMU sources (tags v7.2.0 and v10.0.2).
+
+They need $VMSD_LINT_QEMU_REPO: a git repository with both tags, e.g. one built by
+`../shared/qemu/make-repo.sh DEST` (or your own QEMU clone), and the real binaries'
+`-dump-vmstate` output in ../shared/qemu/dumps/ (or $VMSD_LINT_SHARED/qemu/dumps/).
+Each full-tree dump is run once per module and shared between tests.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import shared_dir
+from fidelity_compare import compare, load_real_dump
+
+pytestmark = pytest.mark.qemu
+
+FIDELITY_TARGET = 97.0
+VERSIONS = ("v7.2.0", "v10.0.2")
+
+
+def vmsd_lint(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], capture_output=True,
+                          timeout=900)
+
+
+def ok(proc: subprocess.CompletedProcess) -> bytes:
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert b"Traceback" not in proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("vmsd-lint-cache")
+
+
+@pytest.fixture(scope="module")
+def native_runs(qemu_repo, cache_dir) -> dict[str, bytes]:
+    """Native dumps of v10.0.2: without cache (jobs 1), cold cache (jobs 2), warm cache (jobs 2
+    and jobs 1)."""
+    runs = {}
+    runs["no-cache, jobs 1"] = ok(vmsd_lint("dump", "--repo", qemu_repo, "--no-cache", "--jobs", "1", "v10.0.2"))
+    for label, jobs in (("cold cache, jobs 2", "2"), ("warm cache, jobs 2", "2"), ("warm cache, jobs 1", "1")):
+        runs[label] = ok(vmsd_lint("dump", "--repo", qemu_repo, "--cache-dir", str(cache_dir), "--jobs", jobs,
+                                   "v10.0.2"))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def qemu_dumps(qemu_repo, cache_dir) -> dict[str, dict]:
+    return {version: json.loads(ok(vmsd_lint("dump", "--repo", qemu_repo, "--cache-dir", str(cache_dir),
+                                             "--format", "qemu", "--target", "x86_64", version)))
+            for version in VERSIONS}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fidelity_against_real_binary(qemu_dumps, version):
+    shared = shared_dir()
+    if not (shared / "qemu" / "dumps").is_dir():
+        pytest.skip(f"no real -dump-vmstate output in {shared}/qemu/dumps (set VMSD_LINT_SHARED)")
+    result = compare(load_real_dump(shared, version), qemu_dumps[version])
+    report = "\n".join(f"  {diff}" for diff in result.differences.values())
+    print(f"{version}: {result.summary()}\n{report}")
+    assert result.percent >= FIDELITY_TARGET, (
+        f"{version}: {result.summary()}, target {FIDELITY_TARGET} %; non-identical types:\n{report}")
+
+
+def test_native_dump_is_deterministic(native_runs):
+    outputs = set(native_runs.values())
+    assert len(outputs) == 1, "native dumps differ between: " + ", ".join(native_runs)
+    data = json.loads(next(iter(outputs)))
+    assert data["endpoint"] == "v10.0.2" and len(data["vmsds"]) > 1000
+
+
+def test_qemu_dump_is_deterministic(qemu_repo, cache_dir, qemu_dumps):
+    again = json.loads(ok(vmsd_lint("dump", "--repo", qemu_repo, "--cache-dir", str(cache_dir),
+                                    "--format", "qemu", "--target", "x86_64", "--jobs", "1", "v10.0.2")))
+    assert again == qemu_dumps["v10.0.2"]
+
+
+def test_unknown_revision_in_real_repo(qemu_repo):
+    proc = vmsd_lint("dump", "--repo", qemu_repo, "v99.0.0")
+    assert proc.returncode == 2
+    lines = proc.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vmsd-lint: error: ") and "v99.0.0" in lines[0]
