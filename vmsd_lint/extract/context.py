@@ -134,6 +134,7 @@ class TreeIndex:
         self._generated: dict[tuple[str, int], dict[str, int]] = {}
         self._contexts: dict[str, FileContext] = {}
         self._includes: dict[str, frozenset[str]] = {}
+        self._include_targets: dict[tuple[str, str], str | None] = {}
         self._macro_objects: dict[str, Macro] = {}
         self._cond_cache: dict[tuple[str, str], bool] = {}
         self._records: dict[tuple[str, str, str], Record | None] = {}
@@ -308,6 +309,15 @@ class TreeIndex:
         return result
 
     def _resolve_include(self, current: str, inc: str) -> str | None:
+        key = (posixpath.dirname(current), inc)
+        try:
+            return self._include_targets[key]
+        except KeyError:
+            pass
+        found = self._include_targets[key] = self._find_include(current, inc)
+        return found
+
+    def _find_include(self, current: str, inc: str) -> str | None:
         candidates = [posixpath.normpath(posixpath.join(posixpath.dirname(current), inc)),
                       posixpath.normpath(posixpath.join("include", inc)), inc]
         if self.target_dir:

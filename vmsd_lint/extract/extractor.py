@@ -46,8 +46,11 @@ class FileFacts:
 def file_facts(path: str, data: bytes) -> FileFacts:
     """Everything the later stages need from one file, computed from its bytes alone
     (so it can be cached by blob id)."""
+    interesting = is_interesting(data)
+    if path.endswith(".c") and not interesting:
+        return FileFacts(TextFacts(), None)  # nothing of a plain .c file is visible elsewhere
     text = data.decode("utf-8", "surrogateescape")
-    parse = parse_file(data) if is_interesting(data) else None
+    parse = parse_file(data) if interesting else None
     facts = FileFacts(scan_text(text), parse)
     if parse is not None and _registers_in_loop(parse):
         facts.arrays = struct_arrays(text)
