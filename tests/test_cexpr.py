@@ -67,7 +67,6 @@ def test_casts():
     assert ev("(size_t)(unsigned char)3") == 3
 
 
-@pytest.mark.xfail(reason="cexpr does not yet truncate values to the width of a cast type", strict=True)
 def test_casts_truncate_like_c():
     assert ev("(uint8_t)0x1ff") == 0xff
 

@@ -239,7 +239,9 @@ class Evaluator:
                 value = self.unary()
                 if isinstance(ctype, (Pointer, Array, Record)):
                     return Typed(ctype, value)
-                return _int(value) if isinstance(value, (int, float)) else value
+                if isinstance(value, (int, float)) and isinstance(ctype, Prim):
+                    return _convert(value, ctype)
+                return value
         if tok.kind == IDENT and tok.text in ("sizeof", "__alignof__", "_Alignof", "alignof"):
             self.next()
             ctype = self.operand_type()
@@ -537,6 +539,20 @@ def _same_type(a: CType, b: CType) -> bool:
     if isinstance(a, Record) or isinstance(b, Record):
         return a is b
     return type(a) is type(b) and a == b
+
+
+def _convert(value: int | float, ctype: Prim) -> int | float:
+    """A C conversion to an arithmetic type: integers wrap to the type's width."""
+    if ctype.name in ("float", "double", "long double"):
+        return float(value)
+    if ctype.name in ("_Bool", "bool"):
+        return int(bool(value))
+    bits = ctype.size * 8
+    value = int(value) & ((1 << bits) - 1)
+    unsigned = ctype.name.startswith(("u", "unsigned", "g", "size_t")) and not ctype.name.startswith(("gint", "gchar", "gshort", "glong", "gssize", "gfloat", "gdouble"))
+    if not unsigned and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return value
 
 
 def _truth(value) -> bool:

@@ -380,8 +380,10 @@ class TreeIndex:
                     values.update(self._enumerate(ctx, tokens[j + 1:k]))
         return values
 
-    def _enumerate(self, ctx: "FileContext", tokens: list[Token]) -> dict[str, int]:
-        values: dict[str, int] = {}
+    def _enumerate(self, ctx: "FileContext", tokens: list[Token], values: dict[str, int] | None = None) -> dict[str, int]:
+        """Enumerator values in order; `values` is filled as it goes, so a later
+        enumerator can use an earlier one (`B = A << 2`)."""
+        values = {} if values is None else values
         current = -1
         for part in _split_commas(tokens):
             if not part or part[0].kind != IDENT:
@@ -403,8 +405,7 @@ class TreeIndex:
             return values
         ctx = self.context(path)
         values = self._enum_values[key] = {}
-        values.update(self._enumerate(ctx, ctx.expand_text(body.text, body.line)))
-        return values
+        return self._enumerate(ctx, ctx.expand_text(body.text, body.line), values)
 
     # -- types ---------------------------------------------------------------
     def record(self, kind: str, tag: str, path: str) -> Record | None:

@@ -103,6 +103,13 @@ class VmsdBuilder:
             except ExpansionError as exc:
                 self._diag(element[0].line, f"VMSD {decl.symbol}: {element[0].text}: {exc}")
                 continue
+            if not (expanded and expanded[0].text == "{"):
+                # not a VMStateField initializer: an unknown macro, or one this tree lacks
+                self._diag(element[0].line, f"VMSD {decl.symbol}: {join_tokens(element)[:80]} does not expand "
+                                            f"to a VMStateField (is {element[0].text} defined in the tree?)")
+                fields.append(Field(name=None, line=element[0].line, macro=element[0].text,
+                                    unresolved=("expansion",)))
+                continue
             for item in _brace_items(expanded):
                 field = self._field(item, element, decl)
                 if field is None:
