@@ -624,14 +624,15 @@ def parse_type(tokens, env: TypeEnv) -> CType:
 def parse_members(tokens: list[Token], env: TypeEnv) -> list[tuple[str | None, CType, int | None]]:
     """Member declarations of a preprocessed struct/union body."""
     members: list[tuple[str | None, CType, int | None]] = []
-    for decl in _split_top(tokens, ";"):
+    for decl in split_top(tokens, ";"):
         if not decl:
             continue
         members.extend(_member_declaration(decl, env))
     return members
 
 
-def _split_top(tokens: list[Token], sep: str) -> list[list[Token]]:
+def split_top(tokens: list[Token], sep: str) -> list[list[Token]]:
+    """Split tokens at `sep` outside any brackets."""
     parts: list[list[Token]] = [[]]
     depth = 0
     for tok in tokens:
@@ -678,7 +679,7 @@ def _member_declaration(decl: list[Token], env: TypeEnv):
                 ev.next()
     result = []
     rest = list(ev.toks[ev.pos:])
-    for part in _split_top(rest, ","):
+    for part in split_top(rest, ","):
         if not part:
             continue
         try:

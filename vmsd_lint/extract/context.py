@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .buildconfig import BuildConfig
-from .cexpr import Unresolved, evaluate, evaluate_int, parse_members, parse_type
+from .cexpr import Unresolved, evaluate, evaluate_int, parse_members, parse_type, split_top
 from .ctypes import Array, CType, Prim, Record, layout
 from .lexer import DIRECTIVE, IDENT, PUNCT, Token, tokenize
 from .preprocess import ExpansionError, Macro, expand, make_macro
@@ -485,18 +485,7 @@ def _strip_enum_body(text: str) -> str:
 
 
 def _split_commas(tokens: list[Token]) -> list[list[Token]]:
-    parts: list[list[Token]] = [[]]
-    depth = 0
-    for tok in tokens:
-        if tok.kind == PUNCT and tok.text in "([{":
-            depth += 1
-        elif tok.kind == PUNCT and tok.text in ")]}":
-            depth -= 1
-        elif depth == 0 and tok.kind == PUNCT and tok.text == ",":
-            parts.append([])
-            continue
-        parts[-1].append(tok)
-    return parts
+    return split_top(tokens, ",")
 
 
 def _mentions_local(expr: str) -> bool:
