@@ -166,7 +166,6 @@ class Evaluator:
                     continue
                 raise
             left = _apply(tok.text, left, right)
-            start = start  # keep the left span start for chains
 
     def _cancels_out(self, start: int) -> bool:
         """Is the operand at `start` followed by `- <the same tokens>`?  Leaves the
@@ -670,13 +669,7 @@ def _member_declaration(decl: list[Token], env: TypeEnv):
             base = ev.specifiers()
         except Unresolved as exc:
             base = Opaque(first.text if first else "?", str(exc))
-            while ev.peek() is not None and ev.peek().kind == IDENT and ev.peek(1) is not None \
-                    and ev.peek(1).kind == IDENT:
-                ev.next()  # skip the unknown specifier words, keep the declarator
-            if ev.peek() is not None and ev.peek().kind == IDENT and ev.peek(1) is None:
-                pass
-            elif ev.peek() is not None and ev.peek().kind == IDENT and ev.peek(1).text not in ("[", ",", ":", ";"):
-                ev.next()
+            _skip_to_declarator(ev)
     result = []
     rest = list(ev.toks[ev.pos:])
     for part in split_top(rest, ","):
@@ -688,6 +681,16 @@ def _member_declaration(decl: list[Token], env: TypeEnv):
             names = [t.text for t in part if t.kind == IDENT]
             result.append((names[0] if names else None, Opaque(names[0] if names else "?", str(exc)), None))
     return result
+
+
+def _skip_to_declarator(ev: Evaluator) -> None:
+    """After a type this tool cannot read, skip its words up to the member name
+    (the word followed by nothing, '[', ',', ':' or ';')."""
+    while ev.peek() is not None and ev.peek().kind == IDENT:
+        following = ev.peek(1)
+        if following is None or following.text in ("[", ",", ":", ";"):
+            return
+        ev.next()
 
 
 def _declarator(part: list[Token], base: CType, env: TypeEnv):
@@ -713,10 +716,9 @@ def _declarator(part: list[Token], base: CType, env: TypeEnv):
         ev.next()
         bits = _int(ev.conditional())
     while ev.peek() is not None and ev.peek().text in ("__attribute__", "QEMU_ALIGNED", "QEMU_PACKED"):
-        word = ev.next().text
+        ev.next()
         if ev.at("("):
             ev.balanced("(", ")")
-        del word
     if ev.at("("):
         return name, Function(), None
     return name, ctype, bits

@@ -224,7 +224,7 @@ class TreeIndex:
         return True
 
     def condition_true(self, expr: str, path: str, defining: str | None = None) -> bool:
-        key = (expr, path if _mentions_local(expr) else "", defining or "")
+        key = (expr, path, defining or "")
         cached = self._cond_cache.get(key)
         if cached is not None:
             return cached
@@ -486,10 +486,6 @@ def _strip_enum_body(text: str) -> str:
 
 def _split_commas(tokens: list[Token]) -> list[list[Token]]:
     return split_top(tokens, ",")
-
-
-def _mentions_local(expr: str) -> bool:
-    return True
 
 
 def _nearest(candidates: list[Candidate], path: str) -> Candidate:

@@ -6,7 +6,7 @@ import re
 from ..model import Diagnostic, QomType
 from .cexpr import Address, Symbol, Unresolved
 from .context import FileContext, _split_commas
-from .lexer import IDENT, tokenize
+from .lexer import tokenize
 from .parse import Decl, Function
 from .preprocess import ExpansionError
 from .vmsd import designated
@@ -222,9 +222,3 @@ def vmsd_assignment(ctx: FileContext, function: Function, functions: dict[str, F
             return found
     return None
 
-
-def is_identifier(text: str) -> bool:
-    return bool(text) and text.isidentifier()
-
-
-__all__ = ["type_infos", "loop_registered_types", "struct_arrays", "vmsd_assignment", "IDENT"]

@@ -50,19 +50,20 @@ class SourceTree:
     files: list[SourceFile]
     _reader: object = field(repr=False, default=None)
     _path_reader: object = field(repr=False, default=None)
+    _path_cache: dict = field(repr=False, default_factory=dict)
 
     def read(self, wanted: list[SourceFile]) -> dict[str, bytes]:
         return self._reader(wanted)
 
     def read_path(self, path: str) -> bytes | None:
         """Any file of the tree, even one outside the source list (e.g. configs/)."""
-        return self._path_reader(path)
+        if path not in self._path_cache:  # the cache key and the extraction both ask
+            self._path_cache[path] = self._path_reader(path)
+        return self._path_cache[path]
 
 
 def wanted_path(path: str, excludes: tuple[str, ...]) -> bool:
-    return path.endswith(SOURCE_SUFFIXES) and not any(
-        path.startswith(ex) or f"/{ex}" in f"/{path}" and ex.endswith("/") and path.startswith(ex)
-        for ex in excludes)
+    return path.endswith(SOURCE_SUFFIXES) and not path.startswith(excludes)
 
 
 def blob_id(data: bytes) -> str:
