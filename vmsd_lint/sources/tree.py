@@ -122,7 +122,15 @@ def directory_tree(root: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES, labe
     if not os.path.isdir(root):
         raise InputError(f"{root}: not a directory")
     paths = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    # Symlinked directories are followed (samples share one set of headers that way);
+    # each real directory is walked once, so a link loop cannot recurse.
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         rel_dir = os.path.relpath(dirpath, root)
         for name in sorted(filenames):

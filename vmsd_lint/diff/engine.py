@@ -1,0 +1,83 @@
+"""The comparison of two wire schemas: walks every section to the end and collects findings.
+
+A nested VMSD (say `vmstate_pci_device`) is compared once per (old, new) pair; the
+sections that reach the pair are gathered afterwards, so a change in it is reported
+once, listing every top-level section it reaches.
+"""
+from __future__ import annotations
+
+from ..findings import Finding
+from ..model import Location
+from ..wire import WireSchema, WireVmsd
+from .semantics import Pair
+
+PairKey = tuple[str, str, str]
+
+
+class Differ:
+    def __init__(self, old: WireSchema, new: WireSchema):
+        self.old, self.new = old, new
+        self.coarse = not (old.precise and new.precise)  # a -dump-vmstate side knows less
+        self.children: dict[PairKey, set[PairKey]] = {}
+        self.roots: dict[PairKey, set[tuple[str, str | None]]] = {}  # pair -> {(section, type)}
+        self.drafts: list[tuple[PairKey | None, Finding]] = []
+        self.visited: set[PairKey] = set()
+
+    # -- collecting ------------------------------------------------------------------
+    def report(self, pair: Pair | None, finding: Finding) -> None:
+        self.drafts.append((pair.key if pair else None, finding))
+
+    def root(self, pair: Pair, section: str, qom_type: str | None) -> None:
+        self.roots.setdefault(pair.key, set()).add((section, qom_type))
+
+    def first_visit(self, pair: Pair, parent: Pair | None) -> bool:
+        """Record the edge from parent; True the first time the pair is seen."""
+        if parent is not None:
+            self.children.setdefault(parent.key, set()).add(pair.key)
+        if pair.key in self.visited:
+            return False
+        self.visited.add(pair.key)
+        return True
+
+    # -- finishing -------------------------------------------------------------------
+    def findings(self) -> list[Finding]:
+        reach = self._reach()
+        merged: dict[tuple, Finding] = {}
+        for pair_key, finding in self.drafts:
+            if pair_key is not None:
+                sections = {s for s, _ in reach.get(pair_key, ())}
+                types = {t for _, t in reach.get(pair_key, ()) if t}
+                finding = finding.with_(sections=tuple(sorted(sections | set(finding.sections))),
+                                        types=tuple(sorted(types | set(finding.types))))
+            if finding.runtime_error and "{section}" in finding.runtime_error:
+                section = finding.sections[0] if finding.sections else finding.vmsd
+                finding = finding.with_(runtime_error=finding.runtime_error.replace("{section}", section))
+            key = (finding.rule, finding.vmsd, finding.path, finding.directions)
+            if key in merged:
+                kept = merged[key]
+                finding = kept.with_(sections=tuple(sorted(set(kept.sections) | set(finding.sections))),
+                                     types=tuple(sorted(set(kept.types) | set(finding.types))))
+            merged[key] = finding
+        return sorted(merged.values(), key=Finding.sort_key)
+
+    def _reach(self) -> dict[PairKey, set[tuple[str, str | None]]]:
+        """Every pair's reaching (section, type)s, pushed down from the section roots."""
+        reach: dict[PairKey, set[tuple[str, str | None]]] = {}
+        for root, owners in self.roots.items():
+            stack = [root]
+            seen = set()
+            while stack:
+                key = stack.pop()
+                if key in seen:
+                    continue
+                seen.add(key)
+                reach.setdefault(key, set()).update(owners)
+                stack.extend(self.children.get(key, ()))
+        return reach
+
+    # -- helpers for the rules -------------------------------------------------------
+    @staticmethod
+    def where(vmsd: WireVmsd, line: int | None = None) -> Location | None:
+        if vmsd.file is None:
+            return None
+        return Location(vmsd.file, line if line is not None else (vmsd.line or 0))

@@ -1,0 +1,79 @@
+"""A field's wire layout: what must stay equal for the bytes to line up, and its words."""
+from __future__ import annotations
+
+from ..wire import WireField, WireSchema
+
+
+def layout_key(field: WireField, schema: WireSchema, coarse: bool) -> tuple | None:
+    """Equal keys: the same bytes on the wire.  None: unknown (an unresolved size).
+
+    A struct's C size is not on the wire (its nested VMSD is), so it is left out.
+    `coarse` drops what a -dump-vmstate file cannot tell (variable-length arrays).
+    """
+    count = field.count
+    if coarse and count == "variable":
+        count = None
+    if field.kind in ("struct", "vstruct"):
+        nested = schema.vmsds.get(field.nested) if field.nested else None
+        return ("struct", count, nested.name if nested else field.nested)
+    if field.size is None:
+        return None
+    return ("bytes", field.size, count)
+
+
+def wire_bytes(field: WireField) -> int | None:
+    """Fixed number of bytes a plain field puts on the wire; None when variable or unknown."""
+    if field.kind not in ("data", "unused") or field.size is None:
+        return None
+    if field.count is None:
+        return field.size
+    if isinstance(field.count, int):
+        return field.size * field.count
+    return None
+
+
+def same_bytes(a: WireField, b: WireField) -> bool:
+    """An UNUSED placeholder matches any plain field of the same total size."""
+    size_a, size_b = wire_bytes(a), wire_bytes(b)
+    return size_a is not None and size_a == size_b
+
+
+def describe(field: WireField, schema: WireSchema) -> str:
+    """Words for a layout: "uint32, 4 bytes", "uint8[16], 16 bytes", "struct 'fifo8'"."""
+    if field.kind in ("struct", "vstruct"):
+        nested = schema.vmsds.get(field.nested) if field.nested else None
+        text = f"struct '{nested.name if nested else field.nested}'"
+        return text + _count_suffix(field.count)
+    if field.kind == "unused":
+        return f"{field.size} unused bytes" if field.size is not None else "unused bytes"
+    if field.kind == "check":
+        return "validation check, no bytes"
+    type_name = _type_name(field)
+    if field.size is None:
+        return f"{type_name}, size unresolved"
+    total = wire_bytes(field)
+    if field.count is None:
+        return f"{type_name}, {field.size} byte{'s' if field.size != 1 else ''}"
+    if total is None:
+        return f"{type_name}{_count_suffix(field.count)}, {field.size} bytes each"
+    return f"{type_name}{_count_suffix(field.count)}, {total} bytes"
+
+
+def _count_suffix(count: int | str | None) -> str:
+    return "" if count is None else f"[{count}]"
+
+
+def _type_name(field: WireField) -> str:
+    info = field.info or ""
+    if info.startswith("vmstate_info_"):
+        return info[len("vmstate_info_"):]
+    return info or "field"
+
+
+def condition_words(field: WireField) -> str:
+    parts = []
+    if field.test is not None:
+        parts.append(f"test {field.test}()" if field.test != "?" else "a test")
+    if field.version_id:
+        parts.append(f"version >= {field.version_id}")
+    return " and ".join(parts) if parts else "always"

@@ -1,0 +1,108 @@
+"""Top-level sections matched by wire identity: the section name, and the QOM type that
+owns a qdev section (so a type whose VMSD changed its .name is a rename, not a removal)."""
+from __future__ import annotations
+
+from ..findings import BACKWARD, FORWARD, Finding
+from ..model import Location
+from ..wire import Section, WireSchema
+from .engine import Differ
+from .semantics import BOTH, Pair
+from .vmsds import compare_pair
+
+UNKNOWN_SECTION = ("Unknown savevm section or instance '{section}' 0. Make sure that your current VM setup "
+                   "matches your saved VM setup, including any hotplugged devices")
+
+
+def compare_sections(differ: Differ) -> None:
+    old, new = differ.old, differ.new
+    renamed_old, renamed_new = _renamed_sections(differ)
+    for name in sorted(old.sections):
+        if name in new.sections:
+            _compare_section(differ, old.sections[name], new.sections[name])
+        elif name not in renamed_old:
+            _section_removed(differ, old.sections[name])
+    for name in sorted(new.sections):
+        if name not in old.sections and name not in renamed_new:
+            _section_added(differ, new.sections[name])
+
+
+def _compare_section(differ: Differ, old: Section, new: Section) -> None:
+    """Pair the VMSDs behind one section name: through their QOM types, else by C symbol."""
+    pairs: set[tuple[str, str]] = set()
+    for qom_type in sorted(old.types & new.types):
+        old_entry, new_entry = differ.old.type_sections[qom_type], differ.new.type_sections[qom_type]
+        pairs.add((old_entry[1], new_entry[1]))
+        _root(differ, old_entry[1], new_entry[1], old.name, qom_type)
+    unpaired_old = old.vmsds - {o for o, _ in pairs}
+    unpaired_new = new.vmsds - {n for _, n in pairs}
+    for old_key in sorted(unpaired_old):
+        match = _same_symbol(differ, old_key, unpaired_new)
+        if match is None and len(unpaired_old) == len(unpaired_new) == 1:
+            match = next(iter(unpaired_new))
+        if match is not None:
+            unpaired_new.discard(match)
+            _root(differ, old_key, match, old.name, None)
+
+
+def _root(differ: Differ, old_key: str, new_key: str, section: str, qom_type: str | None) -> None:
+    pair = Pair(differ.old.vmsds[old_key], differ.new.vmsds[new_key], "section")
+    differ.root(pair, section, qom_type)
+    compare_pair(differ, pair)
+
+
+def _same_symbol(differ: Differ, old_key: str, candidates: set[str]) -> str | None:
+    symbol = differ.old.vmsds[old_key].symbol
+    for new_key in sorted(candidates):
+        if symbol is not None and differ.new.vmsds[new_key].symbol == symbol:
+            return new_key
+    return None
+
+
+def _renamed_sections(differ: Differ) -> tuple[set[str], set[str]]:
+    """Device types that persist but now send a section with another name."""
+    old, new = differ.old, differ.new
+    renames: dict[tuple[str, str], set[str]] = {}
+    for qom_type, old_entry in old.type_sections.items():
+        new_entry = new.type_sections.get(qom_type)
+        if old_entry and new_entry and old_entry[0] != new_entry[0]:
+            renames.setdefault((old_entry[0], new_entry[0]), set()).add(qom_type)
+    for (old_name, new_name), types in sorted(renames.items()):
+        owner = "device " + ", ".join(sorted(types))
+        differ.report(None, Finding(
+            "section-renamed", "error", BOTH, new_name, new_name,
+            (("old_section", old_name), ("owner", owner), ("section", new_name)),
+            _where(old.sections.get(old_name)), _where(new.sections.get(new_name)),
+            sections=(new_name,), types=tuple(sorted(types)),
+            runtime_error=UNKNOWN_SECTION.replace("{section}", old_name)))
+    return {o for o, _ in renames}, {n for _, n in renames}
+
+
+def _section_removed(differ: Differ, section: Section) -> None:
+    differ.report(None, Finding(
+        "section-removed", "error", (FORWARD,), section.name, section.name,
+        (("owner", section.owner), ("section", section.name)), _where(section), None,
+        sections=(section.name,), types=tuple(sorted(section.types)),
+        runtime_error=UNKNOWN_SECTION.replace("{section}", section.name)))
+
+
+def _section_added(differ: Differ, section: Section) -> None:
+    existed = sorted(t for t in section.types if t in differ.old.type_sections)
+    severity = "warning" if existed else "info"
+    directions = (BACKWARD,) if existed else ()
+    differ.report(None, Finding(
+        "section-added", severity, directions, section.name, section.name,
+        (("owner", section.owner), ("section", section.name)), None, _where(section),
+        sections=(section.name,), types=tuple(sorted(section.types)),
+        runtime_error=UNKNOWN_SECTION.replace("{section}", section.name) if existed else None))
+
+
+def _where(section: Section | None) -> Location | None:
+    if section is None or section.file is None:
+        return None
+    return Location(section.file, section.line or 0)
+
+
+def compare(old: WireSchema, new: WireSchema) -> list[Finding]:
+    differ = Differ(old, new)
+    compare_sections(differ)
+    return differ.findings()

@@ -1,0 +1,82 @@
+"""How QEMU saves and loads a VMSD (migration/vmstate.c), as three-valued logic.
+
+True: always; False: never; None: depends on a runtime test (a `field_exists` or
+`.needed` function), so a break is possible, not certain.
+
+- Save (vmstate_save_state_v) writes every field whose field_exists is NULL or true;
+  a field's version_id is ignored on save.
+- Load (vmstate_load_state) reads a field when field_exists is set and true, or when
+  there is none and field->version_id <= the stream's version.
+- A top-level section and a subsection carry their version on the wire; a VMS_STRUCT
+  nested VMSD is loaded with the destination's own version_id, a VMS_VSTRUCT with the
+  destination field's struct_version_id: their version gates do not protect anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..findings import BACKWARD, FORWARD
+from ..wire import WireField, WireVmsd
+
+Maybe = bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two VMSDs at the same place on the wire, and how they are reached."""
+    old: WireVmsd
+    new: WireVmsd
+    level: str  # "section", "subsection", "struct", "vstruct"
+    old_struct_version: int | None = None  # VSTRUCT: the containing fields' struct_version_id
+    new_struct_version: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.old.key, self.new.key, self.level)
+
+    @property
+    def versioned_on_wire(self) -> bool:
+        return self.level in ("section", "subsection")
+
+    def load_version(self, direction: str) -> int | None:
+        """The version the destination loads this VMSD with, in a direction."""
+        src, dst = (self.old, self.new) if direction == FORWARD else (self.new, self.old)
+        if self.versioned_on_wire:
+            return src.version_id
+        if self.level == "vstruct":
+            return self.new_struct_version if direction == FORWARD else self.old_struct_version
+        return dst.version_id
+
+
+def sends(field: WireField) -> Maybe:
+    return True if field.test is None else None
+
+
+def loads(field: WireField, version: int | None) -> Maybe:
+    if field.test is not None or version is None:
+        return None
+    return field.version_id <= version
+
+
+def breaks_if_differ(sent: Maybe, loaded: Maybe) -> Maybe:
+    """A field the source may send and the destination may read: a break when they differ."""
+    if sent is None or loaded is None:
+        return None
+    return sent != loaded
+
+
+def verdict(breaks: dict[str, Maybe]) -> tuple[tuple[str, ...], str] | None:
+    """(directions, severity) from per-direction break states; None when nothing breaks."""
+    certain = [d for d, b in breaks.items() if b is True]
+    possible = [d for d, b in breaks.items() if b is None]
+    directions = tuple(sorted(certain + possible))
+    if not directions:
+        return None
+    return directions, "error" if certain else "warning"
+
+
+def directions_of(*names: str) -> tuple[str, ...]:
+    return tuple(sorted(names))
+
+
+BOTH = directions_of(FORWARD, BACKWARD)

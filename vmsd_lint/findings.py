@@ -1,0 +1,81 @@
+"""What a check reports: findings (typed by a catalogue slug) and the report around them.
+
+Detection code creates these records; formatters render them and never recompute.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+
+from .model import Diagnostic, Location
+
+SEVERITIES = ("error", "warning", "info")
+FORWARD, BACKWARD = "forward", "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str  # catalogue slug
+    severity: str
+    directions: tuple[str, ...]  # sorted: ("backward", "forward"), empty for info
+    vmsd: str  # wire name of the VMSD the change is in (a subsection's own name)
+    path: str  # where inside it: "serial/lsr"; the section or VMSD name for whole-VMSD changes
+    args: tuple[tuple[str, str], ...]  # message arguments, rendered by the catalogue's template
+    old: Location | None = None
+    new: Location | None = None
+    sections: tuple[str, ...] = ()  # top-level wire sections this change reaches
+    types: tuple[str, ...] = ()  # QOM types whose state it is
+    runtime_error: str | None = None  # what QEMU prints when the stream breaks
+    commit: str | None = None  # filled by --per-commit
+    waived_by: str | None = None  # the reason of the waiver that matched
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable id of the finding: its type and place, not its words."""
+        key = "\0".join((self.rule, self.vmsd, self.path, ",".join(self.directions)))
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @property
+    def arguments(self) -> dict[str, str]:
+        return dict(self.args)
+
+    @property
+    def location(self) -> Location | None:
+        return self.new or self.old
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (self.sections[0] if self.sections else self.vmsd, self.vmsd, self.path,
+                loc.file if loc else "", loc.line if loc else 0, self.rule, self.directions)
+
+    def with_(self, **changes) -> "Finding":
+        return replace(self, **changes)
+
+
+@dataclass(slots=True)
+class Endpoint:
+    label: str
+    commit: str | None
+    kind: str  # "source", "dump" (a -dump-vmstate file) or "snapshot" (vmsd-lint dump)
+
+
+@dataclass(slots=True)
+class Report:
+    old: Endpoint
+    new: Endpoint
+    findings: list[Finding] = field(default_factory=list)
+    waived: list[Finding] = field(default_factory=list)
+    diagnostics: list[tuple[str, Diagnostic]] = field(default_factory=list)  # (side, diagnostic)
+    unmatched_waivers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not checked, and why
+
+    def summary(self) -> dict[str, int]:
+        counts = {severity: 0 for severity in SEVERITIES}
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        counts["waived"] = len(self.waived)
+        return counts
+
+    def failed(self, strict: bool = False) -> bool:
+        failing = ("error", "warning") if strict else ("error",)
+        return any(f.severity in failing for f in self.findings)

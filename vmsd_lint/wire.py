@@ -1,0 +1,171 @@
+"""The wire schema of one endpoint: what each migration section puts on the wire.
+
+It is the common ground of every endpoint kind: a source extraction (or a snapshot of
+one) gives everything; a `-dump-vmstate` file gives less (no hooks, no test names, no
+registrations), and `precise` says so.  The diff compares two of these, never the C.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import Diagnostic, Extraction, Field, Vmsd
+from .resolve import Resolved
+
+UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
+
+
+@dataclass(frozen=True, slots=True)
+class WireField:
+    name: str
+    line: int | None
+    macro: str | None
+    version_id: int  # load gate: read when no test and version_id <= stream version
+    test: str | None  # field_exists function (UNKNOWN_TEST from a dump)
+    size: int | None  # bytes of one element (None: could not be resolved)
+    count: int | str | None  # fixed element count, "variable" (VARRAY/VBUFFER), None for one
+    kind: str  # "data", "struct", "vstruct", "unused", "check" (VALIDATE: nothing on the wire)
+    info: str | None  # vmstate_info_* symbol, None when unknown
+    nested: str | None  # key of the nested VMSD (struct kinds)
+    struct_version_id: int | None = None
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def on_wire(self) -> bool:
+        return self.kind != "check"
+
+    @property
+    def is_equal_check(self) -> bool:
+        return bool(self.info) and self.info.endswith("_equal")
+
+
+@dataclass(frozen=True, slots=True)
+class WireVmsd:
+    key: str  # unique within its schema
+    name: str | None
+    symbol: str | None
+    file: str | None
+    line: int | None
+    version_id: int | None
+    minimum_version_id: int | None
+    fields: tuple[WireField, ...]
+    subsections: tuple[str, ...]  # keys
+    needed: str | None  # the .needed function; UNKNOWN_TEST when the endpoint cannot say
+    unmigratable: bool = False
+
+
+@dataclass(slots=True)
+class Section:
+    """A top-level wire section: a qdev VMSD or a registration outside qdev."""
+    name: str
+    vmsds: set[str] = field(default_factory=set)  # keys; empty for register_savevm_live handlers
+    types: set[str] = field(default_factory=set)  # QOM types whose dc->vmsd it is
+    registrations: list[str] = field(default_factory=list)  # "vmstate_register() in f (file:line)"
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def owner(self) -> str:
+        if self.types:
+            names = sorted(self.types)
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            return "device " + ", ".join(names[:3]) + more
+        if self.registrations:
+            return self.registrations[0]
+        return "unknown owner"
+
+
+@dataclass(slots=True)
+class WireSchema:
+    label: str
+    commit: str | None
+    kind: str  # "source", "snapshot", "dump"
+    vmsds: dict[str, WireVmsd] = field(default_factory=dict)
+    sections: dict[str, Section] = field(default_factory=dict)
+    # every concrete device type -> (section name, VMSD key), or None when it has no VMSD
+    type_sections: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def precise(self) -> bool:
+        """False for -dump-vmstate input: no hooks, test names, infos or registrations."""
+        return self.kind != "dump"
+
+    def section(self, name: str) -> Section:
+        if name not in self.sections:
+            self.sections[name] = Section(name)
+        return self.sections[name]
+
+
+# -- from a source extraction -------------------------------------------------------------
+
+def from_extraction(extraction: Extraction, kind: str = "source") -> WireSchema:
+    resolved = Resolved(extraction)
+    schema = WireSchema(extraction.endpoint, extraction.commit, kind,
+                        diagnostics=list(extraction.diagnostics))
+    for vmsd in extraction.vmsds.values():
+        schema.vmsds[vmsd.key] = _wire_vmsd(resolved, vmsd)
+    _add_qdev_sections(schema, resolved)
+    _add_registered_sections(schema, extraction)
+    return schema
+
+
+def _wire_vmsd(resolved: Resolved, vmsd: Vmsd) -> WireVmsd:
+    subsections = tuple(sub.key for sub in resolved.subsections(vmsd))
+    fields = tuple(_wire_field(resolved, vmsd, f) for f in vmsd.fields or ())
+    return WireVmsd(vmsd.key, vmsd.name, vmsd.symbol, vmsd.file, vmsd.line, vmsd.version_id,
+                    vmsd.minimum_version_id, fields, subsections, vmsd.hooks.get("needed"),
+                    vmsd.unmigratable)
+
+
+def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
+    flags = set(f.flags)
+    nested = resolved.field_vmsd(owner, f)
+    if "VMS_MUST_EXIST" in flags and not f.info and nested is None:
+        kind = "check"
+    elif "VMS_VSTRUCT" in flags:
+        kind = "vstruct"
+    elif "VMS_STRUCT" in flags:
+        kind = "struct"
+    elif f.info == "vmstate_info_unused_buffer":
+        kind = "unused"
+    else:
+        kind = "data"
+    if flags & {"VMS_VARRAY_INT32", "VMS_VARRAY_UINT32", "VMS_VARRAY_UINT16", "VMS_VARRAY_UINT8",
+                "VMS_VBUFFER"}:
+        count: int | str | None = "variable"
+    elif "VMS_ARRAY" in flags:
+        count = f.num
+    else:
+        count = None
+    return WireField(f.name or "", f.line, f.macro, f.version_id or 0, f.field_exists, f.size, count,
+                     kind, f.info, nested.key if nested else None, f.struct_version_id, f.unresolved)
+
+
+def _add_qdev_sections(schema: WireSchema, resolved: Resolved) -> None:
+    for name, qom in resolved.x.types.items():
+        if qom.abstract or not resolved.is_a(name, "device"):
+            continue
+        vmsd = resolved.type_vmsd(name)
+        if vmsd is None or vmsd.name is None:
+            schema.type_sections[name] = None
+            continue
+        schema.type_sections[name] = (vmsd.name, vmsd.key)
+        section = schema.section(vmsd.name)
+        section.vmsds.add(vmsd.key)
+        section.types.add(name)
+        if section.file is None:
+            section.file, section.line = vmsd.file, vmsd.line
+
+
+def _add_registered_sections(schema: WireSchema, extraction: Extraction) -> None:
+    for reg in extraction.registrations:
+        vmsd = extraction.vmsds.get(reg.vmsd) if reg.vmsd else None
+        name = vmsd.name if vmsd is not None else reg.idstr
+        if not name:
+            continue  # the extractor already reported what it could not resolve
+        section = schema.section(name)
+        if vmsd is not None:
+            section.vmsds.add(vmsd.key)
+        section.registrations.append(f"{reg.function}() in {reg.enclosing} ({reg.file}:{reg.line})")
+        if section.file is None:
+            section.file, section.line = reg.file, reg.line
