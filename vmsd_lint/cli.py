@@ -14,7 +14,6 @@ import click
 from . import __version__
 from .errors import InputError
 
-WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
 EXPECTED_ERRORS = (InputError, OSError, UnicodeError, sqlite3.DatabaseError)
 
 
@@ -24,7 +23,13 @@ def _fail(message: str) -> None:
 
 
 class _Group(click.Group):
-    """Turns expected errors raised by any command into one line and exit status 2."""
+    """Turns expected errors raised by any command into one line and exit status 2,
+    and runs `check` when the first argument is not a command (`vmsd-lint OLD..NEW`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help", "--version"):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -44,41 +49,6 @@ def _describe(exc: BaseException) -> str:
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror}"
     return str(exc) or type(exc).__name__
-
-
-def find_repo(path: str | None) -> str:
-    """The working directory of the git repository at (or around) path, default cwd."""
-    import git  # gitpython; imported here so directory endpoints do not pay for it
-
-    start = path or os.getcwd()
-    if path is not None and not os.path.exists(path):
-        raise InputError(f"{path}: no such file or directory")
-    try:
-        repo = git.Repo(start, search_parent_directories=True)
-    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
-        raise InputError(f"{os.path.abspath(start)}: not a git repository (use --repo PATH)") from None
-    if repo.bare or repo.working_tree_dir is None:
-        return str(repo.git_dir)
-    return str(repo.working_tree_dir)
-
-
-def open_endpoint(endpoint: str, repo: str | None):
-    """A SourceTree for ENDPOINT: a directory, the working tree, or a git revision."""
-    from .sources.tree import directory_tree, git_revision_tree, worktree_tree
-
-    if endpoint in WORKTREE_ENDPOINTS:
-        return worktree_tree(find_repo(repo))
-    if os.path.isdir(endpoint) and not endpoint.startswith("-"):
-        return directory_tree(endpoint, label=endpoint)
-    if os.path.isfile(endpoint):
-        raise InputError(f"{endpoint}: JSON endpoints are not supported by this version yet")
-    repo_dir = find_repo(repo)
-    try:
-        return git_revision_tree(repo_dir, endpoint)
-    except InputError as exc:
-        if "rev-parse" in str(exc):  # git says nothing useful with --quiet
-            raise InputError(f"unknown revision '{endpoint}' in {repo_dir}") from None
-        raise
 
 
 def open_cache(cache_dir: str | None, no_cache: bool):
@@ -122,18 +92,28 @@ def main() -> None:
     """vmsd-lint: find QEMU live-migration breaks in the source, before they ship."""
 
 
+def _common_source_options(func):
+    """--target, --repo, --jobs, --cache-dir, --no-cache: how endpoints are read."""
+    options = [
+        click.option("--target", metavar="ARCH", default=None,
+                     help="Target architecture (e.g. x86_64): picks target/<arch>/ where names collide."),
+        click.option("--repo", metavar="PATH", default=None,
+                     help="Git repository for revision endpoints (default: the one around the current directory)."),
+        click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                     help="Parallel parser processes (default: min(2, CPUs))."),
+        click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint)."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @main.command()
 @click.argument("endpoint")
 @click.option("--format", "fmt", type=click.Choice(["native", "qemu"]), default="native", show_default=True,
               help="native: vmsd-lint's model; qemu: the JSON `qemu-system-* -dump-vmstate` writes.")
-@click.option("--target", metavar="ARCH", default=None,
-              help="Target architecture (e.g. x86_64): picks target/<arch>/ where names collide.")
-@click.option("--repo", metavar="PATH", default=None,
-              help="Git repository for revision endpoints (default: the one around the current directory).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel parser processes (default: min(2, CPUs)).")
-@click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@_common_source_options
 @click.option("--output", "-o", metavar="FILE", default=None, help="Write the dump to FILE instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the coverage line on stderr.")
 def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) -> None:
@@ -143,9 +123,10 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
     checked out), a directory holding a QEMU-like source tree, or WORKTREE (also
     spelled :worktree) for the repository's working tree including uncommitted changes.
     """
+    from .check import open_tree
     from .extract.extractor import Extractor
 
-    tree = open_endpoint(endpoint, repo)
+    tree = open_tree(endpoint, repo)
     jobs = jobs or max(1, min(2, os.cpu_count() or 1))
     extraction = Extractor(target=target, jobs=jobs, cache=open_cache(cache_dir, no_cache)).run(tree)
     if fmt == "qemu":
@@ -157,6 +138,63 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
     _write(text, output)
     if not quiet:
         click.echo(coverage_line(extraction), err=True)
+
+
+@main.command()
+@click.argument("revision_range", metavar="OLD..NEW")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_common_source_options
+@click.option("--config", metavar="FILE", default=None,
+              help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
+@click.option("--show-waived", is_flag=True, help="List the findings that waivers matched.")
+@click.option("--show-diagnostics", is_flag=True, help="List every construct that could not be resolved.")
+@click.option("--write-baseline", metavar="FILE", default=None,
+              help="Write a waiver for every current finding to FILE (then give each a real reason).")
+@click.option("--output", "-o", metavar="FILE", default=None, help="Write the report to FILE instead of stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing when nothing fails.")
+def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, strict, show_waived,
+          show_diagnostics, write_baseline, output, quiet) -> None:
+    """Report every change between two endpoints that breaks migration (the default command).
+
+    OLD..NEW compares two endpoints, OLD.. compares OLD with HEAD, and a single REV checks
+    the change that commit made (REV^..REV).  An endpoint is a git revision, a directory,
+    WORKTREE, a -dump-vmstate JSON file or a `vmsd-lint dump` snapshot.
+
+    Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad input.
+    """
+    from .check import Options, parse_range, run_check
+    from .report.check_json import render_json
+    from .report.text import render_text
+    from .waivers import apply_waivers, baseline_toml, load_waivers
+
+    old_spec, new_spec = parse_range(revision_range)
+    options = Options(repo=repo, target=target, jobs=jobs or max(1, min(2, os.cpu_count() or 1)),
+                      cache=open_cache(cache_dir, no_cache))
+    config_path = config or _default_config(repo)
+    waivers = load_waivers(config_path) if config_path else []
+    report = run_check(old_spec, new_spec, options)
+    apply_waivers(report, waivers)
+    if write_baseline:
+        _write(baseline_toml(report.findings), write_baseline)
+    failed = report.failed(strict)
+    if fmt == "json":
+        _write(render_json(report, show_waived), output)
+    elif not (quiet and not failed):
+        _write(render_text(report, show_waived, show_diagnostics), output)
+    sys.exit(1 if failed else 0)
+
+
+def _default_config(repo: str | None) -> str | None:
+    """.vmsd-lint.toml at the root of the repository around --repo or the current directory."""
+    from .check import find_repo
+
+    try:
+        root = find_repo(repo)
+    except InputError:
+        root = os.getcwd()
+    path = os.path.join(root, ".vmsd-lint.toml")
+    return path if os.path.isfile(path) else None
 
 
 if __name__ == "__main__":  # pragma: no cover

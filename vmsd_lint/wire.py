@@ -84,6 +84,8 @@ class WireSchema:
     # every concrete device type -> (section name, VMSD key), or None when it has no VMSD
     type_sections: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    counts_known: bool = True  # False for a dump from before QEMU 8.0 (no "num")
+    notes: list[str] = field(default_factory=list)  # what this endpoint cannot tell
 
     @property
     def precise(self) -> bool:

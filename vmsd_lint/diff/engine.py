@@ -18,6 +18,7 @@ class Differ:
     def __init__(self, old: WireSchema, new: WireSchema):
         self.old, self.new = old, new
         self.coarse = not (old.precise and new.precise)  # a -dump-vmstate side knows less
+        self.counts = old.counts_known and new.counts_known
         self.children: dict[PairKey, set[PairKey]] = {}
         self.roots: dict[PairKey, set[tuple[str, str | None]]] = {}  # pair -> {(section, type)}
         self.drafts: list[tuple[PairKey | None, Finding]] = []

@@ -134,8 +134,8 @@ class FieldDiff:
     def same_layout(self, old: WireField, new: WireField) -> bool:
         if old.kind == "unused" or new.kind == "unused":
             return same_bytes(old, new)
-        key = layout_key(old, self.differ.old, self.differ.coarse)
-        return key is not None and key == layout_key(new, self.differ.new, self.differ.coarse)
+        key = layout_key(old, self.differ.old, self.differ.coarse, self.differ.counts)
+        return key is not None and key == layout_key(new, self.differ.new, self.differ.coarse, self.differ.counts)
 
     def moved(self, removed: list[int], added: list[int]) -> None:
         """A name deleted in one place and inserted in another: the field was reordered."""
@@ -166,8 +166,8 @@ class FieldDiff:
         old, new = self.old_fields[i], self.new_fields[j]
         if self.same_layout(old, new):
             return True
-        old_key = layout_key(old, self.differ.old, self.differ.coarse)
-        new_key = layout_key(new, self.differ.new, self.differ.coarse)
+        old_key = layout_key(old, self.differ.old, self.differ.coarse, self.differ.counts)
+        new_key = layout_key(new, self.differ.new, self.differ.coarse, self.differ.counts)
         if old_key is None or new_key is None:
             return False  # unresolved on one side: the diagnostic says so
         old_nested, new_nested = self._nested_name(old, self.differ.old), self._nested_name(new, self.differ.new)

@@ -4,14 +4,15 @@ from __future__ import annotations
 from ..wire import WireField, WireSchema
 
 
-def layout_key(field: WireField, schema: WireSchema, coarse: bool) -> tuple | None:
+def layout_key(field: WireField, schema: WireSchema, coarse: bool, counts: bool = True) -> tuple | None:
     """Equal keys: the same bytes on the wire.  None: unknown (an unresolved size).
 
     A struct's C size is not on the wire (its nested VMSD is), so it is left out.
-    `coarse` drops what a -dump-vmstate file cannot tell (variable-length arrays).
+    `coarse` drops what a -dump-vmstate file cannot tell (variable-length arrays), and
+    `counts` False drops array lengths (dumps from before QEMU 8.0 do not write them).
     """
     count = field.count
-    if coarse and count == "variable":
+    if (coarse and count == "variable") or not counts:
         count = None
     if field.kind in ("struct", "vstruct"):
         nested = schema.vmsds.get(field.nested) if field.nested else None

@@ -56,6 +56,7 @@ def native_dump(extraction: Extraction) -> dict:
         "endpoint": extraction.endpoint,
         "commit": extraction.commit,
         "target": extraction.target,
+        "target_dir": extraction.target_dir,
         "vmsds": [_vmsd(v) for v in sorted(extraction.vmsds.values(), key=_sort_key)],
         "types": types,
         "registrations": registrations,

@@ -1,0 +1,131 @@
+"""The main job: read two endpoints, compare their wire schemas, apply waivers.
+
+Endpoints: a git revision, a directory, the working tree, a -dump-vmstate JSON file or a
+`vmsd-lint dump` snapshot -- mixed freely.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .diff import compare
+from .errors import InputError
+from .findings import Endpoint, Finding, Report
+from .model import Location
+from .wire import WireSchema, from_extraction
+
+WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
+
+
+@dataclass
+class Options:
+    repo: str | None = None
+    target: str | None = None
+    jobs: int = 1
+    cache: object | None = None
+
+
+def parse_range(spec: str) -> tuple[str, str]:
+    """OLD..NEW, OLD.. (NEW is HEAD) or REV (the change REV made: REV^..REV)."""
+    if "..." in spec.replace("../", "").replace("/..", ""):
+        raise InputError(f"'{spec}': symmetric ranges (A...B) are not supported; use OLD..NEW")
+    splits = [i for i in range(len(spec) - 1) if spec.startswith("..", i)]
+    candidates = [(spec[:i], spec[i + 2:]) for i in splits if _endpoint_like(spec[:i], spec[i + 2:])]
+    existing = [c for c in candidates if all(os.path.exists(p) for p in c if p)]
+    if existing or candidates:
+        old, new = (existing or candidates)[0]
+        return old, new or "HEAD"
+    if os.path.exists(spec) and not spec.startswith("-"):
+        raise InputError(f"'{spec}' is a single endpoint; compare two with OLD..NEW")
+    return f"{spec}^", spec
+
+
+def _endpoint_like(old: str, new: str) -> bool:
+    if not old or old.endswith("/") or new.startswith("/") or new.startswith("."):
+        return False
+    return not old.endswith(".")
+
+
+def load_schema(spec: str, options: Options) -> WireSchema:
+    if spec.endswith(".json") and os.path.isfile(spec):
+        from .sources.jsonfiles import read_json_endpoint
+        return read_json_endpoint(spec)
+    from .extract.extractor import Extractor
+    tree = open_tree(spec, options.repo)
+    extraction = Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree)
+    return from_extraction(extraction)
+
+
+def open_tree(endpoint: str, repo: str | None):
+    """A SourceTree for ENDPOINT: a directory, the working tree, or a git revision."""
+    from .sources.tree import directory_tree, git_revision_tree, worktree_tree
+
+    if endpoint in WORKTREE_ENDPOINTS:
+        return worktree_tree(find_repo(repo))
+    if os.path.isdir(endpoint) and not endpoint.startswith("-"):
+        return directory_tree(endpoint, label=endpoint)
+    if os.path.isfile(endpoint):
+        raise InputError(f"{endpoint}: a file endpoint must be a JSON dump or snapshot (*.json)")
+    repo_dir = find_repo(repo)
+    try:
+        return git_revision_tree(repo_dir, endpoint)
+    except InputError as exc:
+        if "rev-parse" in str(exc):  # git says nothing useful with --quiet
+            raise InputError(f"unknown revision '{endpoint}' in {repo_dir}") from None
+        raise
+
+
+def find_repo(path: str | None) -> str:
+    """The working directory of the git repository at (or around) path, default cwd."""
+    import git  # gitpython; imported here so directory endpoints do not pay for it
+
+    start = path or os.getcwd()
+    if path is not None and not os.path.exists(path):
+        raise InputError(f"{path}: no such file or directory")
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
+        raise InputError(f"{os.path.abspath(start)}: not a git repository (use --repo PATH)") from None
+    if repo.bare or repo.working_tree_dir is None:
+        return str(repo.git_dir)
+    return str(repo.working_tree_dir)
+
+
+def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
+    old = load_schema(old_spec, options)
+    new = load_schema(new_spec, options)
+    return build_report(old_spec, old, new_spec, new)
+
+
+def build_report(old_spec: str, old: WireSchema, new_spec: str, new: WireSchema) -> Report:
+    report = Report(Endpoint(old_spec, old.commit, old.kind), Endpoint(new_spec, new.commit, new.kind))
+    report.findings = compare(old, new) + _new_unresolved(old, new)
+    report.diagnostics = [("old", d) for d in old.diagnostics] + [("new", d) for d in new.diagnostics]
+    report.notes = _notes(old, new)
+    return report
+
+
+def _new_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
+    """Constructs NEW cannot resolve that OLD could: the change may hide a break there."""
+    before = {(d.file, d.message) for d in old.diagnostics}
+    findings = []
+    for diag in new.diagnostics:
+        if (diag.file, diag.message) in before or old.kind == "dump":
+            continue
+        findings.append(Finding("unresolved", "info", (), diag.file, diag.message, (("what", diag.message),),
+                                None, Location(diag.file, diag.line)))
+    return sorted(set(findings), key=Finding.sort_key)
+
+
+def _notes(old: WireSchema, new: WireSchema) -> list[str]:
+    notes = []
+    for side, schema in (("OLD", old), ("NEW", new)):
+        if schema.diagnostics:
+            notes.append(f"{side}: {len(schema.diagnostics)} construct(s) could not be resolved and were not "
+                         f"checked (listed under diagnostics)")
+        if schema.kind == "dump":
+            notes.append(f"{side} is a -dump-vmstate file: test and .needed functions, infos and registrations "
+                         f"are unknown; only device types it lists are compared")
+            if not schema.counts_known:
+                notes.append(f"{side} comes from QEMU before 8.0 (no \"num\"): array lengths are not compared")
+    return notes

@@ -1,0 +1,75 @@
+"""`--format text`: gcc-style lines grouped by section, then a summary line.
+
+    hw/char/serial.c:835: error: [field-removed] vmstate 'serial': field 'lsr' ... (breaks forward)
+"""
+from __future__ import annotations
+
+import click
+
+from ..findings import Finding, Report
+from .messages import directions_words, headline
+
+COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def render_text(report: Report, show_waived: bool = False, show_diagnostics: bool = False) -> str:
+    lines: list[str] = []
+    group = None
+    for finding in report.findings:
+        section = _group(finding)
+        if section != group:
+            group = section
+            lines.append(click.style(section, bold=True))
+        lines.extend(_finding_lines(finding))
+    if show_waived and report.waived:
+        lines.append(click.style("waived", bold=True))
+        for finding in report.waived:
+            lines.extend(_finding_lines(finding))
+            lines.append(f"    waived: {finding.waived_by}")
+    if show_diagnostics:
+        for side, diag in report.diagnostics:
+            lines.append(f"{diag.file}:{diag.line}: note: [{side}] {diag.message}")
+    for waiver in report.unmatched_waivers:
+        lines.append(f"vmsd-lint: warning: waiver matched no finding: {waiver}")
+    for note in report.notes:
+        lines.append(f"vmsd-lint: note: {note}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def _group(finding: Finding) -> str:
+    if finding.rule == "unresolved":
+        return "unresolved in NEW"
+    sections = ", ".join(finding.sections) or finding.vmsd
+    types = f" ({', '.join(finding.types[:4])}{', ...' if len(finding.types) > 4 else ''})" if finding.types else ""
+    return f"section {sections}{types}"
+
+
+def _finding_lines(finding: Finding) -> list[str]:
+    loc = finding.location
+    where = f"{loc.file}:{loc.line}: " if loc else ""
+    severity = click.style(finding.severity, fg=COLOURS[finding.severity], bold=True)
+    lines = [f"{where}{severity}: [{finding.rule}] {headline(finding)} ({directions_words(finding)})"]
+    if finding.old and finding.new and finding.old != finding.new:
+        lines.append(f"    was at {finding.old}")
+    if finding.runtime_error:
+        lines.append(f"    QEMU prints: {finding.runtime_error}")
+    if finding.commit:
+        lines.append(f"    introduced by {finding.commit}")
+    return lines
+
+
+def summary_line(report: Report) -> str:
+    counts = report.summary()
+    parts = [f"{counts['error']} error(s)", f"{counts['warning']} warning(s)", f"{counts['info']} info"]
+    if counts["waived"]:
+        parts.append(f"{counts['waived']} waived")
+    sections = len({s for f in report.findings for s in f.sections})
+    old = report.old.label + (f" ({report.old.commit[:12]})" if report.old.commit else "")
+    new = report.new.label + (f" ({report.new.commit[:12]})" if report.new.commit else "")
+    text = f"vmsd-lint: {', '.join(parts)} in {sections} section(s): {old} -> {new}"
+    if not report.findings and not report.diagnostics:
+        text += "; no migration-breaking change found"
+    elif not report.findings:
+        text += "; no breaking change found in what could be checked (see notes)"
+    return text

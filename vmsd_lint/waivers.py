@@ -1,0 +1,114 @@
+"""Waivers (`.vmsd-lint.toml`): accepted findings, each with a reason.
+
+    [[waiver]]
+    rule = "field-removed"          # catalogue slug (required)
+    vmsd = "serial"                 # the VMSD's wire name (required)
+    path = "serial/lsr"             # optional; fnmatch pattern
+    directions = ["forward"]        # optional; matches only these exact directions
+    reason = "pc-q35-2.x machine types were dropped in 9.1"   # required
+
+A waiver matches on the finding's type and place, never its words, so rewording a
+message does not revive a waived finding.  A malformed file is an error, a waiver that
+matches nothing is reported.
+"""
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import tomllib
+from dataclasses import dataclass
+
+from .errors import InputError
+from .findings import Finding, Report
+
+KEYS = {"rule", "vmsd", "path", "directions", "reason"}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    vmsd: str
+    reason: str
+    path: str | None = None
+    directions: tuple[str, ...] | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        return (finding.rule == self.rule and finding.vmsd == self.vmsd
+                and (self.path is None or fnmatch.fnmatchcase(finding.path, self.path))
+                and (self.directions is None or tuple(sorted(self.directions)) == finding.directions))
+
+    def describe(self) -> str:
+        where = f" path={self.path}" if self.path else ""
+        return f"rule={self.rule} vmsd={self.vmsd}{where} ({self.reason})"
+
+
+def load_waivers(path: str) -> list[Waiver]:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    entries = data.get("waiver", [])
+    unknown = set(data) - {"waiver"}
+    if unknown or not isinstance(entries, list):
+        raise InputError(f"{path}: expected only [[waiver]] tables, found {', '.join(sorted(unknown)) or 'waiver'}")
+    return [_waiver(entry, path, n) for n, entry in enumerate(entries, 1)]
+
+
+def _waiver(entry, path: str, number: int) -> Waiver:
+    where = f"{path}: waiver {number}"
+    if not isinstance(entry, dict):
+        raise InputError(f"{where}: not a table")
+    extra = set(entry) - KEYS
+    if extra:
+        raise InputError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+    for key in ("rule", "vmsd", "reason"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise InputError(f"{where}: '{key}' is required (a non-empty string)")
+    from .catalogue import load_catalogue
+    if entry["rule"] not in load_catalogue():
+        raise InputError(f"{where}: unknown rule '{entry['rule']}'")
+    directions = entry.get("directions")
+    if directions is not None and (not isinstance(directions, list)
+                                   or not set(directions) <= {"forward", "backward"}):
+        raise InputError(f"{where}: 'directions' must be a list of \"forward\"/\"backward\"")
+    path_pattern = entry.get("path")
+    if path_pattern is not None and not isinstance(path_pattern, str):
+        raise InputError(f"{where}: 'path' must be a string")
+    return Waiver(entry["rule"], entry["vmsd"], entry["reason"].strip(), path_pattern,
+                  tuple(directions) if directions is not None else None)
+
+
+def apply_waivers(report: Report, waivers: list[Waiver]) -> None:
+    used: set[int] = set()
+    kept = []
+    for finding in report.findings:
+        match = next((n for n, w in enumerate(waivers) if w.matches(finding)), None)
+        if match is None:
+            kept.append(finding)
+            continue
+        used.add(match)
+        report.waived.append(finding.with_(waived_by=waivers[match].reason))
+    report.findings = kept
+    report.unmatched_waivers = [w.describe() for n, w in enumerate(waivers) if n not in used]
+
+
+def baseline_toml(findings: list[Finding]) -> str:
+    """Waivers for every current finding, to be reviewed and given real reasons."""
+    today = datetime.date.today().isoformat()
+    lines = [f"# vmsd-lint baseline written {today}: replace each reason with the real one.", ""]
+    for finding in findings:
+        lines += ["[[waiver]]", f"rule = {_toml_str(finding.rule)}", f"vmsd = {_toml_str(finding.vmsd)}",
+                  f"path = {_toml_str(_escape_glob(finding.path))}",
+                  f"directions = [{', '.join(_toml_str(d) for d in finding.directions)}]",
+                  f"reason = {_toml_str('baseline: accepted when the baseline was written')}", ""]
+    return "\n".join(lines)
+
+
+def _escape_glob(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def _toml_str(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
