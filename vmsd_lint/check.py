@@ -29,11 +29,11 @@ def parse_range(spec: str) -> tuple[str, str]:
     """OLD..NEW, OLD.. (NEW is HEAD) or REV (the change REV made: REV^..REV)."""
     if "..." in spec.replace("../", "").replace("/..", ""):
         raise InputError(f"'{spec}': symmetric ranges (A...B) are not supported; use OLD..NEW")
-    splits = [i for i in range(len(spec) - 1) if spec.startswith("..", i)]
-    candidates = [(spec[:i], spec[i + 2:]) for i in splits if _endpoint_like(spec[:i], spec[i + 2:])]
-    existing = [c for c in candidates if all(os.path.exists(p) for p in c if p)]
-    if existing or candidates:
-        old, new = (existing or candidates)[0]
+    splits = [(spec[:i], spec[i + 2:]) for i in range(1, len(spec) - 1) if spec.startswith("..", i)]
+    existing = [(o, n) for o, n in splits if os.path.exists(o) and (not n or os.path.exists(n))]
+    plausible = [(o, n) for o, n in splits if _endpoint_like(o, n)]
+    if existing or plausible:
+        old, new = (existing or plausible)[0]
         return old, new or "HEAD"
     if os.path.exists(spec) and not spec.startswith("-"):
         raise InputError(f"'{spec}' is a single endpoint; compare two with OLD..NEW")

@@ -12,6 +12,7 @@ from .model import Diagnostic, Extraction, Field, Vmsd
 from .resolve import Resolved
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
+VARIABLE_COUNT = {"VMS_VARRAY_INT32", "VMS_VARRAY_UINT32", "VMS_VARRAY_UINT16", "VMS_VARRAY_UINT8", "VMS_VBUFFER"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class WireVmsd:
     fields: tuple[WireField, ...]
     subsections: tuple[str, ...]  # keys
     needed: str | None  # the .needed function; UNKNOWN_TEST when the endpoint cannot say
-    unmigratable: bool = False
+    unmigratable: bool | None = False  # None: the endpoint cannot say (a dump)
 
 
 @dataclass(slots=True)
@@ -124,16 +125,13 @@ def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
     nested = resolved.field_vmsd(owner, f)
     if "VMS_MUST_EXIST" in flags and not f.info and nested is None:
         kind = "check"
-    elif "VMS_VSTRUCT" in flags:
-        kind = "vstruct"
-    elif "VMS_STRUCT" in flags:
-        kind = "struct"
+    elif nested is not None or flags & {"VMS_STRUCT", "VMS_VSTRUCT"}:
+        kind = "vstruct" if "VMS_VSTRUCT" in flags else "struct"  # QTAILQ/GTREE too: a list of structs
     elif f.info == "vmstate_info_unused_buffer":
         kind = "unused"
     else:
         kind = "data"
-    if flags & {"VMS_VARRAY_INT32", "VMS_VARRAY_UINT32", "VMS_VARRAY_UINT16", "VMS_VARRAY_UINT8",
-                "VMS_VBUFFER"}:
+    if flags & VARIABLE_COUNT or f.info in ("vmstate_info_qtailq", "vmstate_info_gtree"):
         count: int | str | None = "variable"
     elif "VMS_ARRAY" in flags:
         count = f.num

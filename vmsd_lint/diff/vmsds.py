@@ -15,7 +15,7 @@ def compare_pair(differ: Differ, pair: Pair, parent: Pair | None = None) -> None
         return
     if pair.versioned_on_wire:
         _versions(differ, pair)
-    if pair.level == "section" and pair.new.unmigratable and not pair.old.unmigratable:
+    if pair.level == "section" and pair.new.unmigratable and pair.old.unmigratable is False:
         differ.report(pair, _finding(differ, pair, "unmigratable-added", "error", BOTH, pair.new.name or "",
                                      {}, runtime="State blocked by non-migratable device '{section}'"))
     fields.compare_fields(differ, pair, compare_pair)
@@ -72,7 +72,7 @@ def _subsections(differ: Differ, pair: Pair) -> None:
                                          {"old_subsection": old_name}, LOAD_FAILED))
     for name in removed:
         sub = old_subs[name]
-        when = "always (it has no .needed)" if sub.needed is None else f"whenever {sub.needed}() is true"
+        when = "always (it has no .needed)" if sub.needed is None else f"whenever {_needed_words(sub.needed)} is true"
         differ.report(pair, _sub_finding(differ, pair, sub, None, "subsection-removed", "error", (FORWARD,),
                                          {"when": when}, LOAD_FAILED))
     for name in added:
@@ -140,4 +140,6 @@ def _shape(field) -> tuple:
 
 
 def _needed_words(needed: str | None) -> str:
+    if needed == UNKNOWN_TEST:
+        return "its .needed()"
     return "none (always sent)" if needed is None else f"{needed}()"

@@ -64,7 +64,7 @@ def _dump_vmsd(schema: WireSchema, desc: dict, path: str, where: str) -> str:
                         for s in _expect(desc.get("Subsections", []), list, path, where))
     schema.vmsds[key] = WireVmsd(key, name, None, None, None, _int(desc.get("version_id"), path, where),
                                  _int(desc.get("minimum_version_id"), path, where), fields, subsections,
-                                 UNKNOWN_TEST)
+                                 UNKNOWN_TEST, unmigratable=None)
     return key
 
 
@@ -86,7 +86,16 @@ def _dump_field(schema: WireSchema, entry: dict, path: str, where: str) -> WireF
 def _mentions_num(data) -> bool:
     """-dump-vmstate writes "num" for arrays from QEMU 8.0; older dumps cannot tell a
     uint32[16] from a uint32."""
-    return '"num"' in json.dumps(data)
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "field" in item and "num" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _expect(value, kind, path: str, where: str):
