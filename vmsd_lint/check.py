@@ -107,10 +107,10 @@ def build_report(old_spec: str, old: WireSchema, new_spec: str, new: WireSchema)
 
 def _new_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
     """Constructs NEW cannot resolve that OLD could: the change may hide a break there."""
-    before = {(d.file, d.message) for d in old.diagnostics}
+    before = {d.message for d in old.diagnostics}  # messages name the symbol: stable when files move
     findings = []
     for diag in new.diagnostics:
-        if (diag.file, diag.message) in before or old.kind == "dump":
+        if diag.message in before or old.kind == "dump":
             continue
         findings.append(Finding("unresolved", "info", (), diag.file, diag.message, (("what", diag.message),),
                                 None, Location(diag.file, diag.line)))

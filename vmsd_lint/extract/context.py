@@ -322,6 +322,9 @@ class TreeIndex:
                       posixpath.normpath(posixpath.join("include", inc)), inc]
         if self.target_dir:
             candidates.append(self.target_dir + inc)
+        parts = current.split("/")
+        if len(parts) > 2 and parts[0] == "target":  # QEMU builds target/<arch>/ code with -Itarget/<arch>
+            candidates.append(f"target/{parts[1]}/{inc}")
         for cand in candidates:
             if cand in self.files:
                 return cand
