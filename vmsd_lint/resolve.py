@@ -58,6 +58,20 @@ class Resolved:
             name = qom.parent
         return None
 
+    def may_be_a(self, name: str, ancestor: str) -> bool:
+        """is_a, or the ancestry leaves the tree before reaching a root (a partial tree,
+        such as a sample that does not define sys-bus-device)."""
+        seen = set()
+        while name and name not in seen:
+            if name == ancestor:
+                return True
+            seen.add(name)
+            qom = self.x.types.get(name)
+            if qom is None:
+                return True
+            name = qom.parent
+        return False
+
     def is_a(self, name: str, ancestor: str) -> bool:
         seen = set()
         while name and name not in seen:

@@ -143,7 +143,7 @@ def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
 
 def _add_qdev_sections(schema: WireSchema, resolved: Resolved) -> None:
     for name, qom in resolved.x.types.items():
-        if qom.abstract or not resolved.is_a(name, "device"):
+        if qom.abstract or not resolved.may_be_a(name, "device"):
             continue
         vmsd = resolved.type_vmsd(name)
         if vmsd is None or vmsd.name is None:

@@ -77,15 +77,16 @@ class FieldDiff:
                 continue
             olds = [i for _, i, _ in ops[k:end] if i is not None]
             news = [j for _, _, j in ops[k:end] if j is not None]
-            if len(olds) == len(news) == 1:  # one for one: a rename, judged by the caller
+            old_names = [self.old_fields[i].name for i in olds]
+            new_names = [self.new_fields[j].name for j in news]
+            # one for one is a rename, and names on both sides a reorder: judged by the caller
+            if len(olds) == len(news) == 1 or set(old_names) & set(new_names):
                 kept.append(ops[k])
                 k += 1
                 continue
             k = end
             if all(self.new_fields[j].kind == "unused" for j in news):
                 continue  # replaced by VMSTATE_UNUSED placeholders of the same size
-            old_names = [self.old_fields[i].name for i in olds]
-            new_names = [self.new_fields[j].name for j in news]
             self.emit("field-relayout", "info", (), news[0], olds[0],
                       {"old_fields": ", ".join(old_names), "new_fields": ", ".join(new_names)})
         return kept
