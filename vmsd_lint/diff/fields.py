@@ -79,8 +79,10 @@ class FieldDiff:
             news = [j for _, _, j in ops[k:end] if j is not None]
             old_names = [self.old_fields[i].name for i in olds]
             new_names = [self.new_fields[j].name for j in news]
-            # one for one is a rename, and names on both sides a reorder: judged by the caller
-            if len(olds) == len(news) == 1 or set(old_names) & set(new_names):
+            # one for one is a rename, and names in another order a reorder: judged by the caller
+            common = set(old_names) & set(new_names)
+            reordered = _order(old_names, common) != _order(new_names, common)
+            if len(olds) == len(news) == 1 or reordered:
                 kept.append(ops[k])
                 k += 1
                 continue
@@ -305,6 +307,10 @@ def _paths(vmsd_name: str | None, fields: list[WireField]) -> list[str]:
         suffix = f"#{seen[field.name]}" if seen[field.name] > 1 else ""
         paths.append(f"{vmsd_name}/{field.name}{suffix}")
     return paths
+
+
+def _order(names: list[str], common: set[str]) -> list[str]:
+    return list(dict.fromkeys(n for n in names if n in common))
 
 
 def _after(fields: list[WireField], index: int) -> str:
