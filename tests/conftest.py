@@ -35,3 +35,19 @@ def sample_tree(tmp_path: Path) -> Path:
     dest = tmp_path / "serial-device"
     shutil.copytree(SAMPLE, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def dumps(tmp_path_factory) -> dict[str, Path]:
+    """The real x86_64 binaries' -dump-vmstate files, decompressed: {"v7.2.0": path, ...}."""
+    import lzma
+
+    out = tmp_path_factory.mktemp("dumps")
+    files = {}
+    for version in ("v7.2.0", "v10.0.2"):
+        source = shared_dir() / "qemu" / "dumps" / f"x86_64-{version}.json.xz"
+        if not source.exists():
+            pytest.skip(f"{source} not found")
+        files[version] = out / f"x86_64-{version}.json"
+        files[version].write_bytes(lzma.decompress(source.read_bytes()))
+    return files

@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import json
-import lzma
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from vmsd_lint.cli import main
-
-from .conftest import shared_dir
 
 pytestmark = pytest.mark.qemu
 
@@ -18,19 +14,6 @@ pytestmark = pytest.mark.qemu
 def run(args: list[str]) -> tuple[int, str]:
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     return result.exit_code, result.output
-
-
-@pytest.fixture(scope="module")
-def dumps(tmp_path_factory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("dumps")
-    files = {}
-    for version in ("v7.2.0", "v10.0.2"):
-        source = shared_dir() / "qemu" / "dumps" / f"x86_64-{version}.json.xz"
-        if not source.exists():
-            pytest.skip(f"{source} not found")
-        files[version] = out / f"x86_64-{version}.json"
-        files[version].write_bytes(lzma.decompress(source.read_bytes()))
-    return files
 
 
 @pytest.fixture(scope="module")

@@ -19,18 +19,19 @@ def compare_sections(differ: Differ) -> None:
     for name in sorted(old.sections):
         if name in new.sections:
             _compare_section(differ, old.sections[name], new.sections[name])
-        elif name not in renamed_old and _comparable(differ, old.sections[name]):
+        elif name not in renamed_old and _comparable(old.sections[name], old, new):
             _section_removed(differ, old.sections[name])
     for name in sorted(new.sections):
-        if name not in old.sections and name not in renamed_new and _comparable(differ, new.sections[name]):
+        if name not in old.sections and name not in renamed_new and _comparable(new.sections[name], new, old):
             _section_added(differ, new.sections[name])
 
 
-def _comparable(differ: Differ, section: Section) -> bool:
-    """A -dump-vmstate file lists one binary's device types: a section of a type it does
-    not list (another target's device, a registration) cannot be judged against it."""
-    dumps = [schema for schema in (differ.old, differ.new) if schema.kind == "dump"]
-    return all(any(t in dump.type_sections for t in section.types) for dump in dumps)
+def _comparable(section: Section, own: WireSchema, other: WireSchema) -> bool:
+    """A -dump-vmstate file lists one binary's device types: a source section of a type it
+    does not list (another target's device, a registration) cannot be judged against it."""
+    if other.kind != "dump" or own.kind == "dump":
+        return True
+    return any(t in other.type_sections for t in section.types)
 
 
 def _compare_section(differ: Differ, old: Section, new: Section) -> None:
