@@ -11,7 +11,11 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-_DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*(\w+)((?:[^\n\\]|\\\r?\n?|\\.)*)", re.M)
+# A directive: '#' first on its line, its name, and the rest up to an unescaped newline.
+# The pattern starts at the newline before the line (a literal, which the regex engine
+# finds fast); the first line of a file is matched on its own.
+_DIRECTIVE_RE = re.compile(r"\n[ \t]*#[ \t]*(\w+)((?:[^\n\\]+|\\\r?\n?|\\.)*)")
+_FIRST_DIRECTIVE_RE = re.compile(r"[ \t]*#[ \t]*(\w+)((?:[^\n\\]+|\\\r?\n?|\\.)*)")
 _DEFINE_RE = re.compile(r"\s*([A-Za-z_]\w*)(\()?")
 _INCLUDE_RE = re.compile(r'\s*"([^"]+)"')
 _COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -22,7 +26,12 @@ _TYPEDEF_BODY_END_RE = re.compile(r"\s*(?:QEMU_PACKED\s*|__attribute__\s*\(\([^;
 _BRACE_RE = re.compile(r"[{}]")
 # A file-scope macro call on a line of its own, e.g. `REG32(CTRL, 0x10)`: such macros
 # can declare enum constants the VMSDs use.
-_TOP_LEVEL_CALL_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\(([^()\n]*)\)[ \t]*;?[ \t]*$", re.M)
+# (Matched from the newline before, like directives.)
+_TOP_LEVEL_CALL_RE = re.compile(r"\n([A-Z][A-Z0-9_]*)\(([^()\n]*)\)[ \t]*;?[ \t]*$", re.M)
+_FIRST_TOP_LEVEL_CALL_RE = re.compile(r"([A-Z][A-Z0-9_]*)\(([^()\n]*)\)[ \t]*;?[ \t]*$", re.M)
+# Where _BODY_START_RE and _TYPEDEF_RE can start: they are only tried there.
+_BODY_KEYWORD_RE = re.compile(r"struct|union|enum")
+_TYPEDEF_KEYWORD_RE = re.compile(r"typedef")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,27 +82,58 @@ class TextFacts:
 
 def scan_text(text: str, want_bodies: bool = True) -> TextFacts:
     facts = TextFacts()
-    line_starts = _line_starts(text)
-
-    def line_of(offset: int) -> int:
-        return bisect.bisect_right(line_starts, offset)
-
-    _scan_directives(text, facts, line_of)
+    _scan_directives(text, facts, _LineCounter(text))
     if want_bodies:
-        _scan_bodies(text, facts, line_of)
-        for m in _TOP_LEVEL_CALL_RE.finditer(text):
-            facts.calls.append((m.group(1), m.group(2), line_of(m.start())))
+        _scan_bodies(text, facts, _LineCounter(text))
+        line_of = _LineCounter(text)
+        for start, m in _line_matches(_FIRST_TOP_LEVEL_CALL_RE, _TOP_LEVEL_CALL_RE, text):
+            facts.calls.append((m.group(1), m.group(2), line_of(start)))
     return facts
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    find = text.find
-    pos = find("\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = find("\n", pos + 1)
-    return starts
+class _LineCounter:
+    """Line number of an offset.  Each pass asks in increasing order, so counting the
+    newlines since the previous question is cheaper than a table of line starts."""
+
+    __slots__ = ("text", "offset", "line")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.offset = 0
+        self.line = 1
+
+    def __call__(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+def _line_matches(first_re: re.Pattern, rest_re: re.Pattern, text: str):
+    """(line start offset, match) of a line-anchored pattern: `first_re` at the start
+    of the text, `rest_re` (the same pattern behind a newline) after it."""
+    pos = 0
+    m = first_re.match(text)
+    if m:
+        yield 0, m
+        pos = m.end()
+    for m in rest_re.finditer(text, pos):
+        yield m.start() + 1, m
+
+
+def _matches_at(pattern: re.Pattern, starts: re.Pattern, text: str):
+    """pattern.finditer(text) for a pattern that can only match where `starts` does:
+    it is tried there alone (trying every offset is what makes a search slow)."""
+    end = 0
+    for candidate in starts.finditer(text):
+        offset = candidate.start()
+        if offset < end:
+            continue
+        m = pattern.match(text, offset)
+        if m:
+            end = m.end()
+            yield m
 
 
 def _scan_directives(text: str, facts: TextFacts, line_of) -> None:
@@ -101,10 +141,10 @@ def _scan_directives(text: str, facts: TextFacts, line_of) -> None:
     facts.cond_lines.append(0)
     facts.cond_stacks.append(())
     guard = None
-    for index, m in enumerate(_DIRECTIVE_RE.finditer(text)):
+    for index, (start, m) in enumerate(_line_matches(_FIRST_DIRECTIVE_RE, _DIRECTIVE_RE, text)):
         name = m.group(1)
         rest = m.group(2)
-        line = line_of(m.start())
+        line = line_of(start)
         if index == 0 and name == "ifndef":
             guard = _clean(rest)
         if index == 1 and guard and name == "define" and _clean(rest).split(" ")[0] == guard:
@@ -168,7 +208,7 @@ def _add_define(facts: TextFacts, rest: str, line: int, cond: tuple[str, ...]) -
 
 
 def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
-    for m in _BODY_START_RE.finditer(text):
+    for m in _matches_at(_BODY_START_RE, _BODY_KEYWORD_RE, text):
         open_brace = m.end() - 1
         close = _matching_brace(text, open_brace)
         if close < 0:
@@ -182,7 +222,7 @@ def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
         line = line_of(m.start())
         facts.bodies.append(Body(m.group(1), m.group(3), typedef_name, text[open_brace + 1:close],
                                  line, facts.cond_at(line), " ".join(attributes.split())))
-    for m in _TYPEDEF_RE.finditer(text):
+    for m in _matches_at(_TYPEDEF_RE, _TYPEDEF_KEYWORD_RE, text):
         target = " ".join(_COMMENT_RE.sub(" ", m.group(1)).split())
         if not target:
             continue
