@@ -200,8 +200,10 @@ class FieldDiff:
         if old.test is not None and new.test is not None and "?" in (old.test, new.test):
             return  # a dump only knows there is a test
         breaks = {
-            FORWARD: breaks_if_differ(sends(old), loads(new, self.pair.load_version(FORWARD))),
-            BACKWARD: breaks_if_differ(sends(new), loads(old, self.pair.load_version(BACKWARD))),
+            FORWARD: breaks_if_differ(sends(old, self.pair.save_version(FORWARD)),
+                                      loads(new, self.pair.load_version(FORWARD))),
+            BACKWARD: breaks_if_differ(sends(new, self.pair.save_version(BACKWARD)),
+                                       loads(old, self.pair.load_version(BACKWARD))),
         }
         result = verdict(breaks)
         if result is None:
@@ -235,7 +237,8 @@ class FieldDiff:
 
     def removed(self, i: int) -> None:
         old = self.old_fields[i]
-        breaks = {FORWARD: sends(old), BACKWARD: loads(old, self.pair.load_version(BACKWARD))}
+        breaks = {FORWARD: sends(old, self.pair.save_version(FORWARD)),
+                  BACKWARD: loads(old, self.pair.load_version(BACKWARD))}
         result = verdict(breaks)
         if result is None:
             return

@@ -3,10 +3,9 @@
 True: always; False: never; None: depends on a runtime test (a `field_exists` or
 `.needed` function), so a break is possible, not certain.
 
-- Save (vmstate_save_state_v) writes every field whose field_exists is NULL or true;
-  a field's version_id is ignored on save.
-- Load (vmstate_load_state) reads a field when field_exists is set and true, or when
-  there is none and field->version_id <= the stream's version.
+- Save and load apply one test (vmstate_field_exists): a field with a field_exists
+  function is on the wire when it returns true; one without, when field->version_id is at
+  most the version: the source's own version_id on save, the stream's on load.
 - A top-level section and a subsection carry their version on the wire; a VMS_STRUCT
   nested VMSD is loaded with the destination's own version_id, a VMS_VSTRUCT with the
   destination field's struct_version_id: their version gates do not protect anything.
@@ -38,6 +37,12 @@ class Pair:
     def versioned_on_wire(self) -> bool:
         return self.level in ("section", "subsection")
 
+    def save_version(self, direction: str) -> int | None:
+        """The version the source saves this VMSD with: its own (a VSTRUCT: the field's)."""
+        if self.level == "vstruct":
+            return self.old_struct_version if direction == FORWARD else self.new_struct_version
+        return (self.old if direction == FORWARD else self.new).version_id
+
     def load_version(self, direction: str) -> int | None:
         """The version the destination loads this VMSD with, in a direction."""
         src, dst = (self.old, self.new) if direction == FORWARD else (self.new, self.old)
@@ -48,14 +53,14 @@ class Pair:
         return dst.version_id
 
 
-def sends(field: WireField) -> Maybe:
-    return True if field.test is None else None
-
-
-def loads(field: WireField, version: int | None) -> Maybe:
+def on_wire(field: WireField, version: int | None) -> Maybe:
+    """Whether a field is saved (or loaded) at a version: vmstate_field_exists()."""
     if field.test is not None or version is None:
         return None
     return field.version_id <= version
+
+
+sends = loads = on_wire
 
 
 def breaks_if_differ(sent: Maybe, loaded: Maybe) -> Maybe:
