@@ -181,7 +181,9 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
     if fmt == "json":
         _write(render_json(report, show_waived), output)
     elif not (quiet and not failed):
-        _write(render_text(report, show_waived, show_diagnostics), output)
+        text = render_text(report, show_waived, show_diagnostics)
+        colour = output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        _write(text if colour else click.unstyle(text), output)
     sys.exit(1 if failed else 0)
 
 
