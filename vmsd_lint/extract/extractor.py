@@ -30,7 +30,9 @@ REGISTRATION_CALLS = {
     "vmstate_register_with_alias_id": (1, 2, None),
     "register_savevm_live": (1, None, 0),
 }
-FACTS_VERSION = "2"
+# Calls whose arguments a later stage reads; of the others only the callee is kept.
+CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | {"type_register", "type_register_static"}
+FACTS_VERSION = "3"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -50,7 +52,7 @@ def file_facts(path: str, data: bytes) -> FileFacts:
     if path.endswith(".c") and not interesting:
         return FileFacts(TextFacts(), None)  # nothing of a plain .c file is visible elsewhere
     text = data.decode("utf-8", "surrogateescape")
-    parse = parse_file(data) if interesting else None
+    parse = parse_file(data, CALLS_WITH_ARGS) if interesting else None
     facts = FileFacts(scan_text(text), parse)
     if parse is not None and _registers_in_loop(parse):
         facts.arrays = struct_arrays(text)

@@ -4,6 +4,7 @@ expands the ranges with the macros of the revision being read.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -65,10 +66,25 @@ def _language() -> Language:
     return Language(tree_sitter_c.language())
 
 
+QUERY_FILES = ("declarations", "functions", "statements")
+
+
 @lru_cache(maxsize=None)
 def _query(name: str) -> Query:
     text = resources.files("vmsd_lint.extract").joinpath("queries", f"{name}.scm").read_text()
     return Query(_language(), text)
+
+
+@lru_cache(maxsize=None)
+def _all_queries() -> tuple[Query, tuple[int, int]]:
+    """The three query files as one query, so a file's tree is walked once (most of a
+    query's cost is the walk); and where the functions' and statements' patterns start."""
+    query = Query(_language(), "\n".join(
+        resources.files("vmsd_lint.extract").joinpath("queries", f"{name}.scm").read_text()
+        for name in QUERY_FILES))
+    first_function = _query("declarations").pattern_count
+    first_statement = first_function + _query("functions").pattern_count
+    return query, (first_function, first_statement)
 
 
 @lru_cache(maxsize=None)
@@ -80,14 +96,32 @@ def is_interesting(data: bytes) -> bool:
     return any(word in data for word in INTERESTING_WORDS)
 
 
-def parse_file(data: bytes) -> ParseFacts:
+def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None) -> ParseFacts:
+    """Declarations and functions of one file.  Every call keeps its callee and line;
+    its argument texts are kept for the callees in `calls_with_args` (all when None)."""
     tree = _parser().parse(data)
     facts = ParseFacts()
     root = tree.root_node
-    for _, caps in QueryCursor(_query("declarations")).matches(root):
-        facts.decls.append(_decl(caps, data))
-    for _, caps in QueryCursor(_query("functions")).matches(root):
-        facts.functions.append(_function(caps, data))
+    query, (first_function, first_statement) = _all_queries()
+    bodies: list[tuple[int, int, Function, object]] = []  # (start, end, function, body node)
+    statements: list[dict] = []
+    for pattern, caps in QueryCursor(query).matches(root):
+        if pattern < first_function:
+            facts.decls.append(_decl(caps, data))
+        elif pattern < first_statement:
+            fn = _function(caps, data)
+            facts.functions.append(fn)
+            body = caps["body"][0]
+            bodies.append((body.start_byte, body.end_byte, fn, body))
+        else:
+            statements.append(caps)
+    bodies.sort(key=lambda b: b[0])
+    if all(a[1] <= b[0] for a, b in zip(bodies, bodies[1:])):
+        _add_statements(statements, bodies, data, calls_with_args)
+    else:  # nested definitions (a parse gone astray): each body is queried on its own
+        for _, _, fn, body in bodies:
+            own = [caps for _, caps in QueryCursor(_query("statements")).matches(body)]
+            _add_statements(own, None, data, calls_with_args, fn)
     if root.has_error:
         facts.error_lines = _error_lines(root)
     return facts
@@ -114,16 +148,30 @@ def _decl(caps, data: bytes) -> Decl:
 def _function(caps, data: bytes) -> Function:
     node = caps["function"][0]
     static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in node.children)
-    fn = Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static)
-    for _, inner in QueryCursor(_query("statements")).matches(caps["body"][0]):
-        if "assign" in inner:
-            fn.vmsd_assignments.append(Assignment(_text(inner["assign"][0].child_by_field_name("left"), data),
-                                                  _text(inner["rhs"][0], data),
-                                                  inner["assign"][0].start_point[0] + 1))
-        else:
-            args = tuple(_text(a, data) for a in inner["args"][0].named_children if a.type != "comment")
-            fn.calls.append(Call(_text(inner["callee"][0], data), args, inner["call"][0].start_point[0] + 1))
-    return fn
+    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static)
+
+
+def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Function | None = None) -> None:
+    """Give each vmsd assignment and call to the function whose body holds it; `bodies`
+    are disjoint and sorted (or None, and `only` is the function of every statement)."""
+    starts = [b[0] for b in bodies] if bodies is not None else None
+    for caps in statements:
+        node = caps["assign"][0] if "assign" in caps else caps["call"][0]
+        fn = only
+        if fn is None:
+            i = bisect.bisect_right(starts, node.start_byte) - 1
+            if i < 0 or node.end_byte > bodies[i][1]:
+                continue  # outside every function
+            fn = bodies[i][2]
+        if "assign" in caps:
+            fn.vmsd_assignments.append(Assignment(_text(node.child_by_field_name("left"), data),
+                                                  _text(caps["rhs"][0], data), node.start_point[0] + 1))
+            continue
+        callee = _text(caps["callee"][0], data)
+        args = ()
+        if calls_with_args is None or callee in calls_with_args:
+            args = tuple(_text(a, data) for a in caps["args"][0].named_children if a.type != "comment")
+        fn.calls.append(Call(callee, args, node.start_point[0] + 1))
 
 
 def _error_lines(root) -> list[int]:
