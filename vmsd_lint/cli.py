@@ -199,5 +199,10 @@ def _default_config(repo: str | None) -> str | None:
     return path if os.path.isfile(path) else None
 
 
+from .cli_catalogue import explain_command, rules_command  # noqa: E402 - registered on main
+
+main.add_command(rules_command)
+main.add_command(explain_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
