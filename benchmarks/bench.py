@@ -84,8 +84,14 @@ def main() -> int:
                           args.runs)
     with tempfile.TemporaryDirectory(prefix="vmsd-lint-bench-repo-") as scratch:
         branch = one_file_branch(args.repo, os.path.join(scratch, "qemu"))
-        rows += cold_and_warm("v10.0.2..one-file", ["check", "-q", "--repo", os.path.join(scratch, "qemu"), *jobs,
-                                                    f"v10.0.2..{branch}"], args.runs)
+        clone = os.path.join(scratch, "qemu")
+        rows += cold_and_warm("v10.0.2..one-file", ["check", "-q", "--repo", clone, *jobs, f"v10.0.2..{branch}"],
+                              args.runs)
+        with tempfile.TemporaryDirectory(prefix="vmsd-lint-bench-") as cache:
+            run_once(["dump", "-q", "--cache-dir", cache, "--repo", clone, *jobs, "v10.0.2"])
+            rows.append(("v10.0.2..one-file: first run after v10.0.2",
+                         *run_once(["check", "-q", "--cache-dir", cache, "--repo", clone, *jobs,
+                                    f"v10.0.2..{branch}"])))
     print(f"vmsd-lint on {args.repo}  ({os.cpu_count()} CPUs)")
     print(f"{'run':<36} {'wall s':>8} {'peak RSS MiB':>13}")
     for label, wall, rss in rows:
