@@ -49,7 +49,13 @@ def test_sample_against_itself_reports_nothing(name: str, side: str) -> None:
     assert findings_of(tree, tree) == []
 
 
-@pytest.mark.parametrize("name", [n for n in PAIRED if n in load_catalogue()])
+PLACEMENT = {"registration-moved", "instance-id-changed"}  # need the placement graph (issue 4)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="placement rules are not implemented yet"))
+    if n in PLACEMENT else n
+    for n in PAIRED if n in load_catalogue()])
 def test_each_type_sample_reports_its_own_type(name: str) -> None:
     expected = json.loads((SAMPLES / name / "expected.json").read_text())
     assert name in {f["rule"] for f in expected}
@@ -57,8 +63,7 @@ def test_each_type_sample_reports_its_own_type(name: str) -> None:
 
 def test_every_catalogue_type_has_a_sample_and_every_sample_a_purpose() -> None:
     catalogue = set(load_catalogue())
-    placement = {"registration-moved", "instance-id-changed"}  # detected by the placement graph (issue 4)
-    assert catalogue - placement <= set(PAIRED), f"types without a sample: {sorted(catalogue - placement - set(PAIRED))}"
+    assert catalogue <= set(PAIRED), f"types without a sample: {sorted(catalogue - set(PAIRED))}"
     extra = set(PAIRED) - catalogue
     assert extra <= {"nested-change", "compatible"}, f"samples that name no catalogue type: {sorted(extra)}"
 

@@ -28,6 +28,8 @@ class FieldDiff:
 
     # -- alignment ---------------------------------------------------------------------
     def run(self) -> None:
+        if any(not f.name for f in self.old_fields + self.new_fields):
+            return  # a field macro did not expand: its bytes are unknown (reported as unresolved)
         ops = self.relayouts_dropped(self.align())
         removed: list[int] = []
         added: list[int] = []
