@@ -93,7 +93,7 @@ def rules_location():
 def load_rules(directory) -> dict[str, Rule]:
     """Read and validate every `*.toml` in directory; a bad file raises InputError naming it."""
     raw: dict[str, tuple[str, dict]] = {}
-    for entry in sorted(directory.iterdir(), key=lambda e: e.name):
+    for entry in sorted(directory.iterdir(), key=lambda e: e.name.rsplit(".", 1)[0]):
         if not entry.name.endswith(".toml"):
             continue
         where = _display(directory, entry.name)

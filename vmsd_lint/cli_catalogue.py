@@ -6,6 +6,7 @@ is `vmsd-lint rules --format markdown`.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 
@@ -132,6 +133,27 @@ To find the type behind an error QEMU printed: `vmsd-lint explain --error "TEXT"
 """
 
 
+_MD_SPECIAL = re.compile(r"[<*]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def _md_prose(text: str) -> str:
+    """Plain text as Markdown: code fences and `spans` kept, <, * and word-edge _ escaped."""
+    out, fenced = [], False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            out.append(line)
+            continue
+        if fenced:
+            out.append(line)
+            continue
+        parts = line.split("`")
+        for i in range(0, len(parts), 2):  # even parts are outside inline code
+            parts[i] = _MD_SPECIAL.sub(lambda m: "&lt;" if m.group() == "<" else "\\" + m.group(), parts[i])
+        out.append("`".join(parts))
+    return "\n".join(out)
+
+
 def _md_code(text: str) -> str:
     fence = "```"
     while fence in text:
@@ -148,7 +170,7 @@ def _md_inline(text: str) -> str:
 def catalogue_markdown(catalogue: dict[str, Rule]) -> str:
     out = [MARKDOWN_HEADER, "\n| type | severity | breaks | what changed |\n|---|---|---|---|\n"]
     for rule in catalogue.values():
-        summary = rule.summary.replace("|", "\\|")
+        summary = _md_prose(rule.summary).replace("|", "\\|")
         out.append(f"| [{rule.slug}](#{rule.slug}) | {rule.severity} | {breaks(rule)} | {summary} |\n")
     for rule in catalogue.values():
         out.append(_rule_markdown(rule))
@@ -156,22 +178,22 @@ def catalogue_markdown(catalogue: dict[str, Rule]) -> str:
 
 
 def _rule_markdown(rule: Rule) -> str:
+    summary = rule.summary[0].upper() + rule.summary[1:] + ("" if rule.summary.endswith(".") else ".")
     out = [f"\n## {rule.slug}\n\n",
-           f"**{rule.title}**. Severity: **{rule.severity}**. Breaks: **{breaks(rule)}**.\n\n",
-           f"{rule.summary[0].upper()}{rule.summary[1:]}.\n\n" if not rule.summary.endswith(".")
-           else f"{rule.summary}\n\n",
+           f"**{_md_prose(rule.title)}**. Severity: **{rule.severity}**. Breaks: **{breaks(rule)}**.\n\n",
+           f"{_md_prose(summary)}\n\n",
            f"Finding message: {_md_inline(rule.message)}\n\n",
-           "### What happens\n\n", rule.explanation.strip(), "\n\n",
+           "### What happens\n\n", _md_prose(rule.explanation), "\n\n",
            "### What QEMU prints\n\n"]
     for error in rule.qemu_errors:
-        line = f"- {_md_inline(error.text)} ({error.source}; {DIRECTION_LABELS[error.direction]})"
+        line = f"- {_md_inline(error.text)} ({_md_prose(error.source)}; {DIRECTION_LABELS[error.direction]})"
         if error.values:
             line += f"; here {', '.join(_md_inline(v) if v else 'any' for v in error.values)}"
-        out.append(line + (f". {error.note}" if error.note else "") + "\n")
+        out.append(line + (f". {_md_prose(error.note)}" if error.note else "") + "\n")
     out += ["\n### Example\n\nBreaks:\n\n", _md_code(rule.example_bad),
             "\nCompatible:\n\n", _md_code(rule.example_good), "\n### How to fix\n"]
     for recipe in rule.recipes:
-        out.append(f"\n#### {recipe.title}\n\n{recipe.body.strip()}\n")
+        out.append(f"\n#### {_md_prose(recipe.title)}\n\n{_md_prose(recipe.body.strip())}\n")
     if rule.related:
         out.append("\n### Related\n\n" + ", ".join(f"[{slug}](#{slug})" for slug in rule.related) + "\n")
     return "".join(out)
