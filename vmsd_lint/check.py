@@ -114,7 +114,10 @@ def _new_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
             continue
         findings.append(Finding("unresolved", "info", (), diag.file, diag.message, (("what", diag.message),),
                                 None, Location(diag.file, diag.line)))
-    return sorted(set(findings), key=Finding.sort_key)
+    first: dict[str, Finding] = {}  # one per fingerprint: the same construct at several lines
+    for finding in sorted(findings, key=Finding.sort_key):
+        first.setdefault(finding.fingerprint, finding)
+    return list(first.values())
 
 
 def _notes(old: WireSchema, new: WireSchema) -> list[str]:
