@@ -191,6 +191,22 @@ def test_a_bad_rule_file_is_an_input_error_naming_it(tmp_path, how):
         load_rules(tmp_path)
 
 
+def test_the_commands_report_a_broken_catalogue_in_one_line(tmp_path, monkeypatch):
+    from vmsd_lint import catalogue
+
+    for path in RULES.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "field-removed.toml").write_text(_corrupt((RULES / "field-removed.toml").read_text(), "bad severity"))
+    monkeypatch.setattr(catalogue, "rules_location", lambda: tmp_path)
+    catalogue._installed.cache_clear()
+    try:
+        result = run("rules")
+    finally:
+        catalogue._installed.cache_clear()
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "field-removed.toml: severity 'fatal'" in result.stderr
+
+
 def test_values_must_match_the_number_of_conversions(tmp_path):
     for path in RULES.glob("*.toml"):
         shutil.copy(path, tmp_path / path.name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import os
 import re
 import string
 import tomllib
@@ -96,7 +97,7 @@ def load_rules(directory) -> dict[str, Rule]:
     for entry in sorted(directory.iterdir(), key=lambda e: e.name.rsplit(".", 1)[0]):
         if not entry.name.endswith(".toml"):
             continue
-        where = _display(directory, entry.name)
+        where = str(entry) if isinstance(entry, os.PathLike) else f"{RULES_PACKAGE}/{entry.name}"
         try:
             data = tomllib.loads(entry.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -105,7 +106,7 @@ def load_rules(directory) -> dict[str, Rule]:
             raise InputError(f"{where}: cannot read: {exc}") from None
         raw[entry.name[:-len(".toml")]] = (where, data)
     if not raw:
-        raise InputError(f"{_display(directory, '')}: no rule files (*.toml)")
+        raise InputError(f"{directory}: no rule files (*.toml)")
     rules = {stem: _rule(where, stem, data) for stem, (where, data) in raw.items()}
     for rule in rules.values():
         where = raw[rule.slug][0]
@@ -115,10 +116,6 @@ def load_rules(directory) -> dict[str, Rule]:
             if other == rule.slug:
                 raise InputError(f"{where}: a rule cannot be related to itself")
     return rules
-
-
-def _display(directory, name: str) -> str:
-    return str(Path(str(directory)) / name) if name else str(directory)
 
 
 def _rule(where: str, stem: str, data: dict) -> Rule:
