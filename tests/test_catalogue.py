@@ -432,7 +432,17 @@ def test_explain_error_json():
 def test_generic_errors_ask_for_more_lines():
     result = run("explain", "--error", "error while loading state for instance 0x0 of device 'serial'")
     assert result.exit_code == 0
-    assert "paste the lines it printed just before it" in result.output
+    assert "paste the other lines it printed around it" in result.output
+
+
+def test_explain_error_shows_the_rules_that_explain_every_pasted_line():
+    pasted = ("qemu-system-x86_64: error while loading state for instance 0x0 of device 'serial'\n"
+              "qemu-system-x86_64: load of migration failed: No such file or directory\n")
+    result = run("explain", "--error", pasted)
+    assert result.exit_code == 0
+    numbered = re.findall(r"(?m)^\d+\. ([a-z-]+) ", result.output)
+    assert numbered and all(slug.startswith("subsection-") for slug in numbered)
+    assert "These explain only some of the lines: " in result.output and "field-removed" in result.output
 
 
 # --- packaging -------------------------------------------------------------------------

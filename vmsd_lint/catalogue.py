@@ -335,6 +335,14 @@ def _score(error: QemuError, line: str) -> tuple[int, int, int] | None:
 def match_error(text: str) -> list[tuple[Rule, QemuError]]:
     """The rules whose QEMU errors match a pasted runtime error (one or more lines), best first.
 
+    One entry per rule, with the rule's best-matching error; see match_error_lines().
+    """
+    return [(rule, error) for rule, error, _ in match_error_lines(text)]
+
+
+def match_error_lines(text: str) -> list[tuple[Rule, QemuError, int]]:
+    """match_error() with the number of pasted lines each rule explains.
+
     One entry per rule, with the rule's best-matching error. Whole-format matches rank
     before lines that stop part-way through a format; then rules that explain more of the
     pasted lines; then lines explained up to their end; then more specific formats; then
@@ -359,7 +367,8 @@ def match_error(text: str) -> list[tuple[Rule, QemuError]]:
     ranked = sorted(best, key=lambda slug: (
         -best[slug][0][0], -len(lines_hit[slug]), -best[slug][0][1], -best[slug][0][2], best[slug][1],
         SEVERITIES.index(catalogue[slug].severity), -named_by[slug], slug))
-    return [(catalogue[slug], catalogue[slug].qemu_errors[best[slug][1]]) for slug in ranked]
+    return [(catalogue[slug], catalogue[slug].qemu_errors[best[slug][1]], len(lines_hit[slug]))
+            for slug in ranked]
 
 
 def error_values(error: QemuError, line: str) -> list[str]:

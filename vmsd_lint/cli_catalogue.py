@@ -12,7 +12,7 @@ import textwrap
 
 import click
 
-from .catalogue import QemuError, Rule, error_values, load_catalogue, match_error
+from .catalogue import QemuError, Rule, error_values, load_catalogue, match_error_lines
 from .errors import InputError
 
 DIRECTION_LABELS = {"forward": "forward (OLD -> NEW)", "backward": "backward (NEW -> OLD)",
@@ -82,32 +82,38 @@ def explain_text(rule: Rule) -> str:
     return "".join(out)
 
 
-def matches_text(text: str, matches: list[tuple[Rule, QemuError]]) -> str:
+def matches_text(text: str, matches: list[tuple[Rule, QemuError, int]]) -> str:
     shown = " | ".join(line.strip() for line in text.splitlines() if line.strip())
     if not matches:
         return (f"No catalogue rule produces \"{shown}\".\n"
                 "Paste the exact line QEMU printed (vmsd-lint rules lists what the catalogue covers).\n")
-    count = f"{len(matches)} rule{'s' if len(matches) > 1 else ''}"
+    most = max(lines for _, _, lines in matches)
+    best = [(rule, error) for rule, error, lines in matches if lines == most]
+    partial = [rule.slug for rule, _, lines in matches if lines < most]
+    count = f"{len(best)} rule{'s' if len(best) > 1 else ''}"
     out = [f"\"{shown}\" is printed when these catalogue types happen ({count}, best first):\n\n"]
-    for number, (rule, error) in enumerate(matches, 1):
+    for number, (rule, error) in enumerate(best, 1):
         out.append(f"{number}. {rule.slug} ({rule.severity}): {rule.summary}\n")
         out.append(f"   {DIRECTION_LABELS[error.direction]}: QEMU prints \"{error.text}\" ({error.source})\n")
         if error.note:
             out.append(f"   {error.note}\n")
-    if len(matches) > MANY_MATCHES:
-        out.append("\nQEMU prints this line for many kinds of failure: paste the lines it printed just "
-                   "before it as well to narrow the list down.\n")
+    if partial:
+        out.append(f"\nThese explain only some of the lines: {', '.join(partial)}.\n")
+    if len(best) > MANY_MATCHES:
+        out.append("\nQEMU prints this for many kinds of failure: paste the other lines it printed around "
+                   "it as well to narrow the list down.\n")
     out.append("\nvmsd-lint explain SLUG shows what happens and how to fix it.\n")
     return "".join(out)
 
 
-def matches_json(text: str, matches: list[tuple[Rule, QemuError]]) -> list[dict]:
+def matches_json(text: str, matches: list[tuple[Rule, QemuError, int]]) -> list[dict]:
     result = []
-    for rule, error in matches:
+    for rule, error, lines in matches:
         line = next((ln for ln in text.splitlines() if error_values(error, ln)), "")
         result.append({"rule": rule.slug, "severity": rule.severity, "directions": list(rule.directions),
                        "title": rule.title, "summary": rule.summary, "qemu_error": error_dict(error),
-                       "line": line.strip(), "values": error_values(error, line) if line else []})
+                       "line": line.strip(), "values": error_values(error, line) if line else [],
+                       "lines_explained": lines})
     return result
 
 
@@ -241,7 +247,7 @@ def explain_command(slug: str | None, error_text: str | None, fmt: str) -> None:
     if error_text is not None:
         if error_text == "-":
             error_text = sys.stdin.read()
-        matches = match_error(error_text)
+        matches = match_error_lines(error_text)
         if fmt == "json":
             _emit(json.dumps(matches_json(error_text, matches), indent=2) + "\n")
         else:
