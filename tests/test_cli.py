@@ -51,7 +51,8 @@ def test_dump_sample_directory_native():
     proc = run_cli("dump", "--no-cache", str(SAMPLE))
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert set(data) == {"endpoint", "commit", "target", "vmsds", "types", "registrations", "diagnostics"}
+    assert set(data) == {"endpoint", "commit", "target", "target_dir", "vmsds", "types", "registrations",
+                         "diagnostics"}
     names = [v["name"] for v in data["vmsds"]]
     assert names == sorted(names) and "serial" in names
     serial = next(v for v in data["vmsds"] if v["name"] == "serial")
