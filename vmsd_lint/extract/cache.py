@@ -42,7 +42,7 @@ class Cache:
         for key, value in rows:
             if key in wanted:
                 try:
-                    found[key] = pickle.loads(zlib.decompress(value))
+                    found[key] = unpack(value)
                 except Exception:  # a damaged entry is simply recomputed
                     continue
         return found
@@ -51,11 +51,23 @@ class Cache:
         return self.get_many(kind, [key]).get(key)
 
     def put_many(self, kind: str, items: dict[str, object]) -> None:
-        rows = [(kind, key, zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1))
-                for key, value in items.items()]
+        self.put_packed(kind, {key: pack(value) for key, value in items.items()})
+
+    def put_packed(self, kind: str, items: dict[str, bytes]) -> None:
+        """Store values already packed by `pack` (e.g. by a worker process)."""
+        rows = [(kind, key, value) for key, value in items.items()]
         try:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
         except sqlite3.DatabaseError:
             pass  # a cache that cannot be written only costs time
+
+
+def pack(value) -> bytes:
+    """A value as the cache stores it."""
+    return zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(data: bytes):
+    return pickle.loads(zlib.decompress(data))

@@ -2,18 +2,20 @@
 migration state → resolve VMSDs, QOM types and registrations."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from typing import Iterable
 
 from .. import __version__
 from ..model import Diagnostic, Extraction, QomType, Registration, Vmsd
 from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import BuildConfig, target_config
 from ..resolve import Resolved
-from .cache import Cache
+from .cache import Cache, pack, unpack
 from .cexpr import Address, Symbol, Unresolved
 from .context import TreeIndex
 from .lexer import tokenize
@@ -32,32 +34,35 @@ REGISTRATION_CALLS = {
 }
 # Calls whose arguments a later stage reads; of the others only the callee is kept.
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "3"
+FACTS_VERSION = "4"
 _SAVEVM = "migration/savevm.c"
 
 
 @dataclass(slots=True)
-class FileFacts:
-    text: TextFacts
-    parse: ParseFacts | None
+class ParsedFile:
+    """The tree-sitter facts of a file that can hold migration state."""
+    parse: ParseFacts
     # for files registering types from a loop over a descriptor array: the arrays and source
     arrays: dict | None = None
     source: str | None = None
 
 
-def file_facts(path: str, data: bytes) -> FileFacts:
-    """Everything the later stages need from one file, computed from its bytes alone
-    (so it can be cached by blob id)."""
-    interesting = is_interesting(data)
-    if path.endswith(".c") and not interesting:
-        return FileFacts(TextFacts(), None)  # nothing of a plain .c file is visible elsewhere
-    text = data.decode("utf-8", "surrogateescape")
-    parse = parse_file(data, CALLS_WITH_ARGS) if interesting else None
-    facts = FileFacts(scan_text(text), parse)
-    if parse is not None and _registers_in_loop(parse):
-        facts.arrays = struct_arrays(text)
-        facts.source = text
-    return facts
+def scan_facts(path: str, data: bytes) -> TextFacts:
+    """The text facts of one file, from its bytes alone (so they can be cached by blob id)."""
+    if path.endswith(".c") and not is_interesting(data):
+        return TextFacts()  # nothing of a plain .c file is visible elsewhere
+    return scan_text(data.decode("utf-8", "surrogateescape"))
+
+
+def parse_facts(path: str, data: bytes) -> ParsedFile | None:
+    """The parse of one file (None when it cannot hold migration state), from its bytes alone."""
+    if not is_interesting(data):
+        return None
+    parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS))
+    if _registers_in_loop(parsed.parse):
+        parsed.source = data.decode("utf-8", "surrogateescape")
+        parsed.arrays = struct_arrays(parsed.source)
+    return parsed
 
 
 def _registers_in_loop(parse: ParseFacts) -> bool:
@@ -73,9 +78,14 @@ def _registers_in_loop(parse: ParseFacts) -> bool:
     return False
 
 
-def _facts_worker(item: tuple[str, bytes]) -> tuple[str, FileFacts]:
-    path, data = item
-    return path, file_facts(path, data)
+def _packed(compute, items: list[tuple[str, bytes]]) -> list[bytes]:
+    """A worker's task: compute over a chunk of files, each result packed as the cache
+    stores it (which is also how it travels back)."""
+    return [pack(compute(path, data)) for path, data in items]
+
+
+SCAN_CHUNK = 128  # files per worker task: scans are quick
+PARSE_CHUNK = 8  # parses are slow: small tasks let the resolver start on the first files early
 
 
 class Extractor:
@@ -108,45 +118,75 @@ class Extractor:
         return digest.hexdigest()
 
     def _extract(self, tree: SourceTree) -> Extraction:
-        facts = self._all_facts(tree)
-        config = target_config(self.target, _mak_text(tree, facts, self.target))
-        index = TreeIndex({p: f.text for p, f in facts.items()}, config)
-        result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
-        result.dump_field_keys = _dump_field_keys(tree) or result.dump_field_keys
-        result.files_read = len(facts)
-        result.files_parsed = sum(1 for f in facts.values() if f.parse is not None)
-        _resolve(index, facts, result)
+        """Scan every file, index the scans, then resolve the parsed files one by one in
+        path order while the worker processes are still parsing the later ones."""
+        files = sorted((f for f in tree.files if f.path.endswith((".h", ".inc", ".c"))), key=lambda f: f.path)
+        cached_scans = self._cached("scan", files)
+        cached_parses = self._cached("parse", files)
+        missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
+        contents = tree.read(missing) if missing else {}
+        with self._pool(len(missing)) as pool:
+            computed_scans = self._compute(pool, scan_facts, [(f.path, contents[f.path]) for f in missing],
+                                           SCAN_CHUNK)
+            to_parse = [(f.path, contents[f.path]) for f in missing if is_interesting(contents[f.path])]
+            computed_parses = self._compute(pool, parse_facts, to_parse, PARSE_CHUNK)
+            scans = self._scans(files, missing, cached_scans, computed_scans)
+            config = target_config(self.target, _mak_text(tree, self.target))
+            index = TreeIndex(scans, config)
+            result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
+            result.dump_field_keys = _dump_field_keys(tree) or result.dump_field_keys
+            result.files_read = len(scans)
+            parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
+            result.files_parsed = len(_resolve(index, parsed, result))
         return result
 
-    def _all_facts(self, tree: SourceTree) -> dict[str, FileFacts]:
-        files = [f for f in tree.files if f.path.endswith((".h", ".inc")) or f.path.endswith(".c")]
-        facts: dict[str, FileFacts] = {}
-        missing: list[SourceFile] = []
-        if self.cache is not None:
-            cached = self.cache.get_many("facts" + FACTS_VERSION, [f.blob for f in files])
-            for f in files:
-                hit = cached.get(f.blob)
-                if hit is not None:
-                    facts[f.path] = hit
-                else:
-                    missing.append(f)
-        else:
-            missing = files
-        if missing:
-            contents = tree.read(missing)
-            items = [(f.path, contents[f.path]) for f in missing]
-            computed = self._compute(items)
-            facts.update(computed)
-            if self.cache is not None:
-                self.cache.put_many("facts" + FACTS_VERSION,
-                                    {f.blob: computed[f.path] for f in missing})
-        return {p: facts[p] for p in sorted(facts)}
+    def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
+        if self.cache is None:
+            return {}
+        return self.cache.get_many(kind + FACTS_VERSION, [f.blob for f in files])
 
-    def _compute(self, items: list[tuple[str, bytes]]) -> dict[str, FileFacts]:
-        if self.jobs > 1 and len(items) > 50:
-            with ProcessPoolExecutor(self.jobs) as pool:
-                return dict(pool.map(_facts_worker, items, chunksize=64))
-        return dict(_facts_worker(item) for item in items)
+    def _pool(self, count: int):
+        if self.jobs > 1 and count > 50:
+            return ProcessPoolExecutor(self.jobs)
+        return contextlib.nullcontext()
+
+    def _compute(self, pool, compute, items: list[tuple[str, bytes]], chunk: int):
+        """compute(path, data) over items, in order, as (value, packed value or None):
+        in the worker processes (the tasks are queued now, the results read lazily),
+        or in this process (lazily)."""
+        if pool is None:
+            return ((value, pack(value) if self.cache is not None else None)
+                    for value in (compute(path, data) for path, data in items))
+        chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+        results = pool.map(partial(_packed, compute), chunks)
+        return ((unpack(packed), packed) for packed_chunk in results for packed in packed_chunk)
+
+    def _scans(self, files, missing, cached, computed) -> dict[str, TextFacts]:
+        """Every file's text facts, by path (in path order)."""
+        fresh = {f.path: value for f, value in zip(missing, computed)}
+        if self.cache is not None:
+            self.cache.put_packed("scan" + FACTS_VERSION, {f.blob: fresh[f.path][1] for f in missing})
+        return {f.path: fresh[f.path][0] if f.path in fresh else cached[f.blob] for f in files}
+
+    def _parses(self, files, missing, computing: set[str], cached, computed):
+        """(path, ParsedFile) of every parsed file in path order, as the parses arrive;
+        new ones are stored in the cache once all have."""
+        missing_paths = {f.path for f in missing}
+        fresh: dict[str, bytes] = {}
+        for f in files:
+            if f.path not in missing_paths:
+                parsed = cached[f.blob]
+            elif f.path in computing:
+                parsed, fresh[f.blob] = next(computed)
+            else:
+                parsed, fresh[f.blob] = None, _NOT_PARSED
+            if parsed is not None:
+                yield f.path, parsed
+        if self.cache is not None:
+            self.cache.put_packed("parse" + FACTS_VERSION, fresh)
+
+
+_NOT_PARSED = pack(None)
 
 
 def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
@@ -163,19 +203,21 @@ def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(keys)) or None
 
 
-def _mak_text(tree: SourceTree, facts, target: str | None) -> str | None:
+def _mak_text(tree: SourceTree, target: str | None) -> str | None:
     if not target:
         return None
     data = tree.read_path(f"configs/targets/{target}-softmmu.mak")
     return data.decode("utf-8", "replace") if data is not None else None
 
 
-def _resolve(index: TreeIndex, facts: dict[str, FileFacts], result: Extraction) -> None:
+def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile]],
+             result: Extraction) -> dict[str, ParsedFile]:
+    """Resolve the parsed files (in path order) into `result`; returns them by path."""
     vms_flags = _vms_flags(index)
     functions_by_file: dict[str, dict] = {}
-    for path, ff in facts.items():
-        if ff.parse is None:
-            continue
+    facts: dict[str, ParsedFile] = {}
+    for path, ff in parsed_files:
+        facts[path] = ff
         ctx = index.context(path)
         decls = ff.parse.decls
         arrays = {d.symbol: d for d in decls if d.is_array or d.is_pointer}
@@ -195,6 +237,7 @@ def _resolve(index: TreeIndex, facts: dict[str, FileFacts], result: Extraction) 
     _registrations(index, facts, result, resolved)
     _check_references(resolved, result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
+    return facts
 
 
 def _inside_function(decl: Decl, parse: ParseFacts) -> bool:
@@ -287,8 +330,6 @@ def resolve_vmsd(resolved: Resolved, symbol: str, from_path: str) -> str | None:
 
 def _registrations(index: TreeIndex, facts, result: Extraction, resolved: Resolved) -> None:
     for path, ff in facts.items():
-        if ff.parse is None:
-            continue
         ctx = index.context(path)
         for fn in ff.parse.functions:
             for call in fn.calls:
