@@ -34,7 +34,7 @@ REGISTRATION_CALLS = {
 }
 # Calls whose arguments a later stage reads; of the others only the callee is kept.
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "4"
+FACTS_VERSION = "5"
 _SAVEVM = "migration/savevm.c"
 
 

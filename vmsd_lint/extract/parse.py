@@ -8,6 +8,7 @@ import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import tree_sitter_c
 from tree_sitter import Language, Parser, Query, QueryCursor
@@ -17,8 +18,8 @@ INTERESTING_WORDS = (b"VMStateDescription", b"VMStateField", b"TypeInfo", b"vmst
                      b"register_savevm_live", b"vmsd")
 
 
-@dataclass(frozen=True, slots=True)
-class Decl:
+# Named tuples: quick to pickle, and a tree has a hundred thousand calls.
+class Decl(NamedTuple):
     """A variable of type VMStateDescription, VMStateField or TypeInfo with an initializer."""
     type: str
     symbol: str
@@ -30,28 +31,25 @@ class Decl:
     init_line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     callee: str
     args: tuple[str, ...]
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(NamedTuple):
     lhs: str
     rhs: str
     line: int
 
 
-@dataclass(slots=True)
-class Function:
+class Function(NamedTuple):
     name: str
     line: int
     end_line: int
     static: bool
-    vmsd_assignments: list[Assignment] = field(default_factory=list)
-    calls: list[Call] = field(default_factory=list)
+    vmsd_assignments: list[Assignment]  # filled after the function is made
+    calls: list[Call]
 
 
 @dataclass(slots=True)
@@ -148,7 +146,7 @@ def _decl(caps, data: bytes) -> Decl:
 def _function(caps, data: bytes) -> Function:
     node = caps["function"][0]
     static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in node.children)
-    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static)
+    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], [])
 
 
 def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Function | None = None) -> None:

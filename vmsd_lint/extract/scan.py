@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # A directive: '#' first on its line, its name, and the rest up to an unescaped newline.
 # The pattern starts at the newline before the line (a literal, which the regex engine
@@ -34,8 +35,9 @@ _BODY_KEYWORD_RE = re.compile(r"struct|union|enum")
 _TYPEDEF_KEYWORD_RE = re.compile(r"typedef")
 
 
-@dataclass(frozen=True, slots=True)
-class Define:
+# The facts are named tuples: a tree has a hundred thousand of them, and tuples are
+# the quickest to pickle (they travel from worker processes and live in the cache).
+class Define(NamedTuple):
     name: str
     params: tuple[str, ...] | None  # None: object-like macro
     body: str
@@ -43,8 +45,7 @@ class Define:
     cond: tuple[str, ...]  # enclosing #if conditions, outermost first
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+class Body(NamedTuple):
     """A struct/union/enum body, or a typedef of one."""
     kind: str  # "struct", "union", "enum"
     name: str | None  # tag name
@@ -55,8 +56,7 @@ class Body:
     attributes: str = ""  # e.g. "QEMU_PACKED": macros/__attribute__ around the body (layout)
 
 
-@dataclass(frozen=True, slots=True)
-class Typedef:
+class Typedef(NamedTuple):
     name: str
     target: str  # the aliased type's spelling, e.g. "uint64_t" or "struct Foo"
     dims: str  # array dimensions, e.g. "[4]"
