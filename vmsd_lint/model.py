@@ -65,6 +65,22 @@ class QomType:
     vmsd: str | None = None  # key of the VMSD assigned in class_init (own), or None
     vmsd_line: int | None = None
     data_vmsd: str | None = None  # symbol in the class_data descriptor (`dc->vmsd = info->vmsd`)
+    instance_init: str | None = None  # the TypeInfo's .instance_init function
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    """A function of a parsed file, as the placement graph walks it."""
+    name: str
+    file: str
+    line: int
+    static: bool
+    calls: tuple[str, ...] = ()  # direct callees, each once, in order
+    hooks: tuple[tuple[str, str, int], ...] = ()  # (member, function, line) of `x->member = function;`
+
+    @property
+    def key(self) -> str:
+        return f"{self.file}:{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +114,7 @@ class Extraction:
     vmsds: dict[str, Vmsd] = field(default_factory=dict)  # key: file:symbol
     types: dict[str, QomType] = field(default_factory=dict)  # key: QOM type name
     registrations: list[Registration] = field(default_factory=list)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)  # key: file:name (parsed files)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # the keys this revision's -dump-vmstate writes for a field (migration/savevm.c)
     dump_field_keys: tuple[str, ...] = ("field", "version_id", "field_exists", "num", "size")

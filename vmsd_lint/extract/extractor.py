@@ -11,7 +11,7 @@ from functools import partial
 from typing import Iterable
 
 from .. import __version__
-from ..model import Diagnostic, Extraction, QomType, Registration, Vmsd
+from ..model import Diagnostic, Extraction, FunctionInfo, QomType, Registration, Vmsd
 from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import BuildConfig, target_config
 from ..resolve import Resolved
@@ -33,8 +33,10 @@ REGISTRATION_CALLS = {
     "register_savevm_live": (1, None, 0),
 }
 # Calls whose arguments a later stage reads; of the others only the callee is kept.
-CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "5"
+# Calls that install a hook: callee -> (hook, index of the function argument).
+HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
+CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"}
+FACTS_VERSION = "6"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -231,6 +233,9 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile]],
                     _add_type(result, qom)
         result.diagnostics.extend(builder.diagnostics)
         functions_by_file[path] = {fn.name: fn for fn in ff.parse.functions}
+        for fn in ff.parse.functions:
+            info = _function_info(path, fn)
+            result.functions[info.key] = info
     _loop_types(index, facts, result)
     resolved = Resolved(result)
     _link_types(index, functions_by_file, result, resolved)
@@ -238,6 +243,16 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile]],
     _check_references(resolved, result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     return facts
+
+
+def _function_info(path: str, fn) -> FunctionInfo:
+    hooks = [(h.lhs, h.rhs, h.line) for h in fn.hooks]
+    for call in fn.calls:
+        hook = HOOK_CALLS.get(call.callee)
+        if hook and len(call.args) > hook[1] and call.args[hook[1]].strip().isidentifier():
+            hooks.append((hook[0], call.args[hook[1]].strip(), call.line))
+    return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(dict.fromkeys(c.callee for c in fn.calls)),
+                        tuple(hooks))
 
 
 def _inside_function(decl: Decl, parse: ParseFacts) -> bool:
@@ -332,6 +347,8 @@ def _registrations(index: TreeIndex, facts, result: Extraction, resolved: Resolv
     for path, ff in facts.items():
         ctx = index.context(path)
         for fn in ff.parse.functions:
+            if fn.name in REGISTRATION_CALLS:
+                continue  # a wrapper's own body (vmstate_register() calls ..._with_alias_id())
             for call in fn.calls:
                 spec = REGISTRATION_CALLS.get(call.callee)
                 if spec is None:

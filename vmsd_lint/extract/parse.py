@@ -50,6 +50,7 @@ class Function(NamedTuple):
     static: bool
     vmsd_assignments: list[Assignment]  # filled after the function is made
     calls: list[Call]
+    hooks: list[Assignment]  # `x->member = function;`: lhs is the member
 
 
 @dataclass(slots=True)
@@ -146,7 +147,7 @@ def _decl(caps, data: bytes) -> Decl:
 def _function(caps, data: bytes) -> Function:
     node = caps["function"][0]
     static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in node.children)
-    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], [])
+    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], [], [])
 
 
 def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Function | None = None) -> None:
@@ -154,13 +155,17 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
     are disjoint and sorted (or None, and `only` is the function of every statement)."""
     starts = [b[0] for b in bodies] if bodies is not None else None
     for caps in statements:
-        node = caps["assign"][0] if "assign" in caps else caps["call"][0]
+        node = (caps.get("assign") or caps.get("hook") or caps["call"])[0]
         fn = only
         if fn is None:
             i = bisect.bisect_right(starts, node.start_byte) - 1
             if i < 0 or node.end_byte > bodies[i][1]:
                 continue  # outside every function
             fn = bodies[i][2]
+        if "hook" in caps:
+            fn.hooks.append(Assignment(_text(caps["hook_member"][0], data), _text(caps["hook_target"][0], data),
+                                       node.start_point[0] + 1))
+            continue
         if "assign" in caps:
             fn.vmsd_assignments.append(Assignment(_text(node.child_by_field_name("left"), data),
                                                   _text(caps["rhs"][0], data), node.start_point[0] + 1))

@@ -17,7 +17,8 @@ def type_infos(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> l
     tokens = ctx.apply_conditionals(tokenize(decl.init_text, decl.init_line, directives=True))
     tokens = tokens[1:-1] if tokens and tokens[0].text == "{" else tokens
     if decl.is_array:
-        elements = [e[1:-1] for e in _split_commas(tokens) if e and e[0].text == "{"]
+        elements = [e[1:-1] for e in (_element(ctx, e, decl, diagnostics) for e in _split_commas(tokens))
+                    if e and e[0].text == "{"]
     else:
         elements = [tokens]
     types = []
@@ -28,11 +29,23 @@ def type_infos(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> l
     return types
 
 
+def _element(ctx: FileContext, tokens, decl: Decl, diagnostics):
+    """An array element, with a macro that builds one (`DEFINE_SPAPR_CPU_CORE_TYPE("power9_v2.2")`) expanded."""
+    if not tokens or tokens[0].text == "{":
+        return tokens
+    try:
+        return ctx.expand(tokens)
+    except (ExpansionError, RecursionError) as exc:
+        diagnostics.append(Diagnostic("unresolved", ctx.path, tokens[0].line,
+                                      f"TypeInfo {decl.symbol}: element {tokens[0].text}: {exc}"))
+        return []
+
+
 def _type_info(ctx: FileContext, decl: Decl, tokens, diagnostics) -> QomType | None:
     values = {}
     line = tokens[0].line if tokens else decl.line
     for member, value_tokens, _ in designated(tokens):
-        if member not in ("name", "parent", "class_init", "abstract"):
+        if member not in ("name", "parent", "class_init", "instance_init", "abstract"):
             continue
         try:
             values[member] = ctx.evaluate(ctx.expand(value_tokens))
@@ -47,10 +60,12 @@ def _type_info(ctx: FileContext, decl: Decl, tokens, diagnostics) -> QomType | N
         return None
     parent = values.get("parent")
     class_init = values.get("class_init")
+    instance_init = values.get("instance_init")
     return QomType(name=name, symbol=decl.symbol, file=ctx.path, line=line,
                    parent=parent if isinstance(parent, str) else None,
                    class_init=class_init.name if isinstance(class_init, (Symbol, Address)) else None,
-                   abstract=bool(values.get("abstract")) if isinstance(values.get("abstract"), int) else False)
+                   abstract=bool(values.get("abstract")) if isinstance(values.get("abstract"), int) else False,
+                   instance_init=instance_init.name if isinstance(instance_init, (Symbol, Address)) else None)
 
 
 _MEMBER_ASSIGN_RE = r"\b{var}\s*\.\s*(name|parent|class_init)\s*=\s*([^;]+);"

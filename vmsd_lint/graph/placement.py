@@ -1,0 +1,129 @@
+"""Where each wire section is registered: its init context, found by walking the call
+graph back from the registration site to the framework's entry points.
+
+Entry points are the hooks a QOM class installs: `mc->init` of a machine (machine
+init), `dc->realize` of a CPU or CPU core (CPU realize) or of another device (device
+realize), and a TypeInfo's `.instance_init`.  A qdev VMSD (`dc->vmsd`) is registered by
+qdev itself when the device is realized.  Several contexts reaching one site are
+reported as ambiguous, never guessed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..model import Extraction
+from ..resolve import Resolved
+from .build import fn_node
+
+MAX_DEPTH = 16  # call levels walked back from a registration site
+QDEV = "device realize (qdev registers dc->vmsd)"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    section: str
+    mechanism: str  # "qdev", or the registering call: vmstate_register, register_savevm_live, ...
+    context: str  # "machine init", "CPU realize", "device realize", "... instance_init", "migration core", ...
+    function: str  # the function holding the registration (for qdev: the device types)
+    entries: tuple[str, ...]  # the entry-point functions the walk reached
+    instance_id: str
+    file: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.function} ({self.file}:{self.line})"
+
+
+def placements(extraction: Extraction, graph: nx.MultiDiGraph) -> dict[str, list[Placement]]:
+    """Every section's placements, by section name, sorted."""
+    resolved = Resolved(extraction)
+    entries = _entry_points(extraction, graph, resolved)
+    result: dict[str, list[Placement]] = {}
+    for reg in extraction.registrations:
+        vmsd = extraction.vmsds.get(reg.vmsd) if reg.vmsd else None
+        section = vmsd.name if vmsd is not None else reg.idstr
+        if not section:
+            continue
+        context, reached = _context(graph, f"{reg.file}:{reg.enclosing}", entries, reg.file)
+        result.setdefault(section, []).append(Placement(
+            section, reg.function, context, reg.enclosing, reached, " ".join(reg.instance_id.split()),
+            reg.file, reg.line))
+    for name, qom in extraction.types.items():
+        if qom.abstract or not resolved.may_be_a(name, "device"):
+            continue
+        vmsd = resolved.type_vmsd(name)
+        if vmsd is None or vmsd.name is None:
+            continue
+        result.setdefault(vmsd.name, []).append(Placement(
+            vmsd.name, "qdev", QDEV, f"dc->vmsd of {name}", (), "qdev", qom.file, qom.vmsd_line or qom.line))
+    return {name: _merge_qdev(sorted(found, key=lambda p: (p.mechanism, p.file, p.line, p.function)))
+            for name, found in result.items()}
+
+
+def _merge_qdev(found: list[Placement]) -> list[Placement]:
+    """One qdev placement per section, naming every device type that installs it."""
+    qdev = [p for p in found if p.mechanism == "qdev"]
+    if len(qdev) <= 1:
+        return found
+    types = ", ".join(sorted(p.function.removeprefix("dc->vmsd of ") for p in qdev))
+    first = min(qdev, key=lambda p: (p.file, p.line))
+    merged = Placement(first.section, "qdev", QDEV, f"dc->vmsd of {types}", (), "qdev", first.file, first.line)
+    return [p for p in found if p.mechanism != "qdev"] + [merged]
+
+
+def _entry_points(extraction: Extraction, graph, resolved: Resolved) -> dict[str, str]:
+    """Function node -> the init context it starts (hooks installed by QOM classes)."""
+    entries: dict[str, str] = {}
+    for source, target, data in graph.edges(data=True):
+        if not source.startswith("type:"):
+            continue
+        kind = data["kind"]
+        qom_type = source[len("type:"):]
+        if kind == "hook:init" and resolved.is_a(qom_type, "machine"):
+            entries.setdefault(target, "machine init")
+        elif kind == "hook:realize":
+            cpu = resolved.is_a(qom_type, "cpu") or resolved.is_a(qom_type, "cpu-core")
+            entries.setdefault(target, "CPU realize" if cpu else "device realize")
+        elif kind == "instance_init":
+            owner = "machine" if resolved.is_a(qom_type, "machine") else \
+                "CPU" if resolved.is_a(qom_type, "cpu") else "device"
+            entries.setdefault(target, f"{owner} instance_init")
+    return entries
+
+
+def _context(graph, function_key: str, entries: dict[str, str], file: str) -> tuple[str, tuple[str, ...]]:
+    """Walk callers back from a function to the entry points it is reached from."""
+    start = fn_node(function_key)
+    if start not in graph:
+        return "unknown (the function was not parsed)", ()
+    reached: dict[str, str] = {}
+    seen = {start}
+    frontier = [start]
+    for _ in range(MAX_DEPTH):
+        next_frontier = []
+        for node in frontier:
+            if node in entries:
+                reached[node] = entries[node]
+                continue  # an entry point: the framework calls it
+            for caller, _, data in graph.in_edges(node, data=True):
+                if data["kind"] == "calls" and caller not in seen:
+                    seen.add(caller)
+                    next_frontier.append(caller)
+        frontier = next_frontier
+        if not frontier:
+            break
+    names = tuple(sorted(graph.nodes[n]["label"] for n in reached))
+    contexts = sorted(set(reached.values()))
+    if len(contexts) == 1:
+        return contexts[0], names
+    if contexts:
+        return "ambiguous: " + " or ".join(contexts), names
+    if file.startswith("migration/"):
+        return "migration core", names
+    return "unknown (no entry point found in the tree)", names
+
+
+
