@@ -15,6 +15,8 @@ from .model import Location
 from .wire import WireSchema, from_extraction
 
 WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
+INDEX_ENDPOINTS = ("INDEX", ":index")
+EMPTY_ENDPOINT = ":empty"  # a tree with no files (the parent of a repository's first commit)
 
 
 @dataclass
@@ -57,11 +59,15 @@ def load_schema(spec: str, options: Options) -> WireSchema:
 
 
 def open_tree(endpoint: str, repo: str | None):
-    """A SourceTree for ENDPOINT: a directory, the working tree, or a git revision."""
-    from .sources.tree import directory_tree, git_revision_tree, worktree_tree
+    """A SourceTree for ENDPOINT: a directory, the working tree, the staged index, or a git revision."""
+    from .sources.tree import SourceTree, directory_tree, git_revision_tree, index_tree, worktree_tree
 
     if endpoint in WORKTREE_ENDPOINTS:
         return worktree_tree(find_repo(repo))
+    if endpoint in INDEX_ENDPOINTS:
+        return index_tree(find_repo(repo))
+    if endpoint == EMPTY_ENDPOINT:
+        return SourceTree("empty tree", None, [], lambda wanted: {}, lambda path: None)
     if os.path.isdir(endpoint) and not endpoint.startswith("-"):
         return directory_tree(endpoint, label=endpoint)
     if os.path.isfile(endpoint):

@@ -1,6 +1,6 @@
 """Reading a source tree: a git revision (from the object database, no checkout),
-a directory, or a repository's working tree.  Nothing is ever written to the
-repository, and git runs with hooks, fsmonitor and external helpers disabled."""
+a directory, a repository's working tree or its staged index.  Nothing is ever written
+to the repository, and git runs with hooks, fsmonitor and external helpers disabled."""
 from __future__ import annotations
 
 import hashlib
@@ -27,9 +27,10 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def run_git(repo: str, *args: str, input: bytes | None = None) -> bytes:
+def run_git(repo: str, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
+    """git ARGS in REPO with the safe configuration; ENV adds variables to git_env()."""
     proc = subprocess.run(["git", *SAFE_GIT_CONFIG, "-C", repo, *args], input=input,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**git_env(), **(env or {})})
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputError(message[-1] if message else f"git {' '.join(args)} failed")
@@ -145,6 +146,53 @@ def worktree_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> So
     paths = sorted({p.decode("utf-8", "surrogateescape") for p in listing.split(b"\0") if p})
     paths = [p for p in paths if wanted_path(p, excludes) and os.path.isfile(os.path.join(repo, p))]
     return _disk_tree(repo, paths, "working tree", None)
+
+
+GITLINK_MODE = b"160000"
+
+
+def index_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
+    """The staged index: what `git commit` would record (unstaged edits left out).
+
+    Read with `git ls-files -s` and `git cat-file --batch`, which never write the index
+    (no refresh, no lock; GIT_OPTIONAL_LOCKS=0 anyway).  Inside a commit hook git points
+    GIT_INDEX_FILE at the index being committed (`git commit -a`, `git commit PATH`), so
+    that variable is honoured here while git_env() drops every other GIT_*.  Submodules
+    (gitlinks) are skipped; an index with unmerged paths is an input error.
+    """
+    env = _index_env()
+    listing = run_git(repo, "ls-files", "-s", "-z", "--full-name", env=env)
+    blobs: dict[str, str] = {}
+    unmerged: set[str] = set()
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b"\t")
+        mode, sha, stage = meta.split(b" ")
+        path_text = path.decode("utf-8", "surrogateescape")
+        if stage != b"0":
+            unmerged.add(path_text)
+        elif mode != GITLINK_MODE:
+            blobs[path_text] = sha.decode()
+    if unmerged:
+        names = sorted(unmerged)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise InputError(f"the index of {repo} has unmerged paths ({shown}): resolve the conflicts and "
+                         f"stage the result first")
+    files = [SourceFile(path, sha) for path, sha in sorted(blobs.items()) if wanted_path(path, excludes)]
+
+    def read_path(path: str) -> bytes | None:
+        sha = blobs.get(path)
+        return _read_blobs(repo, [SourceFile(path, sha)])[path] if sha else None
+
+    return SourceTree("index", None, files, lambda wanted: _read_blobs(repo, wanted), read_path)
+
+
+def _index_env() -> dict[str, str]:
+    """GIT_INDEX_FILE as absolute path (git resolves a relative one against its own cwd,
+    which `git -C REPO` changes), or nothing."""
+    index_file = os.environ.get("GIT_INDEX_FILE")
+    return {"GIT_INDEX_FILE": os.path.abspath(index_file)} if index_file else {}
 
 
 def _disk_tree(root: str, paths: list[str], label: str, commit: str | None) -> SourceTree:
