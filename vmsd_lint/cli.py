@@ -142,7 +142,8 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
 
 @main.command()
 @click.argument("revision_range", metavar="OLD..NEW")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
+              show_default=True)
 @_common_source_options
 @click.option("--config", metavar="FILE", default=None,
               help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
@@ -163,12 +164,26 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
 
     Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad input.
     """
-    from .check import Options, parse_range, run_check
+    from .check import parse_range
+
+    old_spec, new_spec = parse_range(revision_range)
+    run_check_command(old_spec, new_spec, fmt=fmt, target=target, repo=repo, jobs=jobs, cache_dir=cache_dir,
+                      no_cache=no_cache, config=config, strict=strict, show_waived=show_waived,
+                      show_diagnostics=show_diagnostics, write_baseline=write_baseline, output=output, quiet=quiet)
+
+
+def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target: str | None = None,
+                      repo: str | None = None, jobs: int | None = None, cache_dir: str | None = None,
+                      no_cache: bool = False, config: str | None = None, strict: bool = False,
+                      show_waived: bool = False, show_diagnostics: bool = False, write_baseline: str | None = None,
+                      output: str | None = None, quiet: bool = False) -> None:
+    """What `check` does once the range is parsed (shared with `pre-commit`): compare, apply
+    waivers, print the report, exit 1 when it fails and 0 otherwise."""
+    from .check import Options, run_check
     from .report.check_json import render_json
     from .report.text import render_text
     from .waivers import apply_waivers, baseline_toml, load_waivers
 
-    old_spec, new_spec = parse_range(revision_range)
     options = Options(repo=repo, target=target, jobs=jobs or max(1, min(2, os.cpu_count() or 1)),
                       cache=open_cache(cache_dir, no_cache))
     config_path = config or _default_config(repo)
@@ -180,6 +195,11 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
     failed = report.failed(strict)
     if fmt == "json":
         _write(render_json(report, show_waived), output)
+    elif fmt in ("sarif", "markdown", "github"):
+        from .report.github import render_github
+        from .report.markdown import render_markdown
+        from .report.sarif import render_sarif
+        _write({"sarif": render_sarif, "markdown": render_markdown, "github": render_github}[fmt](report), output)
     elif not (quiet and not failed):
         text = render_text(report, show_waived, show_diagnostics)
         colour = output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -203,6 +223,10 @@ from .cli_catalogue import explain_command, rules_command  # noqa: E402 - regist
 
 main.add_command(rules_command)
 main.add_command(explain_command)
+
+from .cli_workflows import pre_commit_command  # noqa: E402 - registered on main
+
+main.add_command(pre_commit_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
