@@ -52,7 +52,7 @@ def test_dump_sample_directory_native():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) == {"endpoint", "commit", "target", "target_dir", "vmsds", "types", "registrations",
-                         "diagnostics"}
+                         "placements", "diagnostics"}
     names = [v["name"] for v in data["vmsds"]]
     assert names == sorted(names) and "serial" in names
     serial = next(v for v in data["vmsds"] if v["name"] == "serial")

@@ -49,13 +49,7 @@ def test_sample_against_itself_reports_nothing(name: str, side: str) -> None:
     assert findings_of(tree, tree) == []
 
 
-PLACEMENT = {"registration-moved", "instance-id-changed"}  # need the placement graph (issue 4)
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="placement rules are not implemented yet"))
-    if n in PLACEMENT else n
-    for n in PAIRED if n in load_catalogue()])
+@pytest.mark.parametrize("name", [n for n in PAIRED if n in load_catalogue()])
 def test_each_type_sample_reports_its_own_type(name: str) -> None:
     expected = json.loads((SAMPLES / name / "expected.json").read_text())
     assert name in {f["rule"] for f in expected}

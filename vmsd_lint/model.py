@@ -97,6 +97,23 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a wire section is registered (computed by vmsd_lint.graph.placement)."""
+    section: str
+    mechanism: str  # "qdev", or the registering call: vmstate_register, register_savevm_live, ...
+    context: str  # "machine init", "CPU realize", "device realize", "... instance_init", "migration core", ...
+    function: str  # the function holding the registration (for qdev: the device types)
+    entries: tuple[str, ...]  # the entry-point functions the walk reached
+    instance_id: str
+    file: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.function} ({self.file}:{self.line})"
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     kind: str  # "unresolved", "parse-error", "ambiguous"
     file: str
@@ -115,6 +132,7 @@ class Extraction:
     types: dict[str, QomType] = field(default_factory=dict)  # key: QOM type name
     registrations: list[Registration] = field(default_factory=list)
     functions: dict[str, FunctionInfo] = field(default_factory=dict)  # key: file:name (parsed files)
+    placements: dict[str, list[Placement]] = field(default_factory=dict)  # section name -> where registered
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # the keys this revision's -dump-vmstate writes for a field (migration/savevm.c)
     dump_field_keys: tuple[str, ...] = ("field", "version_id", "field_exists", "num", "size")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import Diagnostic, Extraction, Field, Vmsd
+from .model import Diagnostic, Extraction, Field, Placement, Vmsd
 from .resolve import Resolved
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
@@ -86,6 +86,7 @@ class WireSchema:
     type_sections: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     counts_known: bool = True  # False for a dump from before QEMU 8.0 (no "num")
+    placements: dict[str, list[Placement]] | None = None  # None: unknown (a dump)
     notes: list[str] = field(default_factory=list)  # what this endpoint cannot tell
 
     @property
@@ -104,7 +105,7 @@ class WireSchema:
 def from_extraction(extraction: Extraction, kind: str = "source") -> WireSchema:
     resolved = Resolved(extraction)
     schema = WireSchema(extraction.endpoint, extraction.commit, kind,
-                        diagnostics=list(extraction.diagnostics))
+                        diagnostics=list(extraction.diagnostics), placements=extraction.placements)
     for vmsd in extraction.vmsds.values():
         schema.vmsds[vmsd.key] = _wire_vmsd(resolved, vmsd)
     _add_qdev_sections(schema, resolved)

@@ -6,6 +6,7 @@ from ..findings import BACKWARD, FORWARD, Finding
 from ..model import Location
 from ..wire import Section, WireSchema
 from .engine import Differ
+from .placement import compare_placements
 from .semantics import BOTH, Pair
 from .vmsds import compare_pair
 
@@ -113,4 +114,5 @@ def _where(section: Section | None) -> Location | None:
 def compare(old: WireSchema, new: WireSchema) -> list[Finding]:
     differ = Differ(old, new)
     compare_sections(differ)
+    compare_placements(differ)
     return differ.findings()

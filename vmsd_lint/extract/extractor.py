@@ -3,17 +3,20 @@ migration state → resolve VMSDs, QOM types and registrations."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Iterable
 
 from .. import __version__
 from ..model import Diagnostic, Extraction, FunctionInfo, QomType, Registration, Vmsd
 from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import BuildConfig, target_config
+from ..graph import build_graph, placements
 from ..resolve import Resolved
 from .cache import Cache, pack, unpack
 from .cexpr import Address, Symbol, Unresolved
@@ -36,7 +39,7 @@ REGISTRATION_CALLS = {
 # Calls that install a hook: callee -> (hook, index of the function argument).
 HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "6"
+FACTS_VERSION = "8"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -112,7 +115,7 @@ class Extractor:
         return result
 
     def _tree_key(self, tree: SourceTree) -> str:
-        digest = hashlib.sha1(f"{__version__}:{FACTS_VERSION}:{self.target}".encode())
+        digest = hashlib.sha1(f"{__version__}:{_code_digest()}:{self.target}".encode())
         for f in sorted(tree.files, key=lambda f: f.path):
             digest.update(f"{f.path}\0{f.blob}\n".encode())
         for extra in (_SAVEVM, f"configs/targets/{self.target}-softmmu.mak"):
@@ -191,6 +194,18 @@ class Extractor:
 _NOT_PARSED = pack(None)
 
 
+@functools.lru_cache(maxsize=None)
+def _code_digest() -> str:
+    """A digest of the code that makes an extraction: a cached whole extraction is only
+    reused by the very code that made it (the per-file facts have FACTS_VERSION)."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha1()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".scm") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
     """The JSON keys `dump_vmstate_vmsf` of this revision prints per field."""
     data = tree.read_path(_SAVEVM)
@@ -241,6 +256,7 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile]],
     _link_types(index, functions_by_file, result, resolved)
     _registrations(index, facts, result, resolved)
     _check_references(resolved, result)
+    result.placements = placements(result, build_graph(result))
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     return facts
 
@@ -372,8 +388,21 @@ def _registrations(index: TreeIndex, facts, result: Extraction, resolved: Resolv
                         idstr = value if isinstance(value, str) else None
                     except (Unresolved, ExpansionError, RecursionError, IndexError):
                         idstr = None
-                result.registrations.append(Registration(call.callee, path, call.line, fn.name, instance.strip(),
+                result.registrations.append(Registration(call.callee, path, call.line, fn.name, _instance_id(ctx, instance),
                                                          vmsd_key, idstr, tuple(args)))
+
+
+def _instance_id(ctx, text: str) -> str:
+    """The instance id argument: a constant as its value (VMSTATE_INSTANCE_ID_ANY for -1,
+    as vmstate.h defines it), anything else as written."""
+    text = " ".join(text.split())
+    try:
+        value = ctx.evaluate(ctx.expand(tokenize(text)))
+    except (Unresolved, ExpansionError, RecursionError, IndexError):
+        return text
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "VMSTATE_INSTANCE_ID_ANY" if value == -1 else str(value)
+    return text
 
 
 def _check_references(resolved: Resolved, result: Extraction) -> None:

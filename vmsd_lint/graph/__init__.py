@@ -1,5 +1,5 @@
 """The placement graph: who registers each piece of migration state, from which init path."""
 from .build import build_graph
-from .placement import Placement, placements
+from .placement import placements
 
-__all__ = ["Placement", "build_graph", "placements"]
+__all__ = ["build_graph", "placements"]

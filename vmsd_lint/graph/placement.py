@@ -9,32 +9,14 @@ reported as ambiguous, never guessed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import networkx as nx
 
-from ..model import Extraction
+from ..model import Extraction, Placement
 from ..resolve import Resolved
 from .build import fn_node
 
 MAX_DEPTH = 16  # call levels walked back from a registration site
 QDEV = "device realize (qdev registers dc->vmsd)"
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    section: str
-    mechanism: str  # "qdev", or the registering call: vmstate_register, register_savevm_live, ...
-    context: str  # "machine init", "CPU realize", "device realize", "... instance_init", "migration core", ...
-    function: str  # the function holding the registration (for qdev: the device types)
-    entries: tuple[str, ...]  # the entry-point functions the walk reached
-    instance_id: str
-    file: str
-    line: int
-
-    @property
-    def where(self) -> str:
-        return f"{self.function} ({self.file}:{self.line})"
 
 
 def placements(extraction: Extraction, graph: nx.MultiDiGraph) -> dict[str, list[Placement]]:
@@ -48,8 +30,10 @@ def placements(extraction: Extraction, graph: nx.MultiDiGraph) -> dict[str, list
         if not section:
             continue
         context, reached = _context(graph, f"{reg.file}:{reg.enclosing}", entries, reg.file)
+        owned = reg.function.startswith("vmstate_register") and reg.args and reg.args[0].strip() != "NULL"
+        mechanism = f"{reg.function}(owner)" if owned else reg.function  # idstr prefixed with the device's path
         result.setdefault(section, []).append(Placement(
-            section, reg.function, context, reg.enclosing, reached, " ".join(reg.instance_id.split()),
+            section, mechanism, context, reg.enclosing, reached, " ".join(reg.instance_id.split()),
             reg.file, reg.line))
     for name, qom in extraction.types.items():
         if qom.abstract or not resolved.may_be_a(name, "device"):

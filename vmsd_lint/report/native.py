@@ -52,6 +52,8 @@ def native_dump(extraction: Extraction) -> dict:
     diagnostics = sorted(
         (asdict(d) for d in extraction.diagnostics),
         key=lambda d: (d["file"], d["line"], d["kind"], d["message"]))
+    placed = [dict(asdict(p), entries=list(p.entries))
+              for section in sorted(extraction.placements) for p in extraction.placements[section]]
     return {
         "endpoint": extraction.endpoint,
         "commit": extraction.commit,
@@ -60,6 +62,7 @@ def native_dump(extraction: Extraction) -> dict:
         "vmsds": [_vmsd(v) for v in sorted(extraction.vmsds.values(), key=_sort_key)],
         "types": types,
         "registrations": registrations,
+        "placements": placed,
         "diagnostics": diagnostics,
     }
 

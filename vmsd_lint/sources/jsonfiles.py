@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from ..errors import InputError
-from ..model import Diagnostic, Extraction, Field, QomType, Registration, Vmsd
+from ..model import Diagnostic, Extraction, Field, Placement, QomType, Registration, Vmsd
 from ..wire import UNKNOWN_TEST, WireField, WireSchema, WireVmsd, from_extraction
 
 DUMP_MACHINE_KEY = "vmschkmachine"
@@ -129,6 +129,9 @@ def _snapshot_extraction(data: dict, path: str) -> Extraction:
         extraction.registrations = [Registration(**{**r, "args": tuple(r["args"])})
                                     for r in data.get("registrations", [])]
         extraction.diagnostics = [Diagnostic(**d) for d in data.get("diagnostics", [])]
+        for entry in data.get("placements", []):
+            placement = Placement(**{**entry, "entries": tuple(entry["entries"])})
+            extraction.placements.setdefault(placement.section, []).append(placement)
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: malformed vmsd-lint snapshot ({type(exc).__name__}: {exc})") from None
     return extraction

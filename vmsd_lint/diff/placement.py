@@ -1,0 +1,91 @@
+"""Where a section is registered, OLD against NEW: `registration-moved` when its init
+context or mechanism changed (machine init -> CPU realize, a legacy vmstate_register()
+-> qdev's dc->vmsd), `instance-id-changed` when the same path registers it with
+another instance id.  A destination matches an incoming section by (name, instance
+id), so either change leaves OLD's sections unmatched."""
+from __future__ import annotations
+
+from ..findings import Finding
+from ..model import Location, Placement
+from .engine import Differ
+from .semantics import BOTH
+
+UNKNOWN_INSTANCE = ("Unknown savevm section or instance '{section}' {instance}. Make sure that your current VM "
+                    "setup matches your saved VM setup, including any hotplugged devices")
+
+
+def compare_placements(differ: Differ) -> None:
+    old, new = differ.old.placements, differ.new.placements
+    if old is None or new is None:
+        return  # a -dump-vmstate file does not say where sections are registered
+    for section in sorted(set(old) & set(new)):
+        before, after = old[section], new[section]
+        if any(_path(p)[1] is None for p in before + after):
+            continue  # an unknown or ambiguous context cannot be compared (the graph command shows it)
+        if {_path(p) for p in before} != {_path(p) for p in after}:
+            _moved(differ, section, before, after)
+        else:
+            _instance_ids(differ, section, before, after)
+
+
+def _path(placement: Placement) -> tuple[str, str | None]:
+    """(qdev or a registration call, the owner of the init path): moving between a
+    device's instance_init and its realize keeps the owner, and the section with it."""
+    if placement.mechanism == "qdev" or _device_owned(placement):
+        return "qdev", "device"
+    mechanism = "registration"
+    for owner in ("machine", "CPU", "device", "migration core"):
+        if placement.context.startswith(owner):
+            return mechanism, owner
+    return mechanism, None
+
+
+def _moved(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
+    new_paths = {_path(p) for p in after}
+    old_paths = {_path(p) for p in before}
+    gone = next((p for p in before if _path(p) not in new_paths), before[0])
+    came = next((p for p in after if _path(p) not in old_paths), after[0])
+    args = {"section": section, "old_context": _words(gone), "old_function": gone.where,
+            "new_context": _words(came), "new_function": came.where,
+            "old_instance": gone.instance_id, "new_instance": came.instance_id}
+    differ.report(None, Finding(
+        "registration-moved", "error", BOTH, section, section, tuple(sorted(args.items())),
+        Location(gone.file, gone.line), Location(came.file, came.line), sections=(section,),
+        runtime_error=UNKNOWN_INSTANCE.format(section=section, instance=_instance_words(gone))))
+
+
+def _instance_ids(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
+    """Registrations on the same path (context, registering function) with another instance id."""
+    new_by_path = {(_path(p), p.function): p for p in after if _path(p)[0] != "qdev"}
+    for old in before:
+        new = new_by_path.get((_path(old), old.function))
+        if new is None or new.instance_id == old.instance_id:
+            continue
+        args = {"section": section, "old_instance": old.instance_id, "new_instance": new.instance_id}
+        # VMSTATE_INSTANCE_ID_ANY numbers a name's instances from 0 in registration order:
+        # for a single instance that is 0 again, so only a second instance would differ
+        any_and_zero = {old.instance_id, new.instance_id} == {"0", ANY}
+        differ.report(None, Finding(
+            "instance-id-changed", "warning" if any_and_zero else "error", BOTH, section, f"{section}@{old.function}", tuple(sorted(args.items())),
+            Location(old.file, old.line), Location(new.file, new.line), sections=(section,),
+            runtime_error=UNKNOWN_INSTANCE.format(section=section, instance=_instance_words(old))))
+
+
+ANY = "VMSTATE_INSTANCE_ID_ANY"
+
+
+def _device_owned(placement: Placement) -> bool:
+    """vmstate_register(VMSTATE_IF(dev), 0 or ANY, ...) from a device's own init path names
+    the section as qdev does (the device's path, then the VMSD name)."""
+    return placement.mechanism.endswith("(owner)") and placement.instance_id in ("0", ANY) \
+        and placement.context.startswith("device")
+
+
+def _words(placement: Placement) -> str:
+    if placement.mechanism == "qdev":
+        return "qdev (dc->vmsd, at device realize)"
+    return f"{placement.context}, {placement.mechanism}(instance {placement.instance_id})"
+
+
+def _instance_words(placement: Placement) -> str:
+    return placement.instance_id if placement.instance_id.isdigit() else f"<{placement.instance_id}>"
