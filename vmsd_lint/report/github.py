@@ -1,0 +1,56 @@
+"""`--format github` of a check: GitHub Actions workflow commands, one annotation a finding.
+
+    ::error file=hw/gpio/pl061.c,line=63,title=[field-removed] pl061::vmstate 'pl061': ... (breaks ...)
+
+error -> ::error, warning -> ::warning, info -> ::notice.  The place is the NEW one, else the
+OLD one.  Values are escaped as the runner expects (% CR LF in the message; also : and , in
+the properties).  A waiver that matched nothing is a ::warning; notes and the summary line
+are plain text, so they show in the job log.
+"""
+from __future__ import annotations
+
+from ..findings import Finding, Report
+from .messages import directions_words, headline
+from .text import summary_line
+
+COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: str | int | None) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items()
+                     if value is not None)
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def annotation(finding: Finding, report: Report) -> str:
+    lines = [f"{headline(finding)} ({directions_words(finding)})"]
+    loc = finding.location
+    if finding.new is None and finding.old is not None:
+        lines.append(f"(place in OLD, {report.old.label}: gone in NEW)")
+    elif finding.old and finding.new and finding.old != finding.new:
+        lines.append(f"was at {finding.old} in OLD")
+    if finding.runtime_error:
+        lines.append(f"QEMU prints: {finding.runtime_error}")
+    if finding.commit:
+        lines.append(f"introduced by {finding.commit}")
+    lines.append(f"vmsd-lint explain {finding.rule}")
+    return command(COMMANDS[finding.severity], "\n".join(lines),
+                   file=loc.file if loc else None, line=loc.line if loc and loc.line >= 1 else None,
+                   title=f"[{finding.rule}] {finding.vmsd}")
+
+
+def render_github(report: Report) -> str:
+    out = [annotation(finding, report) for finding in report.findings]
+    out += [command("warning", f"vmsd-lint: waiver matched no finding: {waiver}")
+            for waiver in report.unmatched_waivers]
+    out += [f"vmsd-lint: note: {note}" for note in report.notes]
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"

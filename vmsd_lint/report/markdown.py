@@ -1,0 +1,100 @@
+"""`--format markdown` of a check: a comment for a pull or merge request.
+
+A heading with the counts, the endpoints, one table row a finding, then a collapsed
+<details> with what QEMU prints and the `vmsd-lint explain` hints.  With no finding, one
+line that says no migration-breaking change was found, and still lists the notes (what
+could not be checked): it never calls a range clean when something was not resolved.
+"""
+from __future__ import annotations
+
+import re
+
+from ..findings import Finding, Report
+from .messages import message
+
+_CELL_SPECIAL = re.compile(r"[\\|`*\[\]<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ENTITIES = {"<": "&lt;", ">": "&gt;"}
+
+
+def cell(text: str) -> str:
+    """Plain text for a table cell, on one line: |, the inline Markdown markers, < and >, and
+    an _ at the edge of a word escaped (an _ inside a word like old_in_data stays as it is)."""
+    text = " ".join(text.splitlines())
+    return _CELL_SPECIAL.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), text)
+
+
+def code(text: str, table: bool = True) -> str:
+    """An inline code span; in a table a pipe is escaped even inside code (GFM)."""
+    ticks = "``" if "`" in text else "`"
+    pad = " " if ticks == "``" else ""
+    if table:
+        text = text.replace("|", "\\|")
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _endpoint(report: Report, side: str) -> str:
+    endpoint = report.old if side == "old" else report.new
+    commit = f" ({endpoint.commit[:12]})" if endpoint.commit else ""
+    return f"{code(endpoint.label, False)}{commit}"
+
+
+def _counts(report: Report) -> str:
+    counts = report.summary()
+    parts = [f"{counts['error']} error(s)", f"{counts['warning']} warning(s)", f"{counts['info']} info"]
+    if counts["waived"]:
+        parts.append(f"{counts['waived']} waived")
+    return ", ".join(parts)
+
+
+def _where(finding: Finding) -> str:
+    loc = finding.location
+    if loc is None:
+        return ""
+    side = " (OLD)" if finding.new is None else ""
+    return code(f"{loc.file}:{loc.line}") + side
+
+
+def _row(finding: Finding) -> str:
+    if finding.rule == "unresolved":  # vmsd/path are the file and the message: shown elsewhere
+        vmsd_path = "(unresolved in NEW)"
+    else:
+        vmsd_path = code(finding.vmsd) + (f" / {code(finding.path)}" if finding.path != finding.vmsd else "")
+    breaks = ", ".join(finding.directions) if finding.directions else "-"
+    text = cell(message(finding)) + (f" (introduced by {code(finding.commit)})" if finding.commit else "")
+    return (f"| {finding.severity} | {code(finding.rule)} | {_where(finding)} | {vmsd_path} | {breaks} "
+            f"| {text} |")
+
+
+def _notes(report: Report) -> list[str]:
+    lines = [f"- note: {cell(note)}" for note in report.notes]
+    lines += [f"- waiver matched no finding: {cell(waiver)}" for waiver in report.unmatched_waivers]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    between = f"{_endpoint(report, 'old')} → {_endpoint(report, 'new')}"
+    waived = report.summary()["waived"]
+    if not report.findings:
+        partial = bool(report.notes or report.diagnostics)
+        line = (f"**vmsd-lint**: no migration-breaking change found{' in what could be checked' if partial else ''}, "
+                f"{between}{f' ({waived} waived)' if waived else ''}.")
+        if partial:
+            line += " Not everything could be checked: see the notes below."
+        notes = _notes(report)
+        return "\n".join([line, *([""] + notes if notes else [])]) + "\n"
+    out = [f"### vmsd-lint: {_counts(report)}", "", between, "",
+           "| severity | rule | where (file:line) | vmsd / path | breaks | message |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    out += [_row(finding) for finding in report.findings]
+    notes = _notes(report)
+    if notes:
+        out += [""] + notes
+    out += ["", "<details>", "<summary>What QEMU prints, and how to fix each type</summary>", ""]
+    runtime = [f"- {code(f.rule, False)} on {code(f.vmsd, False)}: QEMU prints {code(f.runtime_error, False)}"
+               for f in report.findings if f.runtime_error]
+    if runtime:
+        out += ["QEMU prints, when the migration breaks:", "", *runtime, ""]
+    out += ["What happens and how to fix it:", ""]
+    out += [f"- `vmsd-lint explain {slug}`" for slug in sorted({f.rule for f in report.findings})]
+    out += ["", "</details>"]
+    return "\n".join(out) + "\n"
