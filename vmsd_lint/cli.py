@@ -228,5 +228,9 @@ from .cli_workflows import pre_commit_command  # noqa: E402 - registered on main
 
 main.add_command(pre_commit_command)
 
+from .cli_graph import graph  # noqa: E402 - registered on main
+
+main.add_command(graph)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
