@@ -134,6 +134,7 @@ class TreeIndex:
         self._generated: dict[tuple[str, int], dict[str, int]] = {}
         self._contexts: dict[str, FileContext] = {}
         self._includes: dict[str, frozenset[str]] = {}
+        self._direct: dict[str, tuple[str, ...]] = {}
         self._include_targets: dict[tuple[str, str], str | None] = {}
         self._macro_objects: dict[str, Macro] = {}
         self._cond_cache: dict[tuple[str, str], bool] = {}
@@ -295,18 +296,23 @@ class TreeIndex:
         seen: set[str] = set()
         stack = [path]
         while stack:
-            current = stack.pop()
-            facts = self.files.get(current)
-            if facts is None:
-                continue
-            for inc in facts.includes:
-                target = self._resolve_include(current, inc)
-                if target and target not in seen:
+            for target in self._direct_includes(stack.pop()):
+                if target not in seen:
                     seen.add(target)
                     stack.append(target)
         result = frozenset(seen)
         self._includes[path] = result
         return result
+
+    def _direct_includes(self, path: str) -> tuple[str, ...]:
+        """The files `path` itself includes that are in the tree (memoized: every
+        transitive walk goes through the common headers)."""
+        found = self._direct.get(path)
+        if found is None:
+            facts = self.files.get(path)
+            targets = (self._resolve_include(path, inc) for inc in facts.includes) if facts else ()
+            found = self._direct[path] = tuple(t for t in targets if t)
+        return found
 
     def _resolve_include(self, current: str, inc: str) -> str | None:
         key = (posixpath.dirname(current), inc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -89,6 +90,20 @@ def _packed(compute, items: list[tuple[str, bytes]]) -> list[bytes]:
     return [pack(compute(path, data)) for path, data in items]
 
 
+@contextlib.contextmanager
+def _without_gc():
+    """An extraction makes millions of small objects that live until its end, and
+    hardly any reference cycles: the cyclic collector's passes over them (in the
+    worker processes too, forked from here) would cost far more than they free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 SCAN_CHUNK = 128  # files per worker task: scans are quick
 PARSE_CHUNK = 8  # parses are slow: small tasks let the resolver start on the first files early
 
@@ -109,9 +124,10 @@ class Extractor:
             if cached is not None:
                 cached.endpoint, cached.commit = tree.label, tree.commit
                 return cached
-        result = self._extract(tree)
-        if self.cache is not None:
-            self.cache.put_many("extraction" + FACTS_VERSION, {key: result})
+        with _without_gc():
+            result = self._extract(tree)
+            if self.cache is not None:
+                self.cache.put_many("extraction" + FACTS_VERSION, {key: result})
         return result
 
     def _tree_key(self, tree: SourceTree) -> str:

@@ -7,7 +7,7 @@ carries the line of the invocation it came from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from .lexer import IDENT, NUMBER, PUNCT, STRING, Token, join_tokens, tokenize
@@ -25,6 +25,8 @@ class Macro:
     params: tuple[str, ...] | None
     body: tuple[Token, ...]
     origin: str  # "file:line" of the #define, for diagnostics and cache keys
+    plan: tuple = field(default=(), compare=False)  # the body as substitution steps (_plan)
+    self_hide: frozenset = field(default=frozenset(), compare=False)  # {name}
 
     @property
     def variadic(self) -> bool:
@@ -35,7 +37,50 @@ def make_macro(name: str, params: tuple[str, ...] | None, body_text: str, origin
     body = tokenize(body_text)
     if body:
         body[0].space_before = False  # whitespace before a replacement list is not part of it
-    return Macro(name, params, tuple(body), origin)
+    return Macro(name, params, tuple(body), origin, _plan(params, tuple(body)), frozenset((name,)))
+
+
+# Substitution steps: what _substitute does with each part of a body, worked out once
+# per macro (which tokens are parameters, '#', '##') instead of at every use.
+_COPY, _ARG, _STRINGIZE, _PASTE = range(4)
+
+
+def _plan(params: tuple[str, ...] | None, body: tuple[Token, ...]) -> tuple:
+    names = set(_param_names(params))
+    steps = []
+    i, n = 0, len(body)
+    while i < n:
+        tok = body[i]
+        if tok.text == "#" and tok.kind == PUNCT and params is not None and i + 1 < n and body[i + 1].text in names:
+            steps.append((_STRINGIZE, tok, body[i + 1].text))
+            i += 2
+            continue
+        if tok.text == "##" and tok.kind == PUNCT:
+            if i + 1 < n:
+                right = body[i + 1]
+                steps.append((_PASTE, right, right.text if right.text in names else None))
+            i += 2
+            continue
+        if tok.kind == IDENT and tok.text in names:
+            # an operand of ## is substituted without being expanded first
+            next_pastes = i + 1 < n and body[i + 1].text == "##"
+            previous_pastes = i > 0 and body[i - 1].text == "##"
+            steps.append((_ARG, tok, tok.text, next_pastes, previous_pastes))
+        else:
+            steps.append((_COPY, tok))  # body tokens have no hide set of their own
+        i += 1
+    return tuple(steps)
+
+
+def _param_names(params: tuple[str, ...] | None) -> list[str]:
+    """The names _bind gives the arguments."""
+    names = []
+    for param in params or ():
+        if param.endswith("..."):
+            names.append(param[:-3] or "__VA_ARGS__")
+            break
+        names.append(param)
+    return names
 
 
 MacroLookup = Callable[[str], "Macro | None"]
@@ -56,13 +101,15 @@ def expand(tokens: list[Token], lookup: MacroLookup) -> list[Token]:
             out.append(tok)
             continue
         if macro.params is None:
-            replacement = _substitute(macro, {}, tok.hide | {macro.name}, tok, lookup)
+            hide = tok.hide | macro.self_hide if tok.hide else macro.self_hide
+            replacement = _substitute(macro, {}, hide, tok, lookup)
         else:
             if not pending or pending[-1].text != "(":
                 out.append(tok)  # a function-like macro name not followed by '(' is plain
                 continue
             args, closing = _collect_args(pending)
-            hide = (tok.hide & closing.hide) | {macro.name}
+            common = tok.hide & closing.hide if tok.hide and closing.hide else None
+            hide = common | macro.self_hide if common else macro.self_hide
             replacement = _substitute(macro, _bind(macro, args), hide, tok, lookup)
         if replacement:
             first = replacement[0]
@@ -70,7 +117,8 @@ def expand(tokens: list[Token], lookup: MacroLookup) -> list[Token]:
         produced += len(replacement)
         if produced > MAX_EXPANSION_TOKENS:
             raise ExpansionError(f"expansion of {macro.name} exceeds {MAX_EXPANSION_TOKENS} tokens")
-        pending.extend(reversed(replacement))
+        replacement.reverse()
+        pending.extend(replacement)
     return out
 
 
@@ -119,42 +167,33 @@ def _bind(macro: Macro, args: list[list[Token]]) -> dict[str, list[Token]]:
 
 def _substitute(macro: Macro, bound: dict[str, list[Token]], hide: frozenset, site: Token,
                 lookup: MacroLookup) -> list[Token]:
-    body = macro.body
     expanded_args: dict[str, list[Token]] = {}
     out: list[Token] = []
     line = site.line
-    i = 0
-    n = len(body)
-    while i < n:
-        tok = body[i]
-        if tok.text == "#" and tok.kind == PUNCT and macro.params is not None and i + 1 < n \
-                and body[i + 1].text in bound:
-            text = join_tokens(bound[body[i + 1].text]).replace("\\", "\\\\").replace('"', '\\"')
-            out.append(Token(STRING, f'"{text}"', line, hide, tok.space_before))
-            i += 2
-            continue
-        pasting = (i + 1 < n and body[i + 1].text == "##") or (out and i > 0 and body[i - 1].text == "##")
-        if tok.text == "##" and tok.kind == PUNCT:
-            i += 1
-            if i < n:
-                right = body[i]
-                right_tokens = bound[right.text] if right.text in bound else [right]
-                _paste(out, right_tokens, line, hide)
-            i += 1
-            continue
-        if tok.kind == IDENT and tok.text in bound:
-            if pasting:
-                arg = [Token(t.kind, t.text, line, t.hide, t.space_before) for t in bound[tok.text]]
+    for step in macro.plan:
+        kind = step[0]
+        if kind == _COPY:
+            tok = step[1]
+            out.append(Token(tok.kind, tok.text, line, hide, tok.space_before))
+        elif kind == _ARG:
+            _, tok, name, next_pastes, previous_pastes = step
+            if next_pastes or (out and previous_pastes):
+                source = bound[name]
             else:
-                if tok.text not in expanded_args:
-                    expanded_args[tok.text] = expand(bound[tok.text], lookup)
-                arg = [Token(t.kind, t.text, line, t.hide, t.space_before) for t in expanded_args[tok.text]]
-            if arg:
-                arg[0] = Token(arg[0].kind, arg[0].text, line, arg[0].hide, tok.space_before)
-            out.extend(arg)
-        else:
-            out.append(Token(tok.kind, tok.text, line, hide | tok.hide, tok.space_before))
-        i += 1
+                source = expanded_args.get(name)
+                if source is None:
+                    source = expanded_args[name] = expand(bound[name], lookup)
+            if source:
+                first = source[0]
+                out.append(Token(first.kind, first.text, line, first.hide, tok.space_before))
+                out.extend([Token(t.kind, t.text, line, t.hide, t.space_before) for t in source[1:]])
+        elif kind == _STRINGIZE:
+            tok, name = step[1], step[2]
+            text = join_tokens(bound[name]).replace("\\", "\\\\").replace('"', '\\"')
+            out.append(Token(STRING, f'"{text}"', line, hide, tok.space_before))
+        else:  # _PASTE
+            right, name = step[1], step[2]
+            _paste(out, bound[name] if name is not None else [right], line, hide)
     return out
 
 

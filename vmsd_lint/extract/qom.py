@@ -75,11 +75,13 @@ def loop_registered_types(ctx: FileContext, function: Function, text: str, array
                           local_infos: list[Decl], diagnostics: list[Diagnostic]) -> list[QomType]:
     """Types registered from a loop: a local TypeInfo filled from an array of
     descriptors (`ti.name = info->name; type_register_static(&ti);`, as e1000 does)."""
-    body = "\n".join(text.splitlines()[function.line - 1:function.end_line])
+    body = None
     result = []
     for call in function.calls:
         if call.callee not in ("type_register", "type_register_static") or not call.args:
             continue
+        if body is None:  # (most functions register nothing: they do not pay for the split)
+            body = "\n".join(text.splitlines()[function.line - 1:function.end_line])
         m = re.fullmatch(r"&\s*(\w+)", call.args[0].strip())
         if not m:
             continue
