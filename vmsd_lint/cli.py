@@ -152,10 +152,12 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
 @click.option("--show-diagnostics", is_flag=True, help="List every construct that could not be resolved.")
 @click.option("--write-baseline", metavar="FILE", default=None,
               help="Write a waiver for every current finding to FILE (then give each a real reason).")
+@click.option("--per-commit", is_flag=True,
+              help="Attribute each finding to the commit of OLD..NEW that introduced it (git revisions only).")
 @click.option("--output", "-o", metavar="FILE", default=None, help="Write the report to FILE instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when nothing fails.")
 def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, strict, show_waived,
-          show_diagnostics, write_baseline, output, quiet) -> None:
+          show_diagnostics, write_baseline, per_commit, output, quiet) -> None:
     """Report every change between two endpoints that breaks migration (the default command).
 
     OLD..NEW compares two endpoints, OLD.. compares OLD with HEAD, and a single REV checks
@@ -169,14 +171,15 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
     old_spec, new_spec = parse_range(revision_range)
     run_check_command(old_spec, new_spec, fmt=fmt, target=target, repo=repo, jobs=jobs, cache_dir=cache_dir,
                       no_cache=no_cache, config=config, strict=strict, show_waived=show_waived,
-                      show_diagnostics=show_diagnostics, write_baseline=write_baseline, output=output, quiet=quiet)
+                      show_diagnostics=show_diagnostics, write_baseline=write_baseline, output=output, quiet=quiet,
+                      per_commit=per_commit)
 
 
 def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target: str | None = None,
                       repo: str | None = None, jobs: int | None = None, cache_dir: str | None = None,
                       no_cache: bool = False, config: str | None = None, strict: bool = False,
                       show_waived: bool = False, show_diagnostics: bool = False, write_baseline: str | None = None,
-                      output: str | None = None, quiet: bool = False) -> None:
+                      output: str | None = None, quiet: bool = False, per_commit: bool = False) -> None:
     """What `check` does once the range is parsed (shared with `pre-commit`): compare, apply
     waivers, print the report, exit 1 when it fails and 0 otherwise."""
     from .check import Options, run_check
@@ -189,6 +192,9 @@ def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target
     config_path = config or _default_config(repo)
     waivers = load_waivers(config_path) if config_path else []
     report = run_check(old_spec, new_spec, options)
+    if per_commit:
+        from .percommit import attribute_commits
+        attribute_commits(report, old_spec, new_spec, options)
     apply_waivers(report, waivers)
     if write_baseline:
         _write(baseline_toml(report.findings), write_baseline)

@@ -104,6 +104,8 @@ class FieldDiff:
         fixed bytes, all plain and always sent; None when there is none."""
         old_bytes = new_bytes = 0
         for k in range(start, min(len(ops), start + window)):
+            if k > start and self.clean_match(ops[k]):
+                return None  # a field that kept its name and bytes ends any split or merge
             _, i, j = ops[k]
             for field, total in ((self.old_fields[i] if i is not None else None, "old"),
                                  (self.new_fields[j] if j is not None else None, "new")):

@@ -1,0 +1,59 @@
+"""`--per-commit`: which commit of OLD..NEW introduced each finding.
+
+The commits are walked in order (first parent) and OLD is compared with each of them; a
+finding is attributed to the last commit where it appeared (absent before it, present
+from it on), so a break introduced, fixed and reintroduced names the reintroducing
+commit.  Only findings of OLD..NEW are attributed: one fixed later in the range is not
+reported at all.  Commits that touch no C source keep the previous commit's findings;
+the others re-extract only what the cache has not seen.
+"""
+from __future__ import annotations
+
+from .check import Options, find_repo, load_schema
+from .diff import compare
+from .errors import InputError
+from .findings import Report
+from .sources.tree import run_git
+
+SOURCE_PATTERNS = ("*.c", "*.h", "*.inc", "configs/targets/*.mak")
+
+
+def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Options) -> int:
+    """Fill each finding's `commit`; returns the number of commits walked."""
+    repo = find_repo(options.repo)
+    try:
+        commits = _commits(repo, old_spec, new_spec)
+    except InputError as exc:
+        raise InputError(f"--per-commit needs two git revisions: {exc}") from None
+    wanted = {f.fingerprint for f in report.findings}
+    introduced: dict[str, str] = {}
+    old = load_schema(old_spec, options)
+    present: set[str] = set()
+    previous = _resolve(repo, old_spec)
+    for commit, subject in commits:
+        if _touches_sources(repo, previous, commit):
+            found = {f.fingerprint for f in compare(old, load_schema(commit, options))} & wanted
+            for fingerprint in found - present:
+                introduced[fingerprint] = f"{commit[:12]} {subject}"
+            present = found
+        previous = commit
+    report.findings = [f.with_(commit=introduced.get(f.fingerprint)) for f in report.findings]
+    return len(commits)
+
+
+def _resolve(repo: str, rev: str) -> str:
+    if rev.startswith("-"):
+        raise InputError(f"'{rev}' is not a revision")
+    return run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
+
+
+def _commits(repo: str, old_spec: str, new_spec: str) -> list[tuple[str, str]]:
+    old, new = _resolve(repo, old_spec), _resolve(repo, new_spec)
+    listing = run_git(repo, "log", "--reverse", "--first-parent", "--format=%H %s", f"{old}..{new}").decode()
+    return [tuple(line.split(" ", 1)) if " " in line else (line, "") for line in listing.splitlines() if line]
+
+
+def _touches_sources(repo: str, before: str, after: str) -> bool:
+    names = run_git(repo, "diff", "--no-ext-diff", "--no-textconv", "--name-only", before, after, "--",
+                    *SOURCE_PATTERNS)
+    return bool(names.strip())
