@@ -82,8 +82,10 @@ static inline void set_bit(long nr, unsigned long *addr)
 }
 
 DeviceState *qdev_new(const char *name);
+bool qdev_realize(DeviceState *dev, BusState *bus, Error **errp);
 bool qdev_realize_and_unref(DeviceState *dev, BusState *bus, Error **errp);
 void qdev_init_gpio_in(DeviceState *dev, qemu_irq_handler handler, int n);
 void qdev_init_gpio_out(DeviceState *dev, qemu_irq *pins, int n);
+qemu_irq qdev_get_gpio_in(DeviceState *dev, int n);
 
 #endif

@@ -41,4 +41,7 @@ void device_class_set_props_n(DeviceClass *dc, const Property *props, size_t n);
 #define device_class_set_props(dc, props) \
     device_class_set_props_n((dc), (props), ARRAY_SIZE(props))
 
+void qdev_prop_set_uint8(DeviceState *dev, const char *name, uint8_t value);
+void qdev_prop_set_chr(DeviceState *dev, const char *name, Chardev *value);
+
 #endif

@@ -32,6 +32,8 @@ struct SysBusDevice {
 void sysbus_init_mmio(SysBusDevice *dev, MemoryRegion *memory);
 void sysbus_init_irq(SysBusDevice *dev, qemu_irq *p);
 void sysbus_mmio_map(SysBusDevice *dev, int n, hwaddr addr);
+MemoryRegion *sysbus_mmio_get_region(SysBusDevice *dev, int n);
+void sysbus_connect_irq(SysBusDevice *dev, int n, qemu_irq irq);
 DeviceState *sysbus_create_simple(const char *name, hwaddr addr, qemu_irq irq);
 
 #endif /* HW_SYSBUS_H */

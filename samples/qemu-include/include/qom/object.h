@@ -75,6 +75,8 @@ ObjectClass *object_class_dynamic_cast_assert(ObjectClass *klass,
                                               const char *func);
 
 Object *object_new(const char *typename);
+bool object_property_set_int(Object *obj, const char *name,
+                             int64_t value, Error **errp);
 ObjectClass *object_get_class(Object *obj);
 
 void type_register_static(const TypeInfo *info);
