@@ -5,7 +5,7 @@ another instance id.  A destination matches an incoming section by (name, instan
 id), so either change leaves OLD's sections unmatched."""
 from __future__ import annotations
 
-from ..findings import Finding
+from ..findings import BACKWARD, FORWARD, Finding
 from ..model import Location, Placement
 from .engine import Differ
 from .semantics import BOTH
@@ -22,8 +22,15 @@ def compare_placements(differ: Differ) -> None:
         before, after = old[section], new[section]
         if any(_path(p)[1] is None for p in before + after):
             continue  # an unknown or ambiguous context cannot be compared (the graph command shows it)
-        if {_path(p) for p in before} != {_path(p) for p in after}:
+        old_paths, new_paths = {_path(p) for p in before}, {_path(p) for p in after}
+        if old_paths - new_paths and new_paths - old_paths:
             _moved(differ, section, before, after)
+        elif old_paths - new_paths:  # one way of registering it is gone, the others stay
+            for gone in (p for p in before if _path(p) not in new_paths):
+                _registration_removed(differ, gone)
+        elif new_paths - old_paths:
+            for came in (p for p in after if _path(p) not in old_paths):
+                _registration_added(differ, came)
         else:
             _instance_ids(differ, section, before, after)
 
@@ -52,6 +59,27 @@ def _moved(differ: Differ, section: str, before: list[Placement], after: list[Pl
         "registration-moved", "error", BOTH, section, section, tuple(sorted(args.items())),
         Location(gone.file, gone.line), Location(came.file, came.line), sections=(section,),
         runtime_error=UNKNOWN_INSTANCE.format(section=section, instance=_instance_words(gone))))
+
+
+def _registration_removed(differ: Differ, gone: Placement) -> None:
+    """OLD also registered the section from a path NEW dropped (spapr's dummy ICPs):
+    instances OLD sends from that path find nothing to load into."""
+    owner = f"{gone.mechanism}() in {gone.where}"
+    differ.report(None, Finding(
+        "section-removed", "error", (FORWARD,), gone.section, f"{gone.section}@{gone.function}",
+        (("owner", owner), ("section", gone.section)), Location(gone.file, gone.line), None,
+        sections=(gone.section,),
+        runtime_error=UNKNOWN_INSTANCE.format(section=gone.section, instance=_instance_words(gone))))
+
+
+def _registration_added(differ: Differ, came: Placement) -> None:
+    """NEW also registers the section from a new path: OLD has nothing to load those into."""
+    owner = f"{came.mechanism}() in {came.where}"
+    differ.report(None, Finding(
+        "section-added", "warning", (BACKWARD,), came.section, f"{came.section}@{came.function}",
+        (("owner", owner), ("section", came.section)), None, Location(came.file, came.line),
+        sections=(came.section,),
+        runtime_error=UNKNOWN_INSTANCE.format(section=came.section, instance=_instance_words(came))))
 
 
 def _instance_ids(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
