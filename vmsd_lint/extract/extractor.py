@@ -6,7 +6,9 @@ import contextlib
 import functools
 import gc
 import hashlib
+import multiprocessing
 import re
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -190,19 +192,21 @@ class Extractor:
         return {f.path: fresh[f.path][0] if f.path in fresh else cached[f.blob] for f in files}
 
     def _parses(self, files, missing, computing: set[str], cached, computed):
-        """(path, ParsedFile) of every parsed file in path order, as the parses arrive;
-        new ones are stored in the cache once all have."""
+        """(path, ParsedFile, packed ParsedFile or None) of every parsed file in path
+        order, as the parses arrive; new ones are stored in the cache once all have."""
         missing_paths = {f.path for f in missing}
         fresh: dict[str, bytes] = {}
         for f in files:
+            packed = None
             if f.path not in missing_paths:
                 parsed = cached[f.blob]
             elif f.path in computing:
-                parsed, fresh[f.blob] = next(computed)
+                parsed, packed = next(computed)
+                fresh[f.blob] = packed
             else:
                 parsed, fresh[f.blob] = None, _NOT_PARSED
             if parsed is not None:
-                yield f.path, parsed
+                yield f.path, parsed, packed
         if self.cache is not None:
             self.cache.put_packed("parse" + FACTS_VERSION, fresh)
 
@@ -243,26 +247,31 @@ def _mak_text(tree: SourceTree, target: str | None) -> str | None:
     return data.decode("utf-8", "replace") if data is not None else None
 
 
-def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile]],
+def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
              result: Extraction) -> dict[str, ParsedFile]:
     """Resolve the parsed files (in path order) into `result`; returns them by path."""
     vms_flags = _vms_flags(index)
     functions_by_file: dict[str, dict] = {}
     facts: dict[str, ParsedFile] = {}
-    for path, ff in parsed_files:
-        facts[path] = ff
-        ctx = index.context(path)
-        decls = ff.parse.decls
-        arrays = {d.symbol: d for d in decls if d.is_array or d.is_pointer}
-        builder = VmsdBuilder(ctx, arrays, vms_flags)
-        for decl in decls:
-            if decl.type == "VMStateDescription" and not decl.is_array and not decl.is_pointer:
-                vmsd = builder.build(decl)
-                result.vmsds[vmsd.key] = vmsd
-            elif decl.type == "TypeInfo" and not _inside_function(decl, ff.parse):
-                for qom in type_infos(ctx, decl, result.diagnostics):
-                    _add_type(result, qom)
-        result.diagnostics.extend(builder.diagnostics)
+    mine: dict[int, FileResult] = {}
+    theirs: list[int] = []  # positions of the files the second resolver has
+    with _SecondResolver(index, vms_flags) as second:
+        for position, (path, ff, packed) in enumerate(parsed_files):
+            facts[path] = ff
+            if second.active and position // RESOLVE_BLOCK % 2:
+                second.send(path, ff, packed)
+                theirs.append(position)
+            else:
+                mine[position] = _resolve_file(index, vms_flags, path, ff)
+        files_results = {**mine, **dict(zip(theirs, second.results()))}
+    for position in range(len(facts)):  # merged in path order, as if resolved here one by one
+        vmsds, types, diagnostics = files_results[position]
+        for vmsd in vmsds:
+            result.vmsds[vmsd.key] = vmsd
+        for qom in types:
+            _add_type(result, qom)
+        result.diagnostics.extend(diagnostics)
+    for path, ff in facts.items():
         functions_by_file[path] = {fn.name: fn for fn in ff.parse.functions}
         for fn in ff.parse.functions:
             info = _function_info(path, fn)
@@ -275,6 +284,79 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile]],
     result.placements = placements(result, build_graph(result))
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     return facts
+
+
+# What resolving one file gives: its VMSDs, QOM types and diagnostics.
+FileResult = tuple[list[Vmsd], list[QomType], list[Diagnostic]]
+RESOLVE_BLOCK = 16  # the two resolvers take turns by blocks of files (neighbours share headers)
+
+
+def _resolve_file(index: TreeIndex, vms_flags: dict[str, int], path: str, ff: ParsedFile) -> FileResult:
+    ctx = index.context(path)
+    decls = ff.parse.decls
+    arrays = {d.symbol: d for d in decls if d.is_array or d.is_pointer}
+    builder = VmsdBuilder(ctx, arrays, vms_flags)
+    vmsds, types, diagnostics = [], [], []
+    for decl in decls:
+        if decl.type == "VMStateDescription" and not decl.is_array and not decl.is_pointer:
+            vmsds.append(builder.build(decl))
+        elif decl.type == "TypeInfo" and not _inside_function(decl, ff.parse):
+            types.extend(type_infos(ctx, decl, diagnostics))
+    diagnostics.extend(builder.diagnostics)
+    return vmsds, types, diagnostics
+
+
+class _SecondResolver:
+    """A process that resolves every other block of files, so that two cores share
+    the resolution.  It is forked once the index is built, whatever --jobs is: a
+    resolution fills caches (records, conditions) whose content can depend on what
+    was resolved before, so the split must not depend on the number of workers."""
+
+    def __init__(self, index: TreeIndex, vms_flags: dict[str, int]):
+        self.active = False
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform: everything is resolved here
+            return
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_second_resolver_main, args=(index, vms_flags, child), daemon=True)
+        self._process.start()
+        child.close()
+        self.active = True
+
+    def __enter__(self) -> "_SecondResolver":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.active and self._process.is_alive():
+            self._process.kill()
+        if self.active:
+            self._process.join()
+            self._conn.close()
+
+    def send(self, path: str, ff: ParsedFile, packed: bytes | None) -> None:
+        self._conn.send((path, packed if packed is not None else pack(ff)))
+
+    def results(self) -> list[FileResult]:
+        """The results of the files sent, in order."""
+        if not self.active:
+            return []
+        self._conn.send(None)
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"second resolver: {value}")
+        return value
+
+
+def _second_resolver_main(index: TreeIndex, vms_flags: dict[str, int], conn) -> None:
+    try:
+        results = []
+        while (item := conn.recv()) is not None:
+            path, packed = item
+            results.append(_resolve_file(index, vms_flags, path, unpack(packed)))
+        conn.send(("ok", results))
+    except Exception:  # noqa: BLE001 - reported by the parent
+        conn.send(("error", traceback.format_exc()))
 
 
 def _function_info(path: str, fn) -> FunctionInfo:

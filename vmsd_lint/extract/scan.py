@@ -31,8 +31,8 @@ _BRACE_RE = re.compile(r"[{}]")
 _TOP_LEVEL_CALL_RE = re.compile(r"\n([A-Z][A-Z0-9_]*)\(([^()\n]*)\)[ \t]*;?[ \t]*$", re.M)
 _FIRST_TOP_LEVEL_CALL_RE = re.compile(r"([A-Z][A-Z0-9_]*)\(([^()\n]*)\)[ \t]*;?[ \t]*$", re.M)
 # Where _BODY_START_RE and _TYPEDEF_RE can start: they are only tried there.
-_BODY_KEYWORD_RE = re.compile(r"struct|union|enum")
-_TYPEDEF_KEYWORD_RE = re.compile(r"typedef")
+_BODY_KEYWORDS = ("struct", "union", "enum")
+_TYPEDEF_KEYWORDS = ("typedef",)
 
 
 # The facts are named tuples: a tree has a hundred thousand of them, and tuples are
@@ -122,12 +122,19 @@ def _line_matches(first_re: re.Pattern, rest_re: re.Pattern, text: str):
         yield m.start() + 1, m
 
 
-def _matches_at(pattern: re.Pattern, starts: re.Pattern, text: str):
-    """pattern.finditer(text) for a pattern that can only match where `starts` does:
-    it is tried there alone (trying every offset is what makes a search slow)."""
+def _matches_at(pattern: re.Pattern, words: tuple[str, ...], text: str):
+    """pattern.finditer(text) for a pattern that can only match where one of `words`
+    starts: it is tried there alone (trying every offset is what makes a search slow;
+    str.find skips to the words much faster than a regex can)."""
+    starts = []
+    for word in words:
+        offset = text.find(word)
+        while offset >= 0:
+            starts.append(offset)
+            offset = text.find(word, offset + 1)
+    starts.sort()
     end = 0
-    for candidate in starts.finditer(text):
-        offset = candidate.start()
+    for offset in starts:
         if offset < end:
             continue
         m = pattern.match(text, offset)
@@ -208,7 +215,7 @@ def _add_define(facts: TextFacts, rest: str, line: int, cond: tuple[str, ...]) -
 
 
 def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
-    for m in _matches_at(_BODY_START_RE, _BODY_KEYWORD_RE, text):
+    for m in _matches_at(_BODY_START_RE, _BODY_KEYWORDS, text):
         open_brace = m.end() - 1
         close = _matching_brace(text, open_brace)
         if close < 0:
@@ -222,7 +229,7 @@ def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
         line = line_of(m.start())
         facts.bodies.append(Body(m.group(1), m.group(3), typedef_name, text[open_brace + 1:close],
                                  line, facts.cond_at(line), " ".join(attributes.split())))
-    for m in _matches_at(_TYPEDEF_RE, _TYPEDEF_KEYWORD_RE, text):
+    for m in _matches_at(_TYPEDEF_RE, _TYPEDEF_KEYWORDS, text):
         target = " ".join(_COMMENT_RE.sub(" ", m.group(1)).split())
         if not target:
             continue
