@@ -1,0 +1,108 @@
+"""Applying a patch to a SourceTree in memory: the repository is never touched.
+
+Each hunk must match the file exactly (every context and removed line, byte for byte);
+like `git apply`, a hunk may match a few lines away from where its header says, and the
+nearest match wins.  The patched tree shares the base's reader and keeps the changed files
+in memory, with the git blob id their content would have, so the caches keyed by blob id
+work for it as for a commit.
+"""
+from __future__ import annotations
+
+from ..errors import InputError
+from .patches import FileDiff, Hunk, Patch
+from .tree import DEFAULT_EXCLUDES, SOURCE_SUFFIXES, SourceFile, SourceTree, blob_id, wanted_path
+
+
+class PatchDoesNotApply(InputError):
+    """A patch that does not apply to its base: exit status 2, naming file and hunk."""
+
+
+def apply_patch(tree: SourceTree, patch: Patch, label: str) -> SourceTree:
+    changes: dict[str, bytes | None] = {}  # path -> new content, None when deleted
+    for diff in patch.files:
+        _apply_file(tree, changes, diff, patch)
+    return overlay(tree, changes, label)
+
+
+def changed_paths(patch: Patch) -> set[str]:
+    return {p for diff in patch.files for p in (diff.old_path, diff.new_path) if p}
+
+
+def _apply_file(tree: SourceTree, changes: dict, diff: FileDiff, patch: Patch) -> None:
+    where = f"{patch.name} '{diff.path}'"
+    if diff.binary:
+        if diff.path.endswith(SOURCE_SUFFIXES):
+            raise PatchDoesNotApply(f"{where}: a binary change to a source file cannot be applied")
+        return  # a firmware blob or an image: nothing the extractor reads
+
+    def current(path: str) -> bytes | None:
+        return changes[path] if path in changes else tree.read_path(path)
+
+    if diff.old_path is None:
+        if current(diff.new_path) is not None:
+            raise PatchDoesNotApply(f"{where}: already exists in {tree.label}")
+        old_text = ""
+    else:
+        data = current(diff.old_path)
+        if data is None:
+            raise PatchDoesNotApply(f"{patch.name} '{diff.old_path}': does not exist in {tree.label}")
+        old_text = data.decode("utf-8", "surrogateescape")
+    new_text = apply_hunks(old_text, diff.hunks, where)
+    if diff.new_path is None:
+        if new_text:  # git apply refuses a deletion that does not remove the whole file
+            raise PatchDoesNotApply(f"{where}: the file in {tree.label} has more than the patch deletes")
+        changes[diff.old_path] = None
+        return
+    if diff.old_path not in (None, diff.new_path) and not diff.copy:
+        changes[diff.old_path] = None  # a rename
+    changes[diff.new_path] = new_text.encode("utf-8", "surrogateescape")
+
+
+def apply_hunks(text: str, hunks: list[Hunk], where: str) -> str:
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    pos = 0  # lines[:pos] are done; hunks apply in order and never overlap
+    offset = 0  # how far the previous hunk matched from where its header said
+    for number, hunk in enumerate(hunks, 1):
+        old = [line for tag, line in hunk.lines if tag != "+"]
+        new = [line for tag, line in hunk.lines if tag != "-"]
+        stated = hunk.old_start if hunk.old_count == 0 else hunk.old_start - 1  # 0-based first line
+        at = _find(lines, old, max(stated + offset, pos), pos)
+        if at is None:
+            raise PatchDoesNotApply(f"{where}: hunk #{number} ({hunk.range}) does not apply")
+        out.extend(lines[pos:at])
+        out.extend(new)
+        pos = at + len(old)
+        offset = at - stated
+    out.extend(lines[pos:])
+    return "".join(out)
+
+
+def _find(lines: list[str], old: list[str], expected: int, start: int) -> int | None:
+    """The match of OLD in lines[start:] nearest to EXPECTED."""
+    last = len(lines) - len(old)
+    for distance in range(max(expected - start, last - expected, 0) + 1):
+        for at in (expected - distance, expected + distance):
+            if start <= at <= last and lines[at:at + len(old)] == old:
+                return at
+    return None
+
+
+def overlay(base: SourceTree, changes: dict[str, bytes | None], label: str) -> SourceTree:
+    """BASE with CHANGES on top: changed files come from memory, the others from BASE."""
+    files = {f.path: f for f in base.files}
+    for path, data in changes.items():
+        files.pop(path, None)
+        if data is not None and wanted_path(path, DEFAULT_EXCLUDES):
+            files[path] = SourceFile(path, blob_id(data))
+
+    def read(wanted: list[SourceFile]) -> dict[str, bytes]:
+        inherited = [f for f in wanted if f.path not in changes]
+        result = base.read(inherited) if inherited else {}
+        result.update({f.path: changes[f.path] for f in wanted if f.path in changes})
+        return result
+
+    def read_path(path: str) -> bytes | None:
+        return changes[path] if path in changes else base.read_path(path)
+
+    return SourceTree(label, None, sorted(files.values(), key=lambda f: f.path), read, read_path)
