@@ -234,6 +234,10 @@ from .cli_workflows import pre_commit_command  # noqa: E402 - registered on main
 
 main.add_command(pre_commit_command)
 
+from .cli_workflows import review_command  # noqa: E402 - registered on main
+
+main.add_command(review_command)
+
 from .cli_graph import graph  # noqa: E402 - registered on main
 
 main.add_command(graph)

@@ -1,5 +1,5 @@
 """Commands for where users meet vmsd-lint: `vmsd-lint pre-commit` (what the hook in
-.pre-commit-hooks.yaml runs).
+.pre-commit-hooks.yaml runs) and `vmsd-lint review` (a patch or series from the list).
 
 `pre-commit` is `vmsd-lint HEAD..INDEX` in the repository around the current directory: the
 staged index -- what `git commit` records -- against the last commit; unstaged edits are
@@ -71,3 +71,80 @@ def _has_head(repo_dir: str) -> bool:
             raise
         return False
     return True
+
+
+@click.command("review")
+@click.argument("source", metavar="PATCH|MBOX|-")
+@click.option("--base", metavar="REV", default="HEAD", show_default=True,
+              help="The revision (or directory) the patches apply to.")
+@click.option("--format", "fmt", type=click.Choice(["email", "text", "json"]), default="email", show_default=True,
+              help="email: a reply to each patch that breaks something; text, json: as a check.")
+@click.option("--target", metavar="ARCH", default=None,
+              help="Target architecture (e.g. x86_64): picks target/<arch>/ where names collide.")
+@click.option("--repo", metavar="PATH", default=None,
+              help="The git repository (default: the one around the current directory).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Parallel parser processes (default: min(2, CPUs)).")
+@click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--config", metavar="FILE", default=None,
+              help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
+@click.option("--output", "-o", metavar="FILE", default=None, help="Write the reply or report to FILE.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing when nothing is found.")
+def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, config, strict, output,
+                   quiet) -> None:
+    """Check a patch or a series from the mailing list before it is applied.
+
+    PATCH|MBOX|- is a `git format-patch` file, an mbox holding a series (as `b4 am`
+    writes it) or - for standard input.  The patches are applied onto --base in memory:
+    nothing in the repository changes (working tree, index, refs, objects).  Each
+    patch is checked against the tree before it; findings a later patch undoes are
+    not reported, the others are attributed to the patch that introduced them.
+
+    Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad
+    input (among which a patch that does not apply: the file and hunk are named).
+    """
+    import sys
+
+    from .check import Options
+    from .cli import _default_config, _write, open_cache
+    from .review import review_series
+    from .sources.patches import read_series
+    from .waivers import apply_waivers, load_waivers
+
+    patches, cover = read_series(source)
+    options = Options(repo=repo, target=target, jobs=jobs or _default_jobs(), cache=open_cache(cache_dir, no_cache))
+    config_path = config or _default_config(repo)
+    waivers = load_waivers(config_path) if config_path else []
+    result = review_series(patches, base, options, cover)
+    apply_waivers(result.report, waivers)
+    failed = result.report.failed(strict)
+    text = _render_review(result, fmt, quiet and not failed)
+    colour = fmt == "text" and output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    if text:
+        _write(text if colour else click.unstyle(text), output)
+    sys.exit(1 if failed else 0)
+
+
+def _render_review(result, fmt: str, quiet: bool) -> str:
+    """The report in FMT; nothing for a quiet run that found nothing to act on."""
+    if fmt == "email":
+        from .report.email import render_email
+        return render_email(result, quiet)
+    if fmt == "json":
+        import json
+
+        from .report.check_json import report_dict
+        data = report_dict(result.report)
+        data["patches"] = [_patch_dict(step.patch) for step in result.steps]
+        return json.dumps(data, indent=2) + "\n"
+    if quiet:
+        return ""
+    from .report.text import render_text
+    return render_text(result.report)
+
+
+def _patch_dict(patch) -> dict:
+    return {"number": patch.number, "total": patch.total, "subject": patch.subject, "author": patch.author,
+            "date": patch.date, "message_id": patch.message_id, "files": sorted({d.path for d in patch.files})}

@@ -1,0 +1,120 @@
+"""`vmsd-lint review`: check a patch or a series as it would land on a base revision.
+
+Every patch is applied in memory (sources/apply.py) onto the tree the previous one left:
+base -> p1 -> p2 -> ...  Each step is compared with the one before it, to know which patch
+introduced a finding, and the last tree is compared with the base, to know which findings
+survive the series: a break that a later patch undoes is not reported.  A surviving
+finding is attributed, by fingerprint, to the first patch whose step shows it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .check import Options, build_report, open_tree
+from .findings import Finding, Report
+from .sources.apply import apply_patch, changed_paths
+from .sources.patches import Mail, Patch
+from .sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
+from .wire import WireSchema, from_extraction
+
+
+@dataclass
+class Step:
+    patch: Patch
+    tree: SourceTree
+    schema: WireSchema
+    report: Report  # the tree before this patch -> the tree after it
+
+
+@dataclass
+class Shown:
+    """A surviving finding as the patch that introduced it shows it: old/new lines are
+    that patch's own (its diff's) lines, so a reply can quote them."""
+    step: int  # index into Review.steps
+    finding: Finding
+    in_patch: bool = True  # False: its lines are the final tree's, not the patch's
+
+
+@dataclass
+class Review:
+    base: str  # the --base revision as given
+    base_schema: WireSchema
+    steps: list[Step]
+    report: Report  # base -> last tree: the findings that survive, each with its patch in `commit`
+    shown: dict[str, Shown] = field(default_factory=dict)  # by fingerprint
+    cover: Mail | None = None
+
+    @property
+    def final_schema(self) -> WireSchema:
+        return self.steps[-1].schema
+
+
+def review_series(patches: list[Patch], base: str, options: Options, cover: Mail | None = None) -> Review:
+    base_tree = open_tree(base, options.repo)
+    trees = [base_tree]
+    for patch in patches:  # all applied before any extraction: a bad patch fails fast
+        trees.append(apply_patch(trees[-1], patch, tree_label(base, patch)))
+    schemas = [_schema(base_tree, options)]
+    for patch, tree in zip(patches, trees[1:]):
+        schemas.append(_schema(tree, options) if _reaches_extractor(patch) else _relabel(schemas[-1], tree))
+    steps = [Step(patch, tree, schema, build_report(before.label, before, schema.label, schema))
+             for patch, tree, before, schema in zip(patches, trees[1:], schemas, schemas[1:])]
+    final = build_report(base, schemas[0], schemas[-1].label, schemas[-1])
+    review = Review(base, schemas[0], steps, final, cover=cover)
+    _attribute(review)
+    return review
+
+
+def tree_label(base: str, patch: Patch) -> str:
+    if patch.total == 1:
+        return f"{base} + patch"
+    return f"{base} + patch 1/{patch.total}" if patch.number == 1 else \
+        f"{base} + patches 1-{patch.number}/{patch.total}"
+
+
+def _schema(tree: SourceTree, options: Options) -> WireSchema:
+    from .extract.extractor import Extractor
+
+    return from_extraction(Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree))
+
+
+def _reaches_extractor(patch: Patch) -> bool:
+    """Whether the patch changes a file the extractor reads (sources, target configs):
+    a documentation-only patch leaves the schema as it was, so it is not extracted again."""
+    return any(wanted_path(p, DEFAULT_EXCLUDES) or p.startswith("configs/targets/") for p in changed_paths(patch))
+
+
+def _relabel(schema: WireSchema, tree: SourceTree) -> WireSchema:
+    from dataclasses import replace
+
+    return replace(schema, label=tree.label, commit=None)
+
+
+def _attribute(review: Review) -> None:
+    """Fill each surviving finding's `commit` with its patch, and review.shown."""
+    first: dict[str, Shown] = {}
+    for index, step in enumerate(review.steps):
+        for finding in step.report.findings:
+            first.setdefault(finding.fingerprint, Shown(index, finding))
+    attributed = []
+    for finding in review.report.findings:
+        shown = first.get(finding.fingerprint) or _fallback(review, finding)
+        patch = review.steps[shown.step].patch
+        attributed.append(finding.with_(commit=patch_label(patch)))
+        review.shown[finding.fingerprint] = Shown(shown.step, shown.finding.with_(commit=patch_label(patch)),
+                                                  shown.in_patch)
+    review.report.findings = attributed
+
+
+def _fallback(review: Review, finding: Finding) -> Shown:
+    """A finding no single step shows (only the patches together make it): the last patch
+    that touched its file, else the last patch.  Its lines are the final tree's."""
+    files = {loc.file for loc in (finding.old, finding.new) if loc}
+    touching = [i for i, step in enumerate(review.steps) if files & changed_paths(step.patch)]
+    return Shown(touching[-1] if touching else len(review.steps) - 1, finding, in_patch=False)
+
+
+def patch_label(patch: Patch) -> str:
+    """'[PATCH 2/3] hw/char/serial: ...': the subject, with a [PATCH] tag when it has none."""
+    return patch.subject if patch.subject.startswith("[") else f"[PATCH {patch.number}/{patch.total}] " \
+        f"{patch.subject or '(no subject)'}"
