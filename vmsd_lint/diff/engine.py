@@ -51,7 +51,8 @@ class Differ:
                 finding = finding.with_(sections=tuple(sorted(sections | set(finding.sections))),
                                         types=tuple(sorted(types | set(finding.types))))
             if finding.runtime_error and "{section}" in finding.runtime_error:
-                section = finding.sections[0] if finding.sections else finding.vmsd
+                section = finding.vmsd if finding.vmsd in finding.sections or not finding.sections \
+                    else finding.sections[0]
                 finding = finding.with_(runtime_error=finding.runtime_error.replace("{section}", section))
             key = (finding.rule, finding.vmsd, finding.path, finding.directions)
             if key in merged:
