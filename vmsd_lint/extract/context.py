@@ -124,7 +124,7 @@ class TreeIndex:
     """Symbol tables over every scanned file of one revision."""
 
     def __init__(self, files: dict[str, TextFacts], config: BuildConfig):
-        self.files = files
+        self.files: dict[str, TextFacts] = {}
         self.config = config
         self.macros: dict[str, list[Candidate]] = {}
         self.bodies: dict[tuple[str, str], list[Candidate]] = {}
@@ -144,7 +144,12 @@ class TreeIndex:
         self._evaluating: set[str] = set()
         self.target_dir = f"target/{config.base_arch}/" if config.base_arch else None
         for path in sorted(files):
-            self._index(path, files[path])
+            self.add(path, files[path])
+
+    def add(self, path: str, facts: TextFacts) -> None:
+        """Index one more file (in path order: the extractor adds each scan as it arrives)."""
+        self.files[path] = facts
+        self._index(path, facts)
 
     def _index(self, path: str, facts: TextFacts) -> None:
         for define in facts.defines:

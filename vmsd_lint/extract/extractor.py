@@ -153,12 +153,12 @@ class Extractor:
                                            SCAN_CHUNK)
             to_parse = [(f.path, contents[f.path]) for f in missing if is_interesting(contents[f.path])]
             computed_parses = self._compute(pool, parse_facts, to_parse, PARSE_CHUNK)
-            scans = self._scans(files, missing, cached_scans, computed_scans)
-            config = target_config(self.target, _mak_text(tree, self.target))
-            index = TreeIndex(scans, config)
+            index = TreeIndex({}, target_config(self.target, _mak_text(tree, self.target)))
+            for path, scan in self._scans(files, missing, cached_scans, computed_scans):
+                index.add(path, scan)  # while the workers scan the next files
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
             result.dump_field_keys = _dump_field_keys(tree) or result.dump_field_keys
-            result.files_read = len(scans)
+            result.files_read = len(index.files)
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
             result.files_parsed = len(_resolve(index, parsed, result))
         return result
@@ -184,12 +184,19 @@ class Extractor:
         results = pool.map(partial(_packed, compute), chunks)
         return ((unpack(packed), packed) for packed_chunk in results for packed in packed_chunk)
 
-    def _scans(self, files, missing, cached, computed) -> dict[str, TextFacts]:
-        """Every file's text facts, by path (in path order)."""
-        fresh = {f.path: value for f, value in zip(missing, computed)}
+    def _scans(self, files, missing, cached, computed):
+        """(path, TextFacts) of every file in path order, as the scans arrive; new ones
+        are stored in the cache once all have."""
+        missing_paths = {f.path for f in missing}
+        fresh: dict[str, bytes] = {}
+        for f in files:
+            if f.path in missing_paths:
+                scan, fresh[f.blob] = next(computed)
+            else:
+                scan = cached[f.blob]
+            yield f.path, scan
         if self.cache is not None:
-            self.cache.put_packed("scan" + FACTS_VERSION, {f.blob: fresh[f.path][1] for f in missing})
-        return {f.path: fresh[f.path][0] if f.path in fresh else cached[f.blob] for f in files}
+            self.cache.put_packed("scan" + FACTS_VERSION, fresh)
 
     def _parses(self, files, missing, computing: set[str], cached, computed):
         """(path, ParsedFile, packed ParsedFile or None) of every parsed file in path
