@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .buildconfig import BuildConfig
 from .cexpr import Unresolved, evaluate, evaluate_int, parse_members, parse_type, split_top
-from .ctypes import Array, CType, Prim, Record, layout
+from .ctypes import Array, CType, Prim, Record, layout, type_identity
 from .lexer import DIRECTIVE, IDENT, PUNCT, Token, tokenize
 from .preprocess import ExpansionError, Macro, expand, make_macro
 from .scan import Body, Define, TextFacts, Typedef
@@ -29,6 +29,12 @@ class Candidate:
     cond: tuple[str, ...]
 
 
+def _macro_identity(macro: Macro | None) -> tuple | None:
+    if macro is None:
+        return None
+    return (macro.origin, macro.params, tuple(t.text for t in macro.body))
+
+
 class FileContext:
     """Name resolution as seen from one file (its includes decide ties)."""
 
@@ -38,13 +44,48 @@ class FileContext:
         self._macro_cache: dict[str, Macro | None] = {}
         self.used: set[str] = set()  # origins of definitions used: the cache's dependency key
         self.notes: list[str] = []
+        self.lookups: dict | None = None  # while recording: every answer this file was given
+
+    # -- recording: what a file's resolution depended on ---------------------------
+    def record_lookups(self) -> None:
+        self.lookups = {}
+
+    def recorded_lookups(self) -> dict:
+        lookups, self.lookups = self.lookups or {}, None
+        return lookups
+
+    def same_answers(self, lookups: dict) -> bool:
+        """Whether every lookup a cached resolution of this file made answers the same now."""
+        for key, answer in lookups.items():
+            kind = key[0]
+            if kind == "m":
+                now = _macro_identity(self.macro(key[1]))
+            elif kind == "c":
+                now = self.tree.enum_constant(key[1], self.path)
+            elif kind == "t":
+                now = type_identity(self.typedef(key[1]))
+            elif kind == "r":
+                now = type_identity(self.tree.record(key[1], key[2], self.path))
+            else:
+                now = self.tree.condition_true(key[1], self.path)
+            if now != answer:
+                return False
+        return True
+
+    def _note(self, key: tuple, answer) -> None:
+        if self.lookups is not None:
+            self.lookups[key] = answer
 
     # -- macros --------------------------------------------------------------
     def macro(self, name: str) -> Macro | None:
         try:
-            return self._macro_cache[name]
+            macro = self._macro_cache[name]
         except KeyError:
             pass
+        else:
+            if self.lookups is not None:
+                self._note(("m", name), _macro_identity(macro))
+            return macro
         macro = None
         candidates = self.tree.macros.get(name)
         if candidates:
@@ -54,6 +95,8 @@ class FileContext:
                 macro = self.tree.macro_object(chosen.path, define)
                 self.used.add(macro.origin)
         self._macro_cache[name] = macro
+        if self.lookups is not None:
+            self._note(("m", name), _macro_identity(macro))
         return macro
 
     def expand(self, tokens: list[Token]) -> list[Token]:
@@ -78,12 +121,12 @@ class FileContext:
             word, _, rest = tok.text.lstrip("#").strip().partition(" ")
             if word in ("if", "ifdef", "ifndef"):
                 expr = rest if word == "if" else (f"defined({rest})" if word == "ifdef" else f"!defined({rest})")
-                value = active and self.tree.condition_true(expr, self.path)
+                value = active and self._condition(expr)
                 stack.append((active, value))
                 active = value
             elif word == "elif" and stack:
                 outer, taken = stack[-1]
-                value = outer and not taken and self.tree.condition_true(rest, self.path)
+                value = outer and not taken and self._condition(rest)
                 stack[-1] = (outer, taken or value)
                 active = value
             elif word == "else" and stack:
@@ -94,9 +137,16 @@ class FileContext:
                 active = stack.pop()[0]
         return out
 
+    def _condition(self, expr: str) -> bool:
+        value = self.tree.condition_true(expr, self.path)
+        self._note(("i", expr), value)
+        return value
+
     # -- the TypeEnv protocol used by cexpr ----------------------------------
     def constant(self, name: str) -> int | None:
-        return self.tree.enum_constant(name, self.path)
+        value = self.tree.enum_constant(name, self.path)
+        self._note(("c", name), value)
+        return value
 
     def typedef(self, name: str) -> CType | None:
         found = self.tree.typedef(name, self.path)
@@ -104,10 +154,15 @@ class FileContext:
             # QOM's OBJECT_DECLARE_*TYPE(Name, ...) and qemu/typedefs.h declare
             # `typedef struct Name Name;`: a typedef name is also its struct's tag.
             found = self.tree.record("struct", name, self.path)
+        if self.lookups is not None:
+            self._note(("t", name), type_identity(found))
         return found
 
     def record(self, kind: str, tag: str) -> Record | None:
-        return self.tree.record(kind, tag, self.path)
+        found = self.tree.record(kind, tag, self.path)
+        if self.lookups is not None:
+            self._note(("r", kind, tag), type_identity(found))
+        return found
 
     def enum_type(self, tag: str) -> CType:
         return Prim("int", 4)

@@ -27,6 +27,23 @@ PRIMITIVE_SIZES = {
 _ALIGN_CAP = 16
 
 
+def type_identity(ctype) -> tuple | None:
+    """What of a type an expression can observe (sizes, members by value, pointer target
+    names), as plain data: per-file results are reused only when these are unchanged."""
+    if ctype is None:
+        return None
+    if isinstance(ctype, Record):
+        return ("record", ctype.kind, ctype.name, ctype._size, ctype._align, ctype.incomplete,
+                tuple((name, type_identity(member)) for name, member in ctype.members.items()))
+    if isinstance(ctype, Pointer):
+        target = ctype.target
+        return ("pointer", type(target).__name__, getattr(target, "name", None))
+    if isinstance(ctype, Array):
+        return ("array", type_identity(ctype.elem), ctype.count)
+    return (type(ctype).__name__, getattr(ctype, "name", None), getattr(ctype, "reason", None),
+            ctype.size if isinstance(ctype, Prim) else None)
+
+
 class Unresolved(Exception):
     """An expression or type depends on something the tree does not define."""
 

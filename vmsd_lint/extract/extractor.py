@@ -160,7 +160,8 @@ class Extractor:
             result.dump_field_keys = _dump_field_keys(tree) or result.dump_field_keys
             result.files_read = len(index.files)
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
-            result.files_parsed = len(_resolve(index, parsed, result))
+            reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
+            result.files_parsed = len(_resolve(index, parsed, result, reuse))
         return result
 
     def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
@@ -254,23 +255,71 @@ def _mak_text(tree: SourceTree, target: str | None) -> str | None:
     return data.decode("utf-8", "replace") if data is not None else None
 
 
+class _ResolvedCache:
+    """Per-file resolutions, keyed by the file's blob, and kept with every answer the
+    file's lookups got (macros, constants, types, #if conditions): one is reused only
+    when all of those answer the same in this tree, so a changed header re-resolves
+    just the files it affects."""
+
+    KIND = "resolved" + FACTS_VERSION
+
+    def __init__(self, cache: Cache | None, blobs: dict[str, str], target: str | None):
+        self.cache, self.blobs = cache, blobs
+        self.suffix = f":{target}:{_code_digest()}"
+        self.entries: dict[str, tuple] = {}
+        self.fresh: dict[str, tuple] = {}
+
+    def load(self, vms_flags: dict[str, int]) -> None:
+        if self.cache is None:
+            return
+        self.suffix += ":" + hashlib.sha1(repr(sorted(vms_flags.items())).encode()).hexdigest()
+        self.entries = self.cache.get_many(self.KIND, [self._key(p) for p in self.blobs])
+
+    def reusable(self, index: TreeIndex, path: str) -> FileResult | None:
+        entry = self.entries.get(self._key(path))
+        if entry is None:
+            return None
+        lookups, file_result = entry
+        return file_result if index.context(path).same_answers(lookups) else None
+
+    def keep(self, path: str, lookups: dict, file_result: FileResult) -> None:
+        if self.cache is not None:
+            self.fresh[self._key(path)] = (lookups, file_result)
+
+    def save(self) -> None:
+        if self.cache is not None and self.fresh:
+            self.cache.put_many(self.KIND, self.fresh)
+
+    def _key(self, path: str) -> str:
+        return f"{self.blobs.get(path)}:{path}{self.suffix}"
+
+
 def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
-             result: Extraction) -> dict[str, ParsedFile]:
+             result: Extraction, reuse: _ResolvedCache) -> dict[str, ParsedFile]:
     """Resolve the parsed files (in path order) into `result`; returns them by path."""
     vms_flags = _vms_flags(index)
+    reuse.load(vms_flags)
     functions_by_file: dict[str, dict] = {}
     facts: dict[str, ParsedFile] = {}
     mine: dict[int, FileResult] = {}
-    theirs: list[int] = []  # positions of the files the second resolver has
+    theirs: list[tuple[int, str]] = []  # (position, path) of the files the second resolver has
     with _SecondResolver(index, vms_flags) as second:
         for position, (path, ff, packed) in enumerate(parsed_files):
             facts[path] = ff
-            if second.active and position // RESOLVE_BLOCK % 2:
+            reused = reuse.reusable(index, path)
+            if reused is not None:
+                mine[position] = reused
+            elif second.active and position // RESOLVE_BLOCK % 2:
                 second.send(path, ff, packed)
-                theirs.append(position)
+                theirs.append((position, path))
             else:
-                mine[position] = _resolve_file(index, vms_flags, path, ff)
-        files_results = {**mine, **dict(zip(theirs, second.results()))}
+                mine[position], lookups = _resolve_file(index, vms_flags, path, ff)
+                reuse.keep(path, lookups, mine[position])
+        for (position, path), (file_result, lookups) in zip(theirs, second.results()):
+            mine[position] = file_result
+            reuse.keep(path, lookups, file_result)
+        files_results = mine
+    reuse.save()
     for position in range(len(facts)):  # merged in path order, as if resolved here one by one
         vmsds, types, diagnostics = files_results[position]
         for vmsd in vmsds:
@@ -298,8 +347,18 @@ FileResult = tuple[list[Vmsd], list[QomType], list[Diagnostic]]
 RESOLVE_BLOCK = 16  # the two resolvers take turns by blocks of files (neighbours share headers)
 
 
-def _resolve_file(index: TreeIndex, vms_flags: dict[str, int], path: str, ff: ParsedFile) -> FileResult:
+def _resolve_file(index: TreeIndex, vms_flags: dict[str, int], path: str,
+                  ff: ParsedFile) -> tuple[FileResult, dict]:
+    """A file's VMSDs, types and diagnostics, with the lookups they depended on."""
     ctx = index.context(path)
+    ctx.record_lookups()
+    try:
+        return _resolve_decls(ctx, vms_flags, ff), ctx.recorded_lookups()
+    finally:
+        ctx.lookups = None
+
+
+def _resolve_decls(ctx, vms_flags: dict[str, int], ff: ParsedFile) -> FileResult:
     decls = ff.parse.decls
     arrays = {d.symbol: d for d in decls if d.is_array or d.is_pointer}
     builder = VmsdBuilder(ctx, arrays, vms_flags)
