@@ -17,6 +17,7 @@ from .wire import WireSchema, from_extraction
 WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
 INDEX_ENDPOINTS = ("INDEX", ":index")
 EMPTY_ENDPOINT = ":empty"  # a tree with no files (the parent of a repository's first commit)
+MAX_RANGE_LENGTH = 8192  # two paths of PATH_MAX (4096) and the '..'
 
 
 @dataclass
@@ -29,6 +30,11 @@ class Options:
 
 def parse_range(spec: str) -> tuple[str, str]:
     """OLD..NEW, OLD.. (NEW is HEAD) or REV (the change REV made: REV^..REV)."""
+    if spec.startswith("-"):
+        raise InputError(f"'{spec[:80]}' is not a revision range (it starts with '-')")
+    if len(spec) > MAX_RANGE_LENGTH:  # each '..' is tried as the split: keep that cheap
+        raise InputError(f"'{spec[:40]}...': a revision range of {len(spec)} characters is too long "
+                         f"(at most {MAX_RANGE_LENGTH})")
     if "..." in spec.replace("../", "").replace("/..", ""):
         raise InputError(f"'{spec}': symmetric ranges (A...B) are not supported; use OLD..NEW")
     splits = [(spec[:i], spec[i + 2:]) for i in range(1, len(spec) - 1) if spec.startswith("..", i)]
@@ -82,19 +88,29 @@ def open_tree(endpoint: str, repo: str | None):
 
 
 def find_repo(path: str | None) -> str:
-    """The working directory of the git repository at (or around) path, default cwd."""
-    import git  # gitpython; imported here so directory endpoints do not pay for it
+    """The working directory of the git repository at (or around) path, default cwd
+    (the git directory of a bare repository).  Found by `git rev-parse` under the safe
+    configuration (run_git): nothing of the repository's own configuration runs."""
+    from .sources.tree import run_git
 
     start = path or os.getcwd()
     if path is not None and not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
+    if not os.path.isdir(start):
+        start = os.path.dirname(os.path.abspath(start))
     try:
-        repo = git.Repo(start, search_parent_directories=True)
-    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
-        raise InputError(f"{os.path.abspath(start)}: not a git repository (use --repo PATH)") from None
-    if repo.bare or repo.working_tree_dir is None:
-        return str(repo.git_dir)
-    return str(repo.working_tree_dir)
+        bare, git_dir = run_git(start, "rev-parse", "--is-bare-repository", "--absolute-git-dir").decode(
+            "utf-8", "surrogateescape").splitlines()[:2]
+    except (InputError, ValueError) as exc:
+        if "not a git repository" in str(exc) or isinstance(exc, ValueError):
+            raise InputError(f"{os.path.abspath(start)}: not a git repository (use --repo PATH)") from None
+        raise InputError(f"{os.path.abspath(start)}: {exc}") from None
+    if bare == "true":
+        return git_dir
+    try:
+        return run_git(start, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").rstrip("\n")
+    except InputError:  # inside the .git directory of a repository with a working tree
+        return os.path.dirname(git_dir)
 
 
 def run_check(old_spec: str, new_spec: str, options: Options) -> Report:

@@ -17,8 +17,14 @@ from .errors import InputError
 EXPECTED_ERRORS = (InputError, OSError, UnicodeError, sqlite3.DatabaseError)
 
 
+MAX_ERROR_LENGTH = 2000  # an error quotes the user's input, which may be huge
+
+
 def _fail(message: str) -> None:
-    click.echo(f"vmsd-lint: error: {' '.join(str(message).split())}", err=True)
+    text = " ".join(str(message).split())
+    if len(text) > MAX_ERROR_LENGTH:
+        text = text[:MAX_ERROR_LENGTH] + " [...]"
+    click.echo(f"vmsd-lint: error: {text}", err=True)
     sys.exit(2)
 
 
@@ -27,6 +33,8 @@ class _Group(click.Group):
     and runs `check` when the first argument is not a command (`vmsd-lint OLD..NEW`)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if any("\0" in arg for arg in args):  # not from a real command line: git and open() would choke
+            _fail("an argument contains a NUL character")
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help", "--version"):
             args = ["check", *args]
         return super().parse_args(ctx, args)
@@ -34,6 +42,9 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # one line too (a revision that looks like an option lands here)
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _fail(f"{exc.format_message()}{hint}")
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except EXPECTED_ERRORS as exc:

@@ -23,6 +23,7 @@ class Differ:
         self.roots: dict[PairKey, set[tuple[str, str | None]]] = {}  # pair -> {(section, type)}
         self.drafts: list[tuple[PairKey | None, Finding]] = []
         self.visited: set[PairKey] = set()
+        self.depth = 0  # VMSDs being compared inside one another (compare_pair)
 
     # -- collecting ------------------------------------------------------------------
     def report(self, pair: Pair | None, finding: Finding) -> None:

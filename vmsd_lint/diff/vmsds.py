@@ -8,11 +8,24 @@ from .engine import Differ
 from .semantics import BOTH, Pair
 
 LOAD_FAILED = "error while loading state for instance 0x0 of device '{section}'"
+MAX_NESTING = 64  # VMSDs nested in one another (QEMU's deepest chains are under 10)
 
 
 def compare_pair(differ: Differ, pair: Pair, parent: Pair | None = None) -> None:
+    if differ.depth >= MAX_NESTING:
+        what = f"VMSD '{pair.new.name}' is nested more than {MAX_NESTING} deep: it was not compared"
+        differ.report(pair, _finding(differ, pair, "unresolved", "info", (), pair.new.name or "", {"what": what}))
+        return
     if not differ.first_visit(pair, parent):
         return
+    differ.depth += 1
+    try:
+        _compare_pair(differ, pair)
+    finally:
+        differ.depth -= 1
+
+
+def _compare_pair(differ: Differ, pair: Pair) -> None:
     if pair.versioned_on_wire:
         _versions(differ, pair)
     if pair.level == "section" and pair.new.unmigratable and pair.old.unmigratable is False:

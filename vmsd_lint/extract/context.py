@@ -19,6 +19,8 @@ from .lexer import DIRECTIVE, IDENT, PUNCT, Token, tokenize
 from .preprocess import ExpansionError, Macro, expand, make_macro
 from .scan import Body, Define, TextFacts, Typedef
 
+# Conditions whose names are defined under further conditions (evaluated recursively).
+MAX_CONDITION_NESTING = 50
 _ENUMERATOR_RE = re.compile(r"(?:^|,)\s*(?:/\*.*?\*/\s*|//[^\n]*\n\s*|#[^\n]*\n\s*)*([A-Za-z_]\w*)", re.S)
 
 
@@ -291,6 +293,9 @@ class TreeIndex:
             return cached
         if expr in self._evaluating:
             return False
+        if len(self._evaluating) >= MAX_CONDITION_NESTING:
+            raise ExpansionError(f"#if condition '{expr[:60]}' depends on more than {MAX_CONDITION_NESTING} "
+                                 f"nested conditional definitions")
         self._evaluating.add(expr)
         try:
             value = self._evaluate_condition(expr, path, defining)
@@ -474,7 +479,11 @@ class TreeIndex:
             return values
         ctx = self.context(path)
         values = self._enum_values[key] = {}
-        return self._enumerate(ctx, ctx.expand_text(body.text, body.line), values)
+        try:
+            tokens = ctx.expand_text(body.text, body.line)
+        except (ExpansionError, RecursionError):  # a limit of the expander: its constants stay unknown
+            return values
+        return self._enumerate(ctx, tokens, values)
 
     # -- types ---------------------------------------------------------------
     def record(self, kind: str, tag: str, path: str) -> Record | None:

@@ -13,6 +13,7 @@ from typing import Callable
 from .lexer import IDENT, NUMBER, PUNCT, STRING, Token, join_tokens, tokenize
 
 MAX_EXPANSION_TOKENS = 200_000
+MAX_ARGUMENT_NESTING = 100  # macro calls nested in macro arguments (each level pre-expands the next)
 
 
 class ExpansionError(Exception):
@@ -86,8 +87,8 @@ def _param_names(params: tuple[str, ...] | None) -> list[str]:
 MacroLookup = Callable[[str], "Macro | None"]
 
 
-def expand(tokens: list[Token], lookup: MacroLookup) -> list[Token]:
-    """Fully macro-expand a token list."""
+def expand(tokens: list[Token], lookup: MacroLookup, depth: int = 0) -> list[Token]:
+    """Fully macro-expand a token list (depth: how deep inside macro arguments it is)."""
     out: list[Token] = []
     pending = list(reversed(tokens))  # a stack: the next token is pending[-1]
     produced = 0
@@ -102,7 +103,7 @@ def expand(tokens: list[Token], lookup: MacroLookup) -> list[Token]:
             continue
         if macro.params is None:
             hide = tok.hide | macro.self_hide if tok.hide else macro.self_hide
-            replacement = _substitute(macro, {}, hide, tok, lookup)
+            replacement = _substitute(macro, {}, hide, tok, lookup, depth)
         else:
             if not pending or pending[-1].text != "(":
                 out.append(tok)  # a function-like macro name not followed by '(' is plain
@@ -110,7 +111,7 @@ def expand(tokens: list[Token], lookup: MacroLookup) -> list[Token]:
             args, closing = _collect_args(pending)
             common = tok.hide & closing.hide if tok.hide and closing.hide else None
             hide = common | macro.self_hide if common else macro.self_hide
-            replacement = _substitute(macro, _bind(macro, args), hide, tok, lookup)
+            replacement = _substitute(macro, _bind(macro, args), hide, tok, lookup, depth)
         if replacement:
             first = replacement[0]
             replacement[0] = Token(first.kind, first.text, first.line, first.hide, tok.space_before)
@@ -166,7 +167,7 @@ def _bind(macro: Macro, args: list[list[Token]]) -> dict[str, list[Token]]:
 
 
 def _substitute(macro: Macro, bound: dict[str, list[Token]], hide: frozenset, site: Token,
-                lookup: MacroLookup) -> list[Token]:
+                lookup: MacroLookup, depth: int = 0) -> list[Token]:
     expanded_args: dict[str, list[Token]] = {}
     out: list[Token] = []
     line = site.line
@@ -182,7 +183,10 @@ def _substitute(macro: Macro, bound: dict[str, list[Token]], hide: frozenset, si
             else:
                 source = expanded_args.get(name)
                 if source is None:
-                    source = expanded_args[name] = expand(bound[name], lookup)
+                    if depth >= MAX_ARGUMENT_NESTING:
+                        raise ExpansionError(f"macro calls nested more than {MAX_ARGUMENT_NESTING} deep in the "
+                                             f"arguments of {macro.name}")
+                    source = expanded_args[name] = expand(bound[name], lookup, depth + 1)
             if source:
                 first = source[0]
                 out.append(Token(first.kind, first.text, line, first.hide, tok.space_before))

@@ -14,7 +14,11 @@ from .vmsd import designated
 
 def type_infos(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> list[QomType]:
     """The QOM types declared by one TypeInfo variable (or array of them)."""
-    tokens = ctx.apply_conditionals(tokenize(decl.init_text, decl.init_line, directives=True))
+    try:
+        tokens = ctx.apply_conditionals(tokenize(decl.init_text, decl.init_line, directives=True))
+    except (ExpansionError, RecursionError) as exc:  # a limit of the expander was hit
+        diagnostics.append(Diagnostic("unresolved", ctx.path, decl.line, f"TypeInfo {decl.symbol}: not read: {exc}"))
+        return []
     tokens = tokens[1:-1] if tokens and tokens[0].text == "{" else tokens
     if decl.is_array:
         elements = [e[1:-1] for e in (_element(ctx, e, decl, diagnostics) for e in _split_commas(tokens))

@@ -20,10 +20,17 @@ _FIRST_DIRECTIVE_RE = re.compile(r"[ \t]*#[ \t]*(\w+)((?:[^\n\\]+|\\\r?\n?|\\.)*
 _DEFINE_RE = re.compile(r"\s*([A-Za-z_]\w*)(\()?")
 _INCLUDE_RE = re.compile(r'\s*"([^"]+)"')
 _COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-_BODY_START_RE = re.compile(r"\b(struct|union|enum)\s+((?:QEMU_[A-Z0-9_]*(?:\([^()]*\))?\s+|__attribute__\s*\(\([^;{]*?\)\)\s*)*)([A-Za-z_]\w*)?\s*\{")
+# __attribute__((...)) with up to two levels of parentheses inside, matched balanced: a lazy
+# `\(\(.*?\)\)` could also span several attributes, which backtracks exponentially in their number.
+_ATTRIBUTE = r"__attribute__\s*\(\((?:[^;{()]|\((?:[^;{()]|\([^;{()]*\))*\))*\)\)"
+_BODY_START_RE = re.compile(r"\b(struct|union|enum)\s+((?:QEMU_[A-Z0-9_]*(?:\([^()]*\))?\s+|" + _ATTRIBUTE +
+                            r"\s*)*)([A-Za-z_]\w*)?\s*\{")
 _ATTRIBUTES_AFTER_RE = re.compile(r"\s*((?:QEMU_[A-Z0-9_]*(?:\([^()]*\))?\s*|__attribute__\s*\(\([^;{]*?\)\)\s*)*)")
 _TYPEDEF_RE = re.compile(r"\btypedef\s+([^;{}()]*?)\s*\b([A-Za-z_]\w*)\s*((?:\[[^\];]*\]\s*)*);")
-_TYPEDEF_BODY_END_RE = re.compile(r"\s*(?:QEMU_PACKED\s*|__attribute__\s*\(\([^;]*?\)\)\s*)*\*?\s*([A-Za-z_]\w*)\s*[;,\[]")
+# Where _TYPEDEF_RE, failing at a typedef, fails at every later one too: up to the next ; { } ( )
+# (a match there would also be one here).  Skipping them keeps a run of typedefs linear.
+_TYPEDEF_FAILS_RE = re.compile(r"\btypedef\s+[^;{}()]*")
+_TYPEDEF_BODY_END_RE = re.compile(r"\s*(?:QEMU_PACKED\s*|" + _ATTRIBUTE + r"\s*)*\*?\s*([A-Za-z_]\w*)\s*[;,\[]")
 _BRACE_RE = re.compile(r"[{}]")
 # A file-scope macro call on a line of its own, e.g. `REG32(CTRL, 0x10)`: such macros
 # can declare enum constants the VMSDs use.
@@ -122,10 +129,11 @@ def _line_matches(first_re: re.Pattern, rest_re: re.Pattern, text: str):
         yield m.start() + 1, m
 
 
-def _matches_at(pattern: re.Pattern, words: tuple[str, ...], text: str):
+def _matches_at(pattern: re.Pattern, words: tuple[str, ...], text: str, fails: re.Pattern | None = None):
     """pattern.finditer(text) for a pattern that can only match where one of `words`
     starts: it is tried there alone (trying every offset is what makes a search slow;
-    str.find skips to the words much faster than a regex can)."""
+    str.find skips to the words much faster than a regex can).  When `pattern` fails
+    where `fails` matches, the starts inside that match are skipped as well."""
     starts = []
     for word in words:
         offset = text.find(word)
@@ -141,6 +149,9 @@ def _matches_at(pattern: re.Pattern, words: tuple[str, ...], text: str):
         if m:
             end = m.end()
             yield m
+        elif fails is not None:
+            skip = fails.match(text, offset)
+            end = skip.end() if skip else end
 
 
 def _scan_directives(text: str, facts: TextFacts, line_of) -> None:
@@ -215,11 +226,18 @@ def _add_define(facts: TextFacts, rest: str, line: int, cond: tuple[str, ...]) -
 
 
 def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
+    matching_brace = _brace_matcher(text)
+    # A nested body's text is also in its parents': thousands of nested bodies would
+    # hold the file's text thousands of times over.  Past this many characters, stop.
+    text_budget = 8 * len(text) + (1 << 20)
     for m in _matches_at(_BODY_START_RE, _BODY_KEYWORDS, text):
         open_brace = m.end() - 1
-        close = _matching_brace(text, open_brace)
+        close = matching_brace(open_brace)
         if close < 0:
             continue
+        text_budget -= close - open_brace
+        if text_budget < 0:
+            break
         typedef_name = None
         if _is_typedef(text, m.start()):
             after = _TYPEDEF_BODY_END_RE.match(text, close + 1)
@@ -229,7 +247,7 @@ def _scan_bodies(text: str, facts: TextFacts, line_of) -> None:
         line = line_of(m.start())
         facts.bodies.append(Body(m.group(1), m.group(3), typedef_name, text[open_brace + 1:close],
                                  line, facts.cond_at(line), " ".join(attributes.split())))
-    for m in _matches_at(_TYPEDEF_RE, _TYPEDEF_KEYWORDS, text):
+    for m in _matches_at(_TYPEDEF_RE, _TYPEDEF_KEYWORDS, text, _TYPEDEF_FAILS_RE):
         target = " ".join(_COMMENT_RE.sub(" ", m.group(1)).split())
         if not target:
             continue
@@ -242,13 +260,45 @@ def _is_typedef(text: str, start: int) -> bool:
     return bool(re.search(r"\btypedef\s+(?:const\s+)?$", before))
 
 
-def _matching_brace(text: str, open_brace: int) -> int:
-    depth = 0
-    for m in _BRACE_RE.finditer(text, open_brace):
+_BRACE_BUDGET = 200_000  # braces _brace_matcher visits body by body before pairing them all
+
+
+def _brace_matcher(text: str):
+    """open brace offset -> offset of its matching '}', or -1.  Each body's brace is
+    matched on its own (bodies are small), until that has visited _BRACE_BUDGET braces:
+    unclosed or deeply nested braces make it quadratic; then all are paired in one pass."""
+    budget = _BRACE_BUDGET
+    pairs: dict[int, int] | None = None
+
+    def matching_brace(open_brace: int) -> int:
+        nonlocal budget, pairs
+        if pairs is None:
+            depth = 0
+            for m in _BRACE_RE.finditer(text, open_brace):
+                budget -= 1
+                if budget < 0:
+                    pairs = _brace_pairs(text)
+                    break
+                if m.group() == "{":
+                    depth += 1
+                else:
+                    depth -= 1
+                    if depth == 0:
+                        return m.start()
+            else:
+                return -1
+        return pairs.get(open_brace, -1)
+
+    return matching_brace
+
+
+def _brace_pairs(text: str) -> dict[int, int]:
+    """The offset of each '{' -> that of its matching '}' (unmatched ones left out), in one pass."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE_RE.finditer(text):
         if m.group() == "{":
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 0:
-                return m.start()
-    return -1
+            stack.append(m.start())
+        elif stack:
+            pairs[stack.pop()] = m.start()
+    return pairs

@@ -22,6 +22,15 @@ class VmsdBuilder:
         self.diagnostics: list[Diagnostic] = []
 
     def build(self, decl: Decl) -> Vmsd:
+        try:
+            return self._build(decl)
+        except (ExpansionError, RecursionError) as exc:  # a limit of the expander was hit
+            self._diag(decl.line, f"VMSD {decl.symbol}: not read: {exc}")
+            return Vmsd(symbol=decl.symbol, file=self.ctx.path, line=decl.line, name=None, version_id=None,
+                        minimum_version_id=None, fields=None, subsections=None, hooks={}, unmigratable=False,
+                        priority=None, early_setup=False, static=decl.static)
+
+    def _build(self, decl: Decl) -> Vmsd:
         members = designated(self._tokens(decl.init_text, decl.init_line))
         values: dict = {"name": None, "version_id": 0, "minimum_version_id": 0}
         fields: tuple[Field, ...] | None = None

@@ -9,6 +9,7 @@ from ..model import Extraction, Vmsd
 from ..resolve import Resolved
 
 TYPE_DEVICE = "device"
+MAX_NESTING = 64  # VMSDs nested in one another (QEMU's deepest chains are under 10)
 
 
 def qemu_dump(extraction: Extraction, machine: str = "vmsd-lint") -> dict:
@@ -29,6 +30,9 @@ def _description(resolved: Resolved, vmsd: Vmsd, stack: set[str]) -> dict:
     desc: dict = {"name": vmsd.name, "version_id": vmsd.version_id, "minimum_version_id": vmsd.minimum_version_id}
     if vmsd.key in stack:  # QEMU would recurse forever; we stop and say so in the name
         desc["name"] = f"{vmsd.name} (recursive)"
+        return desc
+    if len(stack) >= MAX_NESTING:  # a stack overflow here; we stop and say so in the name
+        desc["name"] = f"{vmsd.name} (nested more than {MAX_NESTING} deep)"
         return desc
     stack = stack | {vmsd.key}
     if vmsd.fields is not None:

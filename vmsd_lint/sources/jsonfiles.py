@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import types
+import typing
 
 from ..errors import InputError
 from ..model import Diagnostic, Extraction, Field, Placement, QomType, Registration, Vmsd
@@ -24,6 +26,10 @@ def read_json_endpoint(path: str) -> WireSchema:
         raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a JSON text file") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a JSON file this tool reads (nested too deeply)") from None
+    except ValueError as exc:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise InputError(f"{path}: not a JSON file this tool reads ({exc})") from None
     if isinstance(data, dict) and {"vmsds", "types", "endpoint"} <= data.keys():
         return from_extraction(_snapshot_extraction(data, path), kind="snapshot")
     if isinstance(data, dict) and DUMP_MACHINE_KEY in data:
@@ -114,24 +120,73 @@ def _int(value, path: str, where: str) -> int:
 
 def _snapshot_extraction(data: dict, path: str) -> Extraction:
     try:
+        _check(Extraction, {k: v for k, v in data.items() if k in ("endpoint", "commit", "target", "target_dir")},
+               path, "snapshot")
         extraction = Extraction(data["endpoint"], data.get("commit"), data.get("target"),
                                 target_dir=data.get("target_dir"))
-        for entry in data["vmsds"]:
+        for entry in _expect(data["vmsds"], list, path, "vmsds"):
+            _check(Vmsd, entry, path, "vmsds")
             fields = None
             if entry["fields"] is not None:
-                fields = tuple(Field(**{**f, "flags": tuple(f["flags"]), "unresolved": tuple(f["unresolved"])})
-                               for f in entry["fields"])
+                fields = tuple(Field(**{**_check(Field, f, path, "fields"), "flags": tuple(f["flags"]),
+                                        "unresolved": tuple(f["unresolved"])}) for f in entry["fields"])
             subsections = tuple(entry["subsections"]) if entry["subsections"] is not None else None
             vmsd = Vmsd(**{**entry, "fields": fields, "subsections": subsections})
             extraction.vmsds[vmsd.key] = vmsd
-        for entry in data["types"]:
-            extraction.types[entry["name"]] = QomType(**entry)
-        extraction.registrations = [Registration(**{**r, "args": tuple(r["args"])})
-                                    for r in data.get("registrations", [])]
-        extraction.diagnostics = [Diagnostic(**d) for d in data.get("diagnostics", [])]
-        for entry in data.get("placements", []):
-            placement = Placement(**{**entry, "entries": tuple(entry["entries"])})
+        for entry in _expect(data["types"], list, path, "types"):
+            extraction.types[entry["name"]] = QomType(**_check(QomType, entry, path, "types"))
+        extraction.registrations = [Registration(**{**_check(Registration, r, path, "registrations"),
+                                                    "args": tuple(r["args"])})
+                                    for r in _expect(data.get("registrations", []), list, path, "registrations")]
+        extraction.diagnostics = [Diagnostic(**_check(Diagnostic, d, path, "diagnostics"))
+                                  for d in _expect(data.get("diagnostics", []), list, path, "diagnostics")]
+        for entry in _expect(data.get("placements", []), list, path, "placements"):
+            placement = Placement(**{**_check(Placement, entry, path, "placements"),
+                                     "entries": tuple(entry["entries"])})
             extraction.placements.setdefault(placement.section, []).append(placement)
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: malformed vmsd-lint snapshot ({type(exc).__name__}: {exc})") from None
     return extraction
+
+
+def _check(cls, entry, path: str, where: str) -> dict:
+    """ENTRY must be a JSON object whose values have the types CLS's fields are annotated
+    with (lists for tuples); unknown or missing keys are left to CLS itself (TypeError)."""
+    entry = _expect(entry, dict, path, where)
+    hints = _hints(cls)
+    for key, value in entry.items():
+        if key in hints and not _conforms(value, hints[key]):
+            raise InputError(f"{path}: {where}: \"{key}\" has the wrong type ({type(value).__name__})")
+    return entry
+
+
+_HINTS: dict[type, dict] = {}
+
+
+def _hints(cls) -> dict:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _conforms(value, hint) -> bool:
+    if hint is type(None):
+        return value is None
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return any(_conforms(value, arm) for arm in typing.get_args(hint))
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is tuple:
+        if not isinstance(value, list):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_conforms(v, a) for v, a in zip(value, args))
+    if hint is dict or origin is dict:
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    return True  # a nested record (Vmsd.fields) is checked on its own

@@ -33,7 +33,8 @@ def run_git(repo: str, *args: str, input: bytes | None = None, env: dict[str, st
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**git_env(), **(env or {})})
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InputError(message[-1] if message else f"git {' '.join(args)} failed")
+        fatal = [line for line in message if line.startswith(("fatal: ", "error: "))]
+        raise InputError((fatal or message)[-1] if message else f"git {' '.join(args)} failed")
     return proc.stdout
 
 
@@ -74,6 +75,8 @@ def blob_id(data: bytes) -> str:
 def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
     if rev.startswith("-"):
         raise InputError(f"'{rev}' is not a revision (it starts with '-')")
+    if "\0" in rev:
+        raise InputError(f"'{rev!r}' is not a revision (it contains a NUL character)")
     commit = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
     if not commit:
         raise InputError(f"unknown revision '{rev}' in {repo}")
