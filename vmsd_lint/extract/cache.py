@@ -1,5 +1,7 @@
 """On-disk cache of per-blob facts: one SQLite file, safe for concurrent runs
-(every write is a transaction; a damaged entry is dropped and recomputed)."""
+(WAL, a busy timeout, every write a transaction, so a killed run leaves at most an
+unfinished transaction that SQLite rolls back).  A damaged entry fails its zlib
+checksum and is recomputed; a damaged database file is moved aside and rebuilt."""
 from __future__ import annotations
 
 import os
@@ -17,35 +19,89 @@ def default_cache_dir() -> str:
     return os.path.join(base, "vmsd-lint")
 
 
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """The file is damaged (not merely busy or read-only)."""
+    return getattr(exc, "sqlite_errorcode", None) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
 class Cache:
     def __init__(self, directory: str):
         os.makedirs(directory, exist_ok=True)
         self.path = os.path.join(directory, f"cache-{__version__}.sqlite")
+        self._db = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise  # busy, read-only, ...: the caller runs without a cache
+            self._rebuild()
+
+    def _open(self) -> None:
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(SCHEMA)
         except sqlite3.DatabaseError:
             self._db.close()
-            os.replace(self.path, self.path + ".corrupt")
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(SCHEMA)
+            raise
+
+    def _rebuild(self) -> None:
+        """Move the damaged database (and its WAL) aside as *.corrupt and start an empty one."""
+        try:
+            if self._db is not None:
+                self._db.close()
+        except sqlite3.Error:
+            pass
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.path + suffix):
+                os.replace(self.path + suffix, f"{self.path}.corrupt{suffix}")
+        self._open()
+
+    def _damaged_file(self, exc: sqlite3.DatabaseError) -> bool:
+        """True when exc says the file is damaged and it could be rebuilt."""
+        if not _damaged(exc):
+            return False
+        try:
+            self._rebuild()
+        except (OSError, sqlite3.Error):
+            return False
+        return True
 
     def get_many(self, kind: str, keys: list[str]) -> dict[str, object]:
         found: dict[str, object] = {}
         wanted = set(keys)
         try:
             rows = self._db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,)).fetchall()
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            self._damaged_file(exc)
             return found
+        damaged = False
         for key, value in rows:
             if key in wanted:
                 try:
                     found[key] = unpack(value)
                 except Exception:  # a damaged entry is simply recomputed
-                    continue
+                    damaged = True
+        if damaged:
+            self._check_file()
         return found
+
+    def _check_file(self) -> None:
+        """After a damaged entry: rebuild the file if SQLite finds it damaged too (the
+        entries read from it passed their checksums; the recomputed ones go to the new one)."""
+        try:
+            result = self._db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._damaged_file(exc)
+            return
+        if result != [("ok",)]:
+            try:
+                self._rebuild()
+            except (OSError, sqlite3.Error):
+                pass
 
     def get(self, kind: str, key: str):
         return self.get_many(kind, [key]).get(key)
@@ -56,12 +112,15 @@ class Cache:
     def put_packed(self, kind: str, items: dict[str, bytes]) -> None:
         """Store values already packed by `pack` (e.g. by a worker process)."""
         rows = [(kind, key, value) for key, value in items.items()]
-        try:
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
-        except sqlite3.DatabaseError:
-            pass  # a cache that cannot be written only costs time
+        for _ in range(2):  # again once, after a damaged file was rebuilt
+            try:
+                with self._db:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+                return
+            except sqlite3.DatabaseError as exc:
+                if not self._damaged_file(exc):
+                    return  # a cache that cannot be written only costs time
 
 
 def pack(value) -> bytes:
