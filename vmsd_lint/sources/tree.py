@@ -139,7 +139,8 @@ def directory_tree(root: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES, labe
         rel_dir = os.path.relpath(dirpath, root)
         for name in sorted(filenames):
             rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-            if wanted_path(rel, excludes):
+            # regular files only: opening a FIFO or a device named *.h would block or never end
+            if wanted_path(rel, excludes) and os.path.isfile(os.path.join(dirpath, name)):
                 paths.append(rel)
     return _disk_tree(root, paths, label or root, None)
 
@@ -214,6 +215,8 @@ def _disk_tree(root: str, paths: list[str], label: str, commit: str | None) -> S
 
 
 def _read_disk_path(root: str, path: str) -> bytes | None:
+    if not os.path.isfile(os.path.join(root, path)):
+        return None
     try:
         with open(os.path.join(root, path), "rb") as fh:
             return fh.read()
