@@ -71,7 +71,8 @@ def open_cache(cache_dir: str | None, no_cache: bool):
     try:
         return Cache(directory)
     except (OSError, sqlite3.Error) as exc:
-        if cache_dir:  # asked for explicitly: that is an input error
+        busy = isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+        if cache_dir and not busy:  # asked for explicitly and unusable: that is an input error
             raise InputError(f"cache directory {directory}: {_describe(exc)}") from None
         click.echo(f"vmsd-lint: warning: running without a cache ({directory}: {_describe(exc)})", err=True)
         return None

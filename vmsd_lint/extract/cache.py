@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import sqlite3
+import time
 import zlib
 
 from .. import __version__
@@ -20,6 +21,14 @@ def default_cache_dir() -> str:
 
 
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+OPEN_ATTEMPTS = 40  # about a minute of waiting in all
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
@@ -41,12 +50,21 @@ class Cache:
 
     def _open(self) -> None:
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(SCHEMA)
-        except sqlite3.DatabaseError:
-            self._db.close()
-            raise
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                # switching to WAL takes a lock the busy timeout does not wait for:
+                # another run opening the same new cache at the same moment
+                if not _busy(exc) or attempt == OPEN_ATTEMPTS - 1:
+                    self._db.close()
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+            except sqlite3.DatabaseError:
+                self._db.close()
+                raise
 
     def _rebuild(self) -> None:
         """Move the damaged database (and its WAL) aside as *.corrupt and start an empty one."""
