@@ -13,7 +13,7 @@ from .check import Options, find_repo, load_schema
 from .diff import compare
 from .errors import InputError
 from .findings import Report
-from .sources.tree import run_git
+from .sources.tree import resolve_commit, run_git
 
 SOURCE_PATTERNS = ("*.c", "*.h", "*.inc", "configs/targets/*.mak")
 
@@ -22,14 +22,14 @@ def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Opt
     """Fill each finding's `commit`; returns the number of commits walked."""
     repo = find_repo(options.repo)
     try:
-        commits = _commits(repo, old_spec, new_spec)
+        previous, last = resolve_commit(repo, old_spec), resolve_commit(repo, new_spec)
     except InputError as exc:
         raise InputError(f"--per-commit needs two git revisions: {exc}") from None
     wanted = {f.fingerprint for f in report.findings}
     introduced: dict[str, str] = {}
     old = load_schema(old_spec, options)
     present: set[str] = set()
-    previous = _resolve(repo, old_spec)
+    commits = _commits(repo, previous, last)
     for commit, subject in commits:
         if _touches_sources(repo, previous, commit):
             found = {f.fingerprint for f in compare(old, load_schema(commit, options))} & wanted
@@ -41,14 +41,8 @@ def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Opt
     return len(commits)
 
 
-def _resolve(repo: str, rev: str) -> str:
-    if rev.startswith("-"):
-        raise InputError(f"'{rev}' is not a revision")
-    return run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
-
-
-def _commits(repo: str, old_spec: str, new_spec: str) -> list[tuple[str, str]]:
-    old, new = _resolve(repo, old_spec), _resolve(repo, new_spec)
+def _commits(repo: str, old: str, new: str) -> list[tuple[str, str]]:
+    """(commit id, subject) of old..new along the first parent, oldest first."""
     listing = run_git(repo, "log", "--reverse", "--first-parent", "--format=%H %s", f"{old}..{new}").decode()
     return [tuple(line.split(" ", 1)) if " " in line else (line, "") for line in listing.splitlines() if line]
 

@@ -72,7 +72,8 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
+def resolve_commit(repo: str, rev: str) -> str:
+    """The commit id a revision names; refuses option-like and NUL-carrying strings."""
     if rev.startswith("-"):
         raise InputError(f"'{rev}' is not a revision (it starts with '-')")
     if "\0" in rev:
@@ -80,6 +81,11 @@ def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_E
     commit = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
     if not commit:
         raise InputError(f"unknown revision '{rev}' in {repo}")
+    return commit
+
+
+def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
+    commit = resolve_commit(repo, rev)
     listing = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
     files = []
     for entry in listing.split(b"\0"):
