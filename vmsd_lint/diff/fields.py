@@ -12,9 +12,8 @@ from ..findings import BACKWARD, FORWARD, Finding
 from ..wire import WireField
 from .engine import Differ
 from .layout import condition_words, describe, layout_key, same_bytes, wire_bytes
-from .semantics import BOTH, Pair, breaks_if_differ, loads, sends, verdict
+from .semantics import BOTH, LOAD_FAILED, Pair, breaks_if_differ, loads, sends, verdict
 
-LOAD_FAILED = "error while loading state for instance 0x0 of device '{section}'"
 Recurse = Callable[[Differ, Pair, Pair], None]
 
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 from ..findings import BACKWARD, FORWARD, Finding
 from ..model import Location, Placement
 from .engine import Differ
-from .semantics import BOTH
-
-UNKNOWN_INSTANCE = ("Unknown savevm section or instance '{section}' {instance}. Make sure that your current VM "
-                    "setup matches your saved VM setup, including any hotplugged devices")
+from .semantics import BOTH, unknown_section
 
 
 def compare_placements(differ: Differ) -> None:
@@ -58,7 +55,7 @@ def _moved(differ: Differ, section: str, before: list[Placement], after: list[Pl
     differ.report(None, Finding(
         "registration-moved", "error", BOTH, section, section, tuple(sorted(args.items())),
         Location(gone.file, gone.line), Location(came.file, came.line), sections=(section,),
-        runtime_error=UNKNOWN_INSTANCE.format(section=section, instance=_instance_words(gone))))
+        runtime_error=unknown_section(section, _instance_words(gone))))
 
 
 def _registration_removed(differ: Differ, gone: Placement) -> None:
@@ -69,7 +66,7 @@ def _registration_removed(differ: Differ, gone: Placement) -> None:
         "section-removed", "error", (FORWARD,), gone.section, f"{gone.section}@{gone.function}",
         (("owner", owner), ("section", gone.section)), Location(gone.file, gone.line), None,
         sections=(gone.section,),
-        runtime_error=UNKNOWN_INSTANCE.format(section=gone.section, instance=_instance_words(gone))))
+        runtime_error=unknown_section(gone.section, _instance_words(gone))))
 
 
 def _registration_added(differ: Differ, came: Placement) -> None:
@@ -79,7 +76,7 @@ def _registration_added(differ: Differ, came: Placement) -> None:
         "section-added", "warning", (BACKWARD,), came.section, f"{came.section}@{came.function}",
         (("owner", owner), ("section", came.section)), None, Location(came.file, came.line),
         sections=(came.section,),
-        runtime_error=UNKNOWN_INSTANCE.format(section=came.section, instance=_instance_words(came))))
+        runtime_error=unknown_section(came.section, _instance_words(came))))
 
 
 def _instance_ids(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
@@ -96,7 +93,7 @@ def _instance_ids(differ: Differ, section: str, before: list[Placement], after: 
         differ.report(None, Finding(
             "instance-id-changed", "warning" if any_and_zero else "error", BOTH, section, f"{section}@{old.function}", tuple(sorted(args.items())),
             Location(old.file, old.line), Location(new.file, new.line), sections=(section,),
-            runtime_error=UNKNOWN_INSTANCE.format(section=section, instance=_instance_words(old))))
+            runtime_error=unknown_section(section, _instance_words(old))))
 
 
 ANY = "VMSTATE_INSTANCE_ID_ANY"

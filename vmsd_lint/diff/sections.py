@@ -7,11 +7,8 @@ from ..model import Location
 from ..wire import Section, WireSchema
 from .engine import Differ
 from .placement import compare_placements
-from .semantics import BOTH, Pair
+from .semantics import BOTH, Pair, unknown_section
 from .vmsds import compare_pair
-
-UNKNOWN_SECTION = ("Unknown savevm section or instance '{section}' 0. Make sure that your current VM setup "
-                   "matches your saved VM setup, including any hotplugged devices")
 
 
 def compare_sections(differ: Differ) -> None:
@@ -82,7 +79,7 @@ def _renamed_sections(differ: Differ) -> tuple[set[str], set[str]]:
             (("old_section", old_name), ("owner", owner), ("section", new_name)),
             _where(old.sections.get(old_name)), _where(new.sections.get(new_name)),
             sections=(new_name,), types=tuple(sorted(types)),
-            runtime_error=UNKNOWN_SECTION.replace("{section}", old_name)))
+            runtime_error=unknown_section(old_name)))
     return {o for o, _ in renames}, {n for _, n in renames}
 
 
@@ -91,7 +88,7 @@ def _section_removed(differ: Differ, section: Section) -> None:
         "section-removed", "error", (FORWARD,), section.name, section.name,
         (("owner", section.owner), ("section", section.name)), _where(section), None,
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=UNKNOWN_SECTION.replace("{section}", section.name)))
+        runtime_error=unknown_section(section.name)))
 
 
 def _section_added(differ: Differ, section: Section) -> None:
@@ -102,7 +99,7 @@ def _section_added(differ: Differ, section: Section) -> None:
         "section-added", severity, directions, section.name, section.name,
         (("owner", section.owner), ("section", section.name)), None, _where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=UNKNOWN_SECTION.replace("{section}", section.name) if existed else None))
+        runtime_error=unknown_section(section.name) if existed else None))
 
 
 def _where(section: Section | None) -> Location | None:

@@ -19,6 +19,16 @@ from ..wire import WireField, WireVmsd
 
 Maybe = bool | None
 
+# What the destination prints (migration/savevm.c). `{section}` is filled in once the
+# sections a VMSD reaches are known (engine.Differ.findings).
+LOAD_FAILED = "error while loading state for instance 0x0 of device '{section}'"
+
+
+def unknown_section(section: str, instance: str = "0") -> str:
+    """qemu_loadvm_section_start_full(): no section of that name and instance id here."""
+    return (f"Unknown savevm section or instance '{section}' {instance}. Make sure that your current VM "
+            f"setup matches your saved VM setup, including any hotplugged devices")
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:

@@ -5,9 +5,8 @@ from ..findings import BACKWARD, FORWARD, Finding
 from ..wire import UNKNOWN_TEST, WireVmsd
 from . import fields
 from .engine import Differ
-from .semantics import BOTH, Pair
+from .semantics import BOTH, LOAD_FAILED, Pair
 
-LOAD_FAILED = "error while loading state for instance 0x0 of device '{section}'"
 MAX_NESTING = 64  # VMSDs nested in one another (QEMU's deepest chains are under 10)
 
 
