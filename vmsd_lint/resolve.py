@@ -61,6 +61,14 @@ class Resolved:
     def may_be_a(self, name: str, ancestor: str) -> bool:
         """is_a, or the ancestry leaves the tree before reaching a root (a partial tree,
         such as a sample that does not define sys-bus-device)."""
+        return self._ancestry_meets(name, ancestor) is not False
+
+    def is_a(self, name: str, ancestor: str) -> bool:
+        return self._ancestry_meets(name, ancestor) is True
+
+    def _ancestry_meets(self, name: str, ancestor: str) -> bool | None:
+        """True: ancestor is on name's parent chain; False: the chain ends at a root
+        without it; None: the chain leaves the tree (a parent it does not define)."""
         seen = set()
         while name and name not in seen:
             if name == ancestor:
@@ -68,19 +76,16 @@ class Resolved:
             seen.add(name)
             qom = self.x.types.get(name)
             if qom is None:
-                return True
+                return None
             name = qom.parent
         return False
 
-    def is_a(self, name: str, ancestor: str) -> bool:
-        seen = set()
-        while name and name not in seen:
-            if name == ancestor:
-                return True
-            seen.add(name)
-            qom = self.x.types.get(name)
-            name = qom.parent if qom else None
-        return False
+    def device_vmsds(self):
+        """(type name, QomType, its effective VMSD or None) of every concrete device type:
+        what qdev registers as a section when such a device is realized."""
+        for name, qom in self.x.types.items():
+            if not qom.abstract and self.may_be_a(name, "device"):
+                yield name, qom, self.type_vmsd(name)
 
 
 def _is_stub(path: str) -> bool:

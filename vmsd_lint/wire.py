@@ -143,10 +143,7 @@ def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
 
 
 def _add_qdev_sections(schema: WireSchema, resolved: Resolved) -> None:
-    for name, qom in resolved.x.types.items():
-        if qom.abstract or not resolved.may_be_a(name, "device"):
-            continue
-        vmsd = resolved.type_vmsd(name)
+    for name, _, vmsd in resolved.device_vmsds():
         if vmsd is None or vmsd.name is None:
             schema.type_sections[name] = None
             continue

@@ -35,10 +35,7 @@ def placements(extraction: Extraction, graph: nx.MultiDiGraph) -> dict[str, list
         result.setdefault(section, []).append(Placement(
             section, mechanism, context, reg.enclosing, reached, " ".join(reg.instance_id.split()),
             reg.file, reg.line))
-    for name, qom in extraction.types.items():
-        if qom.abstract or not resolved.may_be_a(name, "device"):
-            continue
-        vmsd = resolved.type_vmsd(name)
+    for name, qom, vmsd in resolved.device_vmsds():
         if vmsd is None or vmsd.name is None:
             continue
         result.setdefault(vmsd.name, []).append(Placement(
