@@ -12,6 +12,7 @@ import sys
 import click
 
 from . import __version__
+from .cli_options import default_jobs, source_options
 from .errors import InputError
 
 EXPECTED_ERRORS = (InputError, OSError, UnicodeError, sqlite3.DatabaseError)
@@ -104,28 +105,11 @@ def main() -> None:
     """vmsd-lint: find QEMU live-migration breaks in the source, before they ship."""
 
 
-def _common_source_options(func):
-    """--target, --repo, --jobs, --cache-dir, --no-cache: how endpoints are read."""
-    options = [
-        click.option("--target", metavar="ARCH", default=None,
-                     help="Target architecture (e.g. x86_64): picks target/<arch>/ where names collide."),
-        click.option("--repo", metavar="PATH", default=None,
-                     help="Git repository for revision endpoints (default: the one around the current directory)."),
-        click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                     help="Parallel parser processes (default: min(2, CPUs))."),
-        click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint)."),
-        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 @main.command()
 @click.argument("endpoint")
 @click.option("--format", "fmt", type=click.Choice(["native", "qemu"]), default="native", show_default=True,
               help="native: vmsd-lint's model; qemu: the JSON `qemu-system-* -dump-vmstate` writes.")
-@_common_source_options
+@source_options
 @click.option("--output", "-o", metavar="FILE", default=None, help="Write the dump to FILE instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the coverage line on stderr.")
 def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) -> None:
@@ -139,7 +123,7 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
     from .extract.extractor import Extractor
 
     tree = open_tree(endpoint, repo)
-    jobs = jobs or max(1, min(2, os.cpu_count() or 1))
+    jobs = default_jobs(jobs)
     extraction = Extractor(target=target, jobs=jobs, cache=open_cache(cache_dir, no_cache)).run(tree)
     if fmt == "qemu":
         from .report.qemu_dump import dumps, qemu_dump
@@ -156,7 +140,7 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
 @click.argument("revision_range", metavar="OLD..NEW")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
               show_default=True)
-@_common_source_options
+@source_options
 @click.option("--config", metavar="FILE", default=None,
               help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
@@ -199,7 +183,7 @@ def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target
     from .report.text import render_text
     from .waivers import apply_waivers, baseline_toml, load_waivers
 
-    options = Options(repo=repo, target=target, jobs=jobs or max(1, min(2, os.cpu_count() or 1)),
+    options = Options(repo=repo, target=target, jobs=default_jobs(jobs),
                       cache=open_cache(cache_dir, no_cache))
     config_path = config or _default_config(repo)
     waivers = load_waivers(config_path) if config_path else []

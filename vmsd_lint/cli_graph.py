@@ -2,9 +2,9 @@
 one name) as DOT, GraphML or JSON."""
 from __future__ import annotations
 
-import os
-
 import click
+
+from .cli_options import default_jobs, source_options
 
 
 @click.command()
@@ -13,11 +13,7 @@ import click
 @click.option("--focus", metavar="NAME", multiple=True,
               help="Only the neighbourhood of a QOM type, VMSD (name or C symbol), function or section, "
                    "with the init path of each registration in it (repeatable).")
-@click.option("--target", metavar="ARCH", default=None, help="Target architecture (e.g. ppc64).")
-@click.option("--repo", metavar="PATH", default=None, help="Git repository for revision endpoints.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Parallel parser processes.")
-@click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@source_options
 @click.option("--output", "-o", metavar="FILE", default=None, help="Write to FILE instead of stdout.")
 def graph(endpoint, fmt, focus, target, repo, jobs, cache_dir, no_cache, output) -> None:
     """Export the placement graph of ENDPOINT: QOM types, VMSDs, functions, calls, class
@@ -32,8 +28,7 @@ def graph(endpoint, fmt, focus, target, repo, jobs, cache_dir, no_cache, output)
     from .graph import export
 
     tree = open_tree(endpoint, repo)
-    jobs = jobs or max(1, min(2, os.cpu_count() or 1))
-    extraction = Extractor(target=target, jobs=jobs, cache=open_cache(cache_dir, no_cache)).run(tree)
+    extraction = Extractor(target=target, jobs=default_jobs(jobs), cache=open_cache(cache_dir, no_cache)).run(tree)
     full = build_graph(extraction)
     export.annotate(full, extraction)
     chosen = export.focus(full, list(focus)) if focus else full

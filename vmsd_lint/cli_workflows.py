@@ -15,21 +15,12 @@ import os
 
 import click
 
-
-def _default_jobs() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+from .cli_options import default_jobs, source_options
 
 
 @click.command("pre-commit")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--target", metavar="ARCH", default=None,
-              help="Target architecture (e.g. x86_64): picks target/<arch>/ where names collide.")
-@click.option("--repo", metavar="PATH", default=None,
-              help="The git repository (default: the one around the current directory).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel parser processes (default: min(2, CPUs)).")
-@click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@source_options
 @click.option("--config", metavar="FILE", default=None,
               help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
@@ -54,7 +45,7 @@ def pre_commit_command(fmt, target, repo, jobs, cache_dir, no_cache, config, str
     if old_spec == EMPTY_ENDPOINT:
         if not quiet:
             click.echo("vmsd-lint: no commit yet: comparing the staged files with an empty tree", err=True)
-    run_check_command(old_spec, "INDEX", fmt=fmt, target=target, repo=repo_dir, jobs=jobs or _default_jobs(),
+    run_check_command(old_spec, "INDEX", fmt=fmt, target=target, repo=repo_dir, jobs=default_jobs(jobs),
                       cache_dir=cache_dir, no_cache=no_cache, config=config, strict=strict,
                       show_diagnostics=show_diagnostics, quiet=quiet)
 
@@ -79,14 +70,7 @@ def _has_head(repo_dir: str) -> bool:
               help="The revision (or directory) the patches apply to.")
 @click.option("--format", "fmt", type=click.Choice(["email", "text", "json"]), default="email", show_default=True,
               help="email: a reply to each patch that breaks something; text, json: as a check.")
-@click.option("--target", metavar="ARCH", default=None,
-              help="Target architecture (e.g. x86_64): picks target/<arch>/ where names collide.")
-@click.option("--repo", metavar="PATH", default=None,
-              help="The git repository (default: the one around the current directory).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel parser processes (default: min(2, CPUs)).")
-@click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@source_options
 @click.option("--config", metavar="FILE", default=None,
               help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
@@ -114,7 +98,7 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
     from .waivers import apply_waivers, load_waivers
 
     patches, cover = read_series(source)
-    options = Options(repo=repo, target=target, jobs=jobs or _default_jobs(), cache=open_cache(cache_dir, no_cache))
+    options = Options(repo=repo, target=target, jobs=default_jobs(jobs), cache=open_cache(cache_dir, no_cache))
     config_path = config or _default_config(repo)
     waivers = load_waivers(config_path) if config_path else []
     result = review_series(patches, base, options, cover)
