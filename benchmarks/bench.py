@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 
 def run_once(args: list[str]) -> tuple[float, float]:

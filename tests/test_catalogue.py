@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import tomllib
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

@@ -103,7 +103,7 @@ def repo_state(repo: Path) -> dict[str, str]:
                     "index" if rel == ".git/index" else "config" if rel == ".git/config" else
                     "git" if rel.startswith(".git/") else "worktree")
             state[f"{kind}:{rel}"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert any(k.startswith("objects:") for k in state) and f"index:.git/index" in state
+    assert any(k.startswith("objects:") for k in state) and "index:.git/index" in state
     assert (git_dir / "config").is_file()
     return state
 

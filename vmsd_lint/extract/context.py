@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .buildconfig import BuildConfig
 from .cexpr import Unresolved, evaluate, evaluate_int, parse_members, parse_type, split_top
 from .ctypes import Array, CType, Prim, Record, layout, type_identity
-from .lexer import DIRECTIVE, IDENT, PUNCT, Token, tokenize
+from .lexer import DIRECTIVE, IDENT, Token, tokenize
 from .preprocess import ExpansionError, Macro, expand, make_macro
 from .scan import Body, Define, TextFacts, Typedef
 

@@ -18,11 +18,11 @@ from typing import Iterable
 from .. import __version__
 from ..model import Diagnostic, Extraction, FunctionInfo, QomType, Registration, Vmsd
 from ..sources.tree import SourceFile, SourceTree
-from .buildconfig import BuildConfig, target_config
+from .buildconfig import target_config
 from ..graph import build_graph, placements
 from ..resolve import Resolved
 from .cache import Cache, pack, unpack
-from .cexpr import Address, Symbol, Unresolved
+from .cexpr import Unresolved
 from .context import TreeIndex
 from .lexer import tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file

@@ -3,7 +3,7 @@ with the definitions of the revision being read."""
 from __future__ import annotations
 
 from ..model import Diagnostic, Field, Vmsd
-from .cexpr import Address, Compound, Symbol, Unresolved, Typed
+from .cexpr import Address, Symbol, Unresolved, Typed
 from .context import FileContext, _split_commas
 from .lexer import IDENT, PUNCT, Token, join_tokens, tokenize
 from .parse import Decl
