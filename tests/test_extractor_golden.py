@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import qemu_dump
