@@ -30,6 +30,30 @@ def reg_node(file: str, line: int) -> str:
     return f"reg:{file}:{line}"
 
 
+MAX_DEPTH = 16  # call levels walked back from a registration site
+
+
+def callers(graph: nx.MultiDiGraph, starts: list[str], stop=frozenset()) -> set[str]:
+    """The functions `starts` and, level by level up to MAX_DEPTH, every function that
+    calls them directly or transitively; a function in `stop` is kept, its callers not."""
+    found: set[str] = set()
+    frontier = list(starts)
+    for _ in range(MAX_DEPTH):
+        next_frontier = []
+        for node in frontier:
+            if node in found:
+                continue
+            found.add(node)
+            if node in stop:
+                continue
+            next_frontier.extend(caller for caller, _, data in graph.in_edges(node, data=True)
+                                 if data["kind"] == "calls" and caller not in found)
+        frontier = next_frontier
+        if not frontier:
+            break
+    return found
+
+
 def build_graph(extraction: Extraction) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
     resolved = Resolved(extraction)

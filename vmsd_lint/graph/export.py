@@ -8,7 +8,7 @@ import networkx as nx
 
 from ..errors import InputError
 from ..model import Extraction
-from .placement import MAX_DEPTH
+from .build import callers
 
 MAX_INSTALLERS = 3  # QOM types shown per entry point (spapr has a dozen CPU core models)
 SHAPES = {"type": "box", "vmsd": "note", "function": "ellipse", "registration": "diamond"}
@@ -53,21 +53,12 @@ def _named(graph, name: str) -> list[str]:
 
 def _init_path(graph, registration: str) -> set[str]:
     """The function that registers, its callers up to the entry points, and their hooks' types."""
-    found: set[str] = set()
-    frontier = [u for u, _, d in graph.in_edges(registration, data=True) if d["kind"] == "registers"]
-    for _ in range(MAX_DEPTH):
-        next_frontier = []
-        for node in frontier:
-            if node in found:
-                continue
-            found.add(node)
-            for caller, _, data in graph.in_edges(node, data=True):
-                if data["kind"] == "calls":
-                    next_frontier.append(caller)
-            installers = sorted(caller for caller, _, data in graph.in_edges(node, data=True)
-                                if data["kind"].startswith("hook:") or data["kind"] == "instance_init")
-            found.update(installers[:MAX_INSTALLERS])  # the QOM types that install this entry point
-        frontier = next_frontier
+    registering = [u for u, _, d in graph.in_edges(registration, data=True) if d["kind"] == "registers"]
+    found = callers(graph, registering)
+    for node in list(found):
+        installers = sorted(caller for caller, _, data in graph.in_edges(node, data=True)
+                            if data["kind"].startswith("hook:") or data["kind"] == "instance_init")
+        found.update(installers[:MAX_INSTALLERS])  # the QOM types that install this entry point
     return found
 
 

@@ -13,9 +13,8 @@ import networkx as nx
 
 from ..model import Extraction, Placement
 from ..resolve import Resolved
-from .build import fn_node
+from .build import callers, fn_node
 
-MAX_DEPTH = 16  # call levels walked back from a registration site
 QDEV = "device realize (qdev registers dc->vmsd)"
 
 
@@ -80,22 +79,8 @@ def _context(graph, function_key: str, entries: dict[str, str], file: str) -> tu
     start = fn_node(function_key)
     if start not in graph:
         return "unknown (the function was not parsed)", ()
-    reached: dict[str, str] = {}
-    seen = {start}
-    frontier = [start]
-    for _ in range(MAX_DEPTH):
-        next_frontier = []
-        for node in frontier:
-            if node in entries:
-                reached[node] = entries[node]
-                continue  # an entry point: the framework calls it
-            for caller, _, data in graph.in_edges(node, data=True):
-                if data["kind"] == "calls" and caller not in seen:
-                    seen.add(caller)
-                    next_frontier.append(caller)
-        frontier = next_frontier
-        if not frontier:
-            break
+    # an entry point is where the walk stops: the framework calls it
+    reached = {node: entries[node] for node in callers(graph, [start], stop=entries) if node in entries}
     names = tuple(sorted(graph.nodes[n]["label"] for n in reached))
     contexts = sorted(set(reached.values()))
     if len(contexts) == 1:
