@@ -58,10 +58,17 @@ def load_schema(spec: str, options: Options) -> WireSchema:
     if spec.endswith(".json") and os.path.isfile(spec):
         from .sources.jsonfiles import read_json_endpoint
         return read_json_endpoint(spec)
+    return from_extraction(extract_endpoint(spec, options))
+
+
+def extract_endpoint(spec: str, options: Options):
+    """The extraction of a source endpoint (revision, directory, WORKTREE, INDEX)."""
+    return extract_tree(open_tree(spec, options.repo), options)
+
+
+def extract_tree(tree, options: Options):
     from .extract.extractor import Extractor
-    tree = open_tree(spec, options.repo)
-    extraction = Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree)
-    return from_extraction(extraction)
+    return Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree)
 
 
 def open_tree(endpoint: str, repo: str | None):

@@ -119,12 +119,9 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
     checked out), a directory holding a QEMU-like source tree, or WORKTREE (also
     spelled :worktree) for the repository's working tree including uncommitted changes.
     """
-    from .check import open_tree
-    from .extract.extractor import Extractor
+    from .check import Options, extract_endpoint
 
-    tree = open_tree(endpoint, repo)
-    jobs = default_jobs(jobs)
-    extraction = Extractor(target=target, jobs=jobs, cache=open_cache(cache_dir, no_cache)).run(tree)
+    extraction = extract_endpoint(endpoint, Options(repo, target, default_jobs(jobs), open_cache(cache_dir, no_cache)))
     if fmt == "qemu":
         from .report.qemu_dump import dumps, qemu_dump
         text = dumps(qemu_dump(extraction))

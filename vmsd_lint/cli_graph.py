@@ -21,14 +21,12 @@ def graph(endpoint, fmt, focus, target, repo, jobs, cache_dir, no_cache, output)
 
     Render DOT with graphviz: vmsd-lint graph v10.0.2 --focus spapr_cpu_state | dot -Tsvg > g.svg
     """
-    from .check import open_tree
+    from .check import Options, extract_endpoint
     from .cli import _write, open_cache
-    from .extract.extractor import Extractor
     from .graph import build_graph
     from .graph import export
 
-    tree = open_tree(endpoint, repo)
-    extraction = Extractor(target=target, jobs=default_jobs(jobs), cache=open_cache(cache_dir, no_cache)).run(tree)
+    extraction = extract_endpoint(endpoint, Options(repo, target, default_jobs(jobs), open_cache(cache_dir, no_cache)))
     full = build_graph(extraction)
     export.annotate(full, extraction)
     chosen = export.focus(full, list(focus)) if focus else full

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .check import Options, build_report, open_tree
+from .check import Options, build_report, extract_tree, open_tree
 from .findings import Finding, Report
 from .sources.apply import apply_patch, changed_paths
 from .sources.patches import Mail, Patch
@@ -73,9 +73,7 @@ def tree_label(base: str, patch: Patch) -> str:
 
 
 def _schema(tree: SourceTree, options: Options) -> WireSchema:
-    from .extract.extractor import Extractor
-
-    return from_extraction(Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree))
+    return from_extraction(extract_tree(tree, options))
 
 
 def _reaches_extractor(patch: Patch) -> bool:
