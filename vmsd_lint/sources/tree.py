@@ -29,7 +29,10 @@ def git_env() -> dict[str, str]:
 
 def run_git(repo: str, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
     """git ARGS in REPO with the safe configuration; ENV adds variables to git_env()."""
-    proc = subprocess.run(["git", *SAFE_GIT_CONFIG, "-C", repo, *args], input=input,
+    # Without INPUT git gets /dev/null: a git child must never read our caller's stdin
+    # (a hook's, or a CI script fed to bash through a pipe).
+    stdin = subprocess.DEVNULL if input is None else None
+    proc = subprocess.run(["git", *SAFE_GIT_CONFIG, "-C", repo, *args], input=input, stdin=stdin,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**git_env(), **(env or {})})
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
