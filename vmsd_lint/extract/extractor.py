@@ -19,7 +19,6 @@ from .. import __version__
 from ..model import Diagnostic, Extraction, FunctionInfo, QomType, Registration, Vmsd
 from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import target_config
-from ..graph import build_graph, placements
 from ..resolve import Resolved
 from .cache import Cache, pack, unpack
 from .cexpr import Unresolved
@@ -337,6 +336,7 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
     _link_types(index, functions_by_file, result, resolved)
     _registrations(index, facts, result, resolved)
     _check_references(resolved, result)
+    from ..graph import build_graph, placements  # networkx loads only when a graph is built
     result.placements = placements(result, build_graph(result))
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     return facts
