@@ -23,6 +23,7 @@ def default_cache_dir() -> str:
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
 
+LOOKUP_BATCH = 500  # keys per SELECT (SQLite allows 999 parameters in old builds)
 OPEN_ATTEMPTS = 40  # about a minute of waiting in all
 
 
@@ -90,19 +91,22 @@ class Cache:
 
     def get_many(self, kind: str, keys: list[str]) -> dict[str, object]:
         found: dict[str, object] = {}
-        wanted = set(keys)
+        wanted = sorted(set(keys))
+        rows = []
         try:
-            rows = self._db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,)).fetchall()
+            for start in range(0, len(wanted), LOOKUP_BATCH):  # only the wanted rows are read
+                batch = wanted[start:start + LOOKUP_BATCH]
+                rows += self._db.execute(f"SELECT key, value FROM entries WHERE kind = ? AND key IN "
+                                         f"({','.join('?' * len(batch))})", (kind, *batch)).fetchall()
         except sqlite3.DatabaseError as exc:
             self._damaged_file(exc)
             return found
         damaged = False
         for key, value in rows:
-            if key in wanted:
-                try:
-                    found[key] = unpack(value)
-                except Exception:  # a damaged entry is simply recomputed
-                    damaged = True
+            try:
+                found[key] = unpack(value)
+            except Exception:  # a damaged entry is simply recomputed
+                damaged = True
         if damaged:
             self._check_file()
         return found
