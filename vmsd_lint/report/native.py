@@ -7,16 +7,20 @@ so two dumps of the same revision are byte-identical whatever the cache or --job
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields
+from functools import lru_cache
 
-from ..model import Extraction, Field, Vmsd
+from ..model import Extraction, Vmsd
 
 
-def _field(field: Field) -> dict:
-    entry = asdict(field)
-    entry["flags"] = list(field.flags)
-    entry["unresolved"] = list(field.unresolved)
-    return entry
+@lru_cache(maxsize=None)
+def _names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _plain(record) -> dict:
+    """A flat record as a dict (its tuples are written as JSON lists all the same)."""
+    return {name: getattr(record, name) for name in _names(type(record))}
 
 
 def _vmsd(vmsd: Vmsd) -> dict:
@@ -28,7 +32,7 @@ def _vmsd(vmsd: Vmsd) -> dict:
         "static": vmsd.static,
         "version_id": vmsd.version_id,
         "minimum_version_id": vmsd.minimum_version_id,
-        "fields": None if vmsd.fields is None else [_field(f) for f in vmsd.fields],
+        "fields": None if vmsd.fields is None else [_plain(f) for f in vmsd.fields],
         "subsections": None if vmsd.subsections is None else list(vmsd.subsections),
         "hooks": dict(sorted(vmsd.hooks.items())),
         "unmigratable": vmsd.unmigratable,
@@ -42,17 +46,14 @@ def _sort_key(vmsd: Vmsd) -> tuple:
 
 
 def native_dump(extraction: Extraction) -> dict:
-    types = []
-    for name in sorted(extraction.types):
-        entry = asdict(extraction.types[name])
-        types.append(entry)
+    types = [_plain(extraction.types[name]) for name in sorted(extraction.types)]
     registrations = sorted(
-        (dict(asdict(r), args=list(r.args)) for r in extraction.registrations),
+        (_plain(r) for r in extraction.registrations),
         key=lambda r: (r["file"], r["line"], r["function"], r["enclosing"], json.dumps(r, sort_keys=True)))
     diagnostics = sorted(
-        (asdict(d) for d in extraction.diagnostics),
+        (_plain(d) for d in extraction.diagnostics),
         key=lambda d: (d["file"], d["line"], d["kind"], d["message"]))
-    placed = [dict(asdict(p), entries=list(p.entries))
+    placed = [_plain(p)
               for section in sorted(extraction.placements) for p in extraction.placements[section]]
     return {
         "endpoint": extraction.endpoint,
