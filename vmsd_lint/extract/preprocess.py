@@ -87,8 +87,11 @@ def _param_names(params: tuple[str, ...] | None) -> list[str]:
 MacroLookup = Callable[[str], "Macro | None"]
 
 
-def expand(tokens: list[Token], lookup: MacroLookup, depth: int = 0) -> list[Token]:
-    """Fully macro-expand a token list (depth: how deep inside macro arguments it is)."""
+def expand(tokens: list[Token], lookup: MacroLookup, depth: int = 0,
+           unread_members: frozenset[str] = frozenset()) -> list[Token]:
+    """Fully macro-expand a token list (depth: how deep inside macro arguments it is).
+    The value of a designated initializer `.member = value` whose member is in
+    `unread_members` is copied as written: its value is never read, so not expanded."""
     out: list[Token] = []
     pending = list(reversed(tokens))  # a stack: the next token is pending[-1]
     produced = 0
@@ -96,6 +99,10 @@ def expand(tokens: list[Token], lookup: MacroLookup, depth: int = 0) -> list[Tok
         tok = pending.pop()
         if tok.kind != IDENT or tok.text in tok.hide:
             out.append(tok)
+            continue
+        if unread_members and _unread_value(out, unread_members):
+            out.append(tok)
+            _copy_call_arguments(pending, out)
             continue
         macro = lookup(tok.text)
         if macro is None:
@@ -121,6 +128,27 @@ def expand(tokens: list[Token], lookup: MacroLookup, depth: int = 0) -> list[Tok
         replacement.reverse()
         pending.extend(replacement)
     return out
+
+
+def _unread_value(out: list[Token], members: frozenset[str]) -> bool:
+    """Whether `out` ends with `.member =` for one of `members`."""
+    return len(out) > 2 and out[-1].text == "=" and out[-2].text in members and out[-3].text == "."
+
+
+def _copy_call_arguments(pending: list[Token], out: list[Token]) -> None:
+    """Move a parenthesized argument list, if one comes next, from pending to out as is."""
+    if not pending or pending[-1].text != "(":
+        return
+    level = 0
+    while pending:
+        tok = pending.pop()
+        out.append(tok)
+        if tok.text == "(" and tok.kind == PUNCT:
+            level += 1
+        elif tok.text == ")" and tok.kind == PUNCT:
+            level -= 1
+            if level == 0:
+                return
 
 
 def _collect_args(pending: list[Token]) -> tuple[list[list[Token]], Token]:
