@@ -8,6 +8,7 @@ import os
 import pickle
 import sqlite3
 import time
+import weakref
 import zlib
 
 from .. import __version__
@@ -51,6 +52,10 @@ class Cache:
 
     def _open(self) -> None:
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        # Closed when the cache goes away or the process ends: the last connection to
+        # close folds the write-ahead log into the file, so no WAL is left behind that
+        # could mask a damaged file on the next open.
+        weakref.finalize(self, self._db.close)
         for attempt in range(OPEN_ATTEMPTS):
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")
