@@ -6,8 +6,10 @@ import contextlib
 import functools
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import re
+import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -108,6 +110,7 @@ def _without_gc():
             gc.enable()
 
 
+READ_SLICE = 512  # files read at a time (one git cat-file each) before their scans are queued
 SCAN_CHUNK = 128  # files per worker task: scans are quick
 PARSE_CHUNK = 8  # parses are slow: small tasks let the resolver start on the first files early
 
@@ -149,10 +152,10 @@ class Extractor:
         cached_scans = self._cached("scan", files)
         cached_parses = self._cached("parse", files)
         missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
-        contents = tree.read(missing) if missing else {}
+        # networkx takes 0.15 s to import: done while this thread mostly waits on git
+        threading.Thread(target=_import_graph, daemon=True).start()
         with self._pool(len(missing)) as pool:
-            computed_scans = self._compute(pool, scan_facts, [(f.path, contents[f.path]) for f in missing],
-                                           SCAN_CHUNK)
+            contents, computed_scans = self._read_and_scan(pool, tree, missing)
             to_parse = [(f.path, contents[f.path]) for f in missing if is_interesting(contents[f.path])]
             computed_parses = self._compute(pool, parse_facts, to_parse, PARSE_CHUNK)
             index = TreeIndex({}, target_config(self.target, _mak_text(tree, self.target)))
@@ -175,6 +178,17 @@ class Extractor:
         if self.jobs > 1 and count > 50:
             return ProcessPoolExecutor(self.jobs)
         return contextlib.nullcontext()
+
+    def _read_and_scan(self, pool, tree: SourceTree, missing: list[SourceFile]):
+        """Read the files by slices, the scans of each slice queued as soon as it is read
+        (so the workers scan while the rest is read); returns the contents and the scans."""
+        contents: dict[str, bytes] = {}
+        scans = []
+        for start in range(0, len(missing), READ_SLICE):
+            part = missing[start:start + READ_SLICE]
+            contents.update(tree.read(part))
+            scans.append(self._compute(pool, scan_facts, [(f.path, contents[f.path]) for f in part], SCAN_CHUNK))
+        return contents, itertools.chain.from_iterable(scans)
 
     def _compute(self, pool, compute, items: list[tuple[str, bytes]], chunk: int):
         """compute(path, data) over items, in order, as (value, packed value or None):
@@ -222,6 +236,10 @@ class Extractor:
 
 
 _NOT_PARSED = pack(None)
+
+
+def _import_graph() -> None:
+    from .. import graph  # noqa: F401 - imported for later use by _resolve
 
 
 @functools.lru_cache(maxsize=None)

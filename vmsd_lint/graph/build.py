@@ -84,7 +84,7 @@ class FunctionIndex:
         target = self.x.target_dir
         if len(candidates) > 1 and target:
             candidates = [f for f in candidates if f.file.startswith(target)] or candidates
-        return sorted(candidates, key=lambda f: f.file)[0] if candidates else None
+        return min(candidates, key=lambda f: f.file) if candidates else None
 
 
 def _add_vmsds(graph, extraction: Extraction, resolved: Resolved) -> None:
