@@ -92,6 +92,7 @@ class FunctionInfo:
     static: bool
     calls: tuple[str, ...] = ()  # direct callees, each once, in order
     hooks: tuple[tuple[str, str, int], ...] = ()  # (member, function, line) of `x->member = function;`
+    vmsd_assignments: tuple[tuple[str, int], ...] = ()  # (value, line) of each `x->vmsd = value;`
 
     @property
     def key(self) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import importlib
 import itertools
 import multiprocessing
 import re
@@ -239,7 +240,7 @@ _NOT_PARSED = pack(None)
 
 
 def _import_graph() -> None:
-    from .. import graph  # noqa: F401 - imported for later use by _resolve
+    importlib.import_module("..graph", __package__)  # for later use by _resolve
 
 
 @functools.lru_cache(maxsize=None)
@@ -319,7 +320,6 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
     """Resolve the parsed files (in path order) into `result`; returns them by path."""
     vms_flags = _vms_flags(index)
     reuse.load(vms_flags)
-    functions_by_file: dict[str, dict] = {}
     facts: dict[str, ParsedFile] = {}
     mine: dict[int, FileResult] = {}
     theirs: list[tuple[int, str]] = []  # (position, path) of the files the second resolver has
@@ -348,13 +348,12 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
             _add_type(result, qom)
         result.diagnostics.extend(diagnostics)
     for path, ff in facts.items():
-        functions_by_file[path] = {fn.name: fn for fn in ff.parse.functions}
         for fn in ff.parse.functions:
             info = _function_info(path, fn)
             result.functions[info.key] = info
     _loop_types(index, facts, result)
     resolved = Resolved(result)
-    _link_types(index, functions_by_file, result, resolved)
+    _link_types(index, result, resolved)
     _registrations(index, facts, result, resolved)
     _check_references(resolved, result)
     from ..graph import build_graph, placements  # networkx loads only when a graph is built
@@ -453,7 +452,7 @@ def _function_info(path: str, fn) -> FunctionInfo:
         if hook and len(call.args) > hook[1] and call.args[hook[1]].strip().isidentifier():
             hooks.append((hook[0], call.args[hook[1]].strip(), call.line))
     return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(dict.fromkeys(c.callee for c in fn.calls)),
-                        tuple(hooks))
+                        tuple(hooks), tuple((a.rhs, a.line) for a in fn.vmsd_assignments))
 
 
 def _inside_function(decl: Decl, parse: ParseFacts) -> bool:
@@ -483,12 +482,13 @@ def _loop_types(index, facts, result) -> None:
                     result.types[qom.name] = qom
 
 
-def _link_types(index: TreeIndex, functions_by_file, result: Extraction, resolved: Resolved) -> None:
+def _link_types(index: TreeIndex, result: Extraction, resolved: Resolved) -> None:
     """Attach to each type the VMSD its class_init assigns."""
-    global_functions: dict[str, list[tuple[str, object]]] = {}
-    for path, fns in functions_by_file.items():
-        for name, fn in fns.items():
-            global_functions.setdefault(name, []).append((path, fn))
+    functions_by_file: dict[str, dict[str, FunctionInfo]] = {}
+    global_functions: dict[str, list[tuple[str, FunctionInfo]]] = {}
+    for fn in result.functions.values():
+        functions_by_file.setdefault(fn.file, {})[fn.name] = fn
+        global_functions.setdefault(fn.name, []).append((fn.file, fn))
 
     def elsewhere(name: str):
         candidates = [(p, f) for p, f in global_functions.get(name, []) if not f.static]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Diagnostic, QomType
+from ..model import Diagnostic, FunctionInfo, QomType
 from .cexpr import Address, Symbol, Unresolved
 from .context import FileContext, _split_commas
 from .lexer import tokenize
@@ -215,31 +215,30 @@ def _top_level_braces(text: str, start: int, end: int) -> list[str]:
     return items
 
 
-def vmsd_assignment(ctx: FileContext, function: Function, functions: dict[str, Function],
+def vmsd_assignment(ctx: FileContext, function: FunctionInfo, functions: dict[str, FunctionInfo],
                     seen: set[str] | None = None, elsewhere=None) -> tuple[str, int, str] | None:
     """The VMSD symbol a class_init assigns to `dc->vmsd`, with its line and file,
     following the calls it makes (within its file, then to non-static functions
     elsewhere through `elsewhere(name) -> (ctx, function, functions) | None`)."""
     seen = seen if seen is not None else set()
     seen.add(function.name)
-    for assign in function.vmsd_assignments:
+    for value_text, line in function.vmsd_assignments:
         try:
-            value = ctx.evaluate(ctx.expand(tokenize(assign.rhs)))
+            value = ctx.evaluate(ctx.expand(tokenize(value_text)))
         except (Unresolved, ExpansionError, RecursionError, IndexError):
             continue
         if isinstance(value, Address):
-            return value.name, assign.line, ctx.path
-    for call in function.calls:
-        if call.callee in seen:
+            return value.name, line, ctx.path
+    for callee_name in function.calls:
+        if callee_name in seen:
             continue
-        callee = functions.get(call.callee)
+        callee = functions.get(callee_name)
         if callee is not None:
             found = vmsd_assignment(ctx, callee, functions, seen, elsewhere)
-        elif elsewhere is not None and (target := elsewhere(call.callee)) is not None:
+        elif elsewhere is not None and (target := elsewhere(callee_name)) is not None:
             found = vmsd_assignment(*target, seen, elsewhere)
         else:
             continue
         if found:
             return found
     return None
-
