@@ -6,11 +6,9 @@ import contextlib
 import functools
 import gc
 import hashlib
-import importlib
 import itertools
 import multiprocessing
 import re
-import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -153,8 +151,6 @@ class Extractor:
         cached_scans = self._cached("scan", files)
         cached_parses = self._cached("parse", files)
         missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
-        # networkx takes 0.15 s to import: done while this thread mostly waits on git
-        threading.Thread(target=_import_graph, daemon=True).start()
         with self._pool(len(missing)) as pool:
             contents, computed_scans = self._read_and_scan(pool, tree, missing)
             to_parse = [(f.path, contents[f.path]) for f in missing if is_interesting(contents[f.path])]
@@ -237,10 +233,6 @@ class Extractor:
 
 
 _NOT_PARSED = pack(None)
-
-
-def _import_graph() -> None:
-    importlib.import_module("..graph", __package__)  # for later use by _resolve
 
 
 @functools.lru_cache(maxsize=None)
@@ -356,8 +348,8 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
     _link_types(index, result, resolved)
     _registrations(index, facts, result, resolved)
     _check_references(resolved, result)
-    from ..graph import build_graph, placements  # networkx loads only when a graph is built
-    result.placements = placements(result, build_graph(result))
+    from ..graph import placements
+    result.placements = placements(result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     return facts
 

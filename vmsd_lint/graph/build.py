@@ -8,10 +8,13 @@ hook:<member> (a class_init installing `dc->realize = f`), calls, registers.
 """
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..model import Extraction, FunctionInfo
 from ..resolve import Resolved
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def type_node(name: str) -> str:
@@ -36,6 +39,12 @@ MAX_DEPTH = 16  # call levels walked back from a registration site
 def callers(graph: nx.MultiDiGraph, starts: list[str], stop=frozenset()) -> set[str]:
     """The functions `starts` and, level by level up to MAX_DEPTH, every function that
     calls them directly or transitively; a function in `stop` is kept, its callers not."""
+    return walk_callers(lambda node: (caller for caller, _, data in graph.in_edges(node, data=True)
+                                      if data["kind"] == "calls"), starts, stop)
+
+
+def walk_callers(callers_of, starts: list[str], stop=frozenset()) -> set[str]:
+    """`callers` over any graph: `callers_of(node)` gives the direct callers of a node."""
     found: set[str] = set()
     frontier = list(starts)
     for _ in range(MAX_DEPTH):
@@ -46,15 +55,37 @@ def callers(graph: nx.MultiDiGraph, starts: list[str], stop=frozenset()) -> set[
             found.add(node)
             if node in stop:
                 continue
-            next_frontier.extend(caller for caller, _, data in graph.in_edges(node, data=True)
-                                 if data["kind"] == "calls" and caller not in found)
+            next_frontier.extend(caller for caller in callers_of(node) if caller not in found)
         frontier = next_frontier
         if not frontier:
             break
     return found
 
 
+class CallIndex:
+    """The `calls` edges of the graph without building it: the callers of a function
+    are found on demand among the functions that call its name (placements walk back
+    from a few hundred registration sites, not over the whole tree)."""
+
+    def __init__(self, extraction: Extraction, functions: "FunctionIndex | None" = None):
+        self.x = extraction
+        self.functions = functions or FunctionIndex(extraction)
+        self.by_callee: dict[str, list[FunctionInfo]] = {}
+        for fn in extraction.functions.values():
+            for callee in fn.calls:
+                self.by_callee.setdefault(callee, []).append(fn)
+
+    def callers_of(self, node: str) -> list[str]:
+        fn = self.x.functions.get(node[len("fn:"):])
+        if fn is None:
+            return []
+        return [fn_node(caller.key) for caller in self.by_callee.get(fn.name, ())
+                if caller.key != fn.key and self.functions.find(fn.name, caller.file) is fn]
+
+
 def build_graph(extraction: Extraction) -> nx.MultiDiGraph:
+    import networkx as nx  # only `vmsd-lint graph` builds the whole graph
+
     graph = nx.MultiDiGraph()
     resolved = Resolved(extraction)
     functions = FunctionIndex(extraction)

@@ -9,26 +9,27 @@ reported as ambiguous, never guessed.
 """
 from __future__ import annotations
 
-import networkx as nx
-
 from ..model import Extraction, Placement
 from ..resolve import Resolved
-from .build import callers, fn_node
+from .build import CallIndex, fn_node, walk_callers
 
 QDEV = "device realize (qdev registers dc->vmsd)"
 
 
-def placements(extraction: Extraction, graph: nx.MultiDiGraph) -> dict[str, list[Placement]]:
-    """Every section's placements, by section name, sorted."""
+def placements(extraction: Extraction) -> dict[str, list[Placement]]:
+    """Every section's placements, by section name, sorted.  The walks follow the
+    graph's edges (vmsd_lint.graph.build) through a CallIndex, which finds them on
+    demand instead of building the whole graph."""
     resolved = Resolved(extraction)
-    entries = _entry_points(extraction, graph, resolved)
+    calls = CallIndex(extraction)
+    entries = _entry_points(extraction, calls, resolved)
     result: dict[str, list[Placement]] = {}
     for reg in extraction.registrations:
         vmsd = extraction.vmsds.get(reg.vmsd) if reg.vmsd else None
         section = vmsd.name if vmsd is not None else reg.idstr
         if not section:
             continue
-        context, reached = _context(graph, f"{reg.file}:{reg.enclosing}", entries, reg.file)
+        context, reached = _context(calls, f"{reg.file}:{reg.enclosing}", entries, reg.file)
         owned = reg.function.startswith("vmstate_register") and reg.args and reg.args[0].strip() != "NULL"
         mechanism = f"{reg.function}(owner)" if owned else reg.function  # idstr prefixed with the device's path
         result.setdefault(section, []).append(Placement(
@@ -54,34 +55,50 @@ def _merge_qdev(found: list[Placement]) -> list[Placement]:
     return [p for p in found if p.mechanism != "qdev"] + [merged]
 
 
-def _entry_points(extraction: Extraction, graph, resolved: Resolved) -> dict[str, str]:
+def _entry_points(extraction: Extraction, calls: CallIndex, resolved: Resolved) -> dict[str, str]:
     """Function node -> the init context it starts (hooks installed by QOM classes)."""
     entries: dict[str, str] = {}
-    for source, target, data in graph.edges(data=True):
-        if not source.startswith("type:"):
-            continue
-        kind = data["kind"]
-        qom_type = source[len("type:"):]
-        if kind == "hook:init" and resolved.is_a(qom_type, "machine"):
-            entries.setdefault(target, "machine init")
-        elif kind == "hook:realize":
-            cpu = resolved.is_a(qom_type, "cpu") or resolved.is_a(qom_type, "cpu-core")
-            entries.setdefault(target, "CPU realize" if cpu else "device realize")
-        elif kind == "instance_init":
-            owner = "machine" if resolved.is_a(qom_type, "machine") else \
-                "CPU" if resolved.is_a(qom_type, "cpu") else "device"
-            entries.setdefault(target, f"{owner} instance_init")
+    for qom_type, hooks in _type_hooks(extraction, calls):
+        for target, kind in hooks:
+            if kind == "hook:init" and resolved.is_a(qom_type, "machine"):
+                entries.setdefault(target, "machine init")
+            elif kind == "hook:realize":
+                cpu = resolved.is_a(qom_type, "cpu") or resolved.is_a(qom_type, "cpu-core")
+                entries.setdefault(target, "CPU realize" if cpu else "device realize")
+            elif kind == "instance_init":
+                owner = "machine" if resolved.is_a(qom_type, "machine") else \
+                    "CPU" if resolved.is_a(qom_type, "cpu") else "device"
+                entries.setdefault(target, f"{owner} instance_init")
     return entries
 
 
-def _context(graph, function_key: str, entries: dict[str, str], file: str) -> tuple[str, tuple[str, ...]]:
+def _type_hooks(extraction: Extraction, calls: CallIndex):
+    """(type, [(function node, edge kind)]) per type: the edges build._add_types draws
+    from it to functions, in the order the graph lists them (grouped by function)."""
+    find = calls.functions.find
+    for qom in extraction.types.values():
+        by_target: dict[str, list[str]] = {}
+        for role in ("class_init", "instance_init"):
+            fn = find(getattr(qom, role), qom.file) if getattr(qom, role) else None
+            if fn is None:
+                continue
+            by_target.setdefault(fn_node(fn.key), []).append(role)
+            if role == "class_init":
+                for member, target_name, _ in fn.hooks:
+                    target = find(target_name, fn.file)
+                    if target is not None:
+                        by_target.setdefault(fn_node(target.key), []).append(f"hook:{member}")
+        yield qom.name, [(target, kind) for target, kinds in by_target.items() for kind in kinds]
+
+
+def _context(calls: CallIndex, function_key: str, entries: dict[str, str], file: str) -> tuple[str, tuple[str, ...]]:
     """Walk callers back from a function to the entry points it is reached from."""
-    start = fn_node(function_key)
-    if start not in graph:
+    if function_key not in calls.x.functions:
         return "unknown (the function was not parsed)", ()
     # an entry point is where the walk stops: the framework calls it
-    reached = {node: entries[node] for node in callers(graph, [start], stop=entries) if node in entries}
-    names = tuple(sorted(graph.nodes[n]["label"] for n in reached))
+    reached = {node: entries[node] for node in walk_callers(calls.callers_of, [fn_node(function_key)], stop=entries)
+               if node in entries}
+    names = tuple(sorted(calls.x.functions[n[len("fn:"):]].name for n in reached))
     contexts = sorted(set(reached.values()))
     if len(contexts) == 1:
         return contexts[0], names
