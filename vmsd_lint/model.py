@@ -157,6 +157,8 @@ class Extraction:
     dump_field_keys: tuple[str, ...] = ("field", "version_id", "field_exists", "num", "size")
     files_read: int = 0
     files_parsed: int = 0
+    # per parsed file, what it gave before the tree-wide steps (extract.extractor.FileRecord)
+    records: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

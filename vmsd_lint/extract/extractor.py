@@ -332,26 +332,59 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
             reuse.keep(path, lookups, file_result)
         files_results = mine
     reuse.save()
-    for position in range(len(facts)):  # merged in path order, as if resolved here one by one
-        vmsds, types, diagnostics = files_results[position]
-        for vmsd in vmsds:
+    records = {path: _file_record(index, path, ff, files_results[position])
+               for position, (path, ff) in enumerate(facts.items())}
+    assemble(result, index, records)
+    return facts
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """What one parsed file gives, before the tree-wide steps (merging, linking types to
+    VMSDs, resolving registrations, placements): kept with the extraction, so that a
+    tree differing in a few files can be assembled again without resolving the rest."""
+    vmsds: list[Vmsd]
+    types: list[QomType]  # from its TypeInfos, not yet linked to their VMSDs
+    diagnostics: list[Diagnostic]
+    functions: list[FunctionInfo]
+    registrations: list[Registration]  # evaluated in the file's context; vmsd not resolved yet
+    loop_types: list[QomType]  # registered from a loop over a descriptor array
+    loop_diagnostics: list[Diagnostic]
+
+
+def _file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult) -> FileRecord:
+    vmsds, types, diagnostics = file_result
+    ctx = index.context(path)
+    loop_diagnostics: list[Diagnostic] = []
+    return FileRecord(vmsds, types, diagnostics, [_function_info(path, fn) for fn in ff.parse.functions],
+                      _file_registrations(ctx, path, ff), _file_loop_types(ctx, ff, loop_diagnostics),
+                      loop_diagnostics)
+
+
+def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord]) -> None:
+    """The tree-wide steps over the file records (in path order) into `result`."""
+    for record in records.values():  # merged in path order, as if resolved here one by one
+        for vmsd in record.vmsds:
             result.vmsds[vmsd.key] = vmsd
-        for qom in types:
+        for qom in record.types:
             _add_type(result, qom)
-        result.diagnostics.extend(diagnostics)
-    for path, ff in facts.items():
-        for fn in ff.parse.functions:
-            info = _function_info(path, fn)
+        result.diagnostics.extend(record.diagnostics)
+    for record in records.values():
+        for info in record.functions:
             result.functions[info.key] = info
-    _loop_types(index, facts, result)
+    for record in records.values():
+        for qom in record.loop_types:
+            if qom.name not in result.types:
+                result.types[qom.name] = qom
+        result.diagnostics.extend(record.loop_diagnostics)
     resolved = Resolved(result)
     _link_types(index, result, resolved)
-    _registrations(index, facts, result, resolved)
+    _resolve_registrations(records, result, resolved)
     _check_references(resolved, result)
     from ..graph import placements
     result.placements = placements(result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
-    return facts
+    result.records = records
 
 
 # What resolving one file gives: its VMSDs, QOM types and diagnostics.
@@ -462,16 +495,12 @@ def _type_preference(qom: QomType, target: str | None) -> tuple:
     return (in_target, qom.file)
 
 
-def _loop_types(index, facts, result) -> None:
-    for path, ff in facts.items():
-        if ff.source is None:
-            continue
-        ctx = index.context(path)
-        local_infos = [d for d in ff.parse.decls if d.type == "TypeInfo" and _inside_function(d, ff.parse)]
-        for fn in ff.parse.functions:
-            for qom in loop_registered_types(ctx, fn, ff.source, ff.arrays, local_infos, result.diagnostics):
-                if qom.name not in result.types:
-                    result.types[qom.name] = qom
+def _file_loop_types(ctx, ff: ParsedFile, diagnostics: list[Diagnostic]) -> list[QomType]:
+    if ff.source is None:
+        return []
+    local_infos = [d for d in ff.parse.decls if d.type == "TypeInfo" and _inside_function(d, ff.parse)]
+    return [qom for fn in ff.parse.functions
+            for qom in loop_registered_types(ctx, fn, ff.source, ff.arrays, local_infos, diagnostics)]
 
 
 def _link_types(index: TreeIndex, result: Extraction, resolved: Resolved) -> None:
@@ -536,37 +565,47 @@ def resolve_vmsd(resolved: Resolved, symbol: str, from_path: str) -> str | None:
     return vmsd.key if vmsd is not None else None
 
 
-def _registrations(index: TreeIndex, facts, result: Extraction, resolved: Resolved) -> None:
-    for path, ff in facts.items():
-        ctx = index.context(path)
-        for fn in ff.parse.functions:
-            if fn.name in REGISTRATION_CALLS:
-                continue  # a wrapper's own body (vmstate_register() calls ..._with_alias_id())
-            for call in fn.calls:
-                spec = REGISTRATION_CALLS.get(call.callee)
-                if spec is None:
-                    continue
-                id_index, vmsd_index, idstr_index = spec
-                args = call.args
-                instance = args[id_index] if id_index is not None and id_index < len(args) else "VMSTATE_INSTANCE_ID_ANY"
-                vmsd_key = None
-                if vmsd_index is not None and vmsd_index < len(args):
-                    symbol = args[vmsd_index].strip().lstrip("&").strip()
-                    if symbol.isidentifier():
-                        vmsd_key = resolve_vmsd(resolved, symbol, path)
-                    if vmsd_key is None:
-                        result.diagnostics.append(Diagnostic(
-                            "unresolved", path, call.line,
-                            f"{call.callee}() in {fn.name}: VMSD argument '{args[vmsd_index]}' is not a known VMSD"))
-                idstr = None
-                if idstr_index is not None and idstr_index < len(args):
-                    try:
-                        value = ctx.evaluate(ctx.expand(tokenize(args[idstr_index])))
-                        idstr = value if isinstance(value, str) else None
-                    except (Unresolved, ExpansionError, RecursionError, IndexError):
-                        idstr = None
-                result.registrations.append(Registration(call.callee, path, call.line, fn.name, _instance_id(ctx, instance),
-                                                         vmsd_key, idstr, tuple(args)))
+def _file_registrations(ctx, path: str, ff: ParsedFile) -> list[Registration]:
+    """The registration calls of a file, evaluated in its context (VMSDs resolved later)."""
+    found = []
+    for fn in ff.parse.functions:
+        if fn.name in REGISTRATION_CALLS:
+            continue  # a wrapper's own body (vmstate_register() calls ..._with_alias_id())
+        for call in fn.calls:
+            spec = REGISTRATION_CALLS.get(call.callee)
+            if spec is None:
+                continue
+            id_index, _, idstr_index = spec
+            args = call.args
+            instance = args[id_index] if id_index is not None and id_index < len(args) else "VMSTATE_INSTANCE_ID_ANY"
+            idstr = None
+            if idstr_index is not None and idstr_index < len(args):
+                try:
+                    value = ctx.evaluate(ctx.expand(tokenize(args[idstr_index])))
+                    idstr = value if isinstance(value, str) else None
+                except (Unresolved, ExpansionError, RecursionError, IndexError):
+                    idstr = None
+            found.append(Registration(call.callee, path, call.line, fn.name, _instance_id(ctx, instance),
+                                      None, idstr, tuple(args)))
+    return found
+
+
+def _resolve_registrations(records: dict[str, FileRecord], result: Extraction, resolved: Resolved) -> None:
+    """Every registration, in path order, with the VMSD its argument names."""
+    for record in records.values():
+        for reg in record.registrations:
+            vmsd_index = REGISTRATION_CALLS[reg.function][1]
+            if vmsd_index is not None and vmsd_index < len(reg.args):
+                symbol = reg.args[vmsd_index].strip().lstrip("&").strip()
+                key = resolve_vmsd(resolved, symbol, reg.file) if symbol.isidentifier() else None
+                if key is None:
+                    result.diagnostics.append(Diagnostic(
+                        "unresolved", reg.file, reg.line,
+                        f"{reg.function}() in {reg.enclosing}: VMSD argument '{reg.args[vmsd_index]}' "
+                        f"is not a known VMSD"))
+                else:
+                    reg = _replace(reg, vmsd=key)
+            result.registrations.append(reg)
 
 
 def _instance_id(ctx, text: str) -> str:
