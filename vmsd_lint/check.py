@@ -55,10 +55,18 @@ def _endpoint_like(old: str, new: str) -> bool:
 
 
 def load_schema(spec: str, options: Options) -> WireSchema:
+    return load_endpoint(spec, options)[0]
+
+
+def load_endpoint(spec: str, options: Options, base=None) -> tuple[WireSchema, tuple | None]:
+    """The schema of an endpoint and, for a source endpoint, its (tree, extraction): the
+    base from which the extraction of a tree a few .c files away is derived."""
     if spec.endswith(".json") and os.path.isfile(spec):
         from .sources.jsonfiles import read_json_endpoint
-        return read_json_endpoint(spec)
-    return from_extraction(extract_endpoint(spec, options))
+        return read_json_endpoint(spec), None
+    tree = open_tree(spec, options.repo)
+    extraction = extract_tree(tree, options, base)
+    return from_extraction(extraction), (tree, extraction)
 
 
 def extract_endpoint(spec: str, options: Options):
@@ -66,9 +74,9 @@ def extract_endpoint(spec: str, options: Options):
     return extract_tree(open_tree(spec, options.repo), options)
 
 
-def extract_tree(tree, options: Options):
+def extract_tree(tree, options: Options, base=None):
     from .extract.extractor import Extractor
-    return Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree)
+    return Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree, base)
 
 
 def open_tree(endpoint: str, repo: str | None):
@@ -121,8 +129,8 @@ def find_repo(path: str | None) -> str:
 
 
 def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
-    old = load_schema(old_spec, options)
-    new = load_schema(new_spec, options)
+    old, old_source = load_endpoint(old_spec, options)
+    new, _ = load_endpoint(new_spec, options, base=old_source)
     return build_report(old_spec, old, new_spec, new)
 
 

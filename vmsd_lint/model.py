@@ -159,6 +159,9 @@ class Extraction:
     files_parsed: int = 0
     # per parsed file, what it gave before the tree-wide steps (extract.extractor.FileRecord)
     records: dict | None = None
+    # path -> names of the .c files it #includes (those are not derived: extract.derive)
+    c_includes: dict | None = None
+    names: object = None  # extract.names.NameMap of a derived extraction (kept in the cache otherwise)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -8,6 +8,7 @@ import gc
 import hashlib
 import itertools
 import multiprocessing
+import posixpath
 import re
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -120,21 +121,39 @@ class Extractor:
         self.jobs = max(1, jobs)
         self.cache = cache
 
-    def run(self, tree: SourceTree) -> Extraction:
+    def run(self, tree: SourceTree, base: tuple[SourceTree, Extraction] | None = None) -> Extraction:
         """Extract a tree.  With a cache, a tree whose files (by blob id) and options
         were seen before is answered from it; otherwise only the files not seen
-        before are read and parsed."""
+        before are read and parsed.  BASE, a tree and its extraction: a tree that
+        differs from it in a few .c files is derived from it (extract.derive)."""
         key = self._tree_key(tree)
         if self.cache is not None:
             cached = self.cache.get("extraction" + FACTS_VERSION, key)
             if cached is not None:
                 cached.endpoint, cached.commit = tree.label, tree.commit
                 return cached
+        if base is not None:
+            from .derive import derive
+            with _without_gc():
+                derived = derive(self, tree, *base)
+            if derived is not None:
+                return derived
         with _without_gc():
-            result = self._extract(tree)
+            result = self._extract(tree, key)
             if self.cache is not None:
                 self.cache.put_many("extraction" + FACTS_VERSION, {key: result})
         return result
+
+    def _cache_names(self, key: str, index: TreeIndex) -> None:
+        if self.cache is not None:
+            from .names import NameMap
+            self.cache.put_many("names" + FACTS_VERSION, {key: NameMap.of(index)})
+
+    def cached_names(self, tree: SourceTree):
+        """The NameMap of a tree extracted before (None when the cache has none)."""
+        if self.cache is None:
+            return None
+        return self.cache.get("names" + FACTS_VERSION, self._tree_key(tree))
 
     def _tree_key(self, tree: SourceTree) -> str:
         digest = hashlib.sha1(f"{__version__}:{_code_digest()}:{self.target}".encode())
@@ -144,7 +163,7 @@ class Extractor:
             digest.update(hashlib.sha1(tree.read_path(extra) or b"").digest())
         return digest.hexdigest()
 
-    def _extract(self, tree: SourceTree) -> Extraction:
+    def _extract(self, tree: SourceTree, key: str) -> Extraction:
         """Scan every file, index the scans, then resolve the parsed files one by one in
         path order while the worker processes are still parsing the later ones."""
         files = sorted((f for f in tree.files if f.path.endswith((".h", ".inc", ".c"))), key=lambda f: f.path)
@@ -161,6 +180,8 @@ class Extractor:
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
             result.dump_field_keys = _dump_field_keys(tree) or result.dump_field_keys
             result.files_read = len(index.files)
+            result.c_includes = c_includes(index.files)
+            self._cache_names(key, index)
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
             reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
             result.files_parsed = len(_resolve(index, parsed, result, reuse))
@@ -245,6 +266,16 @@ def _code_digest() -> str:
         if path.suffix in (".py", ".scm") and "__pycache__" not in path.parts:
             digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def c_includes(files: dict[str, TextFacts]) -> dict[str, tuple[str, ...]]:
+    """path -> the names of the .c files it #includes, for the files that include any."""
+    found = {}
+    for path, facts in files.items():
+        names = tuple(posixpath.basename(inc) for inc in facts.includes if inc.endswith(".c"))
+        if names:
+            found[path] = names
+    return found
 
 
 def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:

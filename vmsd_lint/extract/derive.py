@@ -1,0 +1,113 @@
+"""The extraction of a tree that differs from an already extracted one in a few .c files:
+the changed files are parsed and resolved again, every other file's record is reused,
+and the tree-wide steps run over the records (extractor.assemble).
+
+Reusing a record is exact only when nothing of a changed file is visible to the other
+files.  Another file sees a .c file's #defines (and its file-scope macro calls) only if
+it includes it; it can see its struct/union/enum bodies and typedefs through any
+lookup, and those are evaluated with the file's own macros.  So every changed file must
+be a .c file that no file includes, and one that has bodies or typedefs must keep the
+same text facts (lines included).  When that does not hold (a header changed, a file
+was added or removed, an included .c file changed) the caller extracts the whole tree.
+"""
+from __future__ import annotations
+
+import posixpath
+
+from ..model import Extraction
+from ..sources.tree import SourceFile, SourceTree
+from .buildconfig import target_config
+from .context import TreeIndex
+from .names import LazyTreeIndex, NameMap
+
+MAX_CHANGED = 16  # more changed files than this: a whole extraction is about as quick
+SCANNED = (".h", ".inc", ".c")
+
+
+def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction) -> Extraction | None:
+    """TREE's extraction from BASE (the extraction of BASE_TREE), or None when it cannot
+    be derived exactly."""
+    from . import extractor as ex
+
+    if base.records is None or base.target != extractor.target or base.c_includes is None:
+        return None
+    old = {f.path: f.blob for f in base_tree.files if f.path.endswith(SCANNED)}
+    new = {f.path: f.blob for f in tree.files if f.path.endswith(SCANNED)}
+    if old.keys() != new.keys():
+        return None
+    changed = sorted(path for path, blob in new.items() if old[path] != blob)
+    included = {name for names in base.c_includes.values() for name in names}
+    if len(changed) > MAX_CHANGED or any(not path.endswith(".c") or posixpath.basename(path) in included
+                                         for path in changed):
+        return None
+    new_data = tree.read([SourceFile(path, new[path]) for path in changed])
+    old_scans = _scans(extractor, base_tree, [SourceFile(path, old[path]) for path in changed])
+    new_scans = {path: ex.scan_facts(path, new_data[path]) for path in changed}
+    for path in changed:
+        before, after = old_scans[path], new_scans[path]
+        if (before.bodies or before.typedefs or after.bodies or after.typedefs) and before != after:
+            return None
+
+    config = target_config(extractor.target, ex._mak_text(tree, extractor.target))
+    names = base.names if base.names is not None else extractor.cached_names(base_tree)
+    if names is None:  # a base without its name map: index every file
+        files = [SourceFile(path, new[path]) for path in sorted(new)]
+        scans = _scans(extractor, tree, [f for f in files if f.path not in new_scans])
+        scans.update(new_scans)
+        index = TreeIndex({}, config)
+        for f in files:
+            index.add(f.path, scans[f.path])
+        names = NameMap.of(index)
+    else:
+        for path in changed:
+            names = names.with_file(path, old_scans[path], new_scans[path], config)
+        index = LazyTreeIndex(names, set(new), _facts_reader(extractor, tree, new, new_scans), config)
+    vms_flags = ex._vms_flags(index)
+    records = dict(base.records)
+    fresh_parses = {}
+    for path in changed:
+        parsed = ex.parse_facts(path, new_data[path])
+        fresh_parses[new[path]] = parsed
+        records.pop(path, None)
+        if parsed is not None:
+            file_result, _ = ex._resolve_file(index, vms_flags, path, parsed)
+            records[path] = ex._file_record(index, path, parsed, file_result)
+    if extractor.cache is not None:
+        extractor.cache.put_many("scan" + ex.FACTS_VERSION, {new[p]: new_scans[p] for p in changed})
+        extractor.cache.put_many("parse" + ex.FACTS_VERSION, fresh_parses)
+
+    result = Extraction(tree.label, tree.commit, extractor.target, index.target_dir)
+    result.dump_field_keys = ex._dump_field_keys(tree) or result.dump_field_keys
+    result.files_read = len(index.files)
+    result.files_parsed = len(records)
+    result.c_includes = dict(base.c_includes)
+    for path in changed:
+        result.c_includes.pop(path, None)
+        result.c_includes.update(ex.c_includes({path: new_scans[path]}))
+    result.c_includes = {path: result.c_includes[path] for path in sorted(result.c_includes)}
+    result.names = names
+    ex.assemble(result, index, {path: records[path] for path in sorted(records)})
+    return result
+
+
+def _scans(extractor, tree: SourceTree, files: list[SourceFile]) -> dict:
+    """The text facts of files by path: from the cache, else read and scanned here."""
+    from . import extractor as ex
+
+    cached = extractor.cache.get_many("scan" + ex.FACTS_VERSION, [f.blob for f in files]) \
+        if extractor.cache is not None else {}
+    missing = [f for f in files if f.blob not in cached]
+    data = tree.read(missing) if missing else {}
+    found = {f.path: cached[f.blob] for f in files if f.blob in cached}
+    found.update((f.path, ex.scan_facts(f.path, data[f.path])) for f in missing)
+    return found
+
+
+def _facts_reader(extractor, tree: SourceTree, blobs: dict[str, str], known: dict):
+    """path -> TextFacts for a LazyTreeIndex: KNOWN ones, else from the cache, else read
+    and scanned."""
+    def read(path: str):
+        if path in known:
+            return known[path]
+        return _scans(extractor, tree, [SourceFile(path, blobs[path])])[path]
+    return read
