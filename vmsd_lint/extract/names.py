@@ -24,8 +24,11 @@ class NameMap:
 
     @classmethod
     def of(cls, index: TreeIndex) -> "NameMap":
-        return cls({table: {name: _paths(entries) for name, entries in getattr(index, table).items()}
-                    for table in TABLES})
+        paths = {table: {name: _paths(entries) for name, entries in getattr(index, table).items()}
+                 for table in TABLES if table != "calls_by_arg"}
+        paths["calls_by_arg"] = {name: tuple(dict.fromkeys(entry[0] for entry in entries))
+                                 for name, entries in index.calls_by_arg.items()}
+        return cls(paths)
 
     def with_file(self, path: str, before: TextFacts, after: TextFacts, config: BuildConfig) -> "NameMap":
         """The map once `path`'s facts change from BEFORE to AFTER."""
@@ -46,8 +49,10 @@ class NameMap:
         return NameMap(paths)
 
 
-def _paths(entries) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(entry.path if hasattr(entry, "path") else entry[0] for entry in entries))
+def _paths(candidates) -> tuple[str, ...]:
+    if len(candidates) == 1:  # most names
+        return (candidates[0].path,)
+    return tuple(dict.fromkeys(c.path for c in candidates))
 
 
 def _file_tables(path: str, facts: TextFacts, config: BuildConfig) -> TreeIndex:
