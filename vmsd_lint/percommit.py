@@ -5,11 +5,12 @@ finding is attributed to the last commit where it appeared (absent before it, pr
 from it on), so a break introduced, fixed and reintroduced names the reintroducing
 commit.  Only findings of OLD..NEW are attributed: one fixed later in the range is not
 reported at all.  Commits that touch no C source keep the previous commit's findings;
-the others re-extract only what the cache has not seen.
+the others are derived from the commit before them (extract.derive) where they only
+change .c files, else re-extract only what the cache has not seen.
 """
 from __future__ import annotations
 
-from .check import Options, find_repo, load_schema
+from .check import Options, find_repo, load_endpoint
 from .diff import compare
 from .errors import InputError
 from .findings import Report
@@ -27,12 +28,13 @@ def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Opt
         raise InputError(f"--per-commit needs two git revisions: {exc}") from None
     wanted = {f.fingerprint for f in report.findings}
     introduced: dict[str, str] = {}
-    old = load_schema(old_spec, options)
+    old, base = load_endpoint(old_spec, options)
     present: set[str] = set()
     commits = _commits(repo, previous, last)
     for commit, subject in commits:
         if _touches_sources(repo, previous, commit):
-            found = {f.fingerprint for f in compare(old, load_schema(commit, options))} & wanted
+            schema, base = load_endpoint(commit, options, base)  # derived from the commit before
+            found = {f.fingerprint for f in compare(old, schema)} & wanted
             for fingerprint in found - present:
                 introduced[fingerprint] = f"{commit[:12]} {subject}"
             present = found

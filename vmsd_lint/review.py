@@ -54,9 +54,14 @@ def review_series(patches: list[Patch], base: str, options: Options, cover: Mail
     trees = [base_tree]
     for patch in patches:  # all applied before any extraction: a bad patch fails fast
         trees.append(apply_patch(trees[-1], patch, tree_label(base, patch)))
-    schemas = [_schema(base_tree, options)]
+    extracted = (base_tree, extract_tree(base_tree, options))
+    schemas = [from_extraction(extracted[1])]
     for patch, tree in zip(patches, trees[1:]):
-        schemas.append(_schema(tree, options) if _reaches_extractor(patch) else _relabel(schemas[-1], tree))
+        if not _reaches_extractor(patch):
+            schemas.append(_relabel(schemas[-1], tree))
+            continue
+        extracted = (tree, extract_tree(tree, options, base=extracted))  # derived from the tree before
+        schemas.append(from_extraction(extracted[1]))
     steps = [Step(patch, tree, schema, build_report(before.label, before, schema.label, schema))
              for patch, tree, before, schema in zip(patches, trees[1:], schemas, schemas[1:])]
     final = build_report(base, schemas[0], schemas[-1].label, schemas[-1])
@@ -70,10 +75,6 @@ def tree_label(base: str, patch: Patch) -> str:
         return f"{base} + patch"
     return f"{base} + patch 1/{patch.total}" if patch.number == 1 else \
         f"{base} + patches 1-{patch.number}/{patch.total}"
-
-
-def _schema(tree: SourceTree, options: Options) -> WireSchema:
-    return from_extraction(extract_tree(tree, options))
 
 
 def _reaches_extractor(patch: Patch) -> bool:
