@@ -6,7 +6,8 @@ with the peak RSS of each run:
 - `v7.2.0..v10.0.2` (the main job on two releases);
 - `v10.0.2..BRANCH`, where BRANCH is v10.0.2 plus a one-file change (a field added to
   hw/char/serial.c), committed in a scratch clone that shares the repository's objects,
-  so the repository itself is not touched.
+  so the repository itself is not touched;
+- `pre-commit` in that clone with the same change staged (HEAD at v10.0.2).
 
     python benchmarks/bench.py --repo QEMU_REPO [--jobs N] [--runs 3]
 """
@@ -60,6 +61,17 @@ def one_file_branch(repo: str, scratch: str) -> str:
     return "one-file"
 
 
+def stage_one_file(clone: str, branch: str) -> None:
+    """HEAD at v10.0.2 and, staged in the index (nothing checked out), BRANCH's serial.c."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", clone, *args], check=True, capture_output=True, text=True).stdout.strip()
+
+    git("update-ref", "HEAD", "v10.0.2^{commit}")  # the clone's branch, moved: HEAD names v10.0.2
+    git("read-tree", "HEAD")
+    blob = git("rev-parse", f"{branch}:hw/char/serial.c")
+    git("update-index", "--cacheinfo", f"100644,{blob},hw/char/serial.c")
+
+
 def cold_and_warm(label: str, args: list[str], runs: int) -> list[tuple]:
     with tempfile.TemporaryDirectory(prefix="vmsd-lint-bench-") as cache:
         cold = run_once([*args[:1], "--cache-dir", cache, *args[1:]])
@@ -91,10 +103,16 @@ def main() -> int:
             rows.append(("v10.0.2..one-file: first run after v10.0.2",
                          *run_once(["check", "-q", "--cache-dir", cache, "--repo", clone, *jobs,
                                     f"v10.0.2..{branch}"])))
+        stage_one_file(clone, branch)
+        with tempfile.TemporaryDirectory(prefix="vmsd-lint-bench-") as cache:
+            run_once(["dump", "-q", "--cache-dir", cache, "--repo", clone, *jobs, "HEAD"])
+            args_pc = ["pre-commit", "-q", "--cache-dir", cache, "--repo", clone, *jobs]
+            rows.append(("pre-commit (one staged file): first run after HEAD", *run_once(args_pc)))
+            rows.append(("pre-commit (one staged file): again", *min(run_once(args_pc) for _ in range(args.runs))))
     print(f"vmsd-lint on {args.repo}  ({os.cpu_count()} CPUs)")
-    print(f"{'run':<36} {'wall s':>8} {'peak RSS MiB':>13}")
+    print(f"{'run':<52} {'wall s':>8} {'peak RSS MiB':>13}")
     for label, wall, rss in rows:
-        print(f"{label:<36} {wall:>8.2f} {rss:>13.0f}")
+        print(f"{label:<52} {wall:>8.2f} {rss:>13.0f}")
     return 0
 
 

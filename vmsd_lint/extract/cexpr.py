@@ -70,6 +70,9 @@ _BINARY = {
 }
 
 
+_POSTFIX = ("->", ".", "[", "(", "++", "--")
+
+
 def parse_int(text: str) -> int | float:
     t = text.rstrip("uUlL")
     try:
@@ -220,6 +223,10 @@ class Evaluator:
                 return ~_int(self.unary())
             if tok.text == "&":
                 self.next()
+                name, after = self.peek(), self.peek(1)
+                if name is not None and name.kind == IDENT and (after is None or after.text not in _POSTFIX):
+                    self.next()  # `&symbol`: never an enum constant (not an lvalue), so not looked up
+                    return Address(name.text)
                 return self.address_of(self.unary())
             if tok.text == "*":
                 self.next()
