@@ -144,6 +144,11 @@ class Extractor:
                 self.cache.put_many("extraction" + FACTS_VERSION, {key: result})
         return result
 
+    @staticmethod
+    def source_files(tree: SourceTree) -> list[SourceFile]:
+        """The files an extraction reads, in path order."""
+        return sorted((f for f in tree.files if f.path.endswith((".h", ".inc", ".c"))), key=lambda f: f.path)
+
     def _cache_names(self, key: str, index: TreeIndex) -> None:
         if self.cache is not None:
             from .names import NameMap
@@ -166,7 +171,7 @@ class Extractor:
     def _extract(self, tree: SourceTree, key: str) -> Extraction:
         """Scan every file, index the scans, then resolve the parsed files one by one in
         path order while the worker processes are still parsing the later ones."""
-        files = sorted((f for f in tree.files if f.path.endswith((".h", ".inc", ".c"))), key=lambda f: f.path)
+        files = self.source_files(tree)
         cached_scans = self._cached("scan", files)
         cached_parses = self._cached("parse", files)
         missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
