@@ -1,8 +1,8 @@
 """The cache only ever saves time: damaged entries, a damaged or truncated database file,
 concurrent runs and runs killed while writing all end with the output of `--no-cache`.
 
-Entries are zlib-compressed pickles (zlib's checksum catches a damaged entry, which is then
-recomputed and rewritten); the database is SQLite in WAL mode with a busy timeout, every
+Entries are pickles behind a CRC-32 (which catches a damaged entry, then recomputed and
+rewritten); the database is SQLite in WAL mode with a busy timeout, every
 write a transaction (a killed writer leaves nothing half-written); a file SQLite reports
 as damaged is moved aside (*.corrupt) and rebuilt.
 """
@@ -85,7 +85,7 @@ DAMAGE = {
     "truncated": lambda value: value[:len(value) // 2],
     "empty": lambda value: b"",
     "garbage": lambda value: os.urandom(len(value)),
-    "not-zlib": lambda value: b"x" + value,
+    "shifted": lambda value: b"x" + value,
 }
 
 

@@ -1,7 +1,7 @@
 """On-disk cache of per-blob facts: one SQLite file, safe for concurrent runs
 (WAL, a busy timeout, every write a transaction, so a killed run leaves at most an
-unfinished transaction that SQLite rolls back).  A damaged entry fails its zlib
-checksum and is recomputed; a damaged database file is moved aside and rebuilt."""
+unfinished transaction that SQLite rolls back).  A damaged entry fails its CRC-32
+and is recomputed; a damaged database file is moved aside and rebuilt."""
 from __future__ import annotations
 
 import os
@@ -150,10 +150,19 @@ class Cache:
                     return  # a cache that cannot be written only costs time
 
 
+# An entry: MAGIC, the CRC-32 of the pickle (4 bytes, big-endian), the pickle.  Not
+# compressed: compressing took 0.6 s of CPU per QEMU revision, the checksum 0.01 s.
+MAGIC = b"vl1"
+
+
 def pack(value) -> bytes:
     """A value as the cache stores it."""
-    return zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
+    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    return MAGIC + zlib.crc32(data).to_bytes(4, "big") + data
 
 
 def unpack(data: bytes):
-    return pickle.loads(zlib.decompress(data))
+    start = len(MAGIC) + 4
+    if data[:len(MAGIC)] != MAGIC or int.from_bytes(data[len(MAGIC):start], "big") != zlib.crc32(data[start:]):
+        raise ValueError("damaged cache entry")
+    return pickle.loads(data[start:])
