@@ -7,6 +7,8 @@ with the peak RSS of each run:
 - `v10.0.2..BRANCH`, where BRANCH is v10.0.2 plus a one-file change (a field added to
   hw/char/serial.c), committed in a scratch clone that shares the repository's objects,
   so the repository itself is not touched;
+- `--per-commit v10.0.2..thirty`: 30 commits each changing one .c file, two of them
+  adding a field to serial (cache warmed by `dump v10.0.2`);
 - `pre-commit` in that clone with the same change staged (HEAD at v10.0.2).
 
     python benchmarks/bench.py --repo QEMU_REPO [--jobs N] [--runs 3]
@@ -61,6 +63,37 @@ def one_file_branch(repo: str, scratch: str) -> str:
     return "one-file"
 
 
+def thirty_commits(clone: str) -> str:
+    """Branch `thirty`: 30 commits on v10.0.2, each changing one .c file; commits 10 and 20
+    add a field to serial's VMSD (the two findings --per-commit must attribute)."""
+    def git(*args: str, stdin: str | None = None) -> str:
+        return subprocess.run(["git", "-C", clone, *args], check=True, capture_output=True, text=True,
+                              input=stdin).stdout.strip()
+
+    files = sorted(p for p in git("ls-tree", "-r", "--name-only", "v10.0.2", "hw/char/", "hw/gpio/").split()
+                   if p.endswith(".c") and p != "hw/char/serial.c")[:28]
+    env = {**os.environ, "GIT_INDEX_FILE": os.path.join(clone, "thirty-index")}
+    subprocess.run(["git", "-C", clone, "read-tree", "v10.0.2"], check=True, env=env)
+    commit, serial = git("rev-parse", "v10.0.2^{commit}"), git("show", "v10.0.2:hw/char/serial.c")
+    for number in range(1, 31):
+        if number in (10, 20):
+            member = "msr_extra" if number == 10 else "scr_extra"
+            serial = serial.replace("VMSTATE_UINT8(lsr, SerialState),",
+                                    f"VMSTATE_UINT8(lsr, SerialState),\n        VMSTATE_UINT8({member}, SerialState),", 1)
+            path, text = "hw/char/serial.c", serial
+        else:
+            path = files.pop(0)
+            text = git("show", f"v10.0.2:{path}") + f"\n/* commit {number} */\n"
+        blob = git("hash-object", "-w", "--stdin", stdin=text)
+        subprocess.run(["git", "-C", clone, "update-index", "--cacheinfo", f"100644,{blob},{path}"], check=True, env=env)
+        tree = subprocess.run(["git", "-C", clone, "write-tree"], check=True, env=env, capture_output=True,
+                              text=True).stdout.strip()
+        commit = git("-c", "user.name=bench", "-c", "user.email=bench@example.org", "commit-tree", tree,
+                     "-p", commit, "-m", f"commit {number}: {path}")
+    git("branch", "thirty", commit)
+    return "thirty"
+
+
 def stage_one_file(clone: str, branch: str) -> None:
     """HEAD at v10.0.2 and, staged in the index (nothing checked out), BRANCH's serial.c."""
     def git(*args: str) -> str:
@@ -103,6 +136,12 @@ def main() -> int:
             rows.append(("v10.0.2..one-file: first run after v10.0.2",
                          *run_once(["check", "-q", "--cache-dir", cache, "--repo", clone, *jobs,
                                     f"v10.0.2..{branch}"])))
+        thirty = thirty_commits(clone)
+        with tempfile.TemporaryDirectory(prefix="vmsd-lint-bench-") as cache:
+            run_once(["dump", "-q", "--cache-dir", cache, "--repo", clone, *jobs, "v10.0.2"])
+            rows.append(("--per-commit v10.0.2..thirty (30 commits)",
+                         *run_once(["check", "-q", "--per-commit", "--cache-dir", cache, "--repo", clone, *jobs,
+                                    f"v10.0.2..{thirty}"])))
         stage_one_file(clone, branch)
         with tempfile.TemporaryDirectory(prefix="vmsd-lint-bench-") as cache:
             run_once(["dump", "-q", "--cache-dir", cache, "--repo", clone, *jobs, "HEAD"])
