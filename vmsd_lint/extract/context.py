@@ -36,9 +36,7 @@ class Candidate:
 
 
 def _macro_identity(macro: Macro | None) -> tuple | None:
-    if macro is None:
-        return None
-    return (macro.origin, macro.params, tuple(t.text for t in macro.body))
+    return macro.identity if macro is not None else None
 
 
 class FileContext:
