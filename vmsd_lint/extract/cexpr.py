@@ -639,18 +639,25 @@ def parse_members(tokens: list[Token], env: TypeEnv) -> list[tuple[str | None, C
 
 def split_top(tokens: list[Token], sep: str) -> list[list[Token]]:
     """Split tokens at `sep` outside any brackets."""
-    parts: list[list[Token]] = [[]]
+    current: list[Token] = []
+    parts: list[list[Token]] = [current]
     depth = 0
     for tok in tokens:
-        if tok.kind == PUNCT and tok.text in "([{":
-            depth += 1
-        elif tok.kind == PUNCT and tok.text in ")]}":
-            depth -= 1
-        elif depth == 0 and tok.kind == PUNCT and tok.text == sep:
-            parts.append([])
-            continue
-        parts[-1].append(tok)
+        if tok.kind == PUNCT:
+            text = tok.text
+            if text in _OPENING:
+                depth += 1
+            elif text in _CLOSING:
+                depth -= 1
+            elif depth == 0 and text == sep:
+                current = []
+                parts.append(current)
+                continue
+        current.append(tok)
     return parts
+
+
+_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
 
 
 def _member_declaration(decl: list[Token], env: TypeEnv):
