@@ -128,3 +128,19 @@ def test_samples_changing_one_c_file_are_derived(sample, tmp_path) -> None:
     cache = Cache(str(tmp_path / "cache"))
     base = Extractor(cache=cache).run(old_tree)
     assert derive(Extractor(cache=cache), new_tree, old_tree, base) is not None
+
+
+def test_a_changed_target_configuration_is_extracted_whole(tmp_path) -> None:
+    """configs/targets/<arch>-softmmu.mak decides #if answers everywhere: not derived."""
+    import shutil
+
+    trees = {}
+    for side, mak in (("old", "TARGET_ARCH=x86_64\n"), ("new", "TARGET_ARCH=x86_64\nTARGET_BIG_ENDIAN=y\n")):
+        root = tmp_path / side
+        shutil.copytree(SAMPLES / "field-added" / side, root, symlinks=True)
+        (root / "configs" / "targets").mkdir(parents=True)
+        (root / "configs" / "targets" / "x86_64-softmmu.mak").write_text(mak)
+        trees[side] = directory_tree(str(root))
+    cache = Cache(str(tmp_path / "cache"))
+    base = Extractor(target="x86_64", cache=cache).run(trees["old"])
+    assert derive(Extractor(target="x86_64", cache=cache), trees["new"], trees["old"], base) is None

@@ -31,6 +31,8 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
 
     if base.records is None or base.target != extractor.target or base.c_includes is None:
         return None
+    if ex._mak_text(tree, extractor.target) != ex._mak_text(base_tree, extractor.target):
+        return None  # the target's build configuration changed: every #if may answer otherwise
     old = {f.path: f.blob for f in base_tree.files if f.path.endswith(SCANNED)}
     new = {f.path: f.blob for f in tree.files if f.path.endswith(SCANNED)}
     if old.keys() != new.keys():
