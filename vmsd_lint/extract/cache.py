@@ -41,8 +41,15 @@ def _damaged(exc: sqlite3.DatabaseError) -> bool:
 class Cache:
     def __init__(self, directory: str):
         os.makedirs(directory, exist_ok=True)
+        self.directory = directory
         self.path = os.path.join(directory, f"cache-{__version__}.sqlite")
         self._db = None
+        # Writes left to a child process (write_later/flush_in_background): the batches not
+        # flushed yet, and (pid, kinds) of the children still writing.  Lists mutated in
+        # place: the finalizer below holds them, not the cache.
+        self._later: list[tuple[str, dict]] = []
+        self._writers: list[tuple[int, set[str]]] = []
+        weakref.finalize(self, _finish_writes, self.directory, self._later, self._writers)
         try:
             self._open()
         except sqlite3.DatabaseError as exc:
@@ -94,7 +101,45 @@ class Cache:
             return False
         return True
 
+    def write_later(self, kind: str, items: dict[str, object]) -> None:
+        """Store items at the next flush_in_background() (or when the kind is read)."""
+        self._later.append((kind, items))
+
+    def flush_in_background(self) -> None:
+        """Pickle and store the items of write_later() in a forked child process, while this
+        one goes on (with the next endpoint, the diff, the output).  A read of one of their
+        kinds, and the end of this cache, wait for the child.  Call it only where no other
+        thread runs (a fork copies their locks)."""
+        if not self._later:
+            return
+        batches = self._later[:]
+        self._later.clear()
+        if not hasattr(os, "fork"):
+            _write(self.directory, batches)
+            return
+        pid = os.fork()
+        if pid == 0:  # the child: its own connection (one must not cross a fork), no cleanup
+            code = 1
+            try:
+                _write(self.directory, batches)
+                code = 0
+            finally:
+                os._exit(code)
+        self._writers.append((pid, {kind for kind, _ in batches}))
+
+    def _settle(self, kind: str) -> None:
+        """Before reading KIND: wait for the children writing it, write what waits here."""
+        for pid, kinds in list(self._writers):
+            if kind in kinds:
+                _reap(pid)
+                self._writers.remove((pid, kinds))
+        pending = [(k, items) for k, items in self._later if k == kind]
+        for entry in pending:
+            self._later.remove(entry)
+            self.put_many(*entry)
+
     def get_many(self, kind: str, keys: list[str]) -> dict[str, object]:
+        self._settle(kind)
         found: dict[str, object] = {}
         wanted = sorted(set(keys))
         rows = []
@@ -153,6 +198,35 @@ class Cache:
 # An entry: MAGIC, the CRC-32 of the pickle (4 bytes, big-endian), the pickle.  Not
 # compressed: compressing took 0.6 s of CPU per QEMU revision, the checksum 0.01 s.
 MAGIC = b"vl1"
+
+
+def _write(directory: str, batches: list[tuple[str, dict]]) -> None:
+    cache = Cache(directory)
+    for kind, items in batches:
+        cache.put_many(kind, items)
+    cache._db.close()
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _finish_writes(directory: str, later: list, writers: list) -> None:
+    """When a cache goes away: what still waits is written, the writing children awaited
+    (a cache never loses a write to the end of the run that made it)."""
+    for pid, _ in writers:
+        _reap(pid)
+    writers.clear()
+    if later:
+        batches = later[:]
+        later.clear()
+        try:
+            _write(directory, batches)
+        except (OSError, sqlite3.Error):
+            pass  # a cache that cannot be written only costs time
 
 
 def pack(value) -> bytes:

@@ -140,8 +140,10 @@ class Extractor:
                 return derived
         with _without_gc():
             result = self._extract(tree, key)
-            if self.cache is not None:
-                self.cache.put_many("extraction" + FACTS_VERSION, {key: result})
+        if self.cache is not None:
+            # the pool and the second resolver are gone: no thread runs, a fork is safe
+            self.cache.write_later("extraction" + FACTS_VERSION, {key: result})
+            self.cache.flush_in_background()
         return result
 
     @staticmethod
@@ -152,7 +154,7 @@ class Extractor:
     def _cache_names(self, key: str, index: TreeIndex) -> None:
         if self.cache is not None:
             from .names import NameMap
-            self.cache.put_many("names" + FACTS_VERSION, {key: NameMap.of(index)})
+            self.cache.write_later("names" + FACTS_VERSION, {key: NameMap.of(index)})
 
     def cached_names(self, tree: SourceTree):
         """The NameMap of a tree extracted before (None when the cache has none)."""
@@ -337,7 +339,7 @@ class _ResolvedCache:
 
     def save(self) -> None:
         if self.cache is not None and self.fresh:
-            self.cache.put_many(self.KIND, self.fresh)
+            self.cache.write_later(self.KIND, self.fresh)
 
     def _key(self, path: str) -> str:
         return f"{self.blobs.get(path)}:{path}{self.suffix}"
