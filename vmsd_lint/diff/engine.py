@@ -12,6 +12,7 @@ from ..wire import WireSchema, WireVmsd
 from .semantics import Pair
 
 PairKey = tuple[str, str, str]
+MAX_SAME_DEPTH = 64  # nesting walked to tell an unchanged VMSD (QEMU's deepest chains are under 10)
 
 
 class Differ:
@@ -24,6 +25,27 @@ class Differ:
         self.drafts: list[tuple[PairKey | None, Finding]] = []
         self.visited: set[PairKey] = set()
         self.depth = 0  # VMSDs being compared inside one another (compare_pair)
+        self._same: dict[str, bool] = {}  # VMSD key -> the same VMSD, and all it nests, on both sides
+
+    def unchanged(self, pair: Pair) -> bool:
+        """The two sides are the very same VMSD, with all it nests: nothing to find there
+        (most pairs of a one-file change), and nothing reached through it either."""
+        return (pair.old.key == pair.new.key and pair.old_struct_version == pair.new_struct_version
+                and self._same_subtree(pair.old.key))
+
+    def _same_subtree(self, key: str, depth: int = 0) -> bool:
+        found = self._same.get(key)
+        if found is not None:
+            return found
+        if depth >= MAX_SAME_DEPTH:
+            return False  # compared in full, where compare_pair bounds the depth
+        self._same[key] = False  # a cycle back here counts as a change: compared in full
+        old, new = self.old.vmsds.get(key), self.new.vmsds.get(key)
+        same = old is not None and old == new and all(
+            self._same_subtree(nested, depth + 1)
+            for nested in [f.nested for f in old.fields if f.nested] + list(old.subsections))
+        self._same[key] = same
+        return same
 
     # -- collecting ------------------------------------------------------------------
     def report(self, pair: Pair | None, finding: Finding) -> None:

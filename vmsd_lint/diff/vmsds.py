@@ -11,6 +11,8 @@ MAX_NESTING = 64  # VMSDs nested in one another (QEMU's deepest chains are under
 
 
 def compare_pair(differ: Differ, pair: Pair, parent: Pair | None = None) -> None:
+    if differ.unchanged(pair):
+        return
     if differ.depth >= MAX_NESTING:
         what = f"VMSD '{pair.new.name}' is nested more than {MAX_NESTING} deep: it was not compared"
         differ.report(pair, _finding(differ, pair, "unresolved", "info", (), pair.new.name or "", {"what": what}))
