@@ -43,7 +43,7 @@ REGISTRATION_CALLS = {
 # Calls that install a hook: callee -> (hook, index of the function argument).
 HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "8"
+FACTS_VERSION = "9"
 _SAVEVM = "migration/savevm.c"
 
 

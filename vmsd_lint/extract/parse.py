@@ -173,7 +173,10 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
         callee = _text(caps["callee"][0], data)
         args = ()
         if calls_with_args is None or callee in calls_with_args:
-            args = tuple(_text(a, data) for a in caps["args"][0].named_children if a.type != "comment")
+            arguments = node.child_by_field_name("arguments")
+            if arguments is None or arguments.type != "argument_list":
+                continue  # not a call with an argument list (the pattern asked for one before)
+            args = tuple(_text(a, data) for a in arguments.named_children if a.type != "comment")
         fn.calls.append(Call(callee, args, node.start_point[0] + 1))
 
 

@@ -7,5 +7,4 @@
   left: (field_expression field: (field_identifier) @hook_member)
   right: (identifier) @hook_target) @hook
 (call_expression
-  function: (identifier) @callee
-  arguments: (argument_list) @args) @call
+  function: (identifier) @callee) @call
