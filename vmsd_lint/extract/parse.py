@@ -175,7 +175,7 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
         if calls_with_args is None or callee in calls_with_args:
             arguments = node.child_by_field_name("arguments")
             if arguments is None or arguments.type != "argument_list":
-                continue  # not a call with an argument list (the pattern asked for one before)
+                continue  # the grammar gives every call one; a damaged parse may not
             args = tuple(_text(a, data) for a in arguments.named_children if a.type != "comment")
         fn.calls.append(Call(callee, args, node.start_point[0] + 1))
 
