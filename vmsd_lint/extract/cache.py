@@ -104,8 +104,9 @@ class Cache:
             return False
         return True
 
-    def write_later(self, kind: str, items: dict[str, object]) -> None:
-        """Store items at the next flush_in_background() (or when the kind is read)."""
+    def write_later(self, kind: str, items) -> None:
+        """Store items (a dict, or a function making it: then made by the writer too) at
+        the next flush_in_background() (or when the kind is read)."""
         self._later.append((kind, items))
 
     def flush_in_background(self) -> None:
@@ -139,7 +140,7 @@ class Cache:
         pending = [(k, items) for k, items in self._later if k == kind]
         for entry in pending:
             self._later.remove(entry)
-            self.put_many(*entry)
+            self.put_many(entry[0], _made(entry[1]))
 
     def get_many(self, kind: str, keys: list[str]) -> dict[str, object]:
         self._settle(kind)
@@ -203,11 +204,15 @@ class Cache:
 MAGIC = b"vl1"
 
 
-def _write(directory: str, batches: list[tuple[str, dict]]) -> None:
+def _write(directory: str, batches: list[tuple[str, object]]) -> None:
     cache = Cache(directory)
     for kind, items in batches:
-        cache.put_many(kind, items)
+        cache.put_many(kind, _made(items))
     cache._db.close()
+
+
+def _made(items) -> dict:
+    return items() if callable(items) else items
 
 
 def _reap(pid: int) -> None:

@@ -154,7 +154,7 @@ class Extractor:
     def _cache_names(self, key: str, index: TreeIndex) -> None:
         if self.cache is not None:
             from .names import NameMap
-            self.cache.write_later("names" + FACTS_VERSION, {key: NameMap.of(index)})
+            self.cache.write_later("names" + FACTS_VERSION, lambda: {key: NameMap.of(index)})  # by the writer
 
     def cached_names(self, tree: SourceTree):
         """The NameMap of a tree extracted before (None when the cache has none)."""
