@@ -144,3 +144,13 @@ def test_a_changed_target_configuration_is_extracted_whole(tmp_path) -> None:
     cache = Cache(str(tmp_path / "cache"))
     base = Extractor(target="x86_64", cache=cache).run(trees["old"])
     assert derive(Extractor(target="x86_64", cache=cache), trees["new"], trees["old"], base) is None
+
+
+def test_derivation_without_a_cache_indexes_every_file_and_is_exact() -> None:
+    """With no cache there is no name map to start from: the whole index is built."""
+    old_tree = directory_tree(str(SAMPLES / "field-added" / "old"))
+    new_tree = directory_tree(str(SAMPLES / "field-added" / "new"))
+    base = Extractor(cache=None).run(old_tree)
+    derived = derive(Extractor(cache=None), new_tree, old_tree, base)
+    assert derived is not None and derived.names is not None
+    assert dump(derived) == dump(Extractor(cache=None).run(new_tree))

@@ -35,12 +35,8 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
         return None  # the target's build configuration changed: every #if may answer otherwise
     old = {f.path: f.blob for f in base_tree.files if f.path.endswith(SCANNED)}
     new = {f.path: f.blob for f in tree.files if f.path.endswith(SCANNED)}
-    if old.keys() != new.keys():
-        return None
-    changed = sorted(path for path, blob in new.items() if old[path] != blob)
-    included = {name for names in base.c_includes.values() for name in names}
-    if len(changed) > MAX_CHANGED or any(not path.endswith(".c") or posixpath.basename(path) in included
-                                         for path in changed):
+    changed = _changed_c_files(old, new, base)
+    if changed is None:
         return None
     new_data = tree.read([SourceFile(path, new[path]) for path in changed])
     old_scans = _scans(extractor, base_tree, [SourceFile(path, old[path]) for path in changed])
@@ -50,26 +46,12 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
         if (before.bodies or before.typedefs or after.bodies or after.typedefs) and before != after:
             return None
 
-    config = target_config(extractor.target, ex._mak_text(tree, extractor.target))
-    names = base.names if base.names is not None else extractor.cached_names(base_tree)
-    if names is None:  # a base without its name map: index every file
-        files = [SourceFile(path, new[path]) for path in sorted(new)]
-        scans = _scans(extractor, tree, [f for f in files if f.path not in new_scans])
-        scans.update(new_scans)
-        index = TreeIndex({}, config)
-        for f in files:
-            index.add(f.path, scans[f.path])
-        names = NameMap.of(index)
-    else:
-        for path in changed:
-            names = names.with_file(path, old_scans[path], new_scans[path], config)
-        index = LazyTreeIndex(names, set(new), _facts_reader(extractor, tree, new, new_scans), config)
-    vms_flags = ex._vms_flags(index)
+    index, names = _index(extractor, tree, base_tree, base, new, old_scans, new_scans)
     records = dict(base.records)
     fresh_parses = {}
+    vms_flags = ex._vms_flags(index)
     for path in changed:
-        parsed = ex.parse_facts(path, new_data[path])
-        fresh_parses[new[path]] = parsed
+        parsed = fresh_parses[new[path]] = ex.parse_facts(path, new_data[path])
         records.pop(path, None)
         if parsed is not None:
             file_result, _ = ex._resolve_file(index, vms_flags, path, parsed)
@@ -82,14 +64,46 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
     result.dump_field_keys = ex._dump_field_keys(tree) or result.dump_field_keys
     result.files_read = len(index.files)
     result.files_parsed = len(records)
-    result.c_includes = dict(base.c_includes)
-    for path in changed:
-        result.c_includes.pop(path, None)
-        result.c_includes.update(ex.c_includes({path: new_scans[path]}))
-    result.c_includes = {path: result.c_includes[path] for path in sorted(result.c_includes)}
+    c_includes = {path: names for path, names in base.c_includes.items() if path not in new_scans}
+    c_includes.update(ex.c_includes(new_scans))
+    result.c_includes = {path: c_includes[path] for path in sorted(c_includes)}
     result.names = names
     ex.assemble(result, index, {path: records[path] for path in sorted(records)})
     return result
+
+
+def _changed_c_files(old: dict[str, str], new: dict[str, str], base: Extraction) -> list[str] | None:
+    """The changed files, when they allow a derivation: the same files, at most MAX_CHANGED
+    of them changed, every one a .c file no file includes."""
+    if old.keys() != new.keys():
+        return None
+    changed = sorted(path for path, blob in new.items() if old[path] != blob)
+    included = {name for names in base.c_includes.values() for name in names}
+    if len(changed) > MAX_CHANGED or any(not path.endswith(".c") or posixpath.basename(path) in included
+                                         for path in changed):
+        return None
+    return changed
+
+
+def _index(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction, blobs: dict[str, str],
+           old_scans: dict, new_scans: dict):
+    """TREE's index and name map: lazy, from BASE's name map with the changed files'
+    entries replaced; or, for a base without one, built from every file's facts."""
+    from . import extractor as ex
+
+    config = target_config(extractor.target, ex._mak_text(tree, extractor.target))
+    names = base.names if base.names is not None else extractor.cached_names(base_tree)
+    if names is not None:
+        for path in new_scans:
+            names = names.with_file(path, old_scans[path], new_scans[path], config)
+        return LazyTreeIndex(names, set(blobs), _facts_reader(extractor, tree, blobs, new_scans), config), names
+    files = [SourceFile(path, blobs[path]) for path in sorted(blobs)]
+    scans = _scans(extractor, tree, [f for f in files if f.path not in new_scans])
+    scans.update(new_scans)
+    index = TreeIndex({}, config)
+    for f in files:
+        index.add(f.path, scans[f.path])
+    return index, NameMap.of(index)
 
 
 def _scans(extractor, tree: SourceTree, files: list[SourceFile]) -> dict:
