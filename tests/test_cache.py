@@ -264,3 +264,25 @@ def test_concurrent_cold_runs(qemu_repo, qemu_reference, tmp_path):
         assert out == qemu_reference
     proc = vmsd_lint("dump", "--repo", qemu_repo, "--cache-dir", str(cache), "v10.0.2")
     assert proc.stdout == qemu_reference
+
+
+def test_writes_left_to_a_child_are_done_here_when_no_process_can_be_forked(tmp_path, monkeypatch):
+    from vmsd_lint.extract.cache import Cache
+
+    cache = Cache(str(tmp_path))
+    cache.write_later("kind", {"key": [1, 2]})
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+    monkeypatch.setattr(os, "fork", no_fork)
+    cache.flush_in_background()
+    assert Cache(str(tmp_path)).get_many("kind", ["key"]) == {"key": [1, 2]}
+
+
+def test_a_read_waits_for_the_child_writing_its_kind(tmp_path):
+    from vmsd_lint.extract.cache import Cache
+
+    cache = Cache(str(tmp_path))
+    cache.write_later("kind", lambda: {"key": "made by the child"})
+    cache.flush_in_background()
+    assert cache.get_many("kind", ["key"]) == {"key": "made by the child"}

@@ -118,10 +118,11 @@ class Cache:
             return
         batches = self._later[:]
         self._later.clear()
-        if not hasattr(os, "fork"):
+        try:
+            pid = os.fork()
+        except (AttributeError, OSError):  # no fork here, or no room for a process: write now
             _write(self.directory, batches)
             return
-        pid = os.fork()
         if pid == 0:  # the child: its own connection (one must not cross a fork), no cleanup
             code = 1
             try:
