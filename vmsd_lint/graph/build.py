@@ -67,9 +67,9 @@ class CallIndex:
     are found on demand among the functions that call its name (placements walk back
     from a few hundred registration sites, not over the whole tree)."""
 
-    def __init__(self, extraction: Extraction, functions: "FunctionIndex | None" = None):
+    def __init__(self, extraction: Extraction):
         self.x = extraction
-        self.functions = functions or FunctionIndex(extraction)
+        self.functions = FunctionIndex(extraction)
         self.by_callee: dict[str, list[FunctionInfo]] = {}
         for fn in extraction.functions.values():
             for callee in fn.calls:
@@ -153,16 +153,26 @@ def _add_types(graph, extraction: Extraction, functions: FunctionIndex) -> None:
             graph.add_edge(node, type_node(qom.parent), kind="parent")
         if qom.vmsd:
             graph.add_edge(node, vmsd_node(qom.vmsd), kind="vmsd", line=qom.vmsd_line or 0)
-        for role in ("class_init", "instance_init"):
-            fn = functions.find(getattr(qom, role), qom.file) if getattr(qom, role) else None
-            if fn is None:
-                continue
-            graph.add_edge(node, fn_node(fn.key), kind=role)
-            if role == "class_init":
-                for member, target_name, line in fn.hooks:
-                    target = functions.find(target_name, fn.file)
-                    if target is not None:
-                        graph.add_edge(node, fn_node(target.key), kind=f"hook:{member}", line=line)
+        for target, kind, line in type_function_edges(qom, functions):
+            if line is None:
+                graph.add_edge(node, target, kind=kind)
+            else:
+                graph.add_edge(node, target, kind=kind, line=line)
+
+
+def type_function_edges(qom, functions: FunctionIndex):
+    """(function node, kind, line or None) of the edges from a type to functions, in the
+    order the graph adds them: class_init, the hooks it installs, instance_init."""
+    for role in ("class_init", "instance_init"):
+        fn = functions.find(getattr(qom, role), qom.file) if getattr(qom, role) else None
+        if fn is None:
+            continue
+        yield fn_node(fn.key), role, None
+        if role == "class_init":
+            for member, target_name, line in fn.hooks:
+                target = functions.find(target_name, fn.file)
+                if target is not None:
+                    yield fn_node(target.key), f"hook:{member}", line
 
 
 def _add_registrations(graph, extraction: Extraction) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..model import Extraction, Placement
 from ..resolve import Resolved
-from .build import CallIndex, fn_node, walk_callers
+from .build import CallIndex, fn_node, type_function_edges, walk_callers
 
 QDEV = "device realize (qdev registers dc->vmsd)"
 
@@ -73,21 +73,12 @@ def _entry_points(extraction: Extraction, calls: CallIndex, resolved: Resolved) 
 
 
 def _type_hooks(extraction: Extraction, calls: CallIndex):
-    """(type, [(function node, edge kind)]) per type: the edges build._add_types draws
-    from it to functions, in the order the graph lists them (grouped by function)."""
-    find = calls.functions.find
+    """(type, [(function node, edge kind)]) per type: its edges to functions in the order
+    the graph lists them (grouped by function, as networkx keeps a node's edges)."""
     for qom in extraction.types.values():
         by_target: dict[str, list[str]] = {}
-        for role in ("class_init", "instance_init"):
-            fn = find(getattr(qom, role), qom.file) if getattr(qom, role) else None
-            if fn is None:
-                continue
-            by_target.setdefault(fn_node(fn.key), []).append(role)
-            if role == "class_init":
-                for member, target_name, _ in fn.hooks:
-                    target = find(target_name, fn.file)
-                    if target is not None:
-                        by_target.setdefault(fn_node(target.key), []).append(f"hook:{member}")
+        for target, kind, _ in type_function_edges(qom, calls.functions):
+            by_target.setdefault(target, []).append(kind)
         yield qom.name, [(target, kind) for target, kinds in by_target.items() for kind in kinds]
 
 
