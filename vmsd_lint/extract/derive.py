@@ -21,7 +21,6 @@ from .context import TreeIndex
 from .names import LazyTreeIndex, NameMap
 
 MAX_CHANGED = 16  # more changed files than this: a whole extraction is about as quick
-SCANNED = (".h", ".inc", ".c")
 
 
 def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction) -> Extraction | None:
@@ -33,8 +32,8 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
         return None
     if ex._mak_text(tree, extractor.target) != ex._mak_text(base_tree, extractor.target):
         return None  # the target's build configuration changed: every #if may answer otherwise
-    old = {f.path: f.blob for f in base_tree.files if f.path.endswith(SCANNED)}
-    new = {f.path: f.blob for f in tree.files if f.path.endswith(SCANNED)}
+    old = {f.path: f.blob for f in extractor.source_files(base_tree)}
+    new = {f.path: f.blob for f in extractor.source_files(tree)}
     changed = _changed_c_files(old, new, base)
     if changed is None:
         return None

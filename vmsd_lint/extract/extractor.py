@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import __version__
+from ..graph import placements
 from ..model import Diagnostic, Extraction, FunctionInfo, QomType, Registration, Vmsd
-from ..sources.tree import SourceFile, SourceTree
+from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree
 from .buildconfig import target_config
 from ..resolve import Resolved
 from .cache import Cache, pack, unpack
@@ -149,7 +150,7 @@ class Extractor:
     @staticmethod
     def source_files(tree: SourceTree) -> list[SourceFile]:
         """The files an extraction reads, in path order."""
-        return sorted((f for f in tree.files if f.path.endswith((".h", ".inc", ".c"))), key=lambda f: f.path)
+        return sorted((f for f in tree.files if f.path.endswith(SOURCE_SUFFIXES)), key=lambda f: f.path)
 
     def _cache_names(self, key: str, index: TreeIndex) -> None:
         if self.cache is not None:
@@ -419,7 +420,6 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     _link_types(index, result, resolved)
     _resolve_registrations(records, result, resolved)
     _check_references(resolved, result)
-    from ..graph import placements
     result.placements = placements(result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     result.records = records
