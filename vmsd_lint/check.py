@@ -54,10 +54,6 @@ def _endpoint_like(old: str, new: str) -> bool:
     return not old.endswith(".")
 
 
-def load_schema(spec: str, options: Options) -> WireSchema:
-    return load_endpoint(spec, options)[0]
-
-
 def load_endpoint(spec: str, options: Options, base=None) -> tuple[WireSchema, tuple | None]:
     """The schema of an endpoint and, for a source endpoint, its (tree, extraction): the
     base from which the extraction of a tree a few .c files away is derived."""
