@@ -57,7 +57,7 @@ def _endpoint_like(old: str, new: str) -> bool:
 def load_endpoint(spec: str, options: Options, base=None) -> tuple[WireSchema, tuple | None]:
     """The schema of an endpoint and, for a source endpoint, its (tree, extraction): the
     base from which the extraction of a tree a few .c files away is derived."""
-    if spec.endswith(".json") and os.path.isfile(spec):
+    if _is_json_file(spec):
         from .sources.jsonfiles import read_json_endpoint
         return read_json_endpoint(spec), None
     tree = open_tree(spec, options.repo)
@@ -71,8 +71,16 @@ def extract_endpoint(spec: str, options: Options):
 
 
 def extract_tree(tree, options: Options, base=None):
+    return _extractor(options).run(tree, base)
+
+
+def _extractor(options: Options):
     from .extract.extractor import Extractor
-    return Extractor(target=options.target, jobs=options.jobs, cache=options.cache).run(tree, base)
+    return Extractor(target=options.target, jobs=options.jobs, cache=options.cache)
+
+
+def _is_json_file(spec: str) -> bool:
+    return spec.endswith(".json") and os.path.isfile(spec)
 
 
 def open_tree(endpoint: str, repo: str | None):
@@ -125,9 +133,14 @@ def find_repo(path: str | None) -> str:
 
 
 def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
-    old, old_source = load_endpoint(old_spec, options)
-    new, _ = load_endpoint(new_spec, options, base=old_source)
-    return build_report(old_spec, old, new_spec, new)
+    if _is_json_file(old_spec) or _is_json_file(new_spec):
+        old, old_source = load_endpoint(old_spec, options)
+        new, _ = load_endpoint(new_spec, options, base=old_source)
+        return build_report(old_spec, old, new_spec, new)
+    from .extract.pair import extract_pair
+    old_tree, new_tree = open_tree(old_spec, options.repo), open_tree(new_spec, options.repo)
+    old, new = extract_pair(_extractor(options), old_tree, new_tree)
+    return build_report(old_spec, from_extraction(old), new_spec, from_extraction(new))
 
 
 def build_report(old_spec: str, old: WireSchema, new_spec: str, new: WireSchema) -> Report:

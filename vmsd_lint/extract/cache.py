@@ -49,7 +49,7 @@ class Cache:
         # place: the finalizer below holds them, not the cache.
         self._later: list[tuple[str, dict]] = []
         self._writers: list[tuple[int, set[str]]] = []
-        weakref.finalize(self, _finish_writes, self.directory, self._later, self._writers)
+        self._finish = weakref.finalize(self, _finish_writes, self.directory, self._later, self._writers)
         try:
             self._open()
         except sqlite3.DatabaseError as exc:
@@ -62,7 +62,7 @@ class Cache:
         # Closed when the cache goes away or the process ends: the last connection to
         # close folds the write-ahead log into the file, so no WAL is left behind that
         # could mask a damaged file on the next open.
-        weakref.finalize(self, self._db.close)
+        self._close_db = weakref.finalize(self, self._db.close)
         for attempt in range(OPEN_ATTEMPTS):
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -132,6 +132,15 @@ class Cache:
                 os._exit(code)
         self._writers.append((pid, {kind for kind, _ in batches}))
 
+    def adopt_writer(self, pid: int, kinds: set[str]) -> None:
+        """A child process (forked by this one) writing KINDS: awaited like the cache's own."""
+        self._writers.append((pid, set(kinds)))
+
+    def close(self) -> None:
+        """Write what waits, wait for the writing children, close the connection."""
+        self._finish()
+        self._close_db()
+
     def _settle(self, kind: str) -> None:
         """Before reading KIND: wait for the children writing it, write what waits here."""
         for pid, kinds in list(self._writers):
@@ -179,6 +188,15 @@ class Cache:
                 self._rebuild()
             except (OSError, sqlite3.Error):
                 pass
+
+    def has(self, kind: str, key: str) -> bool:
+        """Whether an entry is stored (not whether it is intact), without reading it."""
+        self._settle(kind)
+        try:
+            return self._db.execute("SELECT 1 FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() \
+                is not None
+        except sqlite3.DatabaseError:
+            return False
 
     def get(self, kind: str, key: str):
         return self.get_many(kind, [key]).get(key)

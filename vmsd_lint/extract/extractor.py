@@ -157,6 +157,10 @@ class Extractor:
             from .names import NameMap
             self.cache.write_later("names" + FACTS_VERSION, lambda: {key: NameMap.of(index)})  # by the writer
 
+    def is_cached(self, tree: SourceTree) -> bool:
+        """Whether the cache holds the extraction of TREE."""
+        return self.cache is not None and self.cache.has("extraction" + FACTS_VERSION, self._tree_key(tree))
+
     def cached_names(self, tree: SourceTree):
         """The NameMap of a tree extracted before (None when the cache has none)."""
         if self.cache is None:
@@ -469,8 +473,13 @@ class _SecondResolver:
             return
         self._conn, child = context.Pipe()
         self._process = context.Process(target=_second_resolver_main, args=(index, vms_flags, child), daemon=True)
-        self._process.start()
-        child.close()
+        try:
+            self._process.start()
+        except OSError:  # no room for a process: everything is resolved here
+            self._conn.close()
+            return
+        finally:
+            child.close()
         self.active = True
 
     def __enter__(self) -> "_SecondResolver":

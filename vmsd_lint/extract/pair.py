@@ -1,0 +1,113 @@
+"""The extractions of a range's two trees.  When both must be extracted whole (neither
+is cached, and they are too far apart to derive one from the other), NEW's is made by
+a forked process while this one makes OLD's: each extraction leaves the cores idle at
+times (reading, indexing, the tree-wide steps at its end), which the other one fills."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+
+from ..model import Extraction
+from ..sources.tree import SourceTree
+from .cache import Cache
+from .derive import MAX_CHANGED
+from .extractor import FACTS_VERSION
+
+
+def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple[Extraction, Extraction]:
+    if extractor.is_cached(old_tree) or extractor.is_cached(new_tree) or _few_c_files_apart(
+            extractor, old_tree, new_tree):
+        old = extractor.run(old_tree)
+        return old, extractor.run(new_tree, base=(old_tree, old))
+    # the two extractions share the cores: each gets half the workers
+    half = type(extractor)(extractor.target, max(1, extractor.jobs // 2), extractor.cache)
+    new_job = _ForkedExtraction.start(half, new_tree)
+    if new_job is None:  # no process could be forked
+        return extractor.run(old_tree), extractor.run(new_tree)
+    try:
+        old = half.run(old_tree)
+    except BaseException:
+        new_job.cancel()
+        raise
+    return old, new_job.result()
+
+
+def _few_c_files_apart(extractor, old_tree: SourceTree, new_tree: SourceTree) -> bool:
+    """Whether NEW may be derived from OLD (extract.derive decides for sure)."""
+    old = {f.path: f.blob for f in extractor.source_files(old_tree)}
+    new = {f.path: f.blob for f in extractor.source_files(new_tree)}
+    if old.keys() != new.keys():
+        return False
+    changed = [path for path, blob in new.items() if old[path] != blob]
+    return len(changed) <= MAX_CHANGED and all(path.endswith(".c") for path in changed)
+
+
+# What a forked extraction writes to the cache: a read of these kinds waits for it.
+_CACHED_KINDS = ("extraction", "names", "resolved", "scan", "parse")
+
+
+class _ForkedExtraction:
+    """An extraction made by a forked child process, which sends it back pickled.  With a
+    cache, the child opens its own connection and writes what it computed; the end of
+    this process's cache waits for it, as for its other writers."""
+
+    def __init__(self, pid: int, reader, cache: Cache | None):
+        self.pid, self._reader, self._cache = pid, reader, cache
+
+    @classmethod
+    def start(cls, extractor, tree: SourceTree) -> "_ForkedExtraction | None":
+        reader, writer = multiprocessing.Pipe(duplex=False)
+        try:
+            pid = os.fork()
+        except (AttributeError, OSError):
+            reader.close()
+            writer.close()
+            return None
+        if pid == 0:
+            reader.close()
+            _child(extractor, tree, writer)  # never returns
+        writer.close()
+        return cls(pid, reader, extractor.cache)
+
+    def result(self) -> Extraction:
+        try:
+            status, value = self._reader.recv()
+        except EOFError:
+            status, value = "error", RuntimeError("the process extracting NEW ended without a result")
+        finally:
+            self._reader.close()
+        if self._cache is not None:
+            self._cache.adopt_writer(self.pid, {kind + FACTS_VERSION for kind in _CACHED_KINDS})
+        else:
+            os.waitpid(self.pid, 0)
+        if status != "ok":
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        self._reader.close()
+        try:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+
+
+def _child(extractor, tree: SourceTree, writer) -> None:
+    code = 1
+    try:
+        cache = Cache(extractor.cache.directory) if extractor.cache is not None else None
+        try:
+            result = ("ok", type(extractor)(extractor.target, extractor.jobs, cache).run(tree))
+        except Exception as exc:  # noqa: BLE001 - raised again by the parent
+            result = ("error", exc)
+        try:
+            writer.send(result)
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+            writer.send(("error", RuntimeError(traceback.format_exc())))
+        if cache is not None:
+            cache.close()  # waits for its writers
+        code = 0
+    finally:
+        os._exit(code)
