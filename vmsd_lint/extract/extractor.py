@@ -44,7 +44,7 @@ REGISTRATION_CALLS = {
 # Calls that install a hook: callee -> (hook, index of the function argument).
 HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "9"
+FACTS_VERSION = "10"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -523,7 +523,7 @@ def _function_info(path: str, fn) -> FunctionInfo:
         hook = HOOK_CALLS.get(call.callee)
         if hook and len(call.args) > hook[1] and call.args[hook[1]].strip().isidentifier():
             hooks.append((hook[0], call.args[hook[1]].strip(), call.line))
-    return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(dict.fromkeys(c.callee for c in fn.calls)),
+    return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees),
                         tuple(hooks), tuple((a.rhs, a.line) for a in fn.vmsd_assignments))
 
 

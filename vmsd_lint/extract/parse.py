@@ -49,7 +49,8 @@ class Function(NamedTuple):
     end_line: int
     static: bool
     vmsd_assignments: list[Assignment]  # filled after the function is made
-    calls: list[Call]
+    callees: dict[str, None]  # every function it calls, in order of first call
+    calls: list[Call]  # the calls whose arguments are kept
     hooks: list[Assignment]  # `x->member = function;`: lhs is the member
 
 
@@ -57,7 +58,6 @@ class Function(NamedTuple):
 class ParseFacts:
     decls: list[Decl] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
-    error_lines: list[int] = field(default_factory=list)
 
 
 @lru_cache(maxsize=None)
@@ -96,8 +96,9 @@ def is_interesting(data: bytes) -> bool:
 
 
 def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None) -> ParseFacts:
-    """Declarations and functions of one file.  Every call keeps its callee and line;
-    its argument texts are kept for the callees in `calls_with_args` (all when None)."""
+    """Declarations and functions of one file.  Of a function's calls, the callees are
+    kept; the calls themselves (line, argument texts) only for the callees in
+    `calls_with_args` (all when None)."""
     tree = _parser().parse(data)
     facts = ParseFacts()
     root = tree.root_node
@@ -121,8 +122,6 @@ def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None) -> Pa
         for _, _, fn, body in bodies:
             own = [caps for _, caps in QueryCursor(_query("statements")).matches(body)]
             _add_statements(own, None, data, calls_with_args, fn)
-    if root.has_error:
-        facts.error_lines = _error_lines(root)
     return facts
 
 
@@ -147,7 +146,7 @@ def _decl(caps, data: bytes) -> Decl:
 def _function(caps, data: bytes) -> Function:
     node = caps["function"][0]
     static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in node.children)
-    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], [], [])
+    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], {}, [], [])
 
 
 def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Function | None = None) -> None:
@@ -171,24 +170,12 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
                                                   _text(caps["rhs"][0], data), node.start_point[0] + 1))
             continue
         callee = _text(caps["callee"][0], data)
-        args = ()
-        if calls_with_args is None or callee in calls_with_args:
-            arguments = node.child_by_field_name("arguments")
-            if arguments is None or arguments.type != "argument_list":
-                continue  # the grammar gives every call one; a damaged parse may not
-            args = tuple(_text(a, data) for a in arguments.named_children if a.type != "comment")
+        if calls_with_args is not None and callee not in calls_with_args:
+            fn.callees[callee] = None
+            continue
+        arguments = node.child_by_field_name("arguments")
+        if arguments is None or arguments.type != "argument_list":
+            continue  # the grammar gives every call one; a damaged parse may not
+        fn.callees[callee] = None
+        args = tuple(_text(a, data) for a in arguments.named_children if a.type != "comment")
         fn.calls.append(Call(callee, args, node.start_point[0] + 1))
-
-
-def _error_lines(root) -> list[int]:
-    lines = []
-    stack = [root]
-    while stack and len(lines) < 50:
-        node = stack.pop()
-        if not node.has_error:
-            continue
-        if node.type == "ERROR" or node.is_missing:
-            lines.append(node.start_point[0] + 1)
-            continue
-        stack.extend(node.children)
-    return sorted(lines)
