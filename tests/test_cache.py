@@ -136,6 +136,20 @@ def test_damaged_table_is_moved_aside_and_rebuilt(warm, reference):
     assert count > 0 and damaged == 0
 
 
+def test_damaged_schema_text_is_moved_aside_and_rebuilt(warm, reference):
+    """A byte of the stored schema that is not UTF-8 (here in the name of the primary
+    key's index): SQLite quotes it in its error message ("malformed database schema
+    (sqlite_autoindex\\xa0entries_1)"), which Python then cannot decode, a
+    UnicodeDecodeError and not an sqlite3 error; that too is a damaged file."""
+    path = database(warm)
+    data = bytearray(path.read_bytes())
+    data[data.index(b"sqlite_autoindex_entries_1") + len(b"sqlite_autoindex")] = 0xA0
+    path.write_bytes(bytes(data))
+    assert check(RANGES[0], warm) == reference[RANGES[0]]
+    assert (warm / f"{path.name}.corrupt").exists()
+    assert entries_ok(warm)[0] > 0
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_damaged_database_pages(warm, reference, seed):
     """Random bytes of the file flipped: whatever SQLite notices or not, the output is right."""

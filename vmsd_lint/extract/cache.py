@@ -33,9 +33,22 @@ def _busy(exc: sqlite3.DatabaseError) -> bool:
     return "locked" in text or "busy" in text
 
 
+class _DamagedFile(sqlite3.DatabaseError):
+    """SQLite failed with a message that is not even text: bytes of a damaged file."""
+
+
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
     """The file is damaged (not merely busy or read-only)."""
-    return getattr(exc, "sqlite_errorcode", None) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    return isinstance(exc, _DamagedFile) or getattr(exc, "sqlite_errorcode", None) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def _sql(db: sqlite3.Connection, statement: str, parameters=(), many: bool = False) -> sqlite3.Cursor:
+    """db.execute() (executemany() with MANY), where an error message Python cannot
+    decode is a damaged file."""
+    try:
+        return db.executemany(statement, parameters) if many else db.execute(statement, parameters)
+    except UnicodeDecodeError as exc:
+        raise _DamagedFile(f"damaged cache file ({exc})") from None
 
 
 class Cache:
@@ -65,11 +78,11 @@ class Cache:
         self._close_db = weakref.finalize(self, self._db.close)
         for attempt in range(OPEN_ATTEMPTS):
             try:
-                self._db.execute("PRAGMA journal_mode=WAL")
+                _sql(self._db, "PRAGMA journal_mode=WAL")
                 # a cache needs no durability, only consistency: with WAL, NORMAL keeps the
                 # file consistent through a crash and spares an fsync per transaction
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute(SCHEMA)
+                _sql(self._db, "PRAGMA synchronous=NORMAL")
+                _sql(self._db, SCHEMA)
                 return
             except sqlite3.OperationalError as exc:
                 # switching to WAL takes a lock the busy timeout does not wait for:
@@ -160,8 +173,8 @@ class Cache:
         try:
             for start in range(0, len(wanted), LOOKUP_BATCH):  # only the wanted rows are read
                 batch = wanted[start:start + LOOKUP_BATCH]
-                rows += self._db.execute(f"SELECT key, value FROM entries WHERE kind = ? AND key IN "
-                                         f"({','.join('?' * len(batch))})", (kind, *batch)).fetchall()
+                rows += _sql(self._db, f"SELECT key, value FROM entries WHERE kind = ? AND key IN "
+                                       f"({','.join('?' * len(batch))})", (kind, *batch)).fetchall()
         except sqlite3.DatabaseError as exc:
             self._damaged_file(exc)
             return found
@@ -179,7 +192,7 @@ class Cache:
         """After a damaged entry: rebuild the file if SQLite finds it damaged too (the
         entries read from it passed their checksums; the recomputed ones go to the new one)."""
         try:
-            result = self._db.execute("PRAGMA quick_check").fetchall()
+            result = _sql(self._db, "PRAGMA quick_check").fetchall()
         except sqlite3.DatabaseError as exc:
             self._damaged_file(exc)
             return
@@ -193,7 +206,7 @@ class Cache:
         """Whether an entry is stored (not whether it is intact), without reading it."""
         self._settle(kind)
         try:
-            return self._db.execute("SELECT 1 FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() \
+            return _sql(self._db, "SELECT 1 FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() \
                 is not None
         except sqlite3.DatabaseError:
             return False
@@ -210,8 +223,8 @@ class Cache:
         for _ in range(2):  # again once, after a damaged file was rebuilt
             try:
                 with self._db:
-                    self._db.execute("BEGIN IMMEDIATE")
-                    self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+                    _sql(self._db, "BEGIN IMMEDIATE")
+                    _sql(self._db, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows, many=True)
                 return
             except sqlite3.DatabaseError as exc:
                 if not self._damaged_file(exc):
