@@ -191,6 +191,7 @@ class TreeIndex:
         self.enumerators: dict[str, list[Candidate]] = {}
         self.calls_by_arg: dict[str, list[tuple[str, str, str, int]]] = {}  # arg → (path, macro, args, line)
         self._generated: dict[tuple[str, int], dict[str, int]] = {}
+        self._suffixes: dict[str, tuple[str, ...]] = {}  # _called_suffixes
         self._contexts: dict[str, FileContext] = {}
         self._includes: dict[str, frozenset[str]] = {}
         self._direct: dict[str, tuple[str, ...]] = {}
@@ -209,6 +210,7 @@ class TreeIndex:
         """Index one more file (in path order: the extractor adds each scan as it arrives)."""
         self.files[path] = facts
         self._index(path, facts)
+        self._suffixes.clear()
 
     def _index(self, path: str, facts: TextFacts) -> None:
         for define in facts.defines:
@@ -420,8 +422,8 @@ class TreeIndex:
         `REG32(CRB_DATA_BUFFER, 0x80)` declaring R_CRB_DATA_BUFFER: expand the calls
         whose arguments name a suffix of `name` and read the enums they produce."""
         included = None
-        for cut in range(1, len(name)):
-            for call_path, macro, args, line in self.calls_by_arg.get(name[cut:], ()):
+        for suffix in self._called_suffixes(name):
+            for call_path, macro, args, line in self.calls_by_arg.get(suffix, ()):
                 if call_path != path:
                     included = included if included is not None else self.includes(path)
                     if call_path not in included:
@@ -430,6 +432,15 @@ class TreeIndex:
                 if name in values:
                     return values[name]
         return None
+
+    def _called_suffixes(self, name: str) -> tuple[str, ...]:
+        """The proper suffixes of NAME that some file-scope macro call has as an argument
+        (most names have none: asked once per name, not once per file)."""
+        found = self._suffixes.get(name)
+        if found is None:
+            found = self._suffixes[name] = tuple(name[cut:] for cut in range(1, len(name))
+                                                 if self.calls_by_arg.get(name[cut:]))
+        return found
 
     def _generated_values(self, path: str, macro: str, args: str, line: int) -> dict[str, int]:
         key = (path, line)

@@ -59,15 +59,27 @@ class ParsedFile:
 
 def scan_facts(path: str, data: bytes) -> TextFacts:
     """The text facts of one file, from its bytes alone (so they can be cached by blob id)."""
-    if path.endswith(".c") and not is_interesting(data):
+    if _plain_c_file(path, data):
         return TextFacts()  # nothing of a plain .c file is visible elsewhere
+    return scan_source(path, data)
+
+
+def _plain_c_file(path: str, data: bytes) -> bool:
+    return path.endswith(".c") and not is_interesting(data)
+
+
+def scan_source(path: str, data: bytes) -> TextFacts:
+    """The text facts of a file that is not a plain .c file."""
     return scan_text(data.decode("utf-8", "surrogateescape"))
 
 
 def parse_facts(path: str, data: bytes) -> ParsedFile | None:
     """The parse of one file (None when it cannot hold migration state), from its bytes alone."""
-    if not is_interesting(data):
-        return None
+    return parse_interesting(path, data) if is_interesting(data) else None
+
+
+def parse_interesting(path: str, data: bytes) -> ParsedFile:
+    """The parse of a file that can hold migration state (is_interesting)."""
     parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS))
     if _registers_in_loop(parsed.parse):
         parsed.source = data.decode("utf-8", "surrogateescape")
@@ -183,9 +195,9 @@ class Extractor:
         cached_parses = self._cached("parse", files)
         missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
         with self._pool(len(missing)) as pool:
-            contents, computed_scans = self._read_and_scan(pool, tree, missing)
-            to_parse = [(f.path, contents[f.path]) for f in missing if is_interesting(contents[f.path])]
-            computed_parses = self._compute(pool, parse_facts, to_parse, PARSE_CHUNK)
+            contents, interesting, computed_scans = self._read_and_scan(pool, tree, missing)
+            to_parse = [(f.path, contents[f.path]) for f in missing if f.path in interesting]
+            computed_parses = self._compute(pool, parse_interesting, to_parse, PARSE_CHUNK)
             index = TreeIndex({}, target_config(self.target, _mak_text(tree, self.target)))
             for path, scan in self._scans(files, missing, cached_scans, computed_scans):
                 index.add(path, scan)  # while the workers scan the next files
@@ -211,14 +223,21 @@ class Extractor:
 
     def _read_and_scan(self, pool, tree: SourceTree, missing: list[SourceFile]):
         """Read the files by slices, the scans of each slice queued as soon as it is read
-        (so the workers scan while the rest is read); returns the contents and the scans."""
+        (so the workers scan while the rest is read); returns the contents, the paths of
+        the files worth a parse (is_interesting: each file is searched once) and the
+        scans, as (value, packed value or None) in the order of MISSING."""
         contents: dict[str, bytes] = {}
+        interesting: set[str] = set()
         scans = []
         for start in range(0, len(missing), READ_SLICE):
             part = missing[start:start + READ_SLICE]
             contents.update(tree.read(part))
-            scans.append(self._compute(pool, scan_facts, [(f.path, contents[f.path]) for f in part], SCAN_CHUNK))
-        return contents, itertools.chain.from_iterable(scans)
+            interesting.update(f.path for f in part if is_interesting(contents[f.path]))
+            plain = {f.path for f in part if f.path.endswith(".c") and f.path not in interesting}
+            computed = self._compute(pool, scan_source, [(f.path, contents[f.path]) for f in part
+                                                         if f.path not in plain], SCAN_CHUNK)
+            scans.append(_merged_scans(part, plain, computed))
+        return contents, interesting, itertools.chain.from_iterable(scans)
 
     def _compute(self, pool, compute, items: list[tuple[str, bytes]], chunk: int):
         """compute(path, data) over items, in order, as (value, packed value or None):
@@ -266,6 +285,13 @@ class Extractor:
 
 
 _NOT_PARSED = pack(None)
+_PLAIN_SCAN = pack(TextFacts())  # the scan of a plain .c file, as cached
+
+
+def _merged_scans(files: list[SourceFile], plain: set[str], computed):
+    """The scans of FILES in order: those computed, and the empty ones of plain .c files."""
+    for f in files:
+        yield (TextFacts(), _PLAIN_SCAN) if f.path in plain else next(computed)
 
 
 @functools.lru_cache(maxsize=None)

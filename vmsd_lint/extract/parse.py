@@ -13,9 +13,10 @@ from typing import NamedTuple
 import tree_sitter_c
 from tree_sitter import Language, Parser, Query, QueryCursor
 
-# The identifiers that mark a file as worth a parse.
-INTERESTING_WORDS = (b"VMStateDescription", b"VMStateField", b"TypeInfo", b"vmstate_register",
-                     b"register_savevm_live", b"vmsd")
+# The identifiers that mark a file as worth a parse; the commonest first, so that most
+# files worth one are known after one search.
+INTERESTING_WORDS = (b"TypeInfo", b"VMStateDescription", b"VMStateField", b"vmsd", b"vmstate_register",
+                     b"register_savevm_live")
 
 
 # Named tuples: quick to pickle, and a tree has a hundred thousand calls.
