@@ -5,6 +5,7 @@ same exception; with no process to fork, the two are extracted here."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,17 @@ def test_a_failure_in_the_forked_extraction_is_raised_here(monkeypatch) -> None:
     monkeypatch.setattr(Extractor, "run", failing_run)
     with pytest.raises(InputError, match="hw/broken.c: cannot be read"):
         pair.extract_pair(Extractor(cache=None), old_tree, new_tree)
+
+
+def test_a_cache_the_forked_process_cannot_open_only_costs_time(monkeypatch, forks, tmp_path) -> None:
+    def busy(directory):
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(pair, "Cache", busy)  # the forked process's own connection
+    old_tree, new_tree = trees("section-removed")
+    extractor = Extractor(cache=Cache(str(tmp_path / "cache")))
+    old, new = pair.extract_pair(extractor, old_tree, new_tree)
+    assert len(forks) == 1 and dump(new) == dump(Extractor(cache=None).run(new_tree))
+    assert extractor.is_cached(old_tree) and not extractor.is_cached(new_tree)
 
 
 def test_without_fork_both_are_extracted_here(monkeypatch, forks) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import traceback
 
 from ..model import Extraction
@@ -97,7 +98,12 @@ class _ForkedExtraction:
 def _child(extractor, tree: SourceTree, writer) -> None:
     code = 1
     try:
-        cache = Cache(extractor.cache.directory) if extractor.cache is not None else None
+        cache = None
+        if extractor.cache is not None:
+            try:  # its own connection: one must not cross a fork
+                cache = Cache(extractor.cache.directory)
+            except (OSError, sqlite3.Error):
+                pass  # busy or damaged: NEW is extracted without it (only costs time)
         try:
             result = ("ok", type(extractor)(extractor.target, extractor.jobs, cache).run(tree))
         except Exception as exc:  # noqa: BLE001 - raised again by the parent
