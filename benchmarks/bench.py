@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Speed of vmsd-lint on the full QEMU tree, cold (fresh cache) and warm (same cache),
-with the peak RSS of each run:
+with the peak RSS of each run (its largest process, and summed over its processes):
 
 - `dump v10.0.2`;
 - `v7.2.0..v10.0.2` (the main job on two releases);
@@ -22,22 +22,56 @@ import sys
 import tempfile
 
 
-def run_once(args: list[str]) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MiB) of one vmsd-lint run in a child process."""
-    code = ("import resource, subprocess, sys, time\n"
-            "t = time.perf_counter()\n"
-            "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-            "t = time.perf_counter() - t\n"
-            "if p.returncode not in (0, 1): sys.exit(p.stderr.decode(errors='replace'))\n"
-            "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
-    # a fresh wrapper process per run, so RUSAGE_CHILDREN holds this run's peak alone
-    # (ru_maxrss is the largest of the children: the main process or a parser worker)
-    out = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "vmsd_lint.cli", *args],
+# The wrapper process of one run: its wall time, the peak RSS of its largest process
+# (RUSAGE_CHILDREN) and the peak of the RSS summed over its process tree, sampled every
+# 0.1 s from /proc by a thread (shared pages are counted in each process; 0 without /proc).
+_RUN_ONCE = """
+import os, resource, subprocess, sys, tempfile, threading, time
+
+def tree_kib(root):
+    total, todo, seen = 0, [root], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                todo += [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            pass
+    return total
+
+summed = [0]
+def sample(pid):
+    while proc.poll() is None:
+        summed[0] = max(summed[0], tree_kib(pid))
+        time.sleep(0.1)
+
+with tempfile.TemporaryFile() as err:
+    t = time.perf_counter()
+    proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=err)
+    threading.Thread(target=sample, args=(proc.pid,), daemon=True).start()
+    proc.wait()
+    t = time.perf_counter() - t
+    if proc.returncode not in (0, 1):
+        err.seek(0)
+        sys.exit(err.read().decode(errors="replace"))
+print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, summed[0])
+"""
+
+
+def run_once(args: list[str]) -> tuple[float, float, float]:
+    """Wall time (s), peak RSS of the largest process and peak summed RSS (MiB) of one
+    vmsd-lint run, in a fresh wrapper process (so RUSAGE_CHILDREN holds this run alone)."""
+    out = subprocess.run([sys.executable, "-c", _RUN_ONCE, sys.executable, "-m", "vmsd_lint.cli", *args],
                          capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"vmsd-lint failed: {out.stderr.strip()}")
-    wall, rss_kib = out.stdout.split()
-    return float(wall), int(rss_kib) / 1024
+    wall, rss_kib, summed_kib = out.stdout.split()
+    return float(wall), int(rss_kib) / 1024, int(summed_kib) / 1024
 
 
 def one_file_branch(repo: str, scratch: str) -> str:
@@ -155,9 +189,9 @@ def main() -> int:
             rows.append(("pre-commit (one staged file): first run after HEAD", *run_once(args_pc)))
             rows.append(("pre-commit (one staged file): again", *min(run_once(args_pc) for _ in range(args.runs))))
     print(f"vmsd-lint on {args.repo}  ({os.cpu_count()} CPUs)")
-    print(f"{'run':<52} {'wall s':>8} {'peak RSS MiB':>13}")
-    for label, wall, rss in rows:
-        print(f"{label:<52} {wall:>8.2f} {rss:>13.0f}")
+    print(f"{'run':<52} {'wall s':>8} {'peak RSS MiB':>13} {'summed':>7}")
+    for label, wall, rss, summed in rows:
+        print(f"{label:<52} {wall:>8.2f} {rss:>13.0f} {summed:>7.0f}")
     return 0
 
 
