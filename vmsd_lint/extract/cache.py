@@ -58,10 +58,10 @@ class Cache:
         self.path = os.path.join(directory, f"cache-{__version__}.sqlite")
         self._db = None
         # Writes left to a child process (write_later/flush_in_background): the batches not
-        # flushed yet, and (pid, kinds) of the children still writing.  Lists mutated in
+        # flushed yet, and (pid, kinds or None for any) of the children still writing.  Lists mutated in
         # place: the finalizer below holds them, not the cache.
         self._later: list[tuple[str, dict]] = []
-        self._writers: list[tuple[int, set[str]]] = []
+        self._writers: list[tuple[int, set[str] | None]] = []
         self._finish = weakref.finalize(self, _finish_writes, self.directory, self._later, self._writers)
         try:
             self._open()
@@ -145,9 +145,10 @@ class Cache:
                 os._exit(code)
         self._writers.append((pid, {kind for kind, _ in batches}))
 
-    def adopt_writer(self, pid: int, kinds: set[str]) -> None:
-        """A child process (forked by this one) writing KINDS: awaited like the cache's own."""
-        self._writers.append((pid, set(kinds)))
+    def adopt_writer(self, pid: int) -> None:
+        """A child process (forked by this one) writing entries of any kind: a read of any
+        kind, and the end of this cache, wait for it as for the cache's own writers."""
+        self._writers.append((pid, None))
 
     def close(self) -> None:
         """Write what waits, wait for the writing children, close the connection."""
@@ -157,7 +158,7 @@ class Cache:
     def _settle(self, kind: str) -> None:
         """Before reading KIND: wait for the children writing it, write what waits here."""
         for pid, kinds in list(self._writers):
-            if kind in kinds:
+            if kinds is None or kind in kinds:
                 _reap(pid)
                 self._writers.remove((pid, kinds))
         pending = [(k, items) for k, items in self._later if k == kind]

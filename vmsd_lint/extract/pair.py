@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sqlite3
 import traceback
 
@@ -13,7 +14,6 @@ from ..model import Extraction
 from ..sources.tree import SourceTree
 from .cache import Cache
 from .derive import MAX_CHANGED
-from .extractor import FACTS_VERSION
 
 
 def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple[Extraction, Extraction]:
@@ -42,10 +42,6 @@ def _few_c_files_apart(extractor, old_tree: SourceTree, new_tree: SourceTree) ->
         return False
     changed = [path for path, blob in new.items() if old[path] != blob]
     return len(changed) <= MAX_CHANGED and all(path.endswith(".c") for path in changed)
-
-
-# What a forked extraction writes to the cache: a read of these kinds waits for it.
-_CACHED_KINDS = ("extraction", "names", "resolved", "scan", "parse")
 
 
 class _ForkedExtraction:
@@ -79,7 +75,7 @@ class _ForkedExtraction:
         finally:
             self._reader.close()
         if self._cache is not None:
-            self._cache.adopt_writer(self.pid, {kind + FACTS_VERSION for kind in _CACHED_KINDS})
+            self._cache.adopt_writer(self.pid)
         else:
             os.waitpid(self.pid, 0)
         if status != "ok":
@@ -89,7 +85,7 @@ class _ForkedExtraction:
     def cancel(self) -> None:
         self._reader.close()
         try:
-            os.kill(self.pid, 9)
+            os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
         except OSError:
             pass
