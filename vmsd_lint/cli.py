@@ -12,7 +12,7 @@ import sys
 import click
 
 from . import __version__
-from .cli_options import default_jobs, source_options
+from .cli_options import default_jobs, policy_options, source_options
 from .errors import InputError
 
 EXPECTED_ERRORS = (InputError, OSError, UnicodeError, sqlite3.DatabaseError)
@@ -138,9 +138,7 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
               show_default=True)
 @source_options
-@click.option("--config", metavar="FILE", default=None,
-              help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
-@click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
+@policy_options
 @click.option("--show-waived", is_flag=True, help="List the findings that waivers matched.")
 @click.option("--show-diagnostics", is_flag=True, help="List every construct that could not be resolved.")
 @click.option("--write-baseline", metavar="FILE", default=None,

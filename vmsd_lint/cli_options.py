@@ -24,6 +24,18 @@ def source_options(func):
     return func
 
 
+def policy_options(func):
+    """--config, --strict: which findings are waived, and whether warnings fail too."""
+    options = [
+        click.option("--config", metavar="FILE", default=None,
+                     help="Waivers file (default: .vmsd-lint.toml at the repository root, if any)."),
+        click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def default_jobs(jobs: int | None) -> int:
     """--jobs, or min(2, CPUs): more workers than that cost memory for little time."""
     return jobs or max(1, min(2, os.cpu_count() or 1))

@@ -15,15 +15,13 @@ import os
 
 import click
 
-from .cli_options import default_jobs, source_options
+from .cli_options import default_jobs, policy_options, source_options
 
 
 @click.command("pre-commit")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @source_options
-@click.option("--config", metavar="FILE", default=None,
-              help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
-@click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
+@policy_options
 @click.option("--show-diagnostics", is_flag=True, help="List every construct that could not be resolved.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when nothing fails.")
 def pre_commit_command(fmt, target, repo, jobs, cache_dir, no_cache, config, strict, show_diagnostics,
@@ -71,9 +69,7 @@ def _has_head(repo_dir: str) -> bool:
 @click.option("--format", "fmt", type=click.Choice(["email", "text", "json"]), default="email", show_default=True,
               help="email: a reply to each patch that breaks something; text, json: as a check.")
 @source_options
-@click.option("--config", metavar="FILE", default=None,
-              help="Waivers file (default: .vmsd-lint.toml at the repository root, if any).")
-@click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1).")
+@policy_options
 @click.option("--output", "-o", metavar="FILE", default=None, help="Write the reply or report to FILE.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when nothing is found.")
 def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, config, strict, output,

@@ -30,7 +30,7 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
 
     if base.records is None or base.target != extractor.target or base.c_includes is None:
         return None
-    if ex._mak_text(tree, extractor.target) != ex._mak_text(base_tree, extractor.target):
+    if ex.target_mak_text(tree, extractor.target) != ex.target_mak_text(base_tree, extractor.target):
         return None  # the target's build configuration changed: every #if may answer otherwise
     old = {f.path: f.blob for f in extractor.source_files(base_tree)}
     new = {f.path: f.blob for f in extractor.source_files(tree)}
@@ -48,19 +48,19 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
     index, names = _index(extractor, tree, base_tree, base, new, old_scans, new_scans)
     records = dict(base.records)
     fresh_parses = {}
-    vms_flags = ex._vms_flags(index)
+    vms_flags = ex.vms_flag_values(index)
     for path in changed:
         parsed = fresh_parses[new[path]] = ex.parse_facts(path, new_data[path])
         records.pop(path, None)
         if parsed is not None:
-            file_result, _ = ex._resolve_file(index, vms_flags, path, parsed)
-            records[path] = ex._file_record(index, path, parsed, file_result)
+            file_result, _ = ex.resolve_file(index, vms_flags, path, parsed)
+            records[path] = ex.file_record(index, path, parsed, file_result)
     if extractor.cache is not None:
         extractor.cache.put_many("scan" + ex.FACTS_VERSION, {new[p]: new_scans[p] for p in changed})
         extractor.cache.put_many("parse" + ex.FACTS_VERSION, fresh_parses)
 
     result = Extraction(tree.label, tree.commit, extractor.target, index.target_dir)
-    result.dump_field_keys = ex._dump_field_keys(tree) or result.dump_field_keys
+    result.dump_field_keys = ex.savevm_field_keys(tree) or result.dump_field_keys
     result.files_read = len(index.files)
     result.files_parsed = len(records)
     c_includes = {path: names for path, names in base.c_includes.items() if path not in new_scans}
@@ -90,7 +90,7 @@ def _index(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction,
     entries replaced; or, for a base without one, built from every file's facts."""
     from . import extractor as ex
 
-    config = target_config(extractor.target, ex._mak_text(tree, extractor.target))
+    config = target_config(extractor.target, ex.target_mak_text(tree, extractor.target))
     names = base.names if base.names is not None else extractor.cached_names(base_tree)
     if names is not None:
         for path in new_scans:

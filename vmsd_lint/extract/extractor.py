@@ -198,11 +198,11 @@ class Extractor:
             contents, interesting, computed_scans = self._read_and_scan(pool, tree, missing)
             to_parse = [(f.path, contents[f.path]) for f in missing if f.path in interesting]
             computed_parses = self._compute(pool, parse_interesting, to_parse, PARSE_CHUNK)
-            index = TreeIndex({}, target_config(self.target, _mak_text(tree, self.target)))
+            index = TreeIndex({}, target_config(self.target, target_mak_text(tree, self.target)))
             for path, scan in self._scans(files, missing, cached_scans, computed_scans):
                 index.add(path, scan)  # while the workers scan the next files
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
-            result.dump_field_keys = _dump_field_keys(tree) or result.dump_field_keys
+            result.dump_field_keys = savevm_field_keys(tree) or result.dump_field_keys
             result.files_read = len(index.files)
             result.c_includes = c_includes(index.files)
             self._cache_names(key, index)
@@ -316,7 +316,7 @@ def c_includes(files: dict[str, TextFacts]) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
+def savevm_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
     """The JSON keys `dump_vmstate_vmsf` of this revision prints per field."""
     data = tree.read_path(_SAVEVM)
     if data is None:
@@ -330,7 +330,7 @@ def _dump_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(keys)) or None
 
 
-def _mak_text(tree: SourceTree, target: str | None) -> str | None:
+def target_mak_text(tree: SourceTree, target: str | None) -> str | None:
     if not target:
         return None
     data = tree.read_path(f"configs/targets/{target}-softmmu.mak")
@@ -379,7 +379,7 @@ class _ResolvedCache:
 def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
              result: Extraction, reuse: _ResolvedCache) -> dict[str, ParsedFile]:
     """Resolve the parsed files (in path order) into `result`; returns them by path."""
-    vms_flags = _vms_flags(index)
+    vms_flags = vms_flag_values(index)
     reuse.load(vms_flags)
     facts: dict[str, ParsedFile] = {}
     mine: dict[int, FileResult] = {}
@@ -394,14 +394,14 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
                 second.send(path, ff, packed)
                 theirs.append((position, path))
             else:
-                mine[position], lookups = _resolve_file(index, vms_flags, path, ff)
+                mine[position], lookups = resolve_file(index, vms_flags, path, ff)
                 reuse.keep(path, lookups, mine[position])
         for (position, path), (file_result, lookups) in zip(theirs, second.results()):
             mine[position] = file_result
             reuse.keep(path, lookups, file_result)
         files_results = mine
     reuse.save()
-    records = {path: _file_record(index, path, ff, files_results[position])
+    records = {path: file_record(index, path, ff, files_results[position])
                for position, (path, ff) in enumerate(facts.items())}
     assemble(result, index, records)
     return facts
@@ -421,7 +421,7 @@ class FileRecord:
     loop_diagnostics: list[Diagnostic]
 
 
-def _file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult) -> FileRecord:
+def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult) -> FileRecord:
     vmsds, types, diagnostics = file_result
     ctx = index.context(path)
     loop_diagnostics: list[Diagnostic] = []
@@ -460,7 +460,7 @@ FileResult = tuple[list[Vmsd], list[QomType], list[Diagnostic]]
 RESOLVE_BLOCK = 16  # the two resolvers take turns by blocks of files (neighbours share headers)
 
 
-def _resolve_file(index: TreeIndex, vms_flags: dict[str, int], path: str,
+def resolve_file(index: TreeIndex, vms_flags: dict[str, int], path: str,
                   ff: ParsedFile) -> tuple[FileResult, dict]:
     """A file's VMSDs, types and diagnostics, with the lookups they depended on."""
     ctx = index.context(path)
@@ -537,7 +537,7 @@ def _second_resolver_main(index: TreeIndex, vms_flags: dict[str, int], conn) -> 
         results = []
         while (item := conn.recv()) is not None:
             path, packed = item
-            results.append(_resolve_file(index, vms_flags, path, unpack(packed)))
+            results.append(resolve_file(index, vms_flags, path, unpack(packed)))
         conn.send(("ok", results))
     except Exception:  # noqa: BLE001 - reported by the parent
         conn.send(("error", traceback.format_exc()))
@@ -707,7 +707,7 @@ def _check_references(resolved: Resolved, result: Extraction) -> None:
                                                      f"VMSD {vmsd.symbol}: field '{field.name}' nests '{field.vmsd}', not defined in the tree"))
 
 
-def _vms_flags(index: TreeIndex) -> dict[str, int]:
+def vms_flag_values(index: TreeIndex) -> dict[str, int]:
     flags = {}
     for name in index.enumerators:
         if name.startswith("VMS_"):
