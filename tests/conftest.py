@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,26 @@ def dumps(tmp_path_factory) -> dict[str, Path]:
         files[version] = out / f"x86_64-{version}.json"
         files[version].write_bytes(lzma.decompress(source.read_bytes()))
     return files
+
+
+def git(repo: Path, *args: str, **kw) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
+                          **kw).stdout.strip()
+
+
+def make_branch(repo: Path, name: str, edits: dict) -> None:
+    """Branch NAME in REPO: a commit on v10.0.2 with EDITS ({path: (text, replacement)}),
+    made with a private index (no checkout)."""
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo / f"index-{name}")}
+    git(repo, "read-tree", "v10.0.2", env=env)
+    for path, (text, replacement) in edits.items():
+        source = git(repo, "show", f"v10.0.2:{path}")
+        assert text in source, f"{path} no longer holds {text!r}"
+        blob = git(repo, "hash-object", "-w", "--stdin", input=source.replace(text, replacement, 1) + "\n")
+        git(repo, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
+    tree = git(repo, "write-tree", env=env)
+    commit = git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit-tree", tree,
+                 "-p", "v10.0.2", "-m", name)
+    git(repo, "branch", "-f", name, commit)
+
+

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from click.testing import CliRunner
 
 from vmsd_lint.cli import main
+
+from conftest import make_branch
 
 pytestmark = pytest.mark.qemu
 
@@ -76,3 +79,22 @@ def test_a_dump_mixes_with_a_revision(dumps, qemu_repo, tmp_path) -> None:
     errors = [f for f in report["findings"] if f["severity"] == "error"]
     # the binary and its own source agree, apart from what the extractor cannot see
     assert len(errors) <= 5, [(f["rule"], f["path"]) for f in errors]
+
+
+# virtio-vga and its siblings are registered by virtio_pci_types_register() from a
+# VirtioPCIDeviceTypeInfo; their VMSD is installed by the abstract virtio-vga-base.
+VIRTIO_VGA_FIELD = {"hw/display/virtio-vga.c": (
+    "vmstate_vga_common, VGACommonState),",
+    "vmstate_vga_common, VGACommonState),\n        VMSTATE_UINT8(vga.sr_index, VirtIOVGABase),")}
+
+
+def test_a_field_added_to_types_registered_by_virtio_pci_types_register(qemu_repo, tmp_path) -> None:
+    clone = tmp_path / "qemu"
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", qemu_repo, str(clone)], check=True)
+    make_branch(clone, "virtio-vga-field", VIRTIO_VGA_FIELD)
+    code, output = run(["--format", "json", "--repo", str(clone), "--no-cache", "v10.0.2..virtio-vga-field"])
+    assert code == 1, output
+    [finding] = json.loads(output)["findings"]
+    assert (finding["rule"], finding["vmsd"], finding["new"]) == (
+        "field-added", "virtio-vga", {"file": "hw/display/virtio-vga.c", "line": 95})
+    assert finding["types"] == ["vhost-user-vga", "virtio-vga", "virtio-vga-gl", "virtio-vga-rutabaga"]

@@ -3,7 +3,6 @@ the derived extraction must be the one a whole extraction gives, byte for byte i
 native dump, and a change derivation cannot follow must fall back to a whole extraction."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from vmsd_lint.extract.derive import derive
 from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.sources.tree import directory_tree, git_revision_tree
+
+from conftest import make_branch
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -43,26 +44,6 @@ EDITS = {
 NOT_DERIVED = {
     "header": {"include/hw/char/serial.h": ("uint8_t lsr;", "uint8_t lsr;\n    uint8_t msr_extra;")},
 }
-
-
-def git(repo: Path, *args: str, **kw) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          **kw).stdout.strip()
-
-
-def make_branch(repo: Path, name: str, edits: dict) -> None:
-    """A commit on v10.0.2 with the edits, made with a private index (no checkout)."""
-    env = {**os.environ, "GIT_INDEX_FILE": str(repo / f"index-{name}")}
-    git(repo, "read-tree", "v10.0.2", env=env)
-    for path, (text, replacement) in edits.items():
-        source = git(repo, "show", f"v10.0.2:{path}")
-        assert text in source, f"{path} no longer holds {text!r}"
-        blob = git(repo, "hash-object", "-w", "--stdin", input=source.replace(text, replacement, 1) + "\n")
-        git(repo, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
-    tree = git(repo, "write-tree", env=env)
-    commit = git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit-tree", tree,
-                 "-p", "v10.0.2", "-m", name)
-    git(repo, "branch", "-f", name, commit)
 
 
 @pytest.fixture(scope="module")

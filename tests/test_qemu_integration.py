@@ -70,6 +70,21 @@ def test_fidelity_against_real_binary(qemu_dumps, version):
         f"{version}: {result.summary()}, target {FIDELITY_TARGET} %; non-identical types:\n{report}")
 
 
+# registered by virtio_pci_types_register() (extract/qom.py virtio_pci_types)
+VIRTIO_VGA_TYPES = ("virtio-vga", "virtio-vga-base-type", "virtio-vga-gl", "virtio-vga-gl-base-type",
+                    "vhost-user-vga", "vhost-user-vga-base-type")
+
+
+def test_types_registered_by_virtio_pci_types_register_match_the_binary(qemu_dumps):
+    shared = shared_dir()
+    if not (shared / "qemu" / "dumps").is_dir():
+        pytest.skip(f"no real -dump-vmstate output in {shared}/qemu/dumps (set VMSD_LINT_SHARED)")
+    real = load_real_dump(shared, "v10.0.2")
+    assert set(VIRTIO_VGA_TYPES) <= set(real) and set(VIRTIO_VGA_TYPES) <= set(qemu_dumps["v10.0.2"])
+    differences = compare(real, qemu_dumps["v10.0.2"]).differences
+    assert not set(VIRTIO_VGA_TYPES) & set(differences), differences
+
+
 def test_native_dump_is_deterministic(native_runs):
     outputs = set(native_runs.values())
     assert len(outputs) == 1, "native dumps differ between: " + ", ".join(native_runs)

@@ -21,7 +21,8 @@ INTERESTING_WORDS = (b"TypeInfo", b"VMStateDescription", b"VMStateField", b"vmsd
 
 # Named tuples: quick to pickle, and a tree has a hundred thousand calls.
 class Decl(NamedTuple):
-    """A variable of type VMStateDescription, VMStateField or TypeInfo with an initializer."""
+    """A variable of type VMStateDescription, VMStateField, TypeInfo or
+    VirtioPCIDeviceTypeInfo with an initializer."""
     type: str
     symbol: str
     is_array: bool

@@ -72,6 +72,56 @@ def _type_info(ctx: FileContext, decl: Decl, tokens, diagnostics) -> QomType | N
                    instance_init=instance_init.name if isinstance(instance_init, (Symbol, Address)) else None)
 
 
+def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> list[QomType]:
+    """The QOM types virtio_pci_types_register() (hw/virtio/virtio-pci.c) registers for a
+    VirtioPCIDeviceTypeInfo, as that function builds them (unchanged since QEMU 4.0):
+    - an abstract base type: .base_name, or "<generic_name>-base-type" when there is
+      none; its parent is .parent, else TYPE_VIRTIO_PCI;
+    - the generic, transitional and non-transitional types, children of the base.
+    The descriptor's .class_init runs for the base type when .base_name is given, else
+    for the generic type (virtio_pci_base_class_init calls it); the other types' class
+    hooks only add properties."""
+    tokens = tokenize(decl.init_text, decl.init_line)
+    tokens = tokens[1:-1] if tokens and tokens[0].text == "{" else tokens
+    members = ("base_name", "generic_name", "transitional_name", "non_transitional_name", "parent",
+               "class_init", "instance_init")
+    values = {}
+    for member, value_tokens, _ in designated(tokens):
+        if member not in members:
+            continue
+        try:
+            values[member] = ctx.evaluate(ctx.expand(value_tokens))
+        except (Unresolved, ExpansionError, RecursionError, IndexError) as exc:
+            diagnostics.append(Diagnostic("unresolved", ctx.path, value_tokens[0].line if value_tokens else decl.line,
+                                          f"VirtioPCIDeviceTypeInfo {decl.symbol}: .{member}: {exc}"))
+            return []
+    names = {member: values.get(member) for member in members[:4]}
+    parent = values.get("parent") or _evaluate_text(ctx, "TYPE_VIRTIO_PCI")
+    if not all(name is None or isinstance(name, str) for name in names.values()) or not isinstance(parent, str) \
+            or names["base_name"] is None and not names["generic_name"]:
+        diagnostics.append(Diagnostic("unresolved", ctx.path, decl.line,
+                                      f"VirtioPCIDeviceTypeInfo {decl.symbol}: type names could not be resolved"))
+        return []
+    class_init = values.get("class_init")
+    class_init = class_init.name if isinstance(class_init, (Symbol, Address)) else None
+    instance_init = values.get("instance_init")
+    instance_init = instance_init.name if isinstance(instance_init, (Symbol, Address)) else None
+    base = names["base_name"] or f"{names['generic_name']}-base-type"
+
+    def qom(name: str, parent: str, own_class_init: bool, abstract: bool = False) -> QomType:
+        return QomType(name=name, symbol=decl.symbol, file=ctx.path, line=decl.line, parent=parent,
+                       class_init=class_init if own_class_init else None, abstract=abstract,
+                       instance_init=instance_init if abstract else None)
+
+    types = [qom(base, parent, names["base_name"] is not None, abstract=True)]
+    if names["generic_name"]:
+        types.append(qom(names["generic_name"], base, names["base_name"] is None))
+    for member in ("non_transitional_name", "transitional_name"):
+        if names[member]:
+            types.append(qom(names[member], base, False))
+    return types
+
+
 _MEMBER_ASSIGN_RE = r"\b{var}\s*\.\s*(name|parent|class_init)\s*=\s*([^;]+);"
 
 
