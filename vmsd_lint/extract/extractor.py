@@ -59,13 +59,9 @@ class ParsedFile:
 
 def scan_facts(path: str, data: bytes) -> TextFacts:
     """The text facts of one file, from its bytes alone (so they can be cached by blob id)."""
-    if _plain_c_file(path, data):
+    if path.endswith(".c") and not is_interesting(data):
         return TextFacts()  # nothing of a plain .c file is visible elsewhere
     return scan_source(path, data)
-
-
-def _plain_c_file(path: str, data: bytes) -> bool:
-    return path.endswith(".c") and not is_interesting(data)
 
 
 def scan_source(path: str, data: bytes) -> TextFacts:
@@ -450,7 +446,7 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     _link_types(index, result, resolved)
     _resolve_registrations(records, result, resolved)
     _check_references(resolved, result)
-    _check_abstract_owners(result)
+    _check_abstract_owners(resolved, result)
     result.placements = placements(result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     result.records = records
@@ -710,32 +706,19 @@ def _check_references(resolved: Resolved, result: Extraction) -> None:
                                                      f"VMSD {vmsd.symbol}: field '{field.name}' nests '{field.vmsd}', not defined in the tree"))
 
 
-def _check_abstract_owners(result: Extraction) -> None:
+def _check_abstract_owners(resolved: Resolved, result: Extraction) -> None:
     """A VMSD installed by an abstract type reaches the wire only through the concrete
-    types derived from it: when none is known (they are built by C code the extractor
+    types that inherit it: when none is known (they are built by C code the extractor
     does not read), its sections cannot be checked, and that must be said."""
-    has_concrete_child: set[str] = set()
+    inherited = {vmsd.key for qom in result.types.values() if not qom.abstract
+                 if (vmsd := resolved.type_vmsd(qom.name)) is not None}
     for qom in result.types.values():
-        if not qom.abstract and qom.parent:
-            has_concrete_child.add(qom.parent)
-    children: dict[str, list[str]] = {}
-    for qom in result.types.values():
-        if qom.parent:
-            children.setdefault(qom.parent, []).append(qom.name)
-
-    def reaches_concrete(name: str, seen: set[str]) -> bool:
-        if name in has_concrete_child:
-            return True
-        seen.add(name)
-        return any(reaches_concrete(child, seen) for child in children.get(name, ()) if child not in seen)
-
-    for qom in result.types.values():
-        if qom.abstract and qom.vmsd and not reaches_concrete(qom.name, set()):
+        if qom.abstract and qom.vmsd and qom.vmsd not in inherited:
             vmsd = result.vmsds.get(qom.vmsd)
             result.diagnostics.append(Diagnostic(
                 "unresolved", qom.file, qom.vmsd_line or qom.line,
                 f"type '{qom.name}' is abstract and installs VMSD {vmsd.symbol if vmsd else qom.vmsd}, but no "
-                f"concrete type derived from it was found: its sections are not checked"))
+                f"concrete type that inherits it was found: its sections are not checked"))
 
 
 def vms_flag_values(index: TreeIndex) -> dict[str, int]:
