@@ -72,14 +72,22 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
 
 
 def _changed_c_files(old: dict[str, str], new: dict[str, str], base: Extraction) -> list[str] | None:
-    """The changed files, when they allow a derivation: the same files, at most MAX_CHANGED
-    of them changed, every one a .c file no file includes."""
+    """The changed files, when they allow a derivation: few_c_files_apart, and every
+    changed file a .c file no file includes."""
+    changed = few_c_files_apart(old, new)
+    included = {name for names in base.c_includes.values() for name in names}
+    if changed is None or any(posixpath.basename(path) in included for path in changed):
+        return None
+    return changed
+
+
+def few_c_files_apart(old: dict[str, str], new: dict[str, str]) -> list[str] | None:
+    """The paths whose blob differs between two trees' {path: blob}, when the trees have
+    the same files and at most MAX_CHANGED of them changed, all .c files; else None."""
     if old.keys() != new.keys():
         return None
     changed = sorted(path for path, blob in new.items() if old[path] != blob)
-    included = {name for names in base.c_includes.values() for name in names}
-    if len(changed) > MAX_CHANGED or any(not path.endswith(".c") or posixpath.basename(path) in included
-                                         for path in changed):
+    if len(changed) > MAX_CHANGED or not all(path.endswith(".c") for path in changed):
         return None
     return changed
 

@@ -13,7 +13,7 @@ import traceback
 from ..model import Extraction
 from ..sources.tree import SourceTree
 from .cache import Cache
-from .derive import MAX_CHANGED
+from .derive import few_c_files_apart
 
 
 def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple[Extraction, Extraction]:
@@ -36,12 +36,8 @@ def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple
 
 def _few_c_files_apart(extractor, old_tree: SourceTree, new_tree: SourceTree) -> bool:
     """Whether NEW may be derived from OLD (extract.derive decides for sure)."""
-    old = {f.path: f.blob for f in extractor.source_files(old_tree)}
-    new = {f.path: f.blob for f in extractor.source_files(new_tree)}
-    if old.keys() != new.keys():
-        return False
-    changed = [path for path, blob in new.items() if old[path] != blob]
-    return len(changed) <= MAX_CHANGED and all(path.endswith(".c") for path in changed)
+    blobs = [{f.path: f.blob for f in extractor.source_files(tree)} for tree in (old_tree, new_tree)]
+    return few_c_files_apart(*blobs) is not None
 
 
 class _ForkedExtraction:

@@ -14,12 +14,9 @@ from .vmsd import designated
 
 def type_infos(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> list[QomType]:
     """The QOM types declared by one TypeInfo variable (or array of them)."""
-    try:
-        tokens = ctx.apply_conditionals(tokenize(decl.init_text, decl.init_line, directives=True))
-    except (ExpansionError, RecursionError) as exc:  # a limit of the expander was hit
-        diagnostics.append(Diagnostic("unresolved", ctx.path, decl.line, f"TypeInfo {decl.symbol}: not read: {exc}"))
+    tokens = _initializer(ctx, decl, diagnostics)
+    if tokens is None:
         return []
-    tokens = tokens[1:-1] if tokens and tokens[0].text == "{" else tokens
     if decl.is_array:
         elements = [e[1:-1] for e in (_element(ctx, e, decl, diagnostics) for e in _split_commas(tokens))
                     if e and e[0].text == "{"]
@@ -31,6 +28,38 @@ def type_infos(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> l
         if qom is not None:
             types.append(qom)
     return types
+
+
+def _initializer(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]):
+    """DECL's initializer tokens inside its braces, with the build's #if branches (None
+    when a limit of the expander was hit)."""
+    try:
+        tokens = ctx.apply_conditionals(tokenize(decl.init_text, decl.init_line, directives=True))
+    except (ExpansionError, RecursionError) as exc:
+        diagnostics.append(Diagnostic("unresolved", ctx.path, decl.line, f"{decl.type} {decl.symbol}: not read: {exc}"))
+        return None
+    return tokens[1:-1] if tokens and tokens[0].text == "{" else tokens
+
+
+def _member_values(ctx: FileContext, decl: Decl, tokens, members: tuple[str, ...],
+                   diagnostics: list[Diagnostic]) -> tuple[dict, bool]:
+    """The values of the designated MEMBERS in TOKENS, and whether all of them could be
+    evaluated (each one that could not is a diagnostic)."""
+    values, complete = {}, True
+    for member, value_tokens, _ in designated(tokens):
+        if member not in members:
+            continue
+        try:
+            values[member] = ctx.evaluate(ctx.expand(value_tokens))
+        except (Unresolved, ExpansionError, RecursionError, IndexError) as exc:
+            complete = False
+            line = value_tokens[0].line if value_tokens else tokens[0].line if tokens else decl.line
+            diagnostics.append(Diagnostic("unresolved", ctx.path, line, f"{decl.type} {decl.symbol}: .{member}: {exc}"))
+    return values, complete
+
+
+def _function_name(value) -> str | None:
+    return value.name if isinstance(value, (Symbol, Address)) else None
 
 
 def _element(ctx: FileContext, tokens, decl: Decl, diagnostics):
@@ -46,16 +75,9 @@ def _element(ctx: FileContext, tokens, decl: Decl, diagnostics):
 
 
 def _type_info(ctx: FileContext, decl: Decl, tokens, diagnostics) -> QomType | None:
-    values = {}
     line = tokens[0].line if tokens else decl.line
-    for member, value_tokens, _ in designated(tokens):
-        if member not in ("name", "parent", "class_init", "instance_init", "abstract"):
-            continue
-        try:
-            values[member] = ctx.evaluate(ctx.expand(value_tokens))
-        except (Unresolved, ExpansionError, RecursionError, IndexError) as exc:
-            diagnostics.append(Diagnostic("unresolved", ctx.path, value_tokens[0].line if value_tokens else line,
-                                          f"TypeInfo {decl.symbol}: .{member}: {exc}"))
+    values, _ = _member_values(ctx, decl, tokens, ("name", "parent", "class_init", "instance_init", "abstract"),
+                               diagnostics)
     name = values.get("name")
     if not isinstance(name, str):
         if "name" in values or not values:
@@ -63,13 +85,11 @@ def _type_info(ctx: FileContext, decl: Decl, tokens, diagnostics) -> QomType | N
                                           f"TypeInfo {decl.symbol}: type name could not be resolved"))
         return None
     parent = values.get("parent")
-    class_init = values.get("class_init")
-    instance_init = values.get("instance_init")
     return QomType(name=name, symbol=decl.symbol, file=ctx.path, line=line,
                    parent=parent if isinstance(parent, str) else None,
-                   class_init=class_init.name if isinstance(class_init, (Symbol, Address)) else None,
+                   class_init=_function_name(values.get("class_init")),
                    abstract=bool(values.get("abstract")) if isinstance(values.get("abstract"), int) else False,
-                   instance_init=instance_init.name if isinstance(instance_init, (Symbol, Address)) else None)
+                   instance_init=_function_name(values.get("instance_init")))
 
 
 def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> list[QomType]:
@@ -81,20 +101,14 @@ def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]
     The descriptor's .class_init runs for the base type when .base_name is given, else
     for the generic type (virtio_pci_base_class_init calls it); the other types' class
     hooks only add properties."""
-    tokens = tokenize(decl.init_text, decl.init_line)
-    tokens = tokens[1:-1] if tokens and tokens[0].text == "{" else tokens
+    tokens = _initializer(ctx, decl, diagnostics)
+    if tokens is None:
+        return []
     members = ("base_name", "generic_name", "transitional_name", "non_transitional_name", "parent",
                "class_init", "instance_init")
-    values = {}
-    for member, value_tokens, _ in designated(tokens):
-        if member not in members:
-            continue
-        try:
-            values[member] = ctx.evaluate(ctx.expand(value_tokens))
-        except (Unresolved, ExpansionError, RecursionError, IndexError) as exc:
-            diagnostics.append(Diagnostic("unresolved", ctx.path, value_tokens[0].line if value_tokens else decl.line,
-                                          f"VirtioPCIDeviceTypeInfo {decl.symbol}: .{member}: {exc}"))
-            return []
+    values, complete = _member_values(ctx, decl, tokens, members, diagnostics)
+    if not complete:
+        return []
     names = {member: values.get(member) for member in members[:4]}
     parent = values.get("parent") or _evaluate_text(ctx, "TYPE_VIRTIO_PCI")
     if not all(name is None or isinstance(name, str) for name in names.values()) or not isinstance(parent, str) \
@@ -102,10 +116,7 @@ def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]
         diagnostics.append(Diagnostic("unresolved", ctx.path, decl.line,
                                       f"VirtioPCIDeviceTypeInfo {decl.symbol}: type names could not be resolved"))
         return []
-    class_init = values.get("class_init")
-    class_init = class_init.name if isinstance(class_init, (Symbol, Address)) else None
-    instance_init = values.get("instance_init")
-    instance_init = instance_init.name if isinstance(instance_init, (Symbol, Address)) else None
+    class_init, instance_init = _function_name(values.get("class_init")), _function_name(values.get("instance_init"))
     base = names["base_name"] or f"{names['generic_name']}-base-type"
 
     def qom(name: str, parent: str, own_class_init: bool, abstract: bool = False) -> QomType:
