@@ -28,12 +28,22 @@ class Finding:
     runtime_error: str | None = None  # what QEMU prints when the stream breaks
     commit: str | None = None  # filled by --per-commit
     waived_by: str | None = None  # the reason of the waiver that matched
+    # the target whose own state it is (target/<target>/: its CPU), where one wire name
+    # ("cpu", "cpu/fpu") is used by several targets; None for shared state
+    target: str | None = None
 
     @property
     def fingerprint(self) -> str:
         """Stable id of the finding: its type and place, not its words."""
         key = "\0".join((self.rule, self.vmsd, self.path, ",".join(self.directions)))
+        if self.target:
+            key += "\0" + self.target
         return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @property
+    def identity(self) -> tuple:
+        """What makes two findings the same one (merging, per-commit attribution)."""
+        return (self.rule, self.vmsd, self.path, self.directions, self.target)
 
     @property
     def arguments(self) -> dict[str, str]:
@@ -45,7 +55,7 @@ class Finding:
 
     def sort_key(self) -> tuple:
         loc = self.location
-        return (self.sections[0] if self.sections else self.vmsd, self.vmsd, self.path,
+        return (self.sections[0] if self.sections else self.vmsd, self.target or "", self.vmsd, self.path,
                 loc.file if loc else "", loc.line if loc else 0, self.rule, self.directions)
 
     def with_(self, **changes) -> "Finding":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import asdict, dataclass, field, fields
+from typing import NamedTuple
 
 
 def _pickled_as_values(cls):
@@ -12,6 +13,22 @@ def _pickled_as_values(cls):
     values = operator.attrgetter(*(f.name for f in fields(cls)))
     cls.__reduce__ = lambda self: (cls, values(self))
     return cls
+
+
+def target_of(path: str | None) -> str | None:
+    """The target whose directory holds PATH (`target/arm/machine.c` -> "arm"), or None:
+    a section whose VMSD lives there is that target's own (its CPU), and several targets
+    send sections of one name ("cpu") that are never the same section."""
+    if path and path.startswith("target/"):
+        parts = path.split("/", 2)
+        return parts[1] if len(parts) == 3 else None
+    return None
+
+
+def section_key(name: str, target: str | None) -> str:
+    """How a section is keyed in placements and wire schemas: its wire name, and the
+    target for a target's own section (`cpu@arm`)."""
+    return f"{name}@{target}" if target else name
 
 
 @_pickled_as_values
@@ -60,6 +77,11 @@ class Vmsd:
     priority: str | None = None
     early_setup: bool = False
     static: bool = True
+    # Not declared in C but what a function writes by hand, modelled (extract.saves):
+    # says which function and for which device and transport, e.g.
+    # "virtio_save() of virtio-net-device over virtio-pci-bus"
+    synthetic: str | None = None
+    copy_of: str | None = None  # for a copy with hand-written fields expanded: the declared VMSD's key
 
     @property
     def key(self) -> str:
@@ -80,6 +102,17 @@ class QomType:
     vmsd_line: int | None = None
     data_vmsd: str | None = None  # symbol in the class_data descriptor (`dc->vmsd = info->vmsd`)
     instance_init: str | None = None  # the TypeInfo's .instance_init function
+    class_struct: str | None = None  # the C struct of its class (`.class_size = sizeof(VirtioDeviceClass)`)
+
+
+class Step(NamedTuple):
+    """One step of a function that writes a migration stream by hand, in body order."""
+    kind: str  # "put" (qemu_put_*), "save" (vmstate_save_state*), "call", "dispatch" (x->member(...))
+    name: str  # the callee, or the member called through
+    args: tuple[str, ...]  # argument texts; for a dispatch, the object it is called on first
+    line: int
+    loop: bool  # inside a loop: repeated a number of times known only at run time
+    conditions: tuple[str, ...]  # the enclosing `if` conditions, outermost first ("!(c)" in an else)
 
 
 @_pickled_as_values
@@ -92,11 +125,42 @@ class FunctionInfo:
     static: bool
     calls: tuple[str, ...] = ()  # direct callees, each once, in order
     hooks: tuple[tuple[str, str, int], ...] = ()  # (member, function, line) of `x->member = function;`
-    vmsd_assignments: tuple[tuple[str, int], ...] = ()  # (value, line) of each `x->vmsd = value;`
+    # (value, line, class struct or None) of each `x->vmsd = value;`: the struct is the
+    # declared type of x (`VirtioDeviceClass *vdc`), None when it is not a declared class pointer
+    vmsd_assignments: tuple[tuple[str, int, str | None], ...] = ()
+    # (class struct, member, value, line) of `x->member = function | &variable | true | false;`
+    # on a declared class pointer x (`cc->sysemu_ops = &arm_sysemu_ops;`)
+    class_members: tuple[tuple[str, str, str, int], ...] = ()
+    steps: tuple[Step, ...] = ()  # for a function that writes a stream by hand (qemu_put_*, ...)
+    class_vars: tuple[tuple[str, str], ...] = ()  # (variable, class struct) of such a function
+    version_checks: tuple[tuple[str, str], ...] = ()  # (operator, value) of each `version_id OP value`
+    # calls whose arguments the tree-wide steps read (extract.extractor.EVALUATED_CALLS):
+    # (callee, arguments evaluated to a string or number where they can be, else as written, line)
+    evaluated_calls: tuple[tuple[str, tuple, int], ...] = ()
 
     @property
     def key(self) -> str:
         return f"{self.file}:{self.name}"
+
+
+@_pickled_as_values
+@dataclass(frozen=True, slots=True)
+class OpsTable:
+    """A table of operations (`SysemuCPUOps`, `VMStateInfo`, `SCSIBusInfo`...): the members
+    that name a function or the address of a variable."""
+    type: str
+    symbol: str
+    file: str
+    line: int
+    static: bool
+    members: tuple[tuple[str, str, int], ...]  # (member, "function" or "&variable", line)
+
+    @property
+    def key(self) -> str:
+        return f"{self.file}:{self.symbol}"
+
+    def member(self, name: str) -> str | None:
+        return next((value for member, value, _ in self.members if member == name), None)
 
 
 @_pickled_as_values
@@ -111,6 +175,10 @@ class Registration:
     vmsd: str | None  # VMSD key when resolved
     idstr: str | None  # section name for register_savevm_live
     args: tuple[str, ...] = ()
+    # the QOM types whose class gives this VMSD (`cpu->cc->sysemu_ops->legacy_vmsd`), or
+    # to which a condition limits it; empty: whatever runs the call
+    types: tuple[str, ...] = ()
+    version: int | None = None  # register_savevm_live(): the version its handlers save and load
 
 
 @_pickled_as_values
@@ -125,6 +193,7 @@ class Placement:
     instance_id: str
     file: str
     line: int
+    vmsd: str | None = None  # key of the VMSD it sends (None: a register_savevm_live handler)
 
     @property
     def where(self) -> str:
@@ -151,6 +220,10 @@ class Extraction:
     types: dict[str, QomType] = field(default_factory=dict)  # key: QOM type name
     registrations: list[Registration] = field(default_factory=list)
     functions: dict[str, FunctionInfo] = field(default_factory=dict)  # key: file:name (parsed files)
+    tables: dict[str, OpsTable] = field(default_factory=dict)  # key: file:symbol
+    # type name -> key of the VMSD its section sends when that is not its own dc->vmsd as
+    # declared (a virtio device over one transport: extract.saves)
+    variants: dict[str, str] = field(default_factory=dict)
     placements: dict[str, list[Placement]] = field(default_factory=dict)  # section name -> where registered
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # the keys this revision's -dump-vmstate writes for a field (migration/savevm.c)
@@ -162,6 +235,11 @@ class Extraction:
     # path -> names of the .c files it #includes (those are not derived: extract.derive)
     c_includes: dict | None = None
     names: object = None  # extract.names.NameMap of a derived extraction (kept in the cache otherwise)
+
+    def in_build(self, vmsd_file: str | None) -> bool:
+        """With --target, another target's own state (target/<other>/) is not built."""
+        target = target_of(vmsd_file)
+        return target is None or self.target_dir is None or self.target_dir == f"target/{target}/"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -19,7 +19,10 @@ class Resolved:
         return table
 
     def ref(self, symbol: str, from_file: str) -> Vmsd | None:
-        """The VMSD a symbol names from a file: the file's own (static) first, then a global one."""
+        """The VMSD a symbol names from a file: the file's own (static) first, then a global one.
+        A key (`file:symbol`, as a modelled field names the VMSD it saves) names itself."""
+        if ":" in symbol:
+            return self.x.vmsds.get(symbol)
         local = self.x.vmsds.get(f"{from_file}:{symbol}")
         if local is not None:
             return local
@@ -82,10 +85,18 @@ class Resolved:
 
     def device_vmsds(self):
         """(type name, QomType, its effective VMSD or None) of every concrete device type:
-        what qdev registers as a section when such a device is realized."""
+        the dc->vmsd qdev registers as a section when such a device is realized."""
         for name, qom in self.x.types.items():
             if not qom.abstract and self.may_be_a(name, "device"):
                 yield name, qom, self.type_vmsd(name)
+
+    def sent_vmsds(self):
+        """device_vmsds(), with what each type's section really sends where that is not its
+        dc->vmsd as declared (hand-written fields expanded, a virtio proxy's device over
+        its transport: Extraction.variants)."""
+        for name, qom, vmsd in self.device_vmsds():
+            variant = self.x.variants.get(name)
+            yield name, qom, self.x.vmsds.get(variant, vmsd) if variant else vmsd
 
 
 def _is_stub(path: str) -> bool:

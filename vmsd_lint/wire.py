@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import Diagnostic, Extraction, Field, Placement, Vmsd
+from .model import Diagnostic, Extraction, Field, Placement, Vmsd, section_key, target_of
 from .resolve import Resolved
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
@@ -58,11 +58,22 @@ class WireVmsd:
 class Section:
     """A top-level wire section: a qdev VMSD or a registration outside qdev."""
     name: str
+    target: str | None = None  # the target whose own section it is (a CPU): target/<target>/
     vmsds: set[str] = field(default_factory=set)  # keys; empty for register_savevm_live handlers
     types: set[str] = field(default_factory=set)  # QOM types whose dc->vmsd it is
     registrations: list[str] = field(default_factory=list)  # "vmstate_register() in f (file:line)"
     file: str | None = None
     line: int | None = None
+    version: int | None = None  # register_savevm_live(): the version its handlers save and load
+
+    @property
+    def key(self) -> str:
+        return section_key(self.name, self.target)
+
+    @property
+    def label(self) -> str:
+        """The name, with the target where the section is a target's own: `cpu [arm]`."""
+        return f"{self.name} [{self.target}]" if self.target else self.name
 
     @property
     def owner(self) -> str:
@@ -94,10 +105,11 @@ class WireSchema:
         """False for -dump-vmstate input: no hooks, test names, infos or registrations."""
         return self.kind != "dump"
 
-    def section(self, name: str) -> Section:
-        if name not in self.sections:
-            self.sections[name] = Section(name)
-        return self.sections[name]
+    def section(self, name: str, target: str | None = None) -> Section:
+        key = section_key(name, target)
+        if key not in self.sections:
+            self.sections[key] = Section(name, target)
+        return self.sections[key]
 
 
 # -- from a source extraction -------------------------------------------------------------
@@ -143,12 +155,13 @@ def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
 
 
 def _add_qdev_sections(schema: WireSchema, resolved: Resolved) -> None:
-    for name, _, vmsd in resolved.device_vmsds():
-        if vmsd is None or vmsd.name is None:
+    extraction = resolved.x
+    for name, _, vmsd in resolved.sent_vmsds():
+        if vmsd is None or vmsd.name is None or not extraction.in_build(vmsd.file):
             schema.type_sections[name] = None
             continue
-        schema.type_sections[name] = (vmsd.name, vmsd.key)
-        section = schema.section(vmsd.name)
+        section = schema.section(vmsd.name, target_of(vmsd.file))
+        schema.type_sections[name] = (section.key, vmsd.key)
         section.vmsds.add(vmsd.key)
         section.types.add(name)
         if section.file is None:
@@ -159,11 +172,13 @@ def _add_registered_sections(schema: WireSchema, extraction: Extraction) -> None
     for reg in extraction.registrations:
         vmsd = extraction.vmsds.get(reg.vmsd) if reg.vmsd else None
         name = vmsd.name if vmsd is not None else reg.idstr
-        if not name:
+        if not name or not extraction.in_build(vmsd.file if vmsd is not None else None):
             continue  # the extractor already reported what it could not resolve
-        section = schema.section(name)
+        section = schema.section(name, target_of(vmsd.file) if vmsd is not None else None)
         if vmsd is not None:
             section.vmsds.add(vmsd.key)
+        elif reg.version is not None:
+            section.version = reg.version
         section.registrations.append(f"{reg.function}() in {reg.enclosing} ({reg.file}:{reg.line})")
         if section.file is None:
             section.file, section.line = reg.file, reg.line

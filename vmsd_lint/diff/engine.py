@@ -21,7 +21,7 @@ class Differ:
         self.coarse = not (old.precise and new.precise)  # a -dump-vmstate side knows less
         self.counts = old.counts_known and new.counts_known
         self.children: dict[PairKey, set[PairKey]] = {}
-        self.roots: dict[PairKey, set[tuple[str, str | None]]] = {}  # pair -> {(section, type)}
+        self.roots: dict[PairKey, set[tuple[str, str | None, str | None]]] = {}  # pair -> {(section, target, type)}
         self.drafts: list[tuple[PairKey | None, Finding]] = []
         self.visited: set[PairKey] = set()
         self.depth = 0  # VMSDs being compared inside one another (compare_pair)
@@ -51,8 +51,8 @@ class Differ:
     def report(self, pair: Pair | None, finding: Finding) -> None:
         self.drafts.append((pair.key if pair else None, finding))
 
-    def root(self, pair: Pair, section: str, qom_type: str | None) -> None:
-        self.roots.setdefault(pair.key, set()).add((section, qom_type))
+    def root(self, pair: Pair, section: str, target: str | None, qom_type: str | None) -> None:
+        self.roots.setdefault(pair.key, set()).add((section, target, qom_type))
 
     def first_visit(self, pair: Pair, parent: Pair | None) -> bool:
         """Record the edge from parent; True the first time the pair is seen."""
@@ -69,15 +69,18 @@ class Differ:
         merged: dict[tuple, Finding] = {}
         for pair_key, finding in self.drafts:
             if pair_key is not None:
-                sections = {s for s, _ in reach.get(pair_key, ())}
-                types = {t for _, t in reach.get(pair_key, ()) if t}
+                owners = reach.get(pair_key, ())
+                sections = {s for s, _, _ in owners}
+                types = {t for _, _, t in owners if t}
+                targets = {target for _, target, _ in owners}
                 finding = finding.with_(sections=tuple(sorted(sections | set(finding.sections))),
-                                        types=tuple(sorted(types | set(finding.types))))
+                                        types=tuple(sorted(types | set(finding.types))),
+                                        target=finding.target or (targets.pop() if len(targets) == 1 else None))
             if finding.runtime_error and "{section}" in finding.runtime_error:
                 section = finding.vmsd if finding.vmsd in finding.sections or not finding.sections \
                     else finding.sections[0]
                 finding = finding.with_(runtime_error=finding.runtime_error.replace("{section}", section))
-            key = (finding.rule, finding.vmsd, finding.path, finding.directions)
+            key = finding.identity
             if key in merged:
                 kept = merged[key]
                 finding = kept.with_(sections=tuple(sorted(set(kept.sections) | set(finding.sections))),
@@ -85,9 +88,9 @@ class Differ:
             merged[key] = finding
         return sorted(merged.values(), key=Finding.sort_key)
 
-    def _reach(self) -> dict[PairKey, set[tuple[str, str | None]]]:
+    def _reach(self) -> dict[PairKey, set[tuple[str, str | None, str | None]]]:
         """Every pair's reaching (section, type)s, pushed down from the section roots."""
-        reach: dict[PairKey, set[tuple[str, str | None]]] = {}
+        reach: dict[PairKey, set[tuple[str, str | None, str | None]]] = {}
         for root, owners in self.roots.items():
             stack = [root]
             seen = set()

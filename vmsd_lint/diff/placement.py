@@ -15,10 +15,13 @@ def compare_placements(differ: Differ) -> None:
     old, new = differ.old.placements, differ.new.placements
     if old is None or new is None:
         return  # a -dump-vmstate file does not say where sections are registered
-    for section in sorted(set(old) & set(new)):
-        before, after = old[section], new[section]
+    for key in sorted(set(old) & set(new)):
+        before, after = old[key], new[key]
         if any(_path(p)[1] is None for p in before + after):
             continue  # an unknown or ambiguous context cannot be compared (the graph command shows it)
+        section = before[0].section
+        target = key[len(section) + 1:] if key != section else None
+        found = len(differ.drafts)
         old_paths, new_paths = {_path(p) for p in before}, {_path(p) for p in after}
         if old_paths - new_paths and new_paths - old_paths:
             _moved(differ, section, before, after)
@@ -30,6 +33,8 @@ def compare_placements(differ: Differ) -> None:
                 _registration_added(differ, came)
         else:
             _instance_ids(differ, section, before, after)
+        if target:  # a target's own section: its findings say which target
+            differ.drafts[found:] = [(pair, f.with_(target=target)) for pair, f in differ.drafts[found:]]
 
 
 def _path(placement: Placement) -> tuple[str, str | None]:

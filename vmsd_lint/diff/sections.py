@@ -38,7 +38,7 @@ def _compare_section(differ: Differ, old: Section, new: Section) -> None:
     for qom_type in sorted(old.types & new.types):
         old_entry, new_entry = differ.old.type_sections[qom_type], differ.new.type_sections[qom_type]
         pairs.add((old_entry[1], new_entry[1]))
-        _root(differ, old_entry[1], new_entry[1], old.name, qom_type)
+        _root(differ, old_entry[1], new_entry[1], old, qom_type)
     unpaired_old = old.vmsds - {o for o, _ in pairs}
     unpaired_new = new.vmsds - {n for _, n in pairs}
     for old_key in sorted(unpaired_old):
@@ -47,12 +47,12 @@ def _compare_section(differ: Differ, old: Section, new: Section) -> None:
             match = next(iter(unpaired_new))
         if match is not None:
             unpaired_new.discard(match)
-            _root(differ, old_key, match, old.name, None)
+            _root(differ, old_key, match, old, None)
 
 
-def _root(differ: Differ, old_key: str, new_key: str, section: str, qom_type: str | None) -> None:
+def _root(differ: Differ, old_key: str, new_key: str, section: Section, qom_type: str | None) -> None:
     pair = Pair(differ.old.vmsds[old_key], differ.new.vmsds[new_key], "section")
-    differ.root(pair, section, qom_type)
+    differ.root(pair, section.name, section.target, qom_type)
     compare_pair(differ, pair)
 
 
@@ -72,14 +72,15 @@ def _renamed_sections(differ: Differ) -> tuple[set[str], set[str]]:
         new_entry = new.type_sections.get(qom_type)
         if old_entry and new_entry and old_entry[0] != new_entry[0]:
             renames.setdefault((old_entry[0], new_entry[0]), set()).add(qom_type)
-    for (old_name, new_name), types in sorted(renames.items()):
+    for (old_key, new_key), types in sorted(renames.items()):
         owner = "device " + ", ".join(sorted(types))
+        old_section, new_section = old.sections[old_key], new.sections[new_key]
         differ.report(None, Finding(
-            "section-renamed", "error", BOTH, new_name, new_name,
-            (("old_section", old_name), ("owner", owner), ("section", new_name)),
-            _where(old.sections.get(old_name)), _where(new.sections.get(new_name)),
-            sections=(new_name,), types=tuple(sorted(types)),
-            runtime_error=unknown_section(old_name)))
+            "section-renamed", "error", BOTH, new_section.name, new_section.name,
+            (("old_section", old_section.name), ("owner", owner), ("section", new_section.name)),
+            _where(old_section), _where(new_section),
+            sections=(new_section.name,), types=tuple(sorted(types)),
+            runtime_error=unknown_section(old_section.name), target=new_section.target))
     return {o for o, _ in renames}, {n for _, n in renames}
 
 
@@ -88,7 +89,7 @@ def _section_removed(differ: Differ, section: Section) -> None:
         "section-removed", "error", (FORWARD,), section.name, section.name,
         (("owner", section.owner), ("section", section.name)), _where(section), None,
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=unknown_section(section.name)))
+        runtime_error=unknown_section(section.name), target=section.target))
 
 
 def _section_added(differ: Differ, section: Section) -> None:
@@ -99,7 +100,7 @@ def _section_added(differ: Differ, section: Section) -> None:
         "section-added", severity, directions, section.name, section.name,
         (("owner", section.owner), ("section", section.name)), None, _where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=unknown_section(section.name) if existed else None))
+        runtime_error=unknown_section(section.name) if existed else None, target=section.target))
 
 
 def _where(section: Section | None) -> Location | None:

@@ -19,12 +19,14 @@ from typing import Iterable
 
 from .. import __version__
 from ..graph import placements
-from ..model import Diagnostic, Extraction, FunctionInfo, QomType, Registration, Vmsd
+from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
 from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree
 from .buildconfig import target_config
 from ..resolve import Resolved
 from .cache import Cache, pack, unpack
 from .cexpr import Unresolved
+from .classes import ClassModel, member_chain
+from .saves import model_saves
 from .context import TreeIndex
 from .lexer import tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file
@@ -43,8 +45,12 @@ REGISTRATION_CALLS = {
 # Calls whose arguments a later stage reads; of the others only the callee is kept.
 # Calls that install a hook: callee -> (hook, index of the function argument).
 HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
-CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "11"
+# Calls whose arguments the tree-wide steps read, evaluated in their file: the bus a
+# device creates, the virtio device a proxy creates, the version a hand-made load uses.
+EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state"})
+CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
+    | EVALUATED_CALLS
+FACTS_VERSION = "12"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -415,15 +421,17 @@ class FileRecord:
     registrations: list[Registration]  # evaluated in the file's context; vmsd not resolved yet
     loop_types: list[QomType]  # registered from a loop over a descriptor array
     loop_diagnostics: list[Diagnostic]
+    tables: list[OpsTable]
 
 
 def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult) -> FileRecord:
     vmsds, types, diagnostics = file_result
     ctx = index.context(path)
     loop_diagnostics: list[Diagnostic] = []
-    return FileRecord(vmsds, types, diagnostics, [_function_info(path, fn) for fn in ff.parse.functions],
+    tables = [OpsTable(t.type, t.symbol, path, t.line, t.static, t.members) for t in ff.parse.tables]
+    return FileRecord(vmsds, types, diagnostics, [_function_info(ctx, path, fn) for fn in ff.parse.functions],
                       _file_registrations(ctx, path, ff), _file_loop_types(ctx, ff, loop_diagnostics),
-                      loop_diagnostics)
+                      loop_diagnostics, tables)
 
 
 def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord]) -> None:
@@ -437,6 +445,8 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     for record in records.values():
         for info in record.functions:
             result.functions[info.key] = info
+        for table in record.tables:
+            result.tables[table.key] = table
     for record in records.values():
         for qom in record.loop_types:
             if qom.name not in result.types:
@@ -445,6 +455,7 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     resolved = Resolved(result)
     _link_types(index, result, resolved)
     _resolve_registrations(records, result, resolved)
+    model_saves(result, resolved, index)
     _check_references(resolved, result)
     _check_abstract_owners(resolved, result)
     result.placements = placements(result)
@@ -542,14 +553,35 @@ def _second_resolver_main(index: TreeIndex, vms_flags: dict[str, int], conn) -> 
         conn.send(("error", traceback.format_exc()))
 
 
-def _function_info(path: str, fn) -> FunctionInfo:
+def _function_info(ctx, path: str, fn) -> FunctionInfo:
     hooks = [(h.lhs, h.rhs, h.line) for h in fn.hooks]
     for call in fn.calls:
         hook = HOOK_CALLS.get(call.callee)
         if hook and len(call.args) > hook[1] and call.args[hook[1]].strip().isidentifier():
             hooks.append((hook[0], call.args[hook[1]].strip(), call.line))
-    return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees),
-                        tuple(hooks), tuple((a.rhs, a.line) for a in fn.vmsd_assignments))
+    classes = fn.class_vars
+    vmsds = tuple((a.rhs, a.line, classes.get(_assigned_object(a.lhs))) for a in fn.vmsd_assignments)
+    members = tuple((classes[m.object], m.member, m.value, m.line) for m in fn.members if m.object in classes)
+    evaluated = tuple((call.callee, tuple(_argument_value(ctx, a) for a in call.args), call.line)
+                      for call in fn.calls if call.callee in EVALUATED_CALLS)
+    class_vars = tuple(sorted(classes.items())) if fn.events else ()
+    return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees), tuple(hooks), vmsds, members,
+                        tuple(fn.events), class_vars, tuple(fn.version_checks), evaluated)
+
+
+def _argument_value(ctx, text: str):
+    """An argument as a string or number where it evaluates to one (`TYPE_VIRTIO_NET`
+    -> "virtio-net-device"), else as written."""
+    try:
+        value = ctx.evaluate(ctx.expand(tokenize(text)))
+    except (Unresolved, ExpansionError, RecursionError, IndexError):
+        return " ".join(text.split())
+    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else " ".join(text.split())
+
+
+def _assigned_object(lhs: str) -> str:
+    """`vdc->vmsd` -> `vdc`: the variable whose member is assigned."""
+    return re.split(r"->|\.", lhs, maxsplit=1)[0].strip()
 
 
 def _inside_function(decl: Decl, parse: ParseFacts) -> bool:
@@ -657,27 +689,64 @@ def _file_registrations(ctx, path: str, ff: ParsedFile) -> list[Registration]:
                     idstr = value if isinstance(value, str) else None
                 except (Unresolved, ExpansionError, RecursionError, IndexError):
                     idstr = None
+            version = _argument_value(ctx, args[2]) if call.callee == "register_savevm_live" and len(args) > 2 else None
             found.append(Registration(call.callee, path, call.line, fn.name, _instance_id(ctx, instance),
-                                      None, idstr, tuple(args)))
+                                      None, idstr, tuple(args), version=version if isinstance(version, int) else None))
     return found
 
 
 def _resolve_registrations(records: dict[str, FileRecord], result: Extraction, resolved: Resolved) -> None:
-    """Every registration, in path order, with the VMSD its argument names."""
+    """Every registration, in path order, with the VMSD its argument names; one whose
+    argument is read from the class (`cpu->cc->sysemu_ops->legacy_vmsd`) is one
+    registration per VMSD the classes give, naming the types that give it."""
+    classes = None
     for record in records.values():
         for reg in record.registrations:
             vmsd_index = REGISTRATION_CALLS[reg.function][1]
-            if vmsd_index is not None and vmsd_index < len(reg.args):
-                symbol = reg.args[vmsd_index].strip().lstrip("&").strip()
-                key = resolve_vmsd(resolved, symbol, reg.file) if symbol.isidentifier() else None
-                if key is None:
-                    result.diagnostics.append(Diagnostic(
-                        "unresolved", reg.file, reg.line,
-                        f"{reg.function}() in {reg.enclosing}: VMSD argument '{reg.args[vmsd_index]}' "
-                        f"is not a known VMSD"))
-                else:
-                    reg = _replace(reg, vmsd=key)
+            if vmsd_index is None or vmsd_index >= len(reg.args):
+                result.registrations.append(reg)
+                continue
+            argument = reg.args[vmsd_index].strip()
+            symbol = argument.lstrip("&").strip()
+            key = resolve_vmsd(resolved, symbol, reg.file) if symbol.isidentifier() else None
+            if key is not None:
+                result.registrations.append(_replace(reg, vmsd=key))
+                continue
+            chain = member_chain(argument)
+            if chain is not None:
+                classes = classes or ClassModel(result, resolved)
+                by_class = _class_registrations(classes, result, reg, chain)
+                if by_class:
+                    result.registrations.extend(by_class)
+                    continue
+            result.diagnostics.append(Diagnostic(
+                "unresolved", reg.file, reg.line,
+                f"{reg.function}() in {reg.enclosing}: VMSD argument '{reg.args[vmsd_index]}' "
+                f"is not a known VMSD"))
             result.registrations.append(reg)
+
+
+def _class_registrations(classes: ClassModel, result: Extraction, reg: Registration,
+                         chain: list[str]) -> list[Registration]:
+    """REG once per VMSD that the types' classes give through CHAIN, naming the concrete
+    types that give it.  A VMSD only abstract types are known to give (their concrete
+    types are built by code the extractor does not read) is still registered, so its
+    section is checked, and that is said."""
+    by_vmsd: dict[str, list[str]] = {}
+    for name, qom in sorted(result.types.items()):
+        found = classes.vmsd_through(name, chain)
+        if found is not None:
+            types = by_vmsd.setdefault(found[0], [])
+            if not qom.abstract:
+                types.append(name)
+    for key, types in sorted(by_vmsd.items()):
+        if not types:
+            vmsd = result.vmsds[key]
+            result.diagnostics.append(Diagnostic(
+                "unresolved", reg.file, reg.line,
+                f"{reg.function}() in {reg.enclosing} registers {vmsd.symbol} ('{chain[-1]}' of a class) "
+                f"for abstract types only: no concrete type that inherits it was found"))
+    return [_replace(reg, vmsd=key, types=tuple(types)) for key, types in sorted(by_vmsd.items())]
 
 
 def _instance_id(ctx, text: str) -> str:

@@ -13,6 +13,8 @@ from typing import NamedTuple
 import tree_sitter_c
 from tree_sitter import Language, Parser, Query, QueryCursor
 
+from ..model import Step
+
 # The identifiers that mark a file as worth a parse; the commonest first, so that most
 # files worth one are known after one search.
 INTERESTING_WORDS = (b"TypeInfo", b"VMStateDescription", b"VMStateField", b"vmsd", b"vmstate_register",
@@ -45,6 +47,23 @@ class Assignment(NamedTuple):
     line: int
 
 
+class MemberSet(NamedTuple):
+    """`object->member = value;` where value is a function, `&variable`, true or false."""
+    object: str
+    member: str
+    value: str
+    line: int
+
+
+class OpsTable(NamedTuple):
+    """A top-level table of operations: `SysemuCPUOps ops = { .legacy_vmsd = &v, ... }`."""
+    type: str
+    symbol: str
+    static: bool
+    line: int
+    members: tuple[tuple[str, str, int], ...]  # (member, "function" or "&variable", line)
+
+
 class Function(NamedTuple):
     name: str
     line: int
@@ -54,12 +73,25 @@ class Function(NamedTuple):
     callees: dict[str, None]  # every function it calls, in order of first call
     calls: list[Call]  # the calls whose arguments are kept
     hooks: list[Assignment]  # `x->member = function;`: lhs is the member
+    members: list[MemberSet]  # member assignments of a function, a `&variable`, true or false
+    class_vars: dict[str, str]  # local or parameter -> its class struct (`VirtioDeviceClass *vdc`)
+    events: list[Step]  # only for a function calling qemu_put_* or vmstate_save_state*
+    version_checks: list[tuple[str, str]]  # (operator, value) of each `version_id OP value`
 
 
 @dataclass(slots=True)
 class ParseFacts:
     decls: list[Decl] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
+    tables: list[OpsTable] = field(default_factory=list)
+
+
+# Calls that make a function one that writes a stream by hand.
+SAVE_STATE_CALLS = frozenset({"vmstate_save_state", "vmstate_save_state_v", "vmstate_save_state_with_err"})
+
+
+def _writes_stream(callee: str) -> bool:
+    return callee.startswith("qemu_put_") or callee in SAVE_STATE_CALLS
 
 
 @lru_cache(maxsize=None)
@@ -107,9 +139,13 @@ def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None) -> Pa
     query, (first_function, first_statement) = _all_queries()
     bodies: list[tuple[int, int, Function, object]] = []  # (start, end, function, body node)
     statements: list[dict] = []
+    tables = []
     for pattern, caps in QueryCursor(query).matches(root):
         if pattern < first_function:
-            facts.decls.append(_decl(caps, data))
+            if "table" in caps:
+                tables.append(caps)
+            else:
+                facts.decls.append(_decl(caps, data))
         elif pattern < first_statement:
             fn = _function(caps, data)
             facts.functions.append(fn)
@@ -124,7 +160,38 @@ def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None) -> Pa
         for _, _, fn, body in bodies:
             own = [caps for _, caps in QueryCursor(_query("statements")).matches(body)]
             _add_statements(own, None, data, calls_with_args, fn)
+    starts = [b[0] for b in bodies]
+    facts.tables = [table for caps in tables
+                    if not _in_a_body(caps["table"][0], starts, bodies) and (table := _table(caps, data)).members]
     return facts
+
+
+def _in_a_body(node, starts: list[int], bodies) -> bool:
+    i = bisect.bisect_right(starts, node.start_byte) - 1
+    return i >= 0 and node.end_byte <= bodies[i][1]
+
+
+def _table(caps, data: bytes) -> OpsTable:
+    """An operations table: its members whose value is a function or `&variable`."""
+    node = caps["table"][0]
+    members = []
+    for pair in caps["tvalue"][0].named_children:
+        if pair.type != "initializer_pair":
+            continue
+        designator, value = pair.child_by_field_name("designator"), pair.child_by_field_name("value")
+        if designator is None or value is None or designator.type != "field_designator":
+            continue
+        if value.type == "pointer_expression" and value.named_children and \
+                value.named_children[0].type == "identifier":
+            text = "&" + _text(value.named_children[0], data)
+        elif value.type == "identifier":
+            text = _text(value, data)
+        else:
+            continue
+        members.append((_text(designator, data).lstrip("."), text, pair.start_point[0] + 1))
+    static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in node.children)
+    type_name = " ".join(_text(caps["ttype"][0], data).split()).removeprefix("struct ")
+    return OpsTable(type_name, _text(caps["tsymbol"][0], data), static, node.start_point[0] + 1, tuple(members))
 
 
 def _text(node, data: bytes) -> str:
@@ -148,36 +215,133 @@ def _decl(caps, data: bytes) -> Decl:
 def _function(caps, data: bytes) -> Function:
     node = caps["function"][0]
     static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in node.children)
-    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], {}, [], [])
+    return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], {}, [],
+                    [], [], _class_parameters(node, data), [], [])
+
+
+STREAM_TYPE = b"QEMUFile"  # a function given a stream to write (or read)
+
+
+def _class_parameters(node, data: bytes) -> dict[str, str]:
+    """Parameters declared as pointers to a class struct (`VirtioBusClass *k`), and
+    STREAM_TYPE under the name "" when a parameter is a `QEMUFile *`."""
+    declarator = node.child_by_field_name("declarator")
+    while declarator is not None and declarator.type == "pointer_declarator":
+        declarator = declarator.child_by_field_name("declarator")
+    parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+    found = {}
+    for param in parameters.named_children if parameters is not None else ():
+        kind, inner = param.child_by_field_name("type"), param.child_by_field_name("declarator")
+        if kind is not None and kind.text == STREAM_TYPE:
+            found[""] = STREAM_TYPE.decode()
+        elif kind is not None and inner is not None and kind.type == "type_identifier" \
+                and inner.type == "pointer_declarator" and kind.text.endswith(b"Class"):
+            name = inner.child_by_field_name("declarator")
+            if name is not None and name.type == "identifier":
+                found[_text(name, data)] = _text(kind, data)
+    return found
 
 
 def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Function | None = None) -> None:
     """Give each vmsd assignment and call to the function whose body holds it; `bodies`
     are disjoint and sorted (or None, and `only` is the function of every statement)."""
     starts = [b[0] for b in bodies] if bodies is not None else None
+    steps: dict[int, list] = {}  # id(function) -> [(node, kind)]: its calls, for its events
+    writers: dict[int, Function] = {}  # the functions that write a stream by hand
     for caps in statements:
-        node = (caps.get("assign") or caps.get("hook") or caps["call"])[0]
+        node = (caps.get("assign") or caps.get("hook") or caps.get("set") or caps.get("call")
+                or caps.get("dispatch") or caps.get("class_decl") or caps["version_check"])[0]
         fn = only
         if fn is None:
             i = bisect.bisect_right(starts, node.start_byte) - 1
             if i < 0 or node.end_byte > bodies[i][1]:
                 continue  # outside every function
             fn = bodies[i][2]
+        line = node.start_point[0] + 1
         if "hook" in caps:
-            fn.hooks.append(Assignment(_text(caps["hook_member"][0], data), _text(caps["hook_target"][0], data),
-                                       node.start_point[0] + 1))
-            continue
-        if "assign" in caps:
+            member, target = _text(caps["hook_member"][0], data), _text(caps["hook_target"][0], data)
+            fn.hooks.append(Assignment(member, target, line))
+            fn.members.append(MemberSet(_text(caps["hook_object"][0], data), member, target, line))
+        elif "set" in caps:
+            value = " ".join(_text(caps["set_value"][0], data).split())
+            fn.members.append(MemberSet(_text(caps["set_object"][0], data), _text(caps["set_member"][0], data),
+                                        value, line))
+        elif "assign" in caps:
             fn.vmsd_assignments.append(Assignment(_text(node.child_by_field_name("left"), data),
-                                                  _text(caps["rhs"][0], data), node.start_point[0] + 1))
-            continue
-        callee = _text(caps["callee"][0], data)
-        if calls_with_args is not None and callee not in calls_with_args:
+                                                  _text(caps["rhs"][0], data), line))
+        elif "class_decl" in caps:
+            fn.class_vars[_text(caps["class_var"][0], data)] = _text(caps["class_type"][0], data)
+        elif "version_check" in caps:
+            operator = node.child_by_field_name("operator")
+            fn.version_checks.append((operator.type if operator is not None else "?",
+                                      " ".join(_text(caps["check_value"][0], data).split())))
+        elif "dispatch" in caps:
+            steps.setdefault(id(fn), []).append((node, "dispatch"))
+        else:
+            callee = _text(caps["callee"][0], data)
+            steps.setdefault(id(fn), []).append((node, "call"))
+            if _writes_stream(callee):
+                writers[id(fn)] = fn
+            if calls_with_args is not None and callee not in calls_with_args:
+                fn.callees[callee] = None
+                continue
+            arguments = node.child_by_field_name("arguments")
+            if arguments is None or arguments.type != "argument_list":
+                continue  # the grammar gives every call one; a damaged parse may not
             fn.callees[callee] = None
-            continue
-        arguments = node.child_by_field_name("arguments")
-        if arguments is None or arguments.type != "argument_list":
-            continue  # the grammar gives every call one; a damaged parse may not
-        fn.callees[callee] = None
-        args = tuple(_text(a, data) for a in arguments.named_children if a.type != "comment")
-        fn.calls.append(Call(callee, args, node.start_point[0] + 1))
+            fn.calls.append(Call(callee, _arguments(arguments, data), line))
+    if only is not None and "" in only.class_vars:
+        writers[id(only)] = only
+    elif bodies is not None:  # a function given a stream writes it, also through others only
+        writers.update((id(fn), fn) for _, _, fn, _ in bodies if "" in fn.class_vars)
+    for key, fn in writers.items():
+        fn.class_vars.pop("", None)
+        fn.events.extend(_event(node, kind, data) for node, kind in sorted(steps.get(key, ()), key=lambda s: s[0].start_byte))
+    for _, _, fn, _ in bodies or ():
+        fn.class_vars.pop("", None)
+
+
+def _arguments(arguments, data: bytes) -> tuple[str, ...]:
+    return tuple(_text(a, data) for a in arguments.named_children if a.type != "comment")
+
+
+def _event(node, kind: str, data: bytes) -> Step:
+    function = node.child_by_field_name("function")
+    arguments = node.child_by_field_name("arguments")
+    args = _arguments(arguments, data) if arguments is not None and arguments.type == "argument_list" else ()
+    loop, conditions = _context(node, data)
+    line = node.start_point[0] + 1
+    if kind == "dispatch":
+        member = function.child_by_field_name("field")
+        obj = function.child_by_field_name("argument")
+        return Step("dispatch", _text(member, data) if member else "", (_text(obj, data) if obj else "",) + args,
+                     line, loop, conditions)
+    callee = _text(function, data)
+    what = "put" if callee.startswith("qemu_put_") else "save" if callee in SAVE_STATE_CALLS else "call"
+    return Step(what, callee, args, line, loop, conditions)
+
+
+LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
+
+
+def _context(node, data: bytes) -> tuple[bool, tuple[str, ...]]:
+    """Whether NODE is inside a loop (a C loop, or the block after a `QTAILQ_FOREACH(...)`
+    style macro) and the `if` conditions around it, up to its function's body."""
+    loop, conditions = False, []
+    child, parent = node, node.parent
+    while parent is not None and parent.type != "function_definition":
+        if parent.type in LOOPS:
+            loop = True
+        elif parent.type == "if_statement":
+            condition = parent.child_by_field_name("condition")
+            text = " ".join(_text(condition, data).split()) if condition is not None else "?"
+            text = text[1:-1].strip() if text.startswith("(") and text.endswith(")") else text
+            in_else = child.type == "else_clause"
+            if child != condition:
+                conditions.append(f"!({text})" if in_else else text)
+        elif parent.type == "compound_statement" and child.type == "compound_statement":
+            before = child.prev_named_sibling
+            if before is not None and before.type == "expression_statement" and b"FOREACH" in before.text:
+                loop = True
+        child, parent = parent, parent.parent
+    return loop, tuple(reversed(conditions))

@@ -89,7 +89,18 @@ def _type_info(ctx: FileContext, decl: Decl, tokens, diagnostics) -> QomType | N
                    parent=parent if isinstance(parent, str) else None,
                    class_init=_function_name(values.get("class_init")),
                    abstract=bool(values.get("abstract")) if isinstance(values.get("abstract"), int) else False,
-                   instance_init=_function_name(values.get("instance_init")))
+                   instance_init=_function_name(values.get("instance_init")),
+                   class_struct=_class_struct(tokens))
+
+
+def _class_struct(tokens) -> str | None:
+    """The struct named by `.class_size = sizeof(VirtioDeviceClass)`: which class struct's
+    members this type's class has (typing `vdc->vmsd` against `dc->vmsd`)."""
+    for member, value, _ in designated(tokens):
+        texts = [t.text for t in value]
+        if member == "class_size" and len(texts) == 4 and texts[:2] == ["sizeof", "("] and texts[3] == ")":
+            return texts[2]
+    return None
 
 
 def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]) -> list[QomType]:
@@ -132,6 +143,10 @@ def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]
             types.append(qom(names[member], base, False))
     return types
 
+
+# The class structs whose `vmsd` member qdev registers (None: the variable's type is not
+# declared in the function, as in `DEVICE_CLASS(oc)->vmsd = ...`).
+DEVICE_VMSD_STRUCTS = (None, "DeviceClass")
 
 _MEMBER_ASSIGN_RE = r"\b{var}\s*\.\s*(name|parent|class_init)\s*=\s*([^;]+);"
 
@@ -283,7 +298,9 @@ def vmsd_assignment(ctx: FileContext, function: FunctionInfo, functions: dict[st
     elsewhere through `elsewhere(name) -> (ctx, function, functions) | None`)."""
     seen = seen if seen is not None else set()
     seen.add(function.name)
-    for value_text, line in function.vmsd_assignments:
+    for value_text, line, struct in function.vmsd_assignments:
+        if struct not in DEVICE_VMSD_STRUCTS:
+            continue  # another class's VMSD (`vdc->vmsd` of a VirtioDeviceClass): not what qdev registers
         try:
             value = ctx.evaluate(ctx.expand(tokenize(value_text)))
         except (Unresolved, ExpansionError, RecursionError, IndexError):

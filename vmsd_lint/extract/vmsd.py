@@ -139,7 +139,8 @@ class VmsdBuilder:
         unresolved: list[str] = []
         name = self._member(members, "name", decl, line, unresolved)
         exists = self._member(members, "field_exists", decl, line, unresolved) if "field_exists" in members else 0
-        info = self._member(members, "info", decl, line, unresolved) if "info" in members else None
+        info = _compound_info(members.get("info")) or \
+            (self._member(members, "info", decl, line, unresolved) if "info" in members else None)
         vmsd = self._member(members, "vmsd", decl, line, unresolved) if "vmsd" in members else None
         size = self._member_int(members, "size", decl, line, unresolved, quiet=vmsd is not None)
         ints = {m: self._member_int(members, m, decl, line, unresolved) for m in _INT_MEMBERS if m in members}
@@ -149,7 +150,7 @@ class VmsdBuilder:
             version_id=ints.get("version_id", 0),
             field_exists=_symbol_name(exists),
             size=size, num=ints.get("num"), num_field=num_field, flags=flag_names,
-            info=_symbol_name(info), vmsd=_symbol_name(vmsd),
+            info=info if isinstance(info, str) else _symbol_name(info), vmsd=_symbol_name(vmsd),
             struct_version_id=ints.get("struct_version_id"), start=ints.get("start"),
             unresolved=tuple(unresolved),
         )
@@ -240,6 +241,18 @@ def _offset_member(tokens: list[Token] | None) -> str | None:
                         return join_tokens(tokens[start:j]) if start is not None else None
                 elif t.kind == PUNCT and t.text == "," and depth == 1 and start is None:
                     start = j + 1
+    return None
+
+
+def _compound_info(tokens: list[Token] | None) -> str | None:
+    """`&(const VMStateInfo) { .name = "x", .get = g, .put = p }`, an info written in place,
+    named by its put function: `(VMStateInfo){.put = p}` (extract.saves reads it)."""
+    texts = [t.text for t in tokens or ()]
+    if len(texts) < 6 or texts[0] != "&" or texts[1] != "(" or "VMStateInfo" not in texts[2:5]:
+        return None
+    for i, text in enumerate(texts[:-3]):
+        if text == "." and texts[i + 1] == "put" and texts[i + 2] == "=" and texts[i + 3].isidentifier():
+            return f"(VMStateInfo){{.put = {texts[i + 3]}}}"
     return None
 
 

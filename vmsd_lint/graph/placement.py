@@ -9,7 +9,7 @@ reported as ambiguous, never guessed.
 """
 from __future__ import annotations
 
-from ..model import Extraction, Placement
+from ..model import Extraction, Placement, section_key, target_of
 from ..resolve import Resolved
 from .build import CallIndex, fn_node, type_function_edges, walk_callers
 
@@ -27,32 +27,38 @@ def placements(extraction: Extraction) -> dict[str, list[Placement]]:
     for reg in extraction.registrations:
         vmsd = extraction.vmsds.get(reg.vmsd) if reg.vmsd else None
         section = vmsd.name if vmsd is not None else reg.idstr
-        if not section:
+        if not section or not extraction.in_build(vmsd.file if vmsd is not None else None):
             continue
         context, reached = _context(calls, f"{reg.file}:{reg.enclosing}", entries, reg.file)
         owned = reg.function.startswith("vmstate_register") and reg.args and reg.args[0].strip() != "NULL"
         mechanism = f"{reg.function}(owner)" if owned else reg.function  # idstr prefixed with the device's path
-        result.setdefault(section, []).append(Placement(
+        key = section_key(section, target_of(vmsd.file) if vmsd is not None else None)
+        result.setdefault(key, []).append(Placement(
             section, mechanism, context, reg.enclosing, reached, " ".join(reg.instance_id.split()),
-            reg.file, reg.line))
-    for name, qom, vmsd in resolved.device_vmsds():
-        if vmsd is None or vmsd.name is None:
+            reg.file, reg.line, vmsd.key if vmsd is not None else None))
+    for name, qom, vmsd in resolved.sent_vmsds():
+        if vmsd is None or vmsd.name is None or not extraction.in_build(vmsd.file):
             continue
-        result.setdefault(vmsd.name, []).append(Placement(
-            vmsd.name, "qdev", QDEV, f"dc->vmsd of {name}", (), "qdev", qom.file, qom.vmsd_line or qom.line))
+        result.setdefault(section_key(vmsd.name, target_of(vmsd.file)), []).append(Placement(
+            vmsd.name, "qdev", QDEV, f"dc->vmsd of {name}", (), "qdev", qom.file, qom.vmsd_line or qom.line,
+            vmsd.key))
     return {name: _merge_qdev(sorted(found, key=lambda p: (p.mechanism, p.file, p.line, p.function)))
             for name, found in result.items()}
 
 
 def _merge_qdev(found: list[Placement]) -> list[Placement]:
-    """One qdev placement per section, naming every device type that installs it."""
+    """One qdev placement per section and VMSD sent, naming every device type that installs it."""
     qdev = [p for p in found if p.mechanism == "qdev"]
     if len(qdev) <= 1:
         return found
-    types = ", ".join(sorted(p.function.removeprefix("dc->vmsd of ") for p in qdev))
-    first = min(qdev, key=lambda p: (p.file, p.line))
-    merged = Placement(first.section, "qdev", QDEV, f"dc->vmsd of {types}", (), "qdev", first.file, first.line)
-    return [p for p in found if p.mechanism != "qdev"] + [merged]
+    merged = []
+    for vmsd in sorted({p.vmsd or "" for p in qdev}):
+        same = [p for p in qdev if (p.vmsd or "") == vmsd]
+        types = ", ".join(sorted(p.function.removeprefix("dc->vmsd of ") for p in same))
+        first = min(same, key=lambda p: (p.file, p.line))
+        merged.append(Placement(first.section, "qdev", QDEV, f"dc->vmsd of {types}", (), "qdev", first.file,
+                                first.line, first.vmsd))
+    return [p for p in found if p.mechanism != "qdev"] + merged
 
 
 def _entry_points(extraction: Extraction, calls: CallIndex, resolved: Resolved) -> dict[str, str]:

@@ -38,6 +38,8 @@ def _vmsd(vmsd: Vmsd) -> dict:
         "unmigratable": vmsd.unmigratable,
         "priority": vmsd.priority,
         "early_setup": vmsd.early_setup,
+        "synthetic": vmsd.synthetic,
+        "copy_of": vmsd.copy_of,
     }
 
 

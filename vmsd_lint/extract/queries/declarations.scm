@@ -7,3 +7,13 @@
   declarator: (init_declarator
     declarator: (_) @declarator
     value: (initializer_list) @value)) @decl
+; Tables of operations a class or a framework points to (`static const SysemuCPUOps
+; arm_sysemu_ops = { .legacy_vmsd = &vmstate_arm_cpu, ... }`, VMStateInfo, SCSIBusInfo,
+; SaveVMHandlers...): their members that name a function or the address of a variable.
+(declaration
+  type: (_) @ttype
+  (#match? @ttype "(Ops|Info|Handlers)$")
+  (#not-match? @ttype "(MemoryRegionOps|TypeInfo|PropertyInfo)$")
+  declarator: (init_declarator
+    declarator: (identifier) @tsymbol
+    value: (initializer_list) @tvalue)) @table

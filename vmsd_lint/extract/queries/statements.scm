@@ -1,10 +1,26 @@
 ; Inside a function body: assignments to a `vmsd` member, hooks (`dc->realize = f;`),
-; and direct calls.
+; other members a class is given (`cc->sysemu_ops = &ops;`, `k->flag = true;`),
+; direct calls, calls through a member (`k->save_config(...)`), and the class
+; pointers a function declares (`VirtioDeviceClass *vdc = ...;`), which type its
+; assignments; and what a load function checks of the version it is given
+; (`if (version_id != 4)`).
 (assignment_expression
   left: (field_expression field: (field_identifier) @member (#eq? @member "vmsd"))
   right: (_) @rhs) @assign
 (assignment_expression
-  left: (field_expression field: (field_identifier) @hook_member)
+  left: (field_expression argument: (_) @hook_object field: (field_identifier) @hook_member)
   right: (identifier) @hook_target) @hook
+(assignment_expression
+  left: (field_expression argument: (identifier) @set_object field: (field_identifier) @set_member)
+  right: [(pointer_expression argument: (identifier)) (true) (false)] @set_value) @set
 (call_expression
   function: (identifier) @callee) @call
+(call_expression
+  function: (field_expression argument: (_) @dispatch_object field: (field_identifier) @dispatch_member)) @dispatch
+(declaration
+  type: (type_identifier) @class_type (#match? @class_type "Class$")
+  declarator: [(init_declarator declarator: (pointer_declarator declarator: (identifier) @class_var))
+               (pointer_declarator declarator: (identifier) @class_var)]) @class_decl
+(binary_expression
+  left: (identifier) @check_left (#eq? @check_left "version_id")
+  right: (_) @check_value) @version_check
