@@ -59,19 +59,21 @@ def git(repo: Path, *args: str, **kw) -> str:
                           **kw).stdout.strip()
 
 
-def make_branch(repo: Path, name: str, edits: dict) -> None:
-    """Branch NAME in REPO: a commit on v10.0.2 with EDITS ({path: (text, replacement)}),
-    made with a private index (no checkout)."""
+def make_branch(repo: Path, name: str, edits: dict, base: str = "v10.0.2") -> None:
+    """Branch NAME in REPO: a commit on BASE with EDITS ({path: (text, replacement)}, or
+    {path: [(text, replacement), ...]}), made with a private index (no checkout)."""
     env = {**os.environ, "GIT_INDEX_FILE": str(repo / f"index-{name}")}
-    git(repo, "read-tree", "v10.0.2", env=env)
-    for path, (text, replacement) in edits.items():
-        source = git(repo, "show", f"v10.0.2:{path}")
-        assert text in source, f"{path} no longer holds {text!r}"
-        blob = git(repo, "hash-object", "-w", "--stdin", input=source.replace(text, replacement, 1) + "\n")
+    git(repo, "read-tree", base, env=env)
+    for path, replacements in edits.items():
+        source = git(repo, "show", f"{base}:{path}")
+        for text, replacement in [replacements] if isinstance(replacements, tuple) else replacements:
+            assert text in source, f"{path} no longer holds {text!r}"
+            source = source.replace(text, replacement, 1)
+        blob = git(repo, "hash-object", "-w", "--stdin", input=source + "\n")
         git(repo, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
     tree = git(repo, "write-tree", env=env)
     commit = git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit-tree", tree,
-                 "-p", "v10.0.2", "-m", name)
+                 "-p", base, "-m", name)
     git(repo, "branch", "-f", name, commit)
 
 

@@ -54,15 +54,16 @@ def _endpoint_like(old: str, new: str) -> bool:
     return not old.endswith(".")
 
 
-def load_endpoint(spec: str, options: Options, base=None) -> tuple[WireSchema, tuple | None]:
+def load_endpoint(spec: str, options: Options, base=None, expand: bool = True) -> tuple[WireSchema, tuple | None]:
     """The schema of an endpoint and, for a source endpoint, its (tree, extraction): the
-    base from which the extraction of a tree a few .c files away is derived."""
+    base from which the extraction of a tree a few .c files away is derived.  Without
+    EXPAND, what a -dump-vmstate file can be compared with (wire.from_extraction)."""
     if _is_json_file(spec):
         from .sources.jsonfiles import read_json_endpoint
-        return read_json_endpoint(spec), None
+        return read_json_endpoint(spec, expand), None
     tree = open_tree(spec, options.repo)
     extraction = extract_tree(tree, options, base)
-    return from_extraction(extraction), (tree, extraction)
+    return from_extraction(extraction, expand=expand), (tree, extraction)
 
 
 def extract_endpoint(spec: str, options: Options):
@@ -135,12 +136,21 @@ def find_repo(path: str | None) -> str:
 def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
     if _is_json_file(old_spec) or _is_json_file(new_spec):
         old, old_source = load_endpoint(old_spec, options)
-        new, _ = load_endpoint(new_spec, options, base=old_source)
+        new, new_source = load_endpoint(new_spec, options, base=old_source)
+        if "dump" in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: compare as declared
+            old = old if old.kind == "dump" else _unexpanded(old_spec, old_source, options)
+            new = new if new.kind == "dump" else _unexpanded(new_spec, new_source, options)
         return build_report(old_spec, old, new_spec, new)
     from .extract.pair import extract_pair
     old_tree, new_tree = open_tree(old_spec, options.repo), open_tree(new_spec, options.repo)
     old, new = extract_pair(_extractor(options), old_tree, new_tree)
     return build_report(old_spec, from_extraction(old), new_spec, from_extraction(new))
+
+
+def _unexpanded(spec: str, source, options: Options) -> WireSchema:
+    if source is not None:
+        return from_extraction(source[1], expand=False)
+    return load_endpoint(spec, options, expand=False)[0]
 
 
 def build_report(old_spec: str, old: WireSchema, new_spec: str, new: WireSchema) -> Report:
@@ -169,9 +179,13 @@ def _new_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
 def _notes(old: WireSchema, new: WireSchema) -> list[str]:
     notes = []
     for side, schema in (("OLD", old), ("NEW", new)):
-        if schema.diagnostics:
-            notes.append(f"{side}: {len(schema.diagnostics)} construct(s) could not be resolved and were not "
-                         f"checked (listed under diagnostics)")
+        unreached = sum(1 for d in schema.diagnostics if d.kind == "unreached")
+        if len(schema.diagnostics) > unreached:
+            notes.append(f"{side}: {len(schema.diagnostics) - unreached} construct(s) could not be resolved and "
+                         f"were not checked (listed under diagnostics)")
+        if unreached:
+            notes.append(f"{side}: {unreached} VMSD(s) are sent by no section this tool knows: a change to one is "
+                         f"reported without sections, at most a warning (listed under diagnostics)")
         if schema.kind == "dump":
             notes.append(f"{side} is a -dump-vmstate file: test and .needed functions, infos and registrations "
                          f"are unknown; only device types it lists are compared")

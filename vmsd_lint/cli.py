@@ -80,11 +80,13 @@ def open_cache(cache_dir: str | None, no_cache: bool):
 
 
 def coverage_line(extraction) -> str:
-    vmsds = list(extraction.vmsds.values())
+    vmsds = [v for v in extraction.vmsds.values() if not v.synthetic]
     resolved = sum(1 for v in vmsds
                    if v.name is not None and all(f.name is not None and not f.unresolved for f in v.fields or ()))
-    return (f"vmsd-lint: {len(vmsds)} VMSDs, {resolved} fully resolved, "
-            f"{len(extraction.diagnostics)} diagnostics "
+    modelled = len(extraction.vmsds) - len(vmsds)
+    unreached = sum(1 for d in extraction.diagnostics if d.kind == "unreached")
+    return (f"vmsd-lint: {len(vmsds)} VMSDs, {resolved} fully resolved, {unreached} reached by no section, "
+            f"{modelled} modelled from hand-written code; {len(extraction.diagnostics) - unreached} diagnostics "
             f"({extraction.files_read} files read, {extraction.files_parsed} parsed)")
 
 

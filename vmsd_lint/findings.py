@@ -31,6 +31,7 @@ class Finding:
     # the target whose own state it is (target/<target>/: its CPU), where one wire name
     # ("cpu", "cpu/fpu") is used by several targets; None for shared state
     target: str | None = None
+    note: str | None = None  # what the reader must know besides the message (no sender found...)
 
     @property
     def fingerprint(self) -> str:

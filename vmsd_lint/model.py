@@ -134,6 +134,8 @@ class FunctionInfo:
     steps: tuple[Step, ...] = ()  # for a function that writes a stream by hand (qemu_put_*, ...)
     class_vars: tuple[tuple[str, str], ...] = ()  # (variable, class struct) of such a function
     version_checks: tuple[tuple[str, str], ...] = ()  # (operator, value) of each `version_id OP value`
+    # (lhs, VMSD symbol, run-time name or "", line) of `lhs = g_memdup(&vmsd, ...)` (and `lhs->name = ...`)
+    copies: tuple[tuple[str, str, str, int], ...] = ()
     # calls whose arguments the tree-wide steps read (extract.extractor.EVALUATED_CALLS):
     # (callee, arguments evaluated to a string or number where they can be, else as written, line)
     evaluated_calls: tuple[tuple[str, tuple, int], ...] = ()

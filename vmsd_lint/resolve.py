@@ -99,6 +99,33 @@ class Resolved:
             yield name, qom, self.x.vmsds.get(variant, vmsd) if variant else vmsd
 
 
+    def reached(self) -> set[str]:
+        """The keys of every VMSD some section sends: the sections' own, what they nest and
+        their subsections, and the declared VMSD of every expanded copy among them."""
+        stack = [vmsd.key for _, _, vmsd in self.sent_vmsds() if vmsd is not None and self.x.in_build(vmsd.file)]
+        stack += [r.vmsd for r in self.x.registrations if r.vmsd and r.vmsd in self.x.vmsds
+                  and self.x.in_build(self.x.vmsds[r.vmsd].file)]
+        reached: set[str] = set()
+        while stack:
+            key = stack.pop()
+            if key in reached:
+                continue
+            reached.add(key)
+            vmsd = self.x.vmsds[key]
+            stack.extend(n.key for f in vmsd.fields or () if (n := self.field_vmsd(vmsd, f)) is not None)
+            stack.extend(sub.key for sub in self.subsections(vmsd))
+            if vmsd.copy_of in self.x.vmsds:
+                stack.append(vmsd.copy_of)
+        return reached
+
+    def unreached(self) -> list[Vmsd]:
+        """VMSDs with fields no section sends (of the build: with --target, not another
+        target's own), in file order: dead code, or a way onto the wire not modelled."""
+        reached = self.reached()
+        return sorted((v for v in self.x.vmsds.values() if v.key not in reached and v.fields
+                       and self.x.in_build(v.file) and not v.synthetic), key=lambda v: (v.file, v.line, v.symbol))
+
+
 def _is_stub(path: str) -> bool:
     """Stub files stand in for a feature a build leaves out; the real definition wins."""
     name = path.rsplit("/", 1)[-1]

@@ -99,6 +99,7 @@ class WireSchema:
     counts_known: bool = True  # False for a dump from before QEMU 8.0 (no "num")
     placements: dict[str, list[Placement]] | None = None  # None: unknown (a dump)
     notes: list[str] = field(default_factory=list)  # what this endpoint cannot tell
+    unreached: set[str] = field(default_factory=set)  # keys of VMSDs with fields no section sends
 
     @property
     def precise(self) -> bool:
@@ -114,14 +115,17 @@ class WireSchema:
 
 # -- from a source extraction -------------------------------------------------------------
 
-def from_extraction(extraction: Extraction, kind: str = "source") -> WireSchema:
+def from_extraction(extraction: Extraction, kind: str = "source", expand: bool = True) -> WireSchema:
+    """EXPAND: what each type's section sends, hand-written fields included (extract.saves);
+    without it, each type's dc->vmsd as declared, which is all a -dump-vmstate file shows."""
     resolved = Resolved(extraction)
     schema = WireSchema(extraction.endpoint, extraction.commit, kind,
                         diagnostics=list(extraction.diagnostics), placements=extraction.placements)
     for vmsd in extraction.vmsds.values():
         schema.vmsds[vmsd.key] = _wire_vmsd(resolved, vmsd)
-    _add_qdev_sections(schema, resolved)
+    _add_qdev_sections(schema, resolved, expand)
     _add_registered_sections(schema, extraction)
+    schema.unreached = {v.key for v in resolved.unreached()}
     return schema
 
 
@@ -154,9 +158,9 @@ def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
                      kind, f.info, nested.key if nested else None, f.struct_version_id, f.unresolved)
 
 
-def _add_qdev_sections(schema: WireSchema, resolved: Resolved) -> None:
+def _add_qdev_sections(schema: WireSchema, resolved: Resolved, expand: bool) -> None:
     extraction = resolved.x
-    for name, _, vmsd in resolved.sent_vmsds():
+    for name, _, vmsd in resolved.sent_vmsds() if expand else resolved.device_vmsds():
         if vmsd is None or vmsd.name is None or not extraction.in_build(vmsd.file):
             schema.type_sections[name] = None
             continue

@@ -109,8 +109,36 @@ def _where(section: Section | None) -> Location | None:
     return Location(section.file, section.line or 0)
 
 
+NO_SENDER = ("no section this tool knows sends this VMSD (see --show-diagnostics): the change is reported "
+             "without sections, at most a warning")
+
+
+def compare_unreached(differ: Differ) -> None:
+    """A VMSD no section sends on either side is still compared with its counterpart
+    (same C symbol in the same file, else the one VMSD of that symbol and name): its
+    findings have no sections, and a note says why; none is more than a warning."""
+    old, new = differ.old, differ.new
+    by_symbol: dict[tuple, list[str]] = {}
+    for key in new.unreached:
+        vmsd = new.vmsds[key]
+        by_symbol.setdefault((vmsd.symbol, vmsd.name), []).append(key)
+    first = len(differ.drafts)
+    for key in sorted(old.unreached):
+        vmsd = old.vmsds[key]
+        match = key if key in new.unreached else None
+        candidates = by_symbol.get((vmsd.symbol, vmsd.name), [])
+        if match is None and len(candidates) == 1:
+            match = candidates[0]
+        if match is not None:
+            compare_pair(differ, Pair(vmsd, new.vmsds[match], "section"))
+    differ.drafts[first:] = [(None, f.with_(sections=(), types=(), note=NO_SENDER,
+                                            severity="warning" if f.severity == "error" else f.severity))
+                             for _, f in differ.drafts[first:]]
+
+
 def compare(old: WireSchema, new: WireSchema) -> list[Finding]:
     differ = Differ(old, new)
     compare_sections(differ)
     compare_placements(differ)
+    compare_unreached(differ)
     return differ.findings()

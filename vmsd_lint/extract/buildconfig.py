@@ -14,6 +14,8 @@ HOST_DEFINES = {
     "__SIZEOF_LONG__": 8, "__CHAR_BIT__": 8, "HOST_BIG_ENDIAN": 0, "CONFIG_LINUX": 1,
     "CONFIG_POSIX": 1, "CONFIG_SYSTEM_ONLY": 1, "COMPILING_PER_TARGET": 1, "NEED_CPU_H": 1,
     "__STDC__": 1, "__STDC_VERSION__": 201112, "CONFIG_INT128": 1, "HOST_LONG_BITS": 64,
+    # GCC's byte-order builtins (include/qemu/compiler.h derives HOST_BIG_ENDIAN from them)
+    "__BYTE_ORDER__": 1234, "__ORDER_LITTLE_ENDIAN__": 1234, "__ORDER_BIG_ENDIAN__": 4321,
 }
 HOST_UNDEFINED = {"CONFIG_USER_ONLY", "_WIN32", "__APPLE__", "__FreeBSD__", "__OpenBSD__",
                   "__NetBSD__", "__sun__", "__MINGW32__", "CONFIG_BSD", "CONFIG_WIN32",

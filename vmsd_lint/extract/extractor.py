@@ -28,7 +28,7 @@ from .cexpr import Unresolved
 from .classes import ClassModel, member_chain
 from .saves import model_saves
 from .context import TreeIndex
-from .lexer import tokenize
+from .lexer import join_tokens, tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file
 from .preprocess import ExpansionError
 from .qom import loop_registered_types, struct_arrays, type_infos, virtio_pci_types, vmsd_assignment
@@ -50,7 +50,7 @@ HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state"})
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
     | EVALUATED_CALLS
-FACTS_VERSION = "12"
+FACTS_VERSION = "13"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -459,6 +459,9 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     _check_references(resolved, result)
     _check_abstract_owners(resolved, result)
     result.placements = placements(result)
+    result.diagnostics.extend(Diagnostic("unreached", v.file, v.line, f"VMSD {v.symbol} ('{v.name}') is sent by no "
+                                         f"section this tool knows: a change to it is reported without sections")
+                              for v in Resolved(result).unreached())
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     result.records = records
 
@@ -491,8 +494,29 @@ def _resolve_decls(ctx, vms_flags: dict[str, int], ff: ParsedFile) -> FileResult
             types.extend(type_infos(ctx, decl, diagnostics))
         elif decl.type == "VirtioPCIDeviceTypeInfo" and not decl.is_array and not _inside_function(decl, ff.parse):
             types.extend(virtio_pci_types(ctx, decl, diagnostics))
+    for decl in macro_declarations(ctx, ff.parse.macro_calls, diagnostics):
+        vmsds.append(builder.build(decl))
     diagnostics.extend(builder.diagnostics)
     return vmsds, types, diagnostics
+
+
+def macro_declarations(ctx, calls: list[tuple[str, str, int]], diagnostics: list[Diagnostic]) -> list[Decl]:
+    """The VMSDs a macro called at file level declares (`SPAPR_CAP_MIG_STATE(htm, ...)`
+    defines `vmstate_spapr_cap_htm`): its expansion, parsed, placed on the call's line."""
+    found = []
+    for name, text, line in calls:
+        macro = ctx.macro(name)
+        if macro is None or not any(t.text == "VMStateDescription" for t in macro.body):
+            continue
+        try:
+            expanded = join_tokens(ctx.expand(tokenize(text, line)))
+        except (ExpansionError, RecursionError) as exc:
+            diagnostics.append(Diagnostic("unresolved", ctx.path, line, f"{name}(...): not expanded: {exc}"))
+            continue
+        for decl in parse_file(expanded.encode("utf-8", "surrogateescape")).decls:
+            if decl.type == "VMStateDescription" and not decl.is_array and not decl.is_pointer:
+                found.append(decl._replace(line=line, init_line=line))
+    return found
 
 
 class _SecondResolver:
@@ -566,7 +590,7 @@ def _function_info(ctx, path: str, fn) -> FunctionInfo:
                       for call in fn.calls if call.callee in EVALUATED_CALLS)
     class_vars = tuple(sorted(classes.items())) if fn.events else ()
     return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees), tuple(hooks), vmsds, members,
-                        tuple(fn.events), class_vars, tuple(fn.version_checks), evaluated)
+                        tuple(fn.events), class_vars, tuple(fn.version_checks), tuple(fn.copies), evaluated)
 
 
 def _argument_value(ctx, text: str):
@@ -712,6 +736,10 @@ def _resolve_registrations(records: dict[str, FileRecord], result: Extraction, r
             if key is not None:
                 result.registrations.append(_replace(reg, vmsd=key))
                 continue
+            copy = _run_time_copy(result, resolved, reg, argument)
+            if copy is not None:
+                result.registrations.append(_replace(reg, vmsd=copy))
+                continue
             chain = member_chain(argument)
             if chain is not None:
                 classes = classes or ClassModel(result, resolved)
@@ -724,6 +752,30 @@ def _resolve_registrations(records: dict[str, FileRecord], result: Extraction, r
                 f"{reg.function}() in {reg.enclosing}: VMSD argument '{reg.args[vmsd_index]}' "
                 f"is not a known VMSD"))
             result.registrations.append(reg)
+
+
+def _run_time_copy(result: Extraction, resolved: Resolved, reg: Registration, argument: str) -> str | None:
+    """`s->vmstate = g_memdup(&vmstate_eepro100, ...); s->vmstate->name = <run time>;
+    vmstate_register_any(..., s->vmstate, s)`: a copy of that VMSD, under the name it is
+    given (known only at run time: checked under a name that stands for it, `<...>`)."""
+    fn = result.functions.get(f"{reg.file}:{reg.enclosing}")
+    argument = " ".join(argument.split())
+    for lhs, symbol, name, _ in fn.copies if fn is not None else ():
+        original = resolved.ref(symbol, reg.file) if lhs == argument else None
+        if original is None:
+            continue
+        if not name:
+            return original.key
+        copy = _replace(original, symbol=f"{original.symbol}@{reg.enclosing}", name=f"<{name}>",
+                        copy_of=original.key, synthetic=f"a copy of {original.symbol} made at run time in "
+                                                         f"{reg.enclosing}(), named {name}")
+        result.vmsds[copy.key] = copy
+        result.diagnostics.append(Diagnostic(
+            "unresolved", reg.file, reg.line,
+            f"{reg.function}() in {reg.enclosing}: registers a copy of {original.symbol} named at run time "
+            f"({name}): it is checked as section '<{name}>'"))
+        return copy.key
+    return None
 
 
 def _class_registrations(classes: ClassModel, result: Extraction, reg: Registration,

@@ -77,6 +77,7 @@ class Function(NamedTuple):
     class_vars: dict[str, str]  # local or parameter -> its class struct (`VirtioDeviceClass *vdc`)
     events: list[Step]  # only for a function calling qemu_put_* or vmstate_save_state*
     version_checks: list[tuple[str, str]]  # (operator, value) of each `version_id OP value`
+    copies: list[tuple[str, str, str, int]]  # (lhs, copied variable, its run-time name or "", line)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,7 @@ class ParseFacts:
     decls: list[Decl] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
     tables: list[OpsTable] = field(default_factory=list)
+    macro_calls: list[tuple[str, str, int]] = field(default_factory=list)  # (macro, call text, line) at file level
 
 
 # Calls that make a function one that writes a stream by hand.
@@ -144,6 +146,10 @@ def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None) -> Pa
         if pattern < first_function:
             if "table" in caps:
                 tables.append(caps)
+            elif "macro_call" in caps:
+                node = caps["macro_call"][0]
+                facts.macro_calls.append((_text(caps["macro_name"][0], data), _text(node, data),
+                                          node.start_point[0] + 1))
             else:
                 facts.decls.append(_decl(caps, data))
         elif pattern < first_statement:
@@ -216,7 +222,7 @@ def _function(caps, data: bytes) -> Function:
     node = caps["function"][0]
     static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in node.children)
     return Function(_text(caps["name"][0], data), node.start_point[0] + 1, node.end_point[0] + 1, static, [], {}, [],
-                    [], [], _class_parameters(node, data), [], [])
+                    [], [], _class_parameters(node, data), [], [], [])
 
 
 STREAM_TYPE = b"QEMUFile"  # a function given a stream to write (or read)
@@ -250,7 +256,8 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
     writers: dict[int, Function] = {}  # the functions that write a stream by hand
     for caps in statements:
         node = (caps.get("assign") or caps.get("hook") or caps.get("set") or caps.get("call")
-                or caps.get("dispatch") or caps.get("class_decl") or caps["version_check"])[0]
+                or caps.get("dispatch") or caps.get("class_decl") or caps.get("version_check")
+                or caps.get("copy") or caps["rename"])[0]
         fn = only
         if fn is None:
             i = bisect.bisect_right(starts, node.start_byte) - 1
@@ -271,6 +278,13 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
                                                   _text(caps["rhs"][0], data), line))
         elif "class_decl" in caps:
             fn.class_vars[_text(caps["class_var"][0], data)] = _text(caps["class_type"][0], data)
+        elif "copy" in caps:
+            fn.copies.append((" ".join(_text(caps["copy_lhs"][0], data).split()), _text(caps["copy_of"][0], data),
+                              "", line))
+        elif "rename" in caps:
+            target = " ".join(_text(caps["rename_object"][0], data).split())
+            value = " ".join(_text(caps["rename_value"][0], data).split())
+            fn.copies[:] = [(lhs, of, value if lhs == target else name, ln) for lhs, of, name, ln in fn.copies]
         elif "version_check" in caps:
             operator = node.child_by_field_name("operator")
             fn.version_checks.append((operator.type if operator is not None else "?",

@@ -437,8 +437,8 @@ def _device_variants(extraction: Extraction, resolved: Resolved, classes: ClassM
         if plugged:
             extraction.variants[name] = by_bus[plugged[0]]
         for proxy, device in proxies.items():
-            if device != name:
-                continue
+            if device != name or resolved.type_vmsd(proxy) is not None:
+                continue  # a proxy with a section of its own (virtio-vga): its device's is the bus's
             bus = next((b for b in buses for creator in creators.get(b, ()) if resolved.is_a(proxy, creator)), None)
             if bus is not None:
                 extraction.variants[proxy] = by_bus[bus]

@@ -23,6 +23,8 @@ def finding_dict(finding: Finding) -> dict:
         "runtime_error": finding.runtime_error,
         "commit": finding.commit,
         "fingerprint": finding.fingerprint,
+        "target": finding.target,
+        "note": finding.note,
     }
 
 

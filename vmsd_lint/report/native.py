@@ -66,6 +66,7 @@ def native_dump(extraction: Extraction) -> dict:
         "types": types,
         "registrations": registrations,
         "placements": placed,
+        "variants": dict(sorted(extraction.variants.items())),
         "diagnostics": diagnostics,
     }
 

@@ -40,9 +40,12 @@ def render_text(report: Report, show_waived: bool = False, show_diagnostics: boo
 def _group(finding: Finding) -> str:
     if finding.rule == "unresolved":
         return "unresolved in NEW"
+    if not finding.sections and finding.note:
+        return f"VMSD {finding.vmsd} (no section sends it)"
     sections = ", ".join(finding.sections) or finding.vmsd
+    target = f" [{finding.target}]" if finding.target else ""
     types = f" ({', '.join(finding.types[:4])}{', ...' if len(finding.types) > 4 else ''})" if finding.types else ""
-    return f"section {sections}{types}"
+    return f"section {sections}{target}{types}"
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -56,6 +59,8 @@ def _finding_lines(finding: Finding) -> list[str]:
         lines.append(f"    QEMU prints: {finding.runtime_error}")
     if finding.commit:
         lines.append(f"    introduced by {finding.commit}")
+    if finding.note:
+        lines.append(f"    note: {finding.note}")
     return lines
 
 

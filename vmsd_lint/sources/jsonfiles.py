@@ -12,13 +12,13 @@ import types
 import typing
 
 from ..errors import InputError
-from ..model import Diagnostic, Extraction, Field, Placement, QomType, Registration, Vmsd
+from ..model import Diagnostic, Extraction, Field, Placement, QomType, Registration, Vmsd, section_key, target_of
 from ..wire import UNKNOWN_TEST, WireField, WireSchema, WireVmsd, from_extraction
 
 DUMP_MACHINE_KEY = "vmschkmachine"
 
 
-def read_json_endpoint(path: str) -> WireSchema:
+def read_json_endpoint(path: str, expand: bool = True) -> WireSchema:
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -31,7 +31,7 @@ def read_json_endpoint(path: str) -> WireSchema:
     except ValueError as exc:  # an integer longer than Python converts (sys.get_int_max_str_digits)
         raise InputError(f"{path}: not a JSON file this tool reads ({exc})") from None
     if isinstance(data, dict) and {"vmsds", "types", "endpoint"} <= data.keys():
-        return from_extraction(_snapshot_extraction(data, path), kind="snapshot")
+        return from_extraction(_snapshot_extraction(data, path), kind="snapshot", expand=expand)
     if isinstance(data, dict) and DUMP_MACHINE_KEY in data:
         return _dump_schema(data, path)
     raise InputError(f"{path}: neither a -dump-vmstate file (no \"{DUMP_MACHINE_KEY}\") "
@@ -136,14 +136,18 @@ def _snapshot_extraction(data: dict, path: str) -> Extraction:
         for entry in _expect(data["types"], list, path, "types"):
             extraction.types[entry["name"]] = QomType(**_check(QomType, entry, path, "types"))
         extraction.registrations = [Registration(**{**_check(Registration, r, path, "registrations"),
-                                                    "args": tuple(r["args"])})
+                                                    "args": tuple(r["args"]), "types": tuple(r.get("types", ()))})
                                     for r in _expect(data.get("registrations", []), list, path, "registrations")]
         extraction.diagnostics = [Diagnostic(**_check(Diagnostic, d, path, "diagnostics"))
                                   for d in _expect(data.get("diagnostics", []), list, path, "diagnostics")]
         for entry in _expect(data.get("placements", []), list, path, "placements"):
             placement = Placement(**{**_check(Placement, entry, path, "placements"),
                                      "entries": tuple(entry["entries"])})
-            extraction.placements.setdefault(placement.section, []).append(placement)
+            sent = extraction.vmsds.get(placement.vmsd) if placement.vmsd else None
+            key = section_key(placement.section, target_of(sent.file) if sent is not None else None)
+            extraction.placements.setdefault(key, []).append(placement)
+        variants = _expect(data.get("variants", {}), dict, path, "variants")
+        extraction.variants = {str(k): v for k, v in variants.items() if isinstance(v, str) and v in extraction.vmsds}
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: malformed vmsd-lint snapshot ({type(exc).__name__}: {exc})") from None
     return extraction

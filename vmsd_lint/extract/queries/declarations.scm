@@ -17,3 +17,8 @@
   declarator: (init_declarator
     declarator: (identifier) @tsymbol
     value: (initializer_list) @tvalue)) @table
+; A macro called at file level (`SPAPR_CAP_MIG_STATE(htm, SPAPR_CAP_HTM);`): it may
+; declare VMSDs, which only its expansion shows.
+(translation_unit (expression_statement (call_expression function: (identifier) @macro_name)) @macro_call)
+(preproc_ifdef (expression_statement (call_expression function: (identifier) @macro_name)) @macro_call)
+(preproc_if (expression_statement (call_expression function: (identifier) @macro_name)) @macro_call)

@@ -3,7 +3,8 @@
 ; direct calls, calls through a member (`k->save_config(...)`), and the class
 ; pointers a function declares (`VirtioDeviceClass *vdc = ...;`), which type its
 ; assignments; and what a load function checks of the version it is given
-; (`if (version_id != 4)`).
+; (`if (version_id != 4)`); a VMSD copied at run time (`s->vmstate =
+; g_memdup(&vmstate_eepro100, ...)`) and named at run time (`s->vmstate->name = ...`).
 (assignment_expression
   left: (field_expression field: (field_identifier) @member (#eq? @member "vmsd"))
   right: (_) @rhs) @assign
@@ -24,3 +25,11 @@
 (binary_expression
   left: (identifier) @check_left (#eq? @check_left "version_id")
   right: (_) @check_value) @version_check
+(assignment_expression
+  left: (_) @copy_lhs
+  right: (call_expression function: (identifier) @copy_fn (#match? @copy_fn "^g_memdup")
+                          arguments: (argument_list . (pointer_expression argument: (identifier) @copy_of)))) @copy
+(assignment_expression
+  left: (field_expression argument: (field_expression) @rename_object field: (field_identifier) @rename_member
+                          (#eq? @rename_member "name"))
+  right: (_) @rename_value) @rename
