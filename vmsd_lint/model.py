@@ -52,7 +52,8 @@ class Field:
     field_exists: str | None = None  # name of the test function, None when there is none
     size: int | None = None
     num: int | None = None  # element count of a fixed array (VMS_ARRAY)
-    num_field: str | None = None  # the state member holding the count of a VARRAY
+    num_field: str | None = None  # the state member holding the count of a VARRAY (the size of a VBUFFER;
+    # for bytes written by hand, the length expression of `qemu_put_buffer(f, buf, len)`)
     flags: tuple[str, ...] = ()  # VMS_* flag names, as the tree's enum defines them
     info: str | None = None  # vmstate_info_* symbol
     vmsd: str | None = None  # nested description: C symbol (resolved to a name in Vmsd.refs)

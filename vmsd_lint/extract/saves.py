@@ -222,7 +222,9 @@ class SaveModel:
         value = step.args[1] if len(step.args) > 1 else step.name
         name = " ".join(value.split()).lstrip("&").strip()
         if step.name in VARIABLE_PUTS:
-            return Field(name=name, line=step.line, macro=step.name, size=1, flags=("VMS_VBUFFER",), info=step.name)
+            length = " ".join(step.args[2].split()) if len(step.args) > 2 else None
+            return Field(name=name, line=step.line, macro=step.name, size=1, flags=("VMS_VBUFFER",), info=step.name,
+                         num_field=length)
         size = PUT_SIZES.get(step.name)
         if size is None:
             self.diagnostics.append(Diagnostic("unresolved", fn.file, step.line,

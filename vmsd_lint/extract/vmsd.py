@@ -144,7 +144,7 @@ class VmsdBuilder:
         vmsd = self._member(members, "vmsd", decl, line, unresolved) if "vmsd" in members else None
         size = self._member_int(members, "size", decl, line, unresolved, quiet=vmsd is not None)
         ints = {m: self._member_int(members, m, decl, line, unresolved) for m in _INT_MEMBERS if m in members}
-        num_field = _offset_member(members.get("num_offset"))
+        num_field = _offset_member(members.get("num_offset")) or _offset_member(members.get("size_offset"))
         return Field(
             name=name if isinstance(name, str) else None, line=line, macro=macro,
             version_id=ints.get("version_id", 0),
