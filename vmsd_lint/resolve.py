@@ -19,7 +19,10 @@ class Resolved:
         return table
 
     def ref(self, symbol: str, from_file: str) -> Vmsd | None:
-        """The VMSD a symbol names from a file: the file's own (static) first, then a global one."""
+        """The VMSD a symbol names from a file: the file's own (static) first, then a global one.
+        A key (file:symbol) names its VMSD directly: a Rust VMSD of another module (extract.rust)."""
+        if ":" in symbol:
+            return self.x.vmsds.get(symbol)
         local = self.x.vmsds.get(f"{from_file}:{symbol}")
         if local is not None:
             return local

@@ -30,6 +30,7 @@ from .lexer import tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file
 from .preprocess import ExpansionError
 from .qom import loop_registered_types, struct_arrays, type_infos, virtio_pci_types, vmsd_assignment
+from .rust import resolve_rust, rust_facts, rust_files
 from .scan import TextFacts, scan_text
 from .vmsd import VmsdBuilder
 
@@ -199,12 +200,13 @@ class Extractor:
                 index.add(path, scan)  # while the workers scan the next files
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
             result.dump_field_keys = savevm_field_keys(tree) or result.dump_field_keys
-            result.files_read = len(index.files)
             result.c_includes = c_includes(index.files)
             self._cache_names(key, index)
+            rust = rust_records(self.cache, tree, index)  # a few small files, while the workers parse
+            result.files_read = len(index.files) + len(rust_files(tree))
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
             reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
-            result.files_parsed = len(_resolve(index, parsed, result, reuse))
+            result.files_parsed = len(_resolve(index, parsed, result, reuse, rust)) + len(rust)
         return result
 
     def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
@@ -373,8 +375,9 @@ class _ResolvedCache:
 
 
 def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
-             result: Extraction, reuse: _ResolvedCache) -> dict[str, ParsedFile]:
-    """Resolve the parsed files (in path order) into `result`; returns them by path."""
+             result: Extraction, reuse: _ResolvedCache, rust: dict[str, FileRecord]) -> dict[str, ParsedFile]:
+    """Resolve the parsed files (in path order) into `result`, with the records of the
+    Rust files; returns the parsed C files by path."""
     vms_flags = vms_flag_values(index)
     reuse.load(vms_flags)
     facts: dict[str, ParsedFile] = {}
@@ -399,7 +402,8 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
     reuse.save()
     records = {path: file_record(index, path, ff, files_results[position])
                for position, (path, ff) in enumerate(facts.items())}
-    assemble(result, index, records)
+    records.update(rust)
+    assemble(result, index, {path: records[path] for path in sorted(records)})
     return facts
 
 
@@ -450,6 +454,13 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     result.placements = placements(result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     result.records = records
+
+
+def rust_records(cache: Cache | None, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
+    """The records of the Rust files (extract/rust.py): resolved together, crate by crate."""
+    facts = rust_facts(tree, rust_files(tree), cache, "rust" + FACTS_VERSION)
+    return {path: FileRecord(vmsds, types, diagnostics, [], [], [], [])
+            for path, (vmsds, types, diagnostics) in resolve_rust(facts, index).items()}
 
 
 # What resolving one file gives: its VMSDs, QOM types and diagnostics.
