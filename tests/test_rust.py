@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from vmsd_lint.check import Options, run_check
 from vmsd_lint.cli import main
 from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.extract.implementations import wire_shape
 from vmsd_lint.extract.rustexpr import Unread, eval_int, rust_int, rust_string
+from vmsd_lint.model import IMPLEMENTATIONS_DIFFER
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.resolve import Resolved
@@ -89,6 +91,14 @@ def test_rust_types_own_the_vmsd_beside_the_c_ones():
     assert "pl011 (rust)" in x.placements["pl011"][0].function
 
 
+def test_c_and_rust_pl011_match_on_the_wire():
+    x = extract(SAMPLE)
+    resolved = Resolved(x)
+    c_shape = wire_shape(resolved, vmsd(x, "pl011", rust=False))
+    assert c_shape == wire_shape(resolved, vmsd(x, "pl011")) == (("bytes", (False, 0), 124),)
+    assert not [d for d in x.diagnostics if d.kind == IMPLEMENTATIONS_DIFFER]
+
+
 def test_qemu_dump_holds_one_implementation(tree):
     (tree / "hw" / "core").mkdir(parents=True)
     (tree / "hw" / "core" / "sysbus.c").write_text(
@@ -116,6 +126,19 @@ def test_a_rust_field_removed_is_reported_on_its_section(tree):
         ("field-removed", "pl011/regs", "pl011/regs/ibrd", ("pl011",))
     assert (finding.old.file, finding.old.line, finding.new) == (CLASS_RS, 44, None)
     assert "pl011 (rust)" in finding.types and "pl011" not in finding.types  # C's pl011 did not change
+
+
+def test_implementations_that_differ_are_a_diagnostic_not_a_finding(tree):
+    edit(tree, CLASS_RS, "size_of::<u32>()", "size_of::<u64>()")
+    x = extract(tree)
+    [diag] = [d for d in x.diagnostics if d.kind == IMPLEMENTATIONS_DIFFER]
+    assert (diag.file, diag.line) == (CLASS_RS, 54)
+    assert "hw/char/pl011.c:62" in diag.message and "124 bytes" in diag.message and "128 bytes" in diag.message
+    [finding] = findings(SAMPLE, tree)  # the Rust pl011 against its own past
+    assert (finding.rule, finding.path) == ("field-size-changed", "pl011/unused")
+    assert findings(tree, tree) == []
+    result = CliRunner().invoke(main, ["--show-diagnostics", "--no-cache", f"{tree}..{tree}"])
+    assert result.exit_code == 0 and "type pl011: the Rust implementation" in result.output
 
 
 def test_a_c_edit_leaves_the_rust_implementation_alone(tree):
@@ -272,6 +295,14 @@ def test_the_other_field_macros(tree):
         assert any(words in m for m in messages), (words, messages)
 
 
+def test_a_rust_device_without_vmsd_beside_a_c_one_with_one(tree):
+    edit(tree, DEVICE_RS, "Some(&device_class::VMSTATE_PL011)", "None")
+    x = extract(tree)
+    assert x.types["pl011 (rust)"].vmsd is None
+    [diag] = [d for d in x.diagnostics if d.kind == IMPLEMENTATIONS_DIFFER]
+    assert "only the C one sends section 'pl011'" in diag.message and (diag.file, diag.line) == (DEVICE_RS, 55)
+
+
 def test_unreadable_rust_gives_diagnostics(tree):
     edit(tree, CLASS_RS, 'name: c_str!("pl011").as_ptr(),', "name: make_name(),")
     edit(tree, CLASS_RS, "version_id: 2,\n    minimum_version_id: 2,\n    post_load",
@@ -326,6 +357,8 @@ def test_real_rust_pl011(qemu_clone, tmp_path_factory):
     types = {t["name"]: t for t in data["types"]}
     assert types["pl011 (rust)"]["vmsd"] == f"{CLASS_RS}:VMSTATE_PL011"
     assert types["hpet (rust)"]["vmsd"] is None  # QEMU 10.0's Rust HPET does not migrate
+    differ = [d for d in data["diagnostics"] if d["kind"] == IMPLEMENTATIONS_DIFFER]
+    assert [d["message"].split(":")[0] for d in differ] == ["type hpet"]  # the two pl011 match on the wire
     assert not [d for d in data["diagnostics"] if d["file"].startswith("rust/") and d["kind"] == "unresolved"]
 
     run = CliRunner().invoke(main, ["--format", "json", "--repo", str(qemu_clone), "--cache-dir", cache,

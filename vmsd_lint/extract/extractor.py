@@ -26,6 +26,7 @@ from ..resolve import Resolved
 from .cache import Cache, pack, unpack
 from .cexpr import Unresolved
 from .context import TreeIndex
+from .implementations import check_implementations
 from .lexer import tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file
 from .preprocess import ExpansionError
@@ -451,6 +452,7 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     _resolve_registrations(records, result, resolved)
     _check_references(resolved, result)
     _check_abstract_owners(resolved, result)
+    check_implementations(resolved, result)
     result.placements = placements(result)
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     result.records = records
