@@ -12,7 +12,7 @@ import posixpath
 import re
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
 from typing import Iterable
@@ -459,9 +459,11 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
 
 
 def rust_records(cache: Cache | None, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
-    """The records of the Rust files (extract/rust.py): resolved together, crate by crate."""
+    """The records of the Rust files (extract/rust.py): resolved together, crate by crate.
+    They hold VMSDs, types and diagnostics; every other list of a record stays empty."""
     facts = rust_facts(tree, rust_files(tree), cache, "rust" + FACTS_VERSION)
-    return {path: FileRecord(vmsds, types, diagnostics, [], [], [], [])
+    empty = [f.name for f in fields(FileRecord)][3:]
+    return {path: FileRecord(vmsds, types, diagnostics, **{name: [] for name in empty})
             for path, (vmsds, types, diagnostics) in resolve_rust(facts, index).items()}
 
 
