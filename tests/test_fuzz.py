@@ -63,6 +63,7 @@ SAMPLE_SEEDS = ("serial-device/hw/char/serial.c", "field-removed/old/hw/gpio/pl0
 
 SHARES = {  # default examples per test: the expensive tests get fewer
     "extract": 80, "check": 40, "macros": 60, "bytes": 40, "json": 100, "revision": 80, "review": 40,
+    "rust": 60, "rust-check": 20,
 }
 DEFAULT_TOTAL = sum(SHARES.values())
 EXAMPLE_TIME_LIMIT = 60  # seconds per generated input; a sample-sized tree takes well under 1 s
@@ -493,6 +494,143 @@ def test_pathological_tree_real_entry_point(work, name):
     proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", "--format", "json", "--no-cache",
                            f"{old}..{tree}"], cwd=work, capture_output=True, text=True, timeout=300)
     assert_clean(proc.returncode, proc.stdout, proc.stderr, json_report=True, label="pathological")
+
+
+# -- Rust sources -------------------------------------------------------------------------
+
+RUST_SAMPLE = SAMPLES / "rust-device"
+RUST_QEMU_FILES = ("rust/hw/char/pl011/src/device_class.rs", "rust/hw/char/pl011/src/device.rs",
+                   "rust/hw/char/pl011/src/registers.rs", "rust/hw/char/pl011/src/lib.rs",
+                   "rust/hw/timer/hpet/src/hpet.rs", "rust/hw/timer/hpet/src/lib.rs",
+                   "rust/qemu-api/src/vmstate.rs", "rust/qemu-api/src/sysbus.rs")
+RUST_SEED_FILES = ("rust/hw/char/pl011/src/device_class.rs", "rust/hw/char/pl011/src/device.rs",
+                   "rust/hw/char/pl011/src/registers.rs", "rust/hw/timer/hpet/src/hpet.rs",
+                   "rust/qemu-api/src/vmstate.rs")
+
+
+def rust_base() -> dict[str, bytes]:
+    """The files of a tree holding Rust devices beside C ones: samples/rust-device, with
+    the real v10.0.2 Rust files over it when $VMSD_LINT_QEMU_REPO is set."""
+    files = {str(p.relative_to(RUST_SAMPLE)): p.read_bytes() for p in sorted(RUST_SAMPLE.rglob("*"))
+             if p.is_file() and not p.relative_to(RUST_SAMPLE).parts[0] == "include"}
+    repo = os.environ.get(QEMU_REPO_ENV)
+    if repo:
+        files.update({path: subprocess.run(["git", "-C", repo, "show", f"v10.0.2:{path}"], check=True,
+                                           capture_output=True).stdout for path in RUST_QEMU_FILES})
+    return files
+
+
+RUST_BASE = rust_base()
+RUST_SEEDS = sorted(p for p in RUST_SEED_FILES if p in RUST_BASE)
+RUST_INSERTS = [b"vmstate_of!(", b"vmstate_struct!(", b"vmstate_unused!(", b"vmstate_clock!(", b"vmstate_validate!(",
+                b"vmstate_fields! {", b"vmstate_subsections! {", b"c_str!(", b'c"x"', b'b"x\\0"', b'r#"x"#', b"[0 .. ",
+                b" * ", b"::", b"<", b">", b"&", b"!", b"#[bitsize(", b"#[bitsize(4096)]",
+                b"#[derive(qemu_api_macros::Object)]", b"impl_vmstate_forward!(", b"impl_vmstate_bitsized!(",
+                b"impl_vmstate_scalar!(", b".with_version_id(", b"..Zeroable::ZERO",
+                b"static X: VMStateDescription = VMStateDescription {", b"const TYPE_NAME: &CStr = ",
+                b"type ParentType = ", b"fn vmsd() -> Option<&'static VMStateDescription> { Some(&", b"1 << 200",
+                b"0x", b"u128", b"usize", b"Box<", b"[", b"]", b"(", b")", b"{", b"}", b",", b";", b"'", b'"',
+                b"/*", b"*/", b"//", b"mod tests {", b"\0", b"\xff", b"\r\n", b"9" * 5000]
+
+rust_mutation = st.one_of(
+    st.tuples(st.just("delete"), st.integers(0, 1 << 20), st.integers(1, 6)),
+    st.tuples(st.just("duplicate"), st.integers(0, 1 << 20), st.integers(1, 12)),
+    st.tuples(st.just("swap"), st.integers(0, 1 << 20), st.integers(0, 1 << 20)),
+    st.tuples(st.just("insert"), st.integers(0, 1 << 20), st.sampled_from(RUST_INSERTS)),
+    st.tuples(st.just("bytes"), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=4)),
+    st.tuples(st.just("truncate"), st.integers(0, 1 << 20), st.just(0)),
+)
+mutated_rust = st.tuples(st.sampled_from(RUST_SEEDS), st.lists(rust_mutation, min_size=1, max_size=6), st.booleans())
+
+
+def rust_tree(root: Path, files: dict[str, bytes] | None = None) -> Path:
+    """A fresh Rust tree at root (the samples' headers, RUST_BASE, then FILES over it)."""
+    return write_tree(root, {**RUST_BASE, **(files or {})})
+
+
+@budget("rust")
+@given(mutated_rust)
+def test_mutated_rust_sources_extract(work, case):
+    COUNTS["rust"] += 1
+    seed, ops, focus = case
+    extract_clean(rust_tree(work / "rust", {seed: mutate(RUST_BASE[seed], ops, focus, seed)}))
+
+
+@budget("rust-check")
+@given(mutated_rust, st.sampled_from(["json", "text", "sarif"]))
+def test_mutated_rust_sources_check(work, case, fmt):
+    COUNTS["rust-check"] += 1
+    seed, ops, focus = case
+    old = work / "rust-old"
+    if not old.exists():
+        rust_tree(old)
+    new = rust_tree(work / "rust-new", {seed: mutate(RUST_BASE[seed], ops, focus, seed)})
+    code, out, err = run_cli(["--format", fmt, "--no-cache", "--show-diagnostics", f"{old}..{new}"], cwd=work)
+    assert_clean(code, out, err, json_report=fmt == "json", label="rust-check")
+
+
+CLASS_RS = "rust/hw/char/pl011/src/device_class.rs"
+RUST_CLASS = (RUST_SAMPLE / CLASS_RS).read_text()
+RUST_UNUSED = "vmstate_unused!(core::mem::size_of::<u32>())"
+
+
+def _rust_unused(expr: str, items: str = "") -> dict[str, str]:
+    """The sample's device_class.rs with vmstate_unused!(EXPR) and ITEMS."""
+    return {CLASS_RS: RUST_CLASS.replace(RUST_UNUSED, f"vmstate_unused!({expr})") + "\n" + items}
+
+
+def _rust_struct_fan(depth: int) -> dict[str, str]:
+    """VMSTATE_PL011 nests F0, each Fi nests F(i+1) twice: 2**DEPTH copies of the last."""
+    items = [f"static F{depth}: VMStateDescription = VMStateDescription {{ name: c\"f{depth}\".as_ptr(), fields: "
+             f"vmstate_fields! {{ vmstate_of!(PL011Registers, dmacr), }}, ..Zeroable::ZERO }};"]
+    for i in range(depth):
+        items.append(f"static F{i}: VMStateDescription = VMStateDescription {{ name: c\"f{i}\".as_ptr(), fields: "
+                     f"vmstate_fields! {{ vmstate_struct!(S, a, &F{i + 1}, S), vmstate_struct!(S, b, &F{i + 1}, S), "
+                     f"}}, ..Zeroable::ZERO }};")
+    source = RUST_CLASS.replace("&VMSTATE_PL011_REGS", "&F0") + "\n".join(items) + "\n"
+    return {CLASS_RS: source}
+
+
+RUST_PATHOLOGICAL = {  # name: (files over the Rust sample, text a diagnostic must contain or None)
+    "const-chain-5000": (_rust_unused("A0", "\n".join(f"const A{i}: usize = A{i + 1};" for i in range(5000)) +
+                                      "\nconst A5000: usize = 4;"), "more than 32 deep"),
+    "const-cycle": (_rust_unused("A", "const A: usize = B;\nconst B: usize = A;"), "more than 32 deep"),
+    "parentheses-100000": (_rust_unused("(" * 100_000 + "4" + ")" * 100_000), None),
+    "shift": (_rust_unused("1 << 100000"), "shift out of range"),
+    "digits": (_rust_unused("9" * 50_000), "not an integer literal"),
+    "array-nesting-3000": ({"rust/hw/char/pl011/src/device.rs": (RUST_SAMPLE / "rust/hw/char/pl011/src/device.rs")
+                            .read_text().replace("pub dmacr: u32,", "pub dmacr: " + "[" * 3000 + "u32" +
+                                                 "; 1]" * 3000 + ",")}, None),
+    "self-nesting": ({CLASS_RS: RUST_CLASS.replace("vmstate_of!(PL011Registers, flags),",
+                                                   "vmstate_struct!(PL011Registers, flags, &VMSTATE_PL011_REGS, X),")},
+                     None),
+    "struct-fan-40": (_rust_struct_fan(40), None),
+    "forward-cycle": ({"rust/hw/char/pl011/src/device.rs": (RUST_SAMPLE / "rust/hw/char/pl011/src/device.rs")
+                       .read_text().replace("pub struct Fifo([registers::Data; PL011_FIFO_DEPTH as usize]);",
+                                            "pub struct Fifo([Fifo; 1]);")}, "more than 32 deep"),
+    "parent-cycle": ({"rust/hw/char/pl011/src/device.rs": (RUST_SAMPLE / "rust/hw/char/pl011/src/device.rs")
+                      .read_text().replace("type ParentType = SysBusDevice;", "type ParentType = PL011Luminary;")},
+                     None),
+    "long-value": (_rust_unused("4", "static BIG: [u32; 3] = [" + "1, " * 1_000_000 + "];"), None),
+    "unclosed": ({CLASS_RS: RUST_CLASS[:RUST_CLASS.index("vmstate_of!(PL011Registers, ibrd)") + 20]}, None),
+    "non-utf8-nul-crlf": ({CLASS_RS: RUST_CLASS.replace("pl011/regs", "pl\udcff\0/regs").replace("\n", "\r\n")},
+                          None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUST_PATHOLOGICAL))
+def test_pathological_rust_tree(work, name):
+    COUNTS["pathological"] += 1
+    files, needle = RUST_PATHOLOGICAL[name]
+    tree = write_tree(work / f"rust-patho-{name}", {**RUST_BASE, **{path: text.encode("utf-8", "surrogateescape")
+                                                                     for path, text in files.items()}})
+    extraction = extract_clean(tree)
+    if needle:
+        messages = [d.message for d in extraction.diagnostics]
+        assert any(needle in m for m in messages), messages
+    old = rust_tree(work / "rust-patho-old")
+    code, out, err = run_cli(["--format", "json", "--no-cache", f"{old}..{tree}"], cwd=work)
+    assert_clean(code, out, err, json_report=True, label="pathological")
 
 
 # -- malformed -dump-vmstate files and snapshots ------------------------------------------

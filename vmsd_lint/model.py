@@ -203,10 +203,15 @@ class Placement:
         return f"{self.function} ({self.file}:{self.line})"
 
 
+# The Diagnostic kind of a device whose C and Rust implementations differ on the wire
+# (extract/rust.py): not a change between two revisions, so never a finding.
+IMPLEMENTATIONS_DIFFER = "implementations-differ"
+
+
 @_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    kind: str  # "unresolved", "parse-error", "ambiguous"
+    kind: str  # "unresolved", "parse-error", "ambiguous", IMPLEMENTATIONS_DIFFER
     file: str
     line: int
     message: str

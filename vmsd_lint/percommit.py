@@ -16,7 +16,7 @@ from .errors import InputError
 from .findings import Report
 from .sources.tree import resolve_commit, run_git
 
-SOURCE_PATTERNS = ("*.c", "*.h", "*.inc", "configs/targets/*.mak")
+SOURCE_PATTERNS = ("*.c", "*.h", "*.inc", "configs/targets/*.mak", "rust/*.rs")
 
 
 def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Options) -> int:

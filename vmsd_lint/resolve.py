@@ -20,7 +20,8 @@ class Resolved:
 
     def ref(self, symbol: str, from_file: str) -> Vmsd | None:
         """The VMSD a symbol names from a file: the file's own (static) first, then a global one.
-        A key (`file:symbol`, as a modelled field names the VMSD it saves) names itself."""
+        A key (`file:symbol`) names itself: a VMSD a function saves by hand (extract.saves),
+        a Rust VMSD of another module (extract.rust)."""
         if ":" in symbol:
             return self.x.vmsds.get(symbol)
         local = self.x.vmsds.get(f"{from_file}:{symbol}")

@@ -32,6 +32,8 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
         return None
     if ex.target_mak_text(tree, extractor.target) != ex.target_mak_text(base_tree, extractor.target):
         return None  # the target's build configuration changed: every #if may answer otherwise
+    if ex.rust_files(tree) != ex.rust_files(base_tree):
+        return None  # the Rust files are resolved together (extract.rust): a whole extraction
     old = {f.path: f.blob for f in extractor.source_files(base_tree)}
     new = {f.path: f.blob for f in extractor.source_files(tree)}
     changed = _changed_c_files(old, new, base)
@@ -61,7 +63,7 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
 
     result = Extraction(tree.label, tree.commit, extractor.target, index.target_dir)
     result.dump_field_keys = ex.savevm_field_keys(tree) or result.dump_field_keys
-    result.files_read = len(index.files)
+    result.files_read = len(index.files) + len(ex.rust_files(tree))
     result.files_parsed = len(records)
     c_includes = {path: names for path, names in base.c_includes.items() if path not in new_scans}
     c_includes.update(ex.c_includes(new_scans))

@@ -12,7 +12,7 @@ import posixpath
 import re
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
 from typing import Iterable
@@ -28,10 +28,12 @@ from .cexpr import Unresolved
 from .classes import ClassModel, member_chain
 from .saves import model_saves
 from .context import TreeIndex
+from .implementations import check_implementations
 from .lexer import join_tokens, tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file
 from .preprocess import ExpansionError
 from .qom import loop_registered_types, struct_arrays, type_infos, virtio_pci_types, vmsd_assignment
+from .rust import resolve_rust, rust_facts, rust_files
 from .scan import TextFacts, scan_text
 from .vmsd import VmsdBuilder
 
@@ -50,7 +52,7 @@ HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state"})
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
     | EVALUATED_CALLS
-FACTS_VERSION = "13"
+FACTS_VERSION = "14"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -205,12 +207,13 @@ class Extractor:
                 index.add(path, scan)  # while the workers scan the next files
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
             result.dump_field_keys = savevm_field_keys(tree) or result.dump_field_keys
-            result.files_read = len(index.files)
             result.c_includes = c_includes(index.files)
             self._cache_names(key, index)
+            rust = rust_records(self.cache, tree, index)  # a few small files, while the workers parse
+            result.files_read = len(index.files) + len(rust_files(tree))
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
             reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
-            result.files_parsed = len(_resolve(index, parsed, result, reuse))
+            result.files_parsed = len(_resolve(index, parsed, result, reuse, rust)) + len(rust)
         return result
 
     def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
@@ -379,8 +382,9 @@ class _ResolvedCache:
 
 
 def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
-             result: Extraction, reuse: _ResolvedCache) -> dict[str, ParsedFile]:
-    """Resolve the parsed files (in path order) into `result`; returns them by path."""
+             result: Extraction, reuse: _ResolvedCache, rust: dict[str, FileRecord]) -> dict[str, ParsedFile]:
+    """Resolve the parsed files (in path order) into `result`, with the records of the
+    Rust files; returns the parsed C files by path."""
     vms_flags = vms_flag_values(index)
     reuse.load(vms_flags)
     facts: dict[str, ParsedFile] = {}
@@ -405,7 +409,8 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
     reuse.save()
     records = {path: file_record(index, path, ff, files_results[position])
                for position, (path, ff) in enumerate(facts.items())}
-    assemble(result, index, records)
+    records.update(rust)
+    assemble(result, index, {path: records[path] for path in sorted(records)})
     return facts
 
 
@@ -458,12 +463,22 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     model_saves(result, resolved, index)
     _check_references(resolved, result)
     _check_abstract_owners(resolved, result)
+    check_implementations(resolved, result)
     result.placements = placements(result)
     result.diagnostics.extend(Diagnostic("unreached", v.file, v.line, f"VMSD {v.symbol} ('{v.name}') is sent by no "
                                          f"section this tool knows: a change to it is reported without sections")
                               for v in Resolved(result).unreached())
     result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
     result.records = records
+
+
+def rust_records(cache: Cache | None, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
+    """The records of the Rust files (extract/rust.py): resolved together, crate by crate.
+    They hold VMSDs, types and diagnostics; every other list of a record stays empty."""
+    facts = rust_facts(tree, rust_files(tree), cache, "rust" + FACTS_VERSION)
+    empty = [f.name for f in fields(FileRecord)][3:]
+    return {path: FileRecord(vmsds, types, diagnostics, **{name: [] for name in empty})
+            for path, (vmsds, types, diagnostics) in resolve_rust(facts, index).items()}
 
 
 # What resolving one file gives: its VMSDs, QOM types and diagnostics.

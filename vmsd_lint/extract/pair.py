@@ -14,6 +14,7 @@ from ..model import Extraction
 from ..sources.tree import SourceTree
 from .cache import Cache
 from .derive import few_c_files_apart
+from .rust import rust_files
 
 
 def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple[Extraction, Extraction]:
@@ -37,7 +38,7 @@ def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple
 def _few_c_files_apart(extractor, old_tree: SourceTree, new_tree: SourceTree) -> bool:
     """Whether NEW may be derived from OLD (extract.derive decides for sure)."""
     blobs = [{f.path: f.blob for f in extractor.source_files(tree)} for tree in (old_tree, new_tree)]
-    return few_c_files_apart(*blobs) is not None
+    return few_c_files_apart(*blobs) is not None and rust_files(old_tree) == rust_files(new_tree)
 
 
 class _ForkedExtraction:

@@ -12,6 +12,9 @@ from ..errors import InputError
 
 DEFAULT_EXCLUDES = ("roms/", "subprojects/", "tests/", "linux-headers/")
 SOURCE_SUFFIXES = (".c", ".h", ".inc")
+# Rust devices, and the qemu-api crate that says what their macros and types mean
+# (extract/rust.py); no other Rust is read.
+RUST_DIRS = ("rust/hw/", "rust/qemu-api/src/")
 
 # Settings that stop a repository's own configuration from running code on our behalf.
 SAFE_GIT_CONFIG = (
@@ -68,7 +71,11 @@ class SourceTree:
 
 
 def wanted_path(path: str, excludes: tuple[str, ...]) -> bool:
-    return path.endswith(SOURCE_SUFFIXES) and not path.startswith(excludes)
+    return (path.endswith(SOURCE_SUFFIXES) or is_rust_source(path)) and not path.startswith(excludes)
+
+
+def is_rust_source(path: str) -> bool:
+    return path.endswith(".rs") and path.startswith(RUST_DIRS)
 
 
 def blob_id(data: bytes) -> str:
