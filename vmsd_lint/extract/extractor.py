@@ -27,9 +27,10 @@ from .cache import Cache, pack, unpack
 from .cexpr import Unresolved
 from .context import TreeIndex
 from .lexer import tokenize
-from .parse import Decl, ParseFacts, is_interesting, parse_file
+from .parse import Decl, ParseFacts, is_interesting, parse_file, parse_tree
 from .preprocess import ExpansionError
-from .qom import loop_registered_types, struct_arrays, type_infos, virtio_pci_types, vmsd_assignment
+from .qom import type_infos, virtio_pci_types, vmsd_assignment
+from .registrars import FileTypes, RegistrarFacts, passes_array_elements, registers_dynamically, registrar_facts
 from .scan import TextFacts, scan_text
 from .vmsd import VmsdBuilder
 
@@ -44,7 +45,7 @@ REGISTRATION_CALLS = {
 # Calls that install a hook: callee -> (hook, index of the function argument).
 HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"}
-FACTS_VERSION = "11"
+FACTS_VERSION = "12"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -52,9 +53,8 @@ _SAVEVM = "migration/savevm.c"
 class ParsedFile:
     """The tree-sitter facts of a file that can hold migration state."""
     parse: ParseFacts
-    # for files registering types from a loop over a descriptor array: the arrays and source
-    arrays: dict | None = None
-    source: str | None = None
+    # for files registering types from data (arrays of descriptors, helpers): what that reads
+    registrars: RegistrarFacts | None = None
 
 
 def scan_facts(path: str, data: bytes) -> TextFacts:
@@ -71,29 +71,23 @@ def scan_source(path: str, data: bytes) -> TextFacts:
 
 def parse_facts(path: str, data: bytes) -> ParsedFile | None:
     """The parse of one file (None when it cannot hold migration state), from its bytes alone."""
-    return parse_interesting(path, data) if is_interesting(data) else None
+    return parse_interesting(path, data) if worth_a_parse(path, data) else None
+
+
+def worth_a_parse(path: str, data: bytes) -> bool:
+    """Files that can hold migration state, and .c files that may register types by
+    passing array elements to a function of another file (`arm_cpu_register(&arm_v7m_cpus[i])`
+    in a file that has nothing else of QOM or migration)."""
+    return is_interesting(data) or path.endswith(".c") and passes_array_elements(data)
 
 
 def parse_interesting(path: str, data: bytes) -> ParsedFile:
     """The parse of a file that can hold migration state (is_interesting)."""
-    parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS))
-    if _registers_in_loop(parsed.parse):
-        parsed.source = data.decode("utf-8", "surrogateescape")
-        parsed.arrays = struct_arrays(parsed.source)
+    tree = parse_tree(data)
+    parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS, tree))
+    if registers_dynamically(parsed.parse, data):
+        parsed.registrars = registrar_facts(tree, data)
     return parsed
-
-
-def _registers_in_loop(parse: ParseFacts) -> bool:
-    top_level = {d.symbol for d in parse.decls if d.type == "TypeInfo"}
-    for fn in parse.functions:
-        for call in fn.calls:
-            if call.callee in ("type_register", "type_register_static") and call.args:
-                arg = call.args[0].strip().lstrip("&").strip()
-                if arg.isidentifier() and arg not in top_level or any(
-                        d.type == "TypeInfo" and d.symbol == arg and fn.line <= d.line <= fn.end_line
-                        for d in parse.decls):
-                    return True
-    return False
 
 
 def _packed(compute, items: list[tuple[str, bytes]]) -> list[bytes]:
@@ -233,6 +227,8 @@ class Extractor:
             computed = self._compute(pool, scan_source, [(f.path, contents[f.path]) for f in part
                                                          if f.path not in plain], SCAN_CHUNK)
             scans.append(_merged_scans(part, plain, computed))
+            # parsed, though their scans stay those of plain files (worth_a_parse)
+            interesting.update(path for path in plain if passes_array_elements(contents[path]))
         return contents, interesting, itertools.chain.from_iterable(scans)
 
     def _compute(self, pool, compute, items: list[tuple[str, bytes]], chunk: int):
@@ -413,17 +409,23 @@ class FileRecord:
     diagnostics: list[Diagnostic]
     functions: list[FunctionInfo]
     registrations: list[Registration]  # evaluated in the file's context; vmsd not resolved yet
-    loop_types: list[QomType]  # registered from a loop over a descriptor array
+    loop_types: list[QomType]  # registered by its functions from data (extract/registrars.py)
     loop_diagnostics: list[Diagnostic]
+    registrars: RegistrarFacts | None = None  # those functions, for calls from other files
+    calls_elsewhere: tuple[str, ...] = ()  # functions of other files it passes array elements to
 
 
 def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult) -> FileRecord:
     vmsds, types, diagnostics = file_result
     ctx = index.context(path)
-    loop_diagnostics: list[Diagnostic] = []
-    return FileRecord(vmsds, types, diagnostics, [_function_info(path, fn) for fn in ff.parse.functions],
-                      _file_registrations(ctx, path, ff), _file_loop_types(ctx, ff, loop_diagnostics),
-                      loop_diagnostics)
+    record = FileRecord(vmsds, types, diagnostics, [_function_info(path, fn) for fn in ff.parse.functions],
+                        _file_registrations(ctx, path, ff), [], [], ff.registrars)
+    if ff.registrars is not None:
+        run = FileTypes(path, ff.registrars, index.context)
+        run.run()
+        record.loop_types, record.loop_diagnostics = run.types, run.diagnostics
+        record.calls_elsewhere = tuple(sorted({p.callee for p in run.pending}))
+    return record
 
 
 def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord]) -> None:
@@ -437,7 +439,7 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     for record in records.values():
         for info in record.functions:
             result.functions[info.key] = info
-    for record in records.values():
+    for record in _with_calls_elsewhere(index, records, result.target_dir).values():
         for qom in record.loop_types:
             if qom.name not in result.types:
                 result.types[qom.name] = qom
@@ -567,12 +569,35 @@ def _type_preference(qom: QomType, target: str | None) -> tuple:
     return (in_target, qom.file)
 
 
-def _file_loop_types(ctx, ff: ParsedFile, diagnostics: list[Diagnostic]) -> list[QomType]:
-    if ff.source is None:
-        return []
-    local_infos = [d for d in ff.parse.decls if d.type == "TypeInfo" and _inside_function(d, ff.parse)]
-    return [qom for fn in ff.parse.functions
-            for qom in loop_registered_types(ctx, fn, ff.source, ff.arrays, local_infos, diagnostics)]
+def _with_calls_elsewhere(index: TreeIndex, records: dict[str, FileRecord],
+                          target_dir: str | None) -> dict[str, FileRecord]:
+    """The records, those that pass array elements to a registering function of another
+    file (`arm_cpu_register(&arm_tcg_cpus[i])`) run again now that it is known."""
+    helpers: dict[str, list] = {}
+    for path, record in records.items():
+        for fn in (record.registrars.functions.values() if record.registrars else ()):
+            if fn.params and not fn.static:
+                helpers.setdefault(fn.name, []).append((path, fn))
+
+    def others(name: str):
+        candidates = helpers.get(name)
+        if not candidates:
+            return None
+        path, fn = _prefer_target(candidates, target_dir)
+        return FileTypes(path, records[path].registrars, index.context), fn
+
+    out = dict(records)
+    for path, record in records.items():
+        if any(name in helpers for name in record.calls_elsewhere):
+            run = FileTypes(path, record.registrars, index.context, others=others)
+            run.run()
+            out[path] = _replace_record(record, run.types, run.diagnostics)
+    return out
+
+
+def _replace_record(record: FileRecord, types: list[QomType], diagnostics: list[Diagnostic]) -> FileRecord:
+    from dataclasses import replace
+    return replace(record, loop_types=types, loop_diagnostics=diagnostics)
 
 
 def _link_types(index: TreeIndex, result: Extraction, resolved: Resolved) -> None:
