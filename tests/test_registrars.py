@@ -480,3 +480,13 @@ def test_a_registration_that_cannot_be_read_is_a_diagnostic_at_its_line(tmp_path
     assert (diagnostic.file, diagnostic.line) == ("hw/block/flash.c", line)
     assert what in diagnostic.message
     assert "part-a" not in x.types
+
+
+def test_a_helper_that_no_read_code_calls_is_a_diagnostic(tmp_path):
+    """xtensa_register_core() is called only from the REGISTER_CORE() macro's expansion:
+    the types it registers are unknown, and the extraction says so at the helper."""
+    x = extract(make_tree(tmp_path / "t", {"target/arm/cpu-qom.h": ARM_QOM_H, "target/arm/cpu.c": ARM_CPU_C}))
+    [diagnostic] = registration_diagnostics(x)
+    line = ARM_CPU_C[:ARM_CPU_C.index("void arm_cpu_register(")].count("\n") + 1
+    assert (diagnostic.file, diagnostic.line) == ("target/arm/cpu.c", line)
+    assert "arm_cpu_register() registers types from its parameters, but no call of it was read" in diagnostic.message

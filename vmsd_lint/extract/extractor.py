@@ -30,7 +30,7 @@ from .lexer import tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file, parse_tree
 from .preprocess import ExpansionError
 from .qom import type_infos, virtio_pci_types, vmsd_assignment
-from .registrars import FileTypes, RegistrarFacts, passes_array_elements, registers_dynamically, registrar_facts
+from .registrars import FileTypes, RegistrarFacts, included_arrays, passes_array_elements, registers_dynamically, registrar_facts
 from .scan import TextFacts, scan_text
 from .vmsd import VmsdBuilder
 
@@ -198,7 +198,7 @@ class Extractor:
             self._cache_names(key, index)
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
             reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
-            result.files_parsed = len(_resolve(index, parsed, result, reuse))
+            result.files_parsed = len(_resolve(index, parsed, result, reuse, tree.read_path))
         return result
 
     def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
@@ -369,7 +369,7 @@ class _ResolvedCache:
 
 
 def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
-             result: Extraction, reuse: _ResolvedCache) -> dict[str, ParsedFile]:
+             result: Extraction, reuse: _ResolvedCache, read=None) -> dict[str, ParsedFile]:
     """Resolve the parsed files (in path order) into `result`; returns them by path."""
     vms_flags = vms_flag_values(index)
     reuse.load(vms_flags)
@@ -393,7 +393,7 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
             reuse.keep(path, lookups, file_result)
         files_results = mine
     reuse.save()
-    records = {path: file_record(index, path, ff, files_results[position])
+    records = {path: file_record(index, path, ff, files_results[position], read)
                for position, (path, ff) in enumerate(facts.items())}
     assemble(result, index, records)
     return facts
@@ -413,18 +413,21 @@ class FileRecord:
     loop_diagnostics: list[Diagnostic]
     registrars: RegistrarFacts | None = None  # those functions, for calls from other files
     calls_elsewhere: tuple[str, ...] = ()  # functions of other files it passes array elements to
+    uncalled: tuple[str, ...] = ()  # its functions registering types from their parameters, not called in it
 
 
-def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult) -> FileRecord:
+def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult, read=None) -> FileRecord:
+    """READ(path) -> bytes | None reads the .inc files whose arrays its registrations use."""
     vmsds, types, diagnostics = file_result
     ctx = index.context(path)
     record = FileRecord(vmsds, types, diagnostics, [_function_info(path, fn) for fn in ff.parse.functions],
                         _file_registrations(ctx, path, ff), [], [], ff.registrars)
     if ff.registrars is not None:
-        run = FileTypes(path, ff.registrars, index.context)
+        run = FileTypes(path, ff.registrars, index.context, included_arrays(path, ff.registrars, read))
         run.run()
         record.loop_types, record.loop_diagnostics = run.types, run.diagnostics
         record.calls_elsewhere = tuple(sorted({p.callee for p in run.pending}))
+        record.uncalled = tuple(fn.name for fn in run.uncalled_helpers())
     return record
 
 
@@ -587,11 +590,23 @@ def _with_calls_elsewhere(index: TreeIndex, records: dict[str, FileRecord],
         return FileTypes(path, records[path].registrars, index.context), fn
 
     out = dict(records)
+    called = set()
     for path, record in records.items():
         if any(name in helpers for name in record.calls_elsewhere):
             run = FileTypes(path, record.registrars, index.context, others=others)
             run.run()
+            called |= run.called_elsewhere
             out[path] = _replace_record(record, run.types, run.diagnostics)
+    # Called by no function the extractor read (xtensa_register_core(), called by the
+    # REGISTER_CORE() macro): what they register is unknown, and that is said.
+    called |= {callee for record in records.values() for fn in record.functions for callee in fn.calls}
+    for path, record in records.items():
+        for name in record.uncalled:
+            if name not in called:
+                note = FileTypes(path, record.registrars, index.context)
+                note.note_uncalled(record.registrars.functions[name])
+                out[path] = _replace_record(out[path], out[path].loop_types,
+                                            out[path].loop_diagnostics + note.diagnostics)
     return out
 
 

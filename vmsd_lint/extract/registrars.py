@@ -20,6 +20,7 @@ elements in turn.  Whatever cannot be read is a diagnostic naming it.
 from __future__ import annotations
 
 import bisect
+import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,6 +35,8 @@ from .preprocess import ExpansionError
 
 TYPE_REGISTER = ("type_register", "type_register_static")
 MAX_DEPTH = 12  # nested calls, loops and expression levels followed before giving up
+BUDGET = 200_000  # registrations and calls run for one file (QEMU's largest, x86, needs ~1,000)
+MAX_UNPARSED = 200  # ERROR nodes searched for an array initializer, per file
 
 
 class Expr(NamedTuple):
@@ -168,9 +171,8 @@ def _unparsed_arrays(root, data: bytes, known: dict[str, Array]) -> dict[str, Ar
     one (s390_cpu_defs[]) leaves `T name[] = {` in an ERROR node.  The initializer is
     then the text up to the matching brace."""
     found = {}
-    for node in root.children:
-        if node.type != "ERROR":
-            continue
+    errors = [node for node in root.children if node.type == "ERROR"]
+    for node in errors[:MAX_UNPARSED]:  # (mangled files have thousands)
         kinds = [c.type for c in node.children]
         for i in range(len(kinds) - 3):
             if kinds[i + 1:i + 4] == ["array_declarator", "=", "{"] and kinds[i] in ("type_identifier",
@@ -212,6 +214,31 @@ def _matching_brace(data: bytes, start: int) -> int | None:
                 return i
         i += 1
     return None
+
+
+def included_arrays(path: str, facts: RegistrarFacts | None, read) -> dict[str, Array]:
+    """The arrays of the .inc files a file includes (target/mips/cpu.c includes
+    cpu-defs.c.inc, which holds mips_defs[]), read with READ(path) -> bytes | None."""
+    if facts is None or not facts.includes or read is None:
+        return {}
+    from tree_sitter import QueryCursor
+
+    from .parse import parse_tree
+    found: dict[str, Array] = {}
+    for name in facts.includes:
+        data = read(posixpath.normpath(posixpath.join(posixpath.dirname(path), name)))
+        if not data:
+            continue
+        tree = parse_tree(data)
+        for pattern, caps in QueryCursor(_query()).matches(tree.root_node):
+            if pattern == 1 and caps["var"][0].type == "array_declarator" \
+                    and caps["init"][0].type == "initializer_list" and not _in_function(caps["declaration"][0]):
+                array_name = _declarator_name(caps["var"][0], data)
+                if array_name and array_name not in found:
+                    found[array_name] = Array(array_name, _text(caps["decl_type"][0], data),
+                                              _text(caps["init"][0], data), caps["init"][0].start_point[0] + 1)
+        found.update({k: v for k, v in _unparsed_arrays(tree.root_node, data, found).items() if k not in found})
+    return found
 
 
 def _in_function(node) -> bool:
@@ -453,6 +480,9 @@ class FileTypes:
         self.pending: list[Pending] = []
         self.diagnostics: list[Diagnostic] = []
         self._element_cache: dict[str, Elements] = {}
+        self._steps = 0
+        self.called: set[str] = set()
+        self.called_elsewhere: set[str] = set()  # helpers of other files it called
 
     @property
     def ctx(self):
@@ -465,10 +495,18 @@ class FileTypes:
             if not fn.params and fn.name not in called:
                 self.call(fn, (), 0)
 
+    def uncalled_helpers(self) -> list[Func]:
+        """The functions that register types from their parameters and that no run
+        called (static ones can only be called from this file)."""
+        return [fn for fn in self.facts.functions.values() if fn.params and fn.name not in self.called
+                and any(callee in TYPE_REGISTER and args and _base(args[0]).text in {var for var, *_ in fn.locals}
+                        for callee, args, *_ in fn.calls)]
+
     def call(self, fn: Func, args: tuple, depth: int) -> None:
         if depth > MAX_DEPTH:
             self._note(fn.line, f"{fn.name}(): calls nested more than {MAX_DEPTH} deep: not read")
             return
+        self.called.add(fn.name)
         env = Env(self, fn, args, {}, {}, depth)
         for callee, call_args, line, offset in fn.calls:
             if callee in TYPE_REGISTER and call_args:
@@ -531,6 +569,11 @@ class FileTypes:
         if len(env.choice) > MAX_DEPTH:
             self._note(line, "arrays nested too deep: not read")
             return
+        self._steps += 1
+        if self._steps > BUDGET:
+            if self._steps == BUDGET + 1:
+                self._note(line, f"more than {BUDGET} registrations and calls: the rest is not read")
+            return
         try:
             action(env)
         except Each as each:
@@ -547,6 +590,7 @@ class FileTypes:
             return
         other, fn = found
         other.call(fn, args, depth + 1)
+        self.called_elsewhere.add(fn.name)
         self.types.extend(other.types)
         self.diagnostics.extend(other.diagnostics)
         other.types, other.diagnostics = [], []
@@ -556,6 +600,10 @@ class FileTypes:
             return self.value(env, e)
         except NotRead as exc:
             return Unknown(str(exc))
+
+    def note_uncalled(self, fn: Func) -> None:
+        self._note(fn.line, f"{fn.name}() registers types from its parameters, but no call of it was read: "
+                            f"those types are not known")
 
     def _note(self, line: int, message: str) -> None:
         self.diagnostics.append(Diagnostic("unresolved", self.path, line, f"type registration: {message}"))
