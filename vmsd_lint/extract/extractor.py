@@ -86,7 +86,7 @@ def parse_interesting(path: str, data: bytes) -> ParsedFile:
     tree = parse_tree(data)
     parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS, tree))
     if registers_dynamically(parsed.parse, data):
-        parsed.registrars = registrar_facts(tree, data)
+        parsed.registrars = registrar_facts(tree, data, parsed.parse)
     return parsed
 
 

@@ -19,7 +19,6 @@ elements in turn.  Whatever cannot be read is a diagnostic naming it.
 """
 from __future__ import annotations
 
-import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import Callable, NamedTuple
 from ..model import Diagnostic, QomType
 from .cexpr import Address, Symbol, Unresolved
 from .context import _split_commas
-from .lexer import STRING, tokenize
+from .lexer import tokenize
 from .parse import ParseFacts, _language, _text
 from .preprocess import ExpansionError
 
@@ -73,12 +72,21 @@ class Func(NamedTuple):
     returns: Expr | None  # the value of its last return statement
 
 
+class Text(NamedTuple):
+    """A member's initializer text, tokenized only if it is read."""
+    text: str
+    line: int
+
+
 class Array(NamedTuple):
-    """A declaration with a brace initializer: its element type and initializer text."""
+    """A declaration with a brace initializer: its element type and initializer text;
+    `items`, when every element is a brace list of designated members: each element's
+    (member, Text) pairs, so that only the members read are tokenized."""
     name: str
     type: str
     init_text: str
     line: int
+    items: tuple | None = None
 
 
 @dataclass(slots=True)
@@ -90,7 +98,8 @@ class RegistrarFacts:
 
 # -- parse side ----------------------------------------------------------------------
 
-_ELEMENT_ARG_RE = re.compile(rb"\(\s*&\s*\w+\s*\[\s*\w+\s*\]\s*[,)]")
+# `f(&arr[i])`: the element of an array at a loop variable (not `&words[0]`)
+_ELEMENT_ARG_RE = re.compile(rb"\(\s*&\s*(\w+)\s*\[\s*[A-Za-z_]\w*\s*\]\s*[,)]")
 _INC_RE = re.compile(rb'^\s*#\s*include\s+"([^"]+\.inc)"', re.M)
 
 
@@ -109,8 +118,13 @@ def registers_dynamically(parse: ParseFacts, data: bytes) -> bool:
 
 
 def passes_array_elements(data: bytes) -> bool:
-    """Whether a file's text passes an array element `&arr[i]` to a function."""
-    return _ELEMENT_ARG_RE.search(data) is not None
+    """Whether a file's text passes an element `&arr[i]` of an array it initializes
+    (`arr[] = {`) to a function."""
+    names = {m.group(1) for m in _ELEMENT_ARG_RE.finditer(data)}
+    if not names:
+        return False
+    initialized = rb"\b(?:" + b"|".join(re.escape(n) for n in sorted(names)) + rb")\s*\[[^\]\n]*\]\s*=\s*\{"
+    return re.search(initialized, data) is not None
 
 
 _QUERY = None
@@ -128,42 +142,77 @@ def _query():
     return _QUERY
 
 
-def registrar_facts(tree, data: bytes) -> RegistrarFacts | None:
-    """The functions that register types from data, the functions they call in the file,
-    and the file's arrays (None when no function of the file registers anything so)."""
+def registrar_facts(tree, data: bytes, parse: ParseFacts) -> RegistrarFacts | None:
+    """The functions that register types from data, the functions of the file they call
+    and that call them, and the file's arrays (None when no function of the file
+    registers anything so).  PARSE, the file's parse, tells which functions: only those
+    are queried."""
     from tree_sitter import QueryCursor
-    functions, statements, arrays = [], [], {}
-    for pattern, caps in QueryCursor(_query()).matches(tree.root_node):
-        if pattern == 0:
-            functions.append(caps)
-        elif pattern == 1 and not _in_function(caps["declaration"][0]):
-            var = caps["var"][0]
-            if var.type == "array_declarator" and caps["init"][0].type == "initializer_list":
-                name = _declarator_name(var, data)
-                if name:
-                    arrays[name] = Array(name, _text(caps["decl_type"][0], data), _text(caps["init"][0], data),
-                                         caps["init"][0].start_point[0] + 1)
-        else:
-            statements.append((pattern, caps))
-    arrays.update(_unparsed_arrays(tree.root_node, data, arrays))
-    functions.sort(key=lambda caps: caps["body"][0].start_byte)
-    starts = [caps["body"][0].start_byte for caps in functions]
-    owned: list[list] = [[] for _ in functions]
-    for pattern, caps in statements:
-        node = caps[_MAIN_CAPTURE[pattern]][0]
-        i = bisect.bisect_right(starts, node.start_byte) - 1
-        if i >= 0 and node.end_byte <= functions[i]["body"][0].end_byte:
-            owned[i].append((pattern, caps, node))
-    by_name = {_text(caps["name"][0], data): (caps, own) for caps, own in zip(functions, owned)}
-    relevant = _relevant(by_name, data, arrays)
+    arrays = _file_arrays(tree, data)
+    relevant = _relevant(parse, data, arrays)
     if not relevant:
         return None
     facts = RegistrarFacts(arrays=arrays, includes=tuple(m.group(1).decode("utf-8", "replace")
                                                           for m in _INC_RE.finditer(data)))
-    for name in relevant:
-        caps, own = by_name[name]
-        facts.functions[name] = _func(name, caps, own, data)
+    for fn in relevant:
+        cursor = QueryCursor(_query())
+        cursor.set_point_range((fn.line - 1, 0), (fn.end_line, 0))
+        function, own = None, []
+        for pattern, caps in cursor.matches(tree.root_node):
+            if pattern == 0:
+                if _text(caps["name"][0], data) == fn.name:
+                    function = caps
+            elif pattern != 1 or _in_function(caps["declaration"][0]):
+                own.append((pattern, caps, caps[_MAIN_CAPTURE[pattern]][0]))
+        if function is not None:
+            body = function["body"][0]
+            own = [item for item in own if body.start_byte <= item[2].start_byte and item[2].end_byte <= body.end_byte]
+            facts.functions[fn.name] = _func(fn.name, function, own, data)
     return facts
+
+
+def _file_arrays(tree, data: bytes) -> dict[str, Array]:
+    """The file-level arrays with a brace initializer (also inside a top-level #if)."""
+    from tree_sitter import QueryCursor
+    cursor = QueryCursor(_query())
+    cursor.set_max_start_depth(2)  # the file's declarations, and those in an #if of it
+    arrays = {}
+    for pattern, caps in cursor.matches(tree.root_node):
+        if pattern == 1 and caps["var"][0].type == "array_declarator" \
+                and caps["init"][0].type == "initializer_list" and not _in_function(caps["declaration"][0]):
+            name = _declarator_name(caps["var"][0], data)
+            if name:
+                init = caps["init"][0]
+                arrays[name] = Array(name, _text(caps["decl_type"][0], data), _text(init, data),
+                                     init.start_point[0] + 1, _designated_items(init, data))
+    arrays.update(_unparsed_arrays(tree.root_node, data, arrays))
+    return arrays
+
+
+def _designated_items(init, data: bytes) -> tuple | None:
+    """Each element's (member, Text) pairs, when every element is `{ .member = value, ... }`
+    (None otherwise: a macro builds one, a value is positional, an #if is inside)."""
+    items = []
+    for element in init.named_children:
+        if element.type == "comment":
+            continue
+        if element.type != "initializer_list":
+            return None
+        members = []
+        for pair in element.named_children:
+            if pair.type == "comment":
+                continue
+            value = pair.child_by_field_name("value")
+            if pair.type != "initializer_pair" or value is None:
+                return None
+            designators = [c for c in pair.children if c.type in ("field_designator", "subscript_designator")]
+            if not designators or designators[0].type != "field_designator":
+                return None
+            member = "".join(_text(d, data) for d in designators)
+            member = member[1:].strip() if len(designators) == 1 else member  # `.features[X]` stays whole
+            members.append((member, Text(_text(value, data), value.start_point[0] + 1)))
+        items.append(tuple(members))
+    return tuple(items)
 
 
 def _unparsed_arrays(root, data: bytes, known: dict[str, Array]) -> dict[str, Array]:
@@ -221,23 +270,14 @@ def included_arrays(path: str, facts: RegistrarFacts | None, read) -> dict[str, 
     cpu-defs.c.inc, which holds mips_defs[]), read with READ(path) -> bytes | None."""
     if facts is None or not facts.includes or read is None:
         return {}
-    from tree_sitter import QueryCursor
-
     from .parse import parse_tree
     found: dict[str, Array] = {}
     for name in facts.includes:
         data = read(posixpath.normpath(posixpath.join(posixpath.dirname(path), name)))
         if not data:
             continue
-        tree = parse_tree(data)
-        for pattern, caps in QueryCursor(_query()).matches(tree.root_node):
-            if pattern == 1 and caps["var"][0].type == "array_declarator" \
-                    and caps["init"][0].type == "initializer_list" and not _in_function(caps["declaration"][0]):
-                array_name = _declarator_name(caps["var"][0], data)
-                if array_name and array_name not in found:
-                    found[array_name] = Array(array_name, _text(caps["decl_type"][0], data),
-                                              _text(caps["init"][0], data), caps["init"][0].start_point[0] + 1)
-        found.update({k: v for k, v in _unparsed_arrays(tree.root_node, data, found).items() if k not in found})
+        for array_name, array in _file_arrays(parse_tree(data), data).items():
+            found.setdefault(array_name, array)
     return found
 
 
@@ -261,61 +301,38 @@ def _declarator_name(node, data: bytes) -> str | None:
     return None
 
 
-def _relevant(by_name: dict, data: bytes, arrays: dict[str, Array]) -> list[str]:
-    """The functions that register types, or pass an element of a file array to a
-    function, and every function of the file they call."""
-    local_infos = set()
-    start = []
-    for name, (caps, own) in by_name.items():
-        for pattern, c, node in own:
-            if pattern == 1 and _text(c["decl_type"][0], data) == "TypeInfo":
-                local_infos.add((name, _declarator_name(c["var"][0], data)))
-        for pattern, c, node in own:
-            if pattern != 3:
-                continue
-            callee = _text(c["callee"][0], data)
-            args = [a for a in c["args"][0].named_children if a.type != "comment"]
-            if callee in TYPE_REGISTER and args:
-                target = _strip(args[0])
-                if target.type == "identifier" and ((name, _text(target, data)) in local_infos
-                                                    or _text(target, data) in _params(caps, data)):
-                    start.append(name)
-                    break
-            if any(_element_of(a, data, arrays) for a in args):
-                start.append(name)
-                break
-    calls = {name: {_text(c["callee"][0], data) for pattern, c, _ in own if pattern == 3}
-             for name, (_, own) in by_name.items()}
-    seen = list(dict.fromkeys(start))
-    for name in seen:  # grows while walked: the functions they call, and their callers
-        for other in [callee for callee in calls[name] if callee in by_name] + \
-                [caller for caller, callees in calls.items() if name in callees]:
-            if other not in seen:
-                seen.append(other)
-    return seen
+def _relevant(parse: ParseFacts, data: bytes, arrays: dict[str, Array]) -> list:
+    """The functions (of PARSE) that register a local TypeInfo, with the functions of the
+    file that lead to them and those they call (name helpers, version lists), and the
+    functions passing an element of a file array to a function (`arm_cpu_register(&cpus[i])`)."""
+    functions = {fn.name: fn for fn in parse.functions}
+    lines = data.split(b"\n")
+    registering, passing = [], []
+    for fn in parse.functions:
+        infos = {d.symbol for d in parse.decls if d.type == "TypeInfo" and fn.line <= d.line <= fn.end_line}
+        if any(call.callee in TYPE_REGISTER and call.args and _registered_name(call.args[0]) in infos
+               for call in fn.calls):
+            registering.append(fn.name)
+        elif arrays and any(m.group(1).decode("utf-8", "replace") in arrays for m in _ELEMENT_ARG_RE.finditer(
+                b"\n".join(lines[fn.line - 1:fn.end_line]))):
+            passing.append(fn.name)
+    callers: dict[str, set[str]] = {}
+    for fn in parse.functions:
+        for callee in fn.callees:
+            callers.setdefault(callee, set()).add(fn.name)
+    seen = list(dict.fromkeys(registering))
+    for name in seen:  # grows while walked: the functions leading to them
+        seen.extend(caller for caller in sorted(callers.get(name, ())) if caller not in seen)
+    for name in seen:  # and those they call
+        seen.extend(callee for callee in functions[name].callees if callee in functions and callee not in seen)
+    seen.extend(name for name in passing if name not in seen)
+    return [functions[name] for name in seen]
 
 
-def _strip(node):
-    """The operand under `&`, casts and parentheses."""
-    for _ in range(MAX_DEPTH):
-        if node.type == "pointer_expression" and node.child_by_field_name("operator").type == "&" \
-                or node.type in ("cast_expression", "parenthesized_expression"):
-            inner = node.child_by_field_name("value") or node.child_by_field_name("argument") \
-                or (node.named_children[-1] if node.named_children else None)
-            if inner is None:
-                return node
-            node = inner
-        else:
-            return node
-    return node
-
-
-def _element_of(node, data: bytes, arrays: dict[str, Array]) -> bool:
-    node = _strip(node)
-    if node.type == "subscript_expression":
-        arg = node.child_by_field_name("argument")
-        return arg is not None and arg.type == "identifier" and _text(arg, data) in arrays
-    return False
+def _registered_name(arg: str) -> str:
+    """`ti` of `&ti`, `(TypeInfo *)&ti`."""
+    m = re.fullmatch(r"\s*(?:\([^()]*\)\s*)?&?\s*(\w+)\s*", arg)
+    return m.group(1) if m else ""
 
 
 def _params(caps, data: bytes) -> tuple[str, ...]:
@@ -479,7 +496,9 @@ class FileTypes:
         self.types: list[QomType] = []
         self.pending: list[Pending] = []
         self.diagnostics: list[Diagnostic] = []
-        self._element_cache: dict[str, Elements] = {}
+        self._element_cache: dict[str, Elements | Struct] = {}
+        self._constants: dict[str, object] = {}
+        self._pinned: list = []
         self._steps = 0
         self.called: set[str] = set()
         self.called_elsewhere: set[str] = set()  # helpers of other files it called
@@ -734,9 +753,12 @@ class FileTypes:
 
     def _local(self, env: Env, var: str, type_name: str, init: Expr):
         if init.kind == "list":  # constant data: an array of elements, or one structure
+            key = f"{env.func.name}:{var}"
             if any(member for member, _ in init.parts):
-                return _struct(self, type_name, tokenize(init.text, init.line)[1:-1])
-            return self._elements(Array(var, type_name, init.text, init.line), f"{env.func.name}:{var}")
+                if key not in self._element_cache:
+                    self._element_cache[key] = _struct(self, type_name, tokenize(init.text, init.line)[1:-1])
+                return self._element_cache[key]
+            return self._elements(Array(var, type_name, init.text, init.line), key)
         return self.value(env._replace(depth=env.depth + 1), init)
 
     def _call(self, env: Env, e: Expr):
@@ -757,24 +779,39 @@ class FileTypes:
         raise NotRead(f"'{e.text}': {callee}() is not read")
 
     def _constant(self, e: Expr):
-        ctx = self.ctx
+        """E as a constant expression of the file (the same text has the same value:
+        remembered, as a helper's constants are met once per element)."""
         try:
-            return ctx.evaluate(ctx.expand(tokenize(e.text, e.line)))
-        except (Unresolved, ExpansionError, RecursionError, IndexError) as exc:
-            raise NotRead(f"'{e.text}': {exc}") from None
+            value = self._constants[e.text]
+        except KeyError:
+            ctx = self.ctx
+            try:
+                value = ctx.evaluate(ctx.expand(tokenize(e.text, e.line)))
+            except (Unresolved, ExpansionError, RecursionError, IndexError) as exc:
+                value = NotRead(f"'{e.text}': {exc}")
+            self._constants[e.text] = value
+        if isinstance(value, NotRead):
+            raise NotRead(str(value))
+        return value
 
     def _array(self, name: str) -> Elements | None:
         array = self.arrays.get(name)
         return self._elements(array, name) if array is not None else None
 
-    def _elements(self, array: Array, key: str) -> Elements:
-        """The elements of an array, each with a macro that builds one
-        (`{ INFO("at25fs010", ...) }`) expanded, and the build's #if branches applied."""
+    def _elements(self, array: Array, key: str, tokens=None) -> Elements:
+        """The elements of an array (from its text, or its TOKENS), each with a macro that
+        builds one (`{ INFO("at25fs010", ...) }`) expanded, and the build's #if branches applied."""
         if key in self._element_cache:
             return self._element_cache[key]
+        if tokens is None and array.items is not None:
+            result = Elements(key, tuple(Struct(self.path, array.type, members, members[0][1].line if members
+                                                else array.line) for members in array.items))
+            self._element_cache[key] = result
+            return result
         ctx = self.ctx
         try:
-            tokens = ctx.apply_conditionals(tokenize(array.init_text, array.line, directives=True))
+            tokens = ctx.apply_conditionals(tokens if tokens is not None
+                                            else tokenize(array.init_text, array.line, directives=True))
         except (ExpansionError, RecursionError) as exc:
             raise NotRead(f"array '{array.name}': {exc}") from None
         if tokens and tokens[0].text == "{":
@@ -854,14 +891,19 @@ def _member_value(file: FileTypes, value, member: str, text: str | None = None):
     if tokens is None:
         return None
     ctx = file.context(value.path)
+    if isinstance(tokens, Text):
+        key = f"compound:{tokens.line}:{tokens.text}"
+        tokens = tuple(tokenize(tokens.text, tokens.line))
+    else:
+        key = f"compound:{id(tokens)}"
+        file._pinned.append(tokens)  # so that its id names it while it is remembered
     if tokens and tokens[0].text == "(":  # a compound literal array: `(T[]) { {...}, ... }`
         close = _closing(tokens, 0)
         if close is not None and close + 1 < len(tokens) and tokens[close + 1].text == "{":
-            body = tokens[close + 1:]
-            inner = FileTypes(value.path, RegistrarFacts(), file.context)
+            body = list(tokens[close + 1:])
             element_type = " ".join(t.text for t in tokens[1:close]).replace("[ ]", "").strip()
-            return inner._elements(Array(member, element_type, " ".join(t.text for t in body), body[0].line),
-                                   f"{value.path}:{value.line}:{member}")
+            owner = file if value.path == file.path else FileTypes(value.path, RegistrarFacts(), file.context)
+            return owner._elements(Array(member, element_type, "", body[0].line), f"{value.path}:{key}", body)
     if tokens and tokens[0].text == "{":
         return _struct(file, "", tokens[1:-1])
     try:
