@@ -19,10 +19,11 @@ elements in turn.  Whatever cannot be read is a diagnostic naming it.
 """
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Callable, NamedTuple
 
 from ..model import Diagnostic, QomType
@@ -106,15 +107,20 @@ _INC_RE = re.compile(rb'^\s*#\s*include\s+"([^"]+\.inc)"', re.M)
 def registers_dynamically(parse: ParseFacts, data: bytes) -> bool:
     """Whether a file may register types from data: a type_register*() of anything but a
     top-level TypeInfo, or an array element `&arr[i]` passed to a function."""
-    top_level = {d.symbol for d in parse.decls if d.type == "TypeInfo"
-                 and not any(fn.line <= d.line <= fn.end_line for fn in parse.functions)}
-    for fn in parse.functions:
-        for call in fn.calls:
-            if call.callee in TYPE_REGISTER and call.args:
-                arg = call.args[0].strip().lstrip("&").strip()
-                if arg not in top_level:
-                    return True
+    registered = {_registered_name(call.args[0]) for fn in parse.functions for call in fn.calls
+                  if call.callee in TYPE_REGISTER and call.args}
+    if registered:  # (most files register nothing: they skip this)
+        starts = sorted((fn.line, fn.end_line) for fn in parse.functions)
+        top_level = {d.symbol for d in parse.decls if d.type == "TypeInfo" and not _within(d.line, starts)}
+        if registered - top_level:
+            return True
     return passes_array_elements(data)
+
+
+def _within(line: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether LINE is inside one of the sorted, disjoint (first, last) line SPANS."""
+    i = bisect.bisect_right(spans, (line, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= line <= spans[i][1]
 
 
 def passes_array_elements(data: bytes) -> bool:
@@ -127,19 +133,15 @@ def passes_array_elements(data: bytes) -> bool:
     return re.search(initialized, data) is not None
 
 
-_QUERY = None
 # the capture naming the whole statement, by pattern index in queries/registrars.scm
 _MAIN_CAPTURE = {1: "declaration", 2: "assign", 3: "call", 4: "return", 5: "for", 6: "if"}
 
 
+@lru_cache(maxsize=None)
 def _query():
-    global _QUERY
-    if _QUERY is None:
-        from importlib import resources
-        from tree_sitter import Query
-        _QUERY = Query(_language(), resources.files("vmsd_lint.extract").joinpath(
-            "queries", "registrars.scm").read_text())
-    return _QUERY
+    from importlib import resources
+    from tree_sitter import Query
+    return Query(_language(), resources.files("vmsd_lint.extract").joinpath("queries", "registrars.scm").read_text())
 
 
 def registrar_facts(tree, data: bytes, parse: ParseFacts) -> RegistrarFacts | None:
