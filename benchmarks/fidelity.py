@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fidelity of `vmsd-lint dump --format qemu` against the real binaries' -dump-vmstate output.
 
-    python benchmarks/fidelity.py --repo QEMU_REPO [--version v10.0.2 ...] [--shared DIR]
+    python benchmarks/fidelity.py --repo QEMU_REPO [--target x86_64|aarch64] [--version v10.0.2 ...] [--shared DIR]
 
 Prints, per release, the share of the binary's device types whose dump is identical and
 each other type with its first difference (see tests/fidelity_compare.py for the rules).

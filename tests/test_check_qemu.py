@@ -98,3 +98,23 @@ def test_a_field_added_to_types_registered_by_virtio_pci_types_register(qemu_rep
     assert (finding["rule"], finding["vmsd"], finding["new"]) == (
         "field-added", "virtio-vga", {"file": "hw/display/virtio-vga.c", "line": 95})
     assert finding["types"] == ["vhost-user-vga", "virtio-vga", "virtio-vga-gl", "virtio-vga-rutabaga"]
+
+
+# hw/block/m25p80.c registers one type per flash part, in a loop over known_devices[]
+# with a TypeInfo declared in the loop body (extract/registrars.py); vmstate_m25p80 is
+# installed by m25p80_class_init, which every part type runs.
+M25P80_FIELD_REMOVED = {"hw/block/m25p80.c": ("        VMSTATE_UINT32(cur_addr, Flash),\n", "")}
+
+
+def test_a_field_removed_from_types_registered_in_a_loop(qemu_repo, tmp_path) -> None:
+    clone = tmp_path / "qemu"
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", qemu_repo, str(clone)], check=True)
+    make_branch(clone, "m25p80-field", M25P80_FIELD_REMOVED)
+    code, output = run(["--format", "json", "--repo", str(clone), "--no-cache", "--target", "aarch64",
+                        "v10.0.2..m25p80-field"])
+    assert code == 1, output
+    [finding] = json.loads(output)["findings"]
+    assert (finding["rule"], finding["vmsd"], finding["path"]) == ("field-removed", "m25p80", "m25p80/cur_addr")
+    assert finding["sections"] == ["m25p80"]
+    assert {"n25q128", "mx25l25635e", "s25fl512s", "w25q256", "is25lp256"} <= set(finding["types"])
+    assert len(finding["types"]) >= 130, finding["types"]

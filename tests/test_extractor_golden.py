@@ -228,3 +228,21 @@ def test_vmsd_of_an_abstract_type_without_concrete_subtype_is_a_diagnostic(sampl
     assert "'my-device'" in diag.message and "vmstate_mydev" in diag.message
     device.write_text(abstract)  # my-device-sub concrete again: checked through it
     assert not [d for d in extract(tree).diagnostics if "abstract" in d.message]
+
+
+def test_enumerator_of_an_included_header_hides_a_macro_of_another_header(sample_tree):
+    """imx7_ccm.h declares `CCM_MAX = 0xBE00 / sizeof(uint32_t) + 1` in an enum; imx6_ccm.h,
+    which imx7_ccm.c does not include, has `#define CCM_MAX 35`: the array has 12161 elements."""
+    (sample_tree / "include" / "hw" / "misc").mkdir(parents=True, exist_ok=True)
+    (sample_tree / "include" / "hw" / "misc" / "old_ccm.h").write_text("#define CCM_MAX 35\n")
+    (sample_tree / "include" / "hw" / "misc" / "new_ccm.h").write_text(
+        "enum NewCCMRegisters {\n    CCM_MAX = 0xBE00 / sizeof(uint32_t) + 1,\n};\n")
+    (sample_tree / "hw" / "misc").mkdir(parents=True, exist_ok=True)
+    (sample_tree / "hw" / "misc" / "new_ccm.c").write_text(
+        '#include "migration/vmstate.h"\n#include "hw/misc/new_ccm.h"\n'
+        "typedef struct NewCCMState {\n    uint32_t ccm[CCM_MAX];\n} NewCCMState;\n"
+        "static const VMStateDescription vmstate_new_ccm = {\n    .name = \"new.ccm\",\n"
+        "    .fields = (const VMStateField[]) {\n        VMSTATE_UINT32_ARRAY(ccm, NewCCMState, CCM_MAX),\n"
+        "        VMSTATE_END_OF_LIST()\n    },\n};\n")
+    [field] = by_name(extract(sample_tree), "new.ccm").fields
+    assert (field.name, field.num) == ("ccm", 12161)

@@ -58,16 +58,31 @@ def qemu_dumps(qemu_repo, cache_dir) -> dict[str, dict]:
             for version in VERSIONS}
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_fidelity_against_real_binary(qemu_dumps, version):
+@pytest.fixture(scope="module")
+def aarch64_dumps(qemu_repo, cache_dir) -> dict[str, dict]:
+    return {version: json.loads(ok(vmsd_lint("dump", "--repo", qemu_repo, "--cache-dir", str(cache_dir),
+                                             "--format", "qemu", "--target", "aarch64", version)))
+            for version in VERSIONS}
+
+
+# What each release reaches (measured; README "Measured"): x86_64 v7.2.0 misses only
+# cfi.pflash01 (a Debian backport); aarch64 misses a few types for reasons listed there.
+FIDELITY = {("x86_64", "v7.2.0"): 100.0 * 198 / 199, ("x86_64", "v10.0.2"): 100.0,
+            ("aarch64", "v7.2.0"): 99.0, ("aarch64", "v10.0.2"): 99.0}
+
+
+@pytest.mark.parametrize("target, version", sorted(FIDELITY))
+def test_fidelity_against_real_binary(request, target, version):
     shared = shared_dir()
     if not (shared / "qemu" / "dumps").is_dir():
         pytest.skip(f"no real -dump-vmstate output in {shared}/qemu/dumps (set VMSD_LINT_SHARED)")
-    result = compare(load_real_dump(shared, version), qemu_dumps[version])
+    ours = request.getfixturevalue("qemu_dumps" if target == "x86_64" else "aarch64_dumps")[version]
+    result = compare(load_real_dump(shared, version, target), ours)
     report = "\n".join(f"  {diff}" for diff in result.differences.values())
-    print(f"{version}: {result.summary()}\n{report}")
-    assert result.percent >= FIDELITY_TARGET, (
-        f"{version}: {result.summary()}, target {FIDELITY_TARGET} %; non-identical types:\n{report}")
+    print(f"{target} {version}: {result.summary()}\n{report}")
+    goal = max(FIDELITY_TARGET, FIDELITY[target, version])
+    assert result.percent >= goal - 1e-9, (
+        f"{target} {version}: {result.summary()}, target {goal} %; non-identical types:\n{report}")
 
 
 # registered by virtio_pci_types_register() (extract/qom.py virtio_pci_types)

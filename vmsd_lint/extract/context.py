@@ -94,6 +94,9 @@ class FileContext:
         candidates = self.tree.macros.get(name)
         if candidates:
             chosen = self.tree.choose(candidates, self.path, name, strict=True)
+            if chosen is not None and chosen.path != self.path and chosen.path not in self.tree.includes(self.path) \
+                    and self.tree.sees_enumerator(name, self.path):
+                chosen = None  # an enumerator the file includes hides a macro of a header it does not
             if chosen is not None:
                 define: Define = chosen.item
                 macro = self.tree.macro_object(chosen.path, define)
@@ -406,6 +409,13 @@ class TreeIndex:
         return None
 
     # -- enum constants ----------------------------------------------------
+    def sees_enumerator(self, name: str, path: str) -> bool:
+        """Whether PATH or a file it includes declares the enumerator NAME (imx7_ccm.h's
+        `CCM_MAX = 0xBE00 / sizeof(uint32_t) + 1`, not imx6_ccm.h's `#define CCM_MAX 35`)."""
+        included = self.includes(path)
+        return any((c.path == path or c.path in included) and self._holds(c, name)
+                   for c in self.enumerators.get(name) or ())
+
     def enum_constant(self, name: str, path: str) -> int | None:
         candidates = self.enumerators.get(name)
         if not candidates:

@@ -56,7 +56,7 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
         records.pop(path, None)
         if parsed is not None:
             file_result, _ = ex.resolve_file(index, vms_flags, path, parsed)
-            records[path] = ex.file_record(index, path, parsed, file_result)
+            records[path] = ex.file_record(index, path, parsed, file_result, tree.read_path)
     if extractor.cache is not None:
         extractor.cache.put_many("scan" + ex.FACTS_VERSION, {new[p]: new_scans[p] for p in changed})
         extractor.cache.put_many("parse" + ex.FACTS_VERSION, fresh_parses)

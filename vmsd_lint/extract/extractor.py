@@ -12,7 +12,7 @@ import posixpath
 import re
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from functools import partial
 from pathlib import Path
 from typing import Iterable
@@ -30,9 +30,10 @@ from .saves import model_saves
 from .context import TreeIndex
 from .implementations import check_implementations
 from .lexer import join_tokens, tokenize
-from .parse import Decl, ParseFacts, is_interesting, parse_file
+from .parse import Decl, ParseFacts, is_interesting, parse_file, parse_tree
 from .preprocess import ExpansionError
-from .qom import loop_registered_types, struct_arrays, type_infos, virtio_pci_types, vmsd_assignment
+from .qom import type_infos, virtio_pci_types, vmsd_assignment
+from .registrars import FileTypes, RegistrarFacts, included_arrays, passes_array_elements, registers_dynamically, registrar_facts
 from .rust import resolve_rust, rust_facts, rust_files
 from .scan import TextFacts, scan_text
 from .vmsd import VmsdBuilder
@@ -52,7 +53,7 @@ HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state"})
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
     | EVALUATED_CALLS
-FACTS_VERSION = "14"
+FACTS_VERSION = "15"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -60,9 +61,8 @@ _SAVEVM = "migration/savevm.c"
 class ParsedFile:
     """The tree-sitter facts of a file that can hold migration state."""
     parse: ParseFacts
-    # for files registering types from a loop over a descriptor array: the arrays and source
-    arrays: dict | None = None
-    source: str | None = None
+    # for files registering types from data (arrays of descriptors, helpers): what that reads
+    registrars: RegistrarFacts | None = None
 
 
 def scan_facts(path: str, data: bytes) -> TextFacts:
@@ -79,29 +79,23 @@ def scan_source(path: str, data: bytes) -> TextFacts:
 
 def parse_facts(path: str, data: bytes) -> ParsedFile | None:
     """The parse of one file (None when it cannot hold migration state), from its bytes alone."""
-    return parse_interesting(path, data) if is_interesting(data) else None
+    return parse_interesting(path, data) if worth_a_parse(path, data) else None
+
+
+def worth_a_parse(path: str, data: bytes) -> bool:
+    """Files that can hold migration state, and .c files that may register types by
+    passing array elements to a function of another file (`arm_cpu_register(&arm_v7m_cpus[i])`
+    in a file that has nothing else of QOM or migration)."""
+    return is_interesting(data) or path.endswith(".c") and passes_array_elements(data)
 
 
 def parse_interesting(path: str, data: bytes) -> ParsedFile:
     """The parse of a file that can hold migration state (is_interesting)."""
-    parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS))
-    if _registers_in_loop(parsed.parse):
-        parsed.source = data.decode("utf-8", "surrogateescape")
-        parsed.arrays = struct_arrays(parsed.source)
+    tree = parse_tree(data)
+    parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS, tree))
+    if registers_dynamically(parsed.parse, data):
+        parsed.registrars = registrar_facts(tree, data, parsed.parse)
     return parsed
-
-
-def _registers_in_loop(parse: ParseFacts) -> bool:
-    top_level = {d.symbol for d in parse.decls if d.type == "TypeInfo"}
-    for fn in parse.functions:
-        for call in fn.calls:
-            if call.callee in ("type_register", "type_register_static") and call.args:
-                arg = call.args[0].strip().lstrip("&").strip()
-                if arg.isidentifier() and arg not in top_level or any(
-                        d.type == "TypeInfo" and d.symbol == arg and fn.line <= d.line <= fn.end_line
-                        for d in parse.decls):
-                    return True
-    return False
 
 
 def _packed(compute, items: list[tuple[str, bytes]]) -> list[bytes]:
@@ -213,7 +207,7 @@ class Extractor:
             result.files_read = len(index.files) + len(rust_files(tree))
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
             reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
-            result.files_parsed = len(_resolve(index, parsed, result, reuse, rust)) + len(rust)
+            result.files_parsed = len(_resolve(index, parsed, result, reuse, rust, tree.read_path)) + len(rust)
         return result
 
     def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
@@ -242,6 +236,8 @@ class Extractor:
             computed = self._compute(pool, scan_source, [(f.path, contents[f.path]) for f in part
                                                          if f.path not in plain], SCAN_CHUNK)
             scans.append(_merged_scans(part, plain, computed))
+            # parsed, though their scans stay those of plain files (worth_a_parse)
+            interesting.update(path for path in plain if passes_array_elements(contents[path]))
         return contents, interesting, itertools.chain.from_iterable(scans)
 
     def _compute(self, pool, compute, items: list[tuple[str, bytes]], chunk: int):
@@ -382,9 +378,10 @@ class _ResolvedCache:
 
 
 def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
-             result: Extraction, reuse: _ResolvedCache, rust: dict[str, FileRecord]) -> dict[str, ParsedFile]:
+             result: Extraction, reuse: _ResolvedCache, rust: dict[str, FileRecord],
+             read=None) -> dict[str, ParsedFile]:
     """Resolve the parsed files (in path order) into `result`, with the records of the
-    Rust files; returns the parsed C files by path."""
+    Rust files; returns the parsed C files by path.  READ(path) reads a file of the tree."""
     vms_flags = vms_flag_values(index)
     reuse.load(vms_flags)
     facts: dict[str, ParsedFile] = {}
@@ -407,7 +404,7 @@ def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, byt
             reuse.keep(path, lookups, file_result)
         files_results = mine
     reuse.save()
-    records = {path: file_record(index, path, ff, files_results[position])
+    records = {path: file_record(index, path, ff, files_results[position], read)
                for position, (path, ff) in enumerate(facts.items())}
     records.update(rust)
     assemble(result, index, {path: records[path] for path in sorted(records)})
@@ -424,19 +421,28 @@ class FileRecord:
     diagnostics: list[Diagnostic]
     functions: list[FunctionInfo]
     registrations: list[Registration]  # evaluated in the file's context; vmsd not resolved yet
-    loop_types: list[QomType]  # registered from a loop over a descriptor array
+    loop_types: list[QomType]  # registered by its functions from data (extract/registrars.py)
     loop_diagnostics: list[Diagnostic]
-    tables: list[OpsTable]
+    tables: list[OpsTable] = field(default_factory=list)
+    registrars: RegistrarFacts | None = None  # those functions, for calls from other files
+    calls_elsewhere: tuple[str, ...] = ()  # functions of other files it passes array elements to
+    uncalled: tuple[str, ...] = ()  # its functions registering types from their parameters, not called in it
 
 
-def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult) -> FileRecord:
+def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult, read=None) -> FileRecord:
+    """READ(path) -> bytes | None reads the .inc files whose arrays its registrations use."""
     vmsds, types, diagnostics = file_result
     ctx = index.context(path)
-    loop_diagnostics: list[Diagnostic] = []
     tables = [OpsTable(t.type, t.symbol, path, t.line, t.static, t.members) for t in ff.parse.tables]
-    return FileRecord(vmsds, types, diagnostics, [_function_info(ctx, path, fn) for fn in ff.parse.functions],
-                      _file_registrations(ctx, path, ff), _file_loop_types(ctx, ff, loop_diagnostics),
-                      loop_diagnostics, tables)
+    record = FileRecord(vmsds, types, diagnostics, [_function_info(ctx, path, fn) for fn in ff.parse.functions],
+                        _file_registrations(ctx, path, ff), [], [], tables, ff.registrars)
+    if ff.registrars is not None:
+        run = FileTypes(path, ff.registrars, index.context, included_arrays(path, ff.registrars, read))
+        run.run()
+        record.loop_types, record.loop_diagnostics = run.types, run.diagnostics
+        record.calls_elsewhere = tuple(sorted({p.callee for p in run.pending}))
+        record.uncalled = tuple(fn.name for fn in run.uncalled_helpers())
+    return record
 
 
 def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord]) -> None:
@@ -452,7 +458,7 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
             result.functions[info.key] = info
         for table in record.tables:
             result.tables[table.key] = table
-    for record in records.values():
+    for record in _with_calls_elsewhere(index, records, result.target_dir).values():
         for qom in record.loop_types:
             if qom.name not in result.types:
                 result.types[qom.name] = qom
@@ -476,7 +482,7 @@ def rust_records(cache: Cache | None, tree: SourceTree, index: TreeIndex) -> dic
     """The records of the Rust files (extract/rust.py): resolved together, crate by crate.
     They hold VMSDs, types and diagnostics; every other list of a record stays empty."""
     facts = rust_facts(tree, rust_files(tree), cache, "rust" + FACTS_VERSION)
-    empty = [f.name for f in fields(FileRecord)][3:]
+    empty = [f.name for f in fields(FileRecord) if f.default is MISSING and f.default_factory is MISSING][3:]
     return {path: FileRecord(vmsds, types, diagnostics, **{name: [] for name in empty})
             for path, (vmsds, types, diagnostics) in resolve_rust(facts, index).items()}
 
@@ -638,12 +644,47 @@ def _type_preference(qom: QomType, target: str | None) -> tuple:
     return (in_target, qom.file)
 
 
-def _file_loop_types(ctx, ff: ParsedFile, diagnostics: list[Diagnostic]) -> list[QomType]:
-    if ff.source is None:
-        return []
-    local_infos = [d for d in ff.parse.decls if d.type == "TypeInfo" and _inside_function(d, ff.parse)]
-    return [qom for fn in ff.parse.functions
-            for qom in loop_registered_types(ctx, fn, ff.source, ff.arrays, local_infos, diagnostics)]
+def _with_calls_elsewhere(index: TreeIndex, records: dict[str, FileRecord],
+                          target_dir: str | None) -> dict[str, FileRecord]:
+    """The records, those that pass array elements to a registering function of another
+    file (`arm_cpu_register(&arm_tcg_cpus[i])`) run again now that it is known."""
+    helpers: dict[str, list] = {}
+    for path, record in records.items():
+        for fn in (record.registrars.functions.values() if record.registrars else ()):
+            if fn.params and not fn.static:
+                helpers.setdefault(fn.name, []).append((path, fn))
+
+    def others(name: str):
+        candidates = helpers.get(name)
+        if not candidates:
+            return None
+        path, fn = _prefer_target(candidates, target_dir)
+        return FileTypes(path, records[path].registrars, index.context), fn
+
+    out = dict(records)
+    called = set()
+    for path, record in records.items():
+        if any(name in helpers for name in record.calls_elsewhere):
+            run = FileTypes(path, record.registrars, index.context, others=others)
+            run.run()
+            called |= run.called_elsewhere
+            out[path] = _replace_record(record, run.types, run.diagnostics)
+    # Called by no function the extractor read (xtensa_register_core(), called by the
+    # REGISTER_CORE() macro): what they register is unknown, and that is said.
+    called |= {callee for record in records.values() for fn in record.functions for callee in fn.calls}
+    for path, record in records.items():
+        for name in record.uncalled:
+            if name not in called:
+                note = FileTypes(path, record.registrars, index.context)
+                note.note_uncalled(record.registrars.functions[name])
+                out[path] = _replace_record(out[path], out[path].loop_types,
+                                            out[path].loop_diagnostics + note.diagnostics)
+    return out
+
+
+def _replace_record(record: FileRecord, types: list[QomType], diagnostics: list[Diagnostic]) -> FileRecord:
+    from dataclasses import replace
+    return replace(record, loop_types=types, loop_diagnostics=diagnostics)
 
 
 def _link_types(index: TreeIndex, result: Extraction, resolved: Resolved) -> None:

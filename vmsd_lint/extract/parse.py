@@ -131,11 +131,16 @@ def is_interesting(data: bytes) -> bool:
     return any(word in data for word in INTERESTING_WORDS)
 
 
-def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None) -> ParseFacts:
-    """Declarations and functions of one file.  Of a function's calls, the callees are
-    kept; the calls themselves (line, argument texts) only for the callees in
-    `calls_with_args` (all when None)."""
-    tree = _parser().parse(data)
+def parse_tree(data: bytes):
+    """The tree-sitter tree of one file."""
+    return _parser().parse(data)
+
+
+def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None, tree=None) -> ParseFacts:
+    """Declarations and functions of one file (TREE: its tree, when already parsed).
+    Of a function's calls, the callees are kept; the calls themselves (line, argument
+    texts) only for the callees in `calls_with_args` (all when None)."""
+    tree = tree if tree is not None else parse_tree(data)
     facts = ParseFacts()
     root = tree.root_node
     query, (first_function, first_statement) = _all_queries()

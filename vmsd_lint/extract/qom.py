@@ -1,13 +1,11 @@
 """QOM types (TypeInfo) and the VMSD each device class installs in its class_init."""
 from __future__ import annotations
 
-import re
-
 from ..model import Diagnostic, FunctionInfo, QomType
 from .cexpr import Address, Symbol, Unresolved
 from .context import FileContext, _split_commas
 from .lexer import tokenize
-from .parse import Decl, Function
+from .parse import Decl
 from .preprocess import ExpansionError
 from .vmsd import designated
 
@@ -148,86 +146,6 @@ def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]
 # declared in the function, as in `DEVICE_CLASS(oc)->vmsd = ...`).
 DEVICE_VMSD_STRUCTS = (None, "DeviceClass")
 
-_MEMBER_ASSIGN_RE = r"\b{var}\s*\.\s*(name|parent|class_init)\s*=\s*([^;]+);"
-
-
-def loop_registered_types(ctx: FileContext, function: Function, text: str, arrays: dict[str, list[dict]],
-                          local_infos: list[Decl], diagnostics: list[Diagnostic]) -> list[QomType]:
-    """Types registered from a loop: a local TypeInfo filled from an array of
-    descriptors (`ti.name = info->name; type_register_static(&ti);`, as e1000 does)."""
-    body = None
-    result = []
-    for call in function.calls:
-        if call.callee not in ("type_register", "type_register_static") or not call.args:
-            continue
-        if body is None:  # (most functions register nothing: they do not pay for the split)
-            body = "\n".join(text.splitlines()[function.line - 1:function.end_line])
-        m = re.fullmatch(r"&\s*(\w+)", call.args[0].strip())
-        if not m:
-            continue
-        var = m.group(1)
-        defaults = _local_defaults(ctx, var, local_infos)
-        assigned = dict(re.findall(_MEMBER_ASSIGN_RE.format(var=re.escape(var)), body))
-        source = _name_source(assigned.get("name", ""), body)
-        if source is None:
-            continue
-        array_name, member = source
-        if array_name not in arrays:
-            diagnostics.append(Diagnostic("unresolved", ctx.path, call.line,
-                                          f"types registered in a loop over '{array_name}': array not found"))
-            continue
-        parent = _evaluate_text(ctx, assigned.get("parent")) if "parent" in assigned else defaults.get("parent")
-        class_init = assigned.get("class_init", "").strip() or defaults.get("class_init")
-        for entry in arrays[array_name]:
-            name = _evaluate_text(ctx, entry.get(member))
-            data_vmsd = re.fullmatch(r"&?\s*\(?\s*(\w+)\s*\)?", entry.get("vmsd", "").strip())
-            if isinstance(name, str):
-                result.append(QomType(name=name, symbol=f"{array_name}[]", file=ctx.path, line=call.line,
-                                      parent=parent if isinstance(parent, str) else None,
-                                      class_init=class_init if class_init and re.fullmatch(r"\w+", class_init) else None,
-                                      data_vmsd=data_vmsd.group(1) if data_vmsd else None))
-    return result
-
-
-def _local_defaults(ctx: FileContext, var: str, local_infos: list[Decl]) -> dict:
-    """.parent/.class_init from the local TypeInfo's own initializer."""
-    for decl in local_infos:
-        if decl.symbol != var:
-            continue
-        tokens = tokenize(decl.init_text, decl.init_line)[1:-1]
-        values = {}
-        for member, value_tokens, _ in designated(tokens):
-            if member in ("parent", "class_init"):
-                try:
-                    value = ctx.evaluate(ctx.expand(value_tokens))
-                except (Unresolved, ExpansionError, RecursionError, IndexError):
-                    continue
-                values[member] = value.name if isinstance(value, (Symbol, Address)) else value
-        return values
-    return {}
-
-
-def _name_source(name_expr: str, body: str) -> tuple[str, str] | None:
-    """The array and member a loop takes type names from: `info->name` (info = &arr[i])
-    or `arr[i].name`."""
-    name_expr = name_expr.strip()
-    direct = re.fullmatch(r"(\w+)\s*\[[^\]]*\]\s*\.\s*(\w+)", name_expr)
-    if direct:
-        return direct.group(1), direct.group(2)
-    through = re.fullmatch(r"(\w+)\s*(?:->|\.)\s*(\w+)", name_expr)
-    if through:
-        array = _array_behind(through.group(1), body)
-        return (array, through.group(2)) if array else None
-    return None
-
-
-def _array_behind(pointer: str, body: str) -> str | None:
-    m = re.search(rf"\b{re.escape(pointer)}\s*=\s*&?\s*(\w+)\s*\[", body)
-    if m:
-        return m.group(1)
-    m = re.search(rf"\b{re.escape(pointer)}\s*=\s*(\w+)\s*\+", body)
-    return m.group(1) if m else None
-
 
 def _evaluate_text(ctx: FileContext, text: str | None):
     if not text:
@@ -236,59 +154,6 @@ def _evaluate_text(ctx: FileContext, text: str | None):
         return ctx.evaluate(ctx.expand(tokenize(text)))
     except (Unresolved, ExpansionError, RecursionError, IndexError):
         return None
-
-
-_STRUCT_ARRAY_RE = re.compile(r"\b(\w+)\s*\[\s*\w*\s*\]\s*=\s*\{", re.M)
-
-
-def struct_arrays(text: str) -> dict[str, list[dict]]:
-    """Arrays of designated initializers in a file: name -> [{member: value text}]."""
-    arrays: dict[str, list[dict]] = {}
-    for m in _STRUCT_ARRAY_RE.finditer(text):
-        start = m.end() - 1
-        end = _closing_brace(text, start)
-        if end is None:
-            continue
-        entries = []
-        for element in _top_level_braces(text, start + 1, end):
-            entry = {}
-            for part in _split_commas(tokenize(element)):
-                if len(part) >= 3 and part[0].text == "." and part[2].text == "=":
-                    entry[part[1].text] = " ".join(t.text for t in part[3:])
-            if entry:
-                entries.append(entry)
-        if entries:
-            arrays[m.group(1)] = entries
-    return arrays
-
-
-def _closing_brace(text: str, start: int) -> int | None:
-    depth = 0
-    for i in range(start, min(len(text), start + 100000)):
-        c = text[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
-def _top_level_braces(text: str, start: int, end: int) -> list[str]:
-    """The contents of each `{...}` directly inside text[start:end]."""
-    items = []
-    i = start
-    while i < end:
-        if text[i] == "{":
-            close = _closing_brace(text, i)
-            if close is None or close > end:
-                break
-            items.append(text[i + 1:close])
-            i = close + 1
-        else:
-            i += 1
-    return items
 
 
 def vmsd_assignment(ctx: FileContext, function: FunctionInfo, functions: dict[str, FunctionInfo],
