@@ -7,6 +7,7 @@ Mechanisms: a CPU's `SysemuCPUOps.legacy_vmsd` (Arm, x86), virtio (the device's
 (`vmstate_save_state()` from a VMStateInfo put, a SCSIBusInfo save_request, a VFIO
 ops table), `register_savevm_live()` versions, the stream's configuration header, VMSDs
 a macro declares (`SPAPR_CAP_MIG_STATE`), a VMSD copied and named at run time (eepro100),
+a qdev section's legacy alias instance id (`qdev_set_legacy_instance_id`),
 and a VMSD no section sends (reported without sections, at most a warning).
 """
 from __future__ import annotations
@@ -67,6 +68,9 @@ CASES = {
                                                "        VMSTATE_PCI_DEVICE(pdev, VFIOPCIDevice),\n"
                                                "        VMSTATE_UINT32(intx.pin, VFIOPCIDevice),\n")},
                             "field-added", "error", ["backward", "forward"], "<id>", None),
+    "legacy-instance-id": ({"hw/rtc/mc146818rtc.c": ("    qdev_set_legacy_instance_id(dev, s->io_base, 3);",
+                                                      "    qdev_set_legacy_instance_id(dev, s->io_base, 4);")},
+                           "instance-id-changed", "warning", ["forward"], "mc146818rtc", None),
     "spapr-vscsi-request-by-hand": ({"hw/scsi/spapr_vscsi.c": ("        VMSTATE_UINT32(qtag, vscsi_req),\n",
                                                                "        VMSTATE_UINT32(qtag, vscsi_req),\n"
                                                                "        VMSTATE_UINT32(qtag, vscsi_req),\n")},

@@ -84,8 +84,29 @@ def _registration_added(differ: Differ, came: Placement) -> None:
         runtime_error=unknown_section(came.section, _instance_words(came))))
 
 
+def _legacy_aliases(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
+    """A device type whose qdev section gained, lost or changed its legacy alias instance id
+    (qdev_set_legacy_instance_id): streams older than the alias's version are matched by it."""
+    old, new = _qdev_instances(before), _qdev_instances(after)
+    for qom_type in sorted(old.keys() & new.keys()):
+        (old_id, old_p), (new_id, new_p) = old[qom_type], new[qom_type]
+        if old_id == new_id:
+            continue
+        args = {"section": section, "old_instance": old_id, "new_instance": new_id}
+        differ.report(None, Finding(
+            "instance-id-changed", "warning", (FORWARD,), section, f"{section}@{qom_type}", tuple(sorted(args.items())),
+            Location(old_p.file, old_p.line), Location(new_p.file, new_p.line), sections=(section,),
+            types=(qom_type,), runtime_error=unknown_section(section, "<alias>")))
+
+
+def _qdev_instances(placements: list[Placement]) -> dict[str, tuple[str, Placement]]:
+    return {t: (p.instance_id, p) for p in placements if p.mechanism == "qdev"
+            for t in p.function.removeprefix("dc->vmsd of ").split(", ")}
+
+
 def _instance_ids(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
     """Registrations on the same path (context, registering function) with another instance id."""
+    _legacy_aliases(differ, section, before, after)
     new_by_path = {(_path(p), p.function): p for p in after if _path(p)[0] != "qdev"}
     for old in before:
         new = new_by_path.get((_path(old), old.function))

@@ -50,10 +50,11 @@ REGISTRATION_CALLS = {
 HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
 # Calls whose arguments the tree-wide steps read, evaluated in their file: the bus a
 # device creates, the virtio device a proxy creates, the version a hand-made load uses.
-EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state"})
+EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state",
+                             "qdev_set_legacy_instance_id"})
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
     | EVALUATED_CALLS
-FACTS_VERSION = "15"
+FACTS_VERSION = "16"
 _SAVEVM = "migration/savevm.c"
 
 

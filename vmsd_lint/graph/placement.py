@@ -9,6 +9,8 @@ reported as ambiguous, never guessed.
 """
 from __future__ import annotations
 
+import re
+
 from ..model import Extraction, Placement, section_key, target_of
 from ..resolve import Resolved
 from .build import CallIndex, fn_node, type_function_edges, walk_callers
@@ -36,14 +38,61 @@ def placements(extraction: Extraction) -> dict[str, list[Placement]]:
         result.setdefault(key, []).append(Placement(
             section, mechanism, context, reg.enclosing, reached, " ".join(reg.instance_id.split()),
             reg.file, reg.line, vmsd.key if vmsd is not None else None))
+    legacy = LegacyIds(extraction, calls)
     for name, qom, vmsd in resolved.sent_vmsds():
         if vmsd is None or vmsd.name is None or not extraction.in_build(vmsd.file):
             continue
         result.setdefault(section_key(vmsd.name, target_of(vmsd.file)), []).append(Placement(
-            vmsd.name, "qdev", QDEV, f"dc->vmsd of {name}", (), "qdev", qom.file, qom.vmsd_line or qom.line,
-            vmsd.key))
+            vmsd.name, "qdev", QDEV, f"dc->vmsd of {name}", (), legacy.instance_id(qom), qom.file,
+            qom.vmsd_line or qom.line, vmsd.key))
     return {name: _merge_qdev(sorted(found, key=lambda p: (p.mechanism, p.file, p.line, p.function)))
             for name, found in result.items()}
+
+
+LEGACY_CALL = "qdev_set_legacy_instance_id"
+MAX_HOOK_DEPTH = 1  # realize -> a helper of its file: where a device sets its own legacy instance id
+_SELF = re.compile(r"\w+|DEVICE\((?:dev|obj|d|s)\)")  # the device being realized, not a child it made
+
+
+class LegacyIds:
+    """`qdev_set_legacy_instance_id(dev, alias, version)` in a device's hooks (realize,
+    instance_init and their helpers): before that version, qdev also matches the section
+    by the alias instance id (migration/savevm.c), so the alias is part of its placement."""
+
+    def __init__(self, extraction: Extraction, calls: CallIndex):
+        self.x, self.calls = extraction, calls
+        self._by_function: dict[str, str | None] = {}
+
+    def instance_id(self, qom) -> str:
+        seen, name = set(), qom.name
+        while name and name not in seen:
+            seen.add(name)
+            info = self.x.types.get(name)
+            if info is None:
+                break
+            for target, _, _ in type_function_edges(info, self.calls.functions):
+                found = self._reached(target[len("fn:"):], MAX_HOOK_DEPTH, set())
+                if found:
+                    return f"qdev, legacy alias {found}"
+            name = info.parent
+        return "qdev"
+
+    def _reached(self, key: str, depth: int, seen: set) -> str | None:
+        if key in self._by_function:
+            return self._by_function[key]
+        fn = self.x.functions.get(key)
+        if fn is None or key in seen:
+            return None
+        seen.add(key)
+        found = next((f"{args[1]} below version {args[2]}" for callee, args, _ in fn.evaluated_calls
+                      if callee == LEGACY_CALL and len(args) > 2 and _SELF.fullmatch(str(args[0]))), None)
+        if found is None and depth > 0:
+            for callee in fn.calls:
+                target = self.x.functions.get(f"{fn.file}:{callee}")
+                if target is not None and (found := self._reached(target.key, depth - 1, seen)):
+                    break
+        self._by_function[key] = found
+        return found
 
 
 def _merge_qdev(found: list[Placement]) -> list[Placement]:
@@ -52,11 +101,11 @@ def _merge_qdev(found: list[Placement]) -> list[Placement]:
     if len(qdev) <= 1:
         return found
     merged = []
-    for vmsd in sorted({p.vmsd or "" for p in qdev}):
-        same = [p for p in qdev if (p.vmsd or "") == vmsd]
+    for vmsd, instance in sorted({(p.vmsd or "", p.instance_id) for p in qdev}):
+        same = [p for p in qdev if (p.vmsd or "", p.instance_id) == (vmsd, instance)]
         types = ", ".join(sorted(p.function.removeprefix("dc->vmsd of ") for p in same))
         first = min(same, key=lambda p: (p.file, p.line))
-        merged.append(Placement(first.section, "qdev", QDEV, f"dc->vmsd of {types}", (), "qdev", first.file,
+        merged.append(Placement(first.section, "qdev", QDEV, f"dc->vmsd of {types}", (), instance, first.file,
                                 first.line, first.vmsd))
     return [p for p in found if p.mechanism != "qdev"] + merged
 
