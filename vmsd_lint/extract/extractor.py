@@ -19,6 +19,7 @@ from typing import Iterable
 
 from .. import __version__
 from ..graph import placements
+from ..graph.build import CallIndex
 from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
 from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree
 from .buildconfig import target_config
@@ -467,11 +468,12 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     resolved = Resolved(result)
     _link_types(index, result, resolved)
     _resolve_registrations(records, result, resolved)
-    model_saves(result, resolved, index)
+    calls = CallIndex(result)  # the call edges, for the saves' buses and the placements
+    model_saves(result, resolved, index, calls)
     _check_references(resolved, result)
     _check_abstract_owners(resolved, result)
     check_implementations(resolved, result)
-    result.placements = placements(result)
+    result.placements = placements(result, calls)
     result.diagnostics.extend(Diagnostic("unreached", v.file, v.line, f"VMSD {v.symbol} ('{v.name}') is sent by no "
                                          f"section this tool knows: a change to it is reported without sections")
                               for v in Resolved(result).unreached())
@@ -606,13 +608,18 @@ def _function_info(ctx, path: str, fn) -> FunctionInfo:
         if hook and len(call.args) > hook[1] and call.args[hook[1]].strip().isidentifier():
             hooks.append((hook[0], call.args[hook[1]].strip(), call.line))
     classes = fn.class_vars
-    vmsds = tuple((a.rhs, a.line, classes.get(_assigned_object(a.lhs))) for a in fn.vmsd_assignments)
-    members = tuple((classes[m.object], m.member, m.value, m.line) for m in fn.members if m.object in classes)
+    vmsds = tuple((a.rhs, a.line, classes.get(_assigned_object(a.lhs))) for a in fn.vmsd_assignments) \
+        if fn.vmsd_assignments else ()
+    members = tuple((classes[m.object], m.member, m.value, m.line) for m in fn.members if m.object in classes) \
+        if classes and fn.members else ()
     evaluated = tuple((call.callee, tuple(_argument_value(ctx, a) for a in call.args), call.line)
-                      for call in fn.calls if call.callee in EVALUATED_CALLS)
-    class_vars = tuple(sorted(classes.items())) if fn.events else ()
+                      for call in fn.calls if call.callee in EVALUATED_CALLS) if fn.calls else ()
+    if not fn.events:  # most functions: only what the call graph needs
+        return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees), tuple(hooks), vmsds, members,
+                            (), (), tuple(fn.version_checks), tuple(fn.copies), evaluated)
     return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees), tuple(hooks), vmsds, members,
-                        tuple(fn.events), class_vars, tuple(fn.version_checks), tuple(fn.copies), evaluated)
+                        tuple(fn.events), tuple(sorted(classes.items())), tuple(fn.version_checks),
+                        tuple(fn.copies), evaluated)
 
 
 def _argument_value(ctx, text: str):

@@ -170,7 +170,7 @@ def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None, tree=
     else:  # nested definitions (a parse gone astray): each body is queried on its own
         for _, _, fn, body in bodies:
             own = [caps for _, caps in QueryCursor(_query("statements")).matches(body)]
-            _add_statements(own, None, data, calls_with_args, fn)
+            _add_statements(own, None, data, calls_with_args, fn, body)
     starts = [b[0] for b in bodies]
     facts.tables = [table for caps in tables
                     if not _in_a_body(caps["table"][0], starts, bodies) and (table := _table(caps, data)).members]
@@ -237,6 +237,9 @@ def _class_parameters(node, data: bytes) -> dict[str, str]:
     """Parameters declared as pointers to a class struct (`VirtioBusClass *k`), and
     STREAM_TYPE under the name "" when a parameter is a `QEMUFile *`."""
     declarator = node.child_by_field_name("declarator")
+    if declarator is None or (b"Class" not in data[declarator.start_byte:declarator.end_byte]
+                              and STREAM_TYPE not in data[declarator.start_byte:declarator.end_byte]):
+        return {}  # most functions: nothing to look at in their parameters
     while declarator is not None and declarator.type == "pointer_declarator":
         declarator = declarator.child_by_field_name("declarator")
     parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
@@ -253,7 +256,8 @@ def _class_parameters(node, data: bytes) -> dict[str, str]:
     return found
 
 
-def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Function | None = None) -> None:
+def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Function | None = None,
+                    only_body=None) -> None:
     """Give each vmsd assignment and call to the function whose body holds it; `bodies`
     are disjoint and sorted (or None, and `only` is the function of every statement)."""
     starts = [b[0] for b in bodies] if bodies is not None else None
@@ -261,7 +265,7 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
     writers: dict[int, Function] = {}  # the functions that write a stream by hand
     for caps in statements:
         node = (caps.get("assign") or caps.get("hook") or caps.get("set") or caps.get("call")
-                or caps.get("dispatch") or caps.get("class_decl") or caps.get("version_check")
+                or caps.get("class_decl") or caps.get("version_check")
                 or caps.get("copy") or caps["rename"])[0]
         fn = only
         if fn is None:
@@ -294,8 +298,6 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
             operator = node.child_by_field_name("operator")
             fn.version_checks.append((operator.type if operator is not None else "?",
                                       " ".join(_text(caps["check_value"][0], data).split())))
-        elif "dispatch" in caps:
-            steps.setdefault(id(fn), []).append((node, "dispatch"))
         else:
             callee = _text(caps["callee"][0], data)
             steps.setdefault(id(fn), []).append((node, "call"))
@@ -315,9 +317,23 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
         writers.update((id(fn), fn) for _, _, fn, _ in bodies if "" in fn.class_vars)
     for key, fn in writers.items():
         fn.class_vars.pop("", None)
+        body = only_body if only is not None else next((b[3] for b in bodies if b[2] is fn), None)
+        if body is not None:  # calls through a member: looked for only in the few functions that write
+            steps.setdefault(key, []).extend((caps["dispatch"][0], "dispatch")
+                                             for _, caps in QueryCursor(_dispatch_query()).matches(body))
         fn.events.extend(_event(node, kind, data) for node, kind in sorted(steps.get(key, ()), key=lambda s: s[0].start_byte))
     for _, _, fn, _ in bodies or ():
         fn.class_vars.pop("", None)
+
+
+DISPATCH_QUERY = """(call_expression
+  function: (field_expression argument: (_) field: (field_identifier))) @dispatch"""
+
+
+@lru_cache(maxsize=None)
+def _dispatch_query() -> Query:
+    """Calls through a member (`k->save_config(...)`), for the functions that write a stream."""
+    return Query(_language(), DISPATCH_QUERY)
 
 
 def _arguments(arguments, data: bytes) -> tuple[str, ...]:

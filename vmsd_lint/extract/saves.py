@@ -69,6 +69,8 @@ class SaveModel:
         self._memo: dict[tuple, tuple[str | None, frozenset]] = {}
         self._vmsd_memo: dict[tuple, tuple[str, frozenset, frozenset]] = {}
         self._unbound: set[str] = set()  # class structs a step needed and the context did not give
+        self._holds: dict[str, bool] = {}
+        self._buses: dict[str, list[str]] = {}
         self._installed = self._installed_functions()
         self.load_versions = self._load_versions()
 
@@ -299,6 +301,8 @@ class SaveModel:
         """KEY, or the key of a copy whose hand-written fields (a VMStateInfo's `.put`) are
         expanded, and of whose nested VMSDs and subsections the same holds; with the
         bindings used."""
+        if not self.holds_hand_written(key):
+            return key, frozenset()  # most VMSDs: nothing to expand, whatever the device
         memo_key = (key, tuple(sorted(bindings.items())))
         if memo_key in self._vmsd_memo:
             return self._vmsd_memo[memo_key][:2]
@@ -330,6 +334,22 @@ class SaveModel:
             result = (copy.key, frozenset(used))
         self._vmsd_memo[memo_key] = result + (frozenset(),)
         return result
+
+    def holds_hand_written(self, key: str) -> bool:
+        """Whether a VMSD, or one it nests or has as a subsection, has a field a
+        VMStateInfo's `.put` writes (so that it has copies to make)."""
+        found = self._holds.get(key)
+        if found is not None:
+            return found
+        self._holds[key] = False  # a cycle back here adds nothing
+        vmsd = self.x.vmsds.get(key)
+        found = vmsd is not None and (
+            any(self.put_function(vmsd, f) is not None or
+                ((nested := self.resolved.field_vmsd(vmsd, f)) is not None and self.holds_hand_written(nested.key))
+                for f in vmsd.fields or ())
+            or any(self.holds_hand_written(sub.key) for sub in self.resolved.subsections(vmsd)))
+        self._holds[key] = found
+        return found
 
     def _field(self, owner: Vmsd, field: Field, bindings, used, depth: int) -> Field:
         if field.vmsd:
@@ -371,13 +391,13 @@ class SaveModel:
 
 # -- the tree-wide step ------------------------------------------------------------------
 
-def model_saves(extraction: Extraction, resolved: Resolved, index) -> None:
+def model_saves(extraction: Extraction, resolved: Resolved, index, calls=None) -> None:
     """Expand what is written by hand into `extraction`: synthetic VMSDs, the VMSD each
     device type's section really sends (`variants`), the sections of
     register_savevm_live() handlers and those the migration core writes outside sections."""
     classes = ClassModel(extraction, resolved)
     model = SaveModel(extraction, resolved, classes, index)
-    _device_variants(extraction, resolved, classes, model, index)
+    _device_variants(extraction, resolved, classes, model, index, calls)
     _live_sections(extraction, classes, model)
     _core_saves(extraction, model)
     extraction.vmsds.update(_reachable(extraction, model.added))
@@ -417,9 +437,9 @@ def class_bindings(extraction: Extraction, type_name: str) -> dict[str, str]:
 
 
 def _device_variants(extraction: Extraction, resolved: Resolved, classes: ClassModel, model: SaveModel,
-                     index) -> None:
+                     index, calls=None) -> None:
     proxies = _proxies(extraction, resolved)
-    creators = _bus_creators(extraction, classes)
+    creators = None
     for name, _, vmsd in list(resolved.device_vmsds()):
         if vmsd is None:
             continue
@@ -427,12 +447,13 @@ def _device_variants(extraction: Extraction, resolved: Resolved, classes: ClassM
         model.reset_wanted()
         key, _ = model.vmsd(vmsd.key, bindings)
         wanted = model.wanted()
-        buses = _buses(extraction, resolved, classes, name, index) if wanted else []
+        buses = _buses(extraction, resolved, classes, name, index, model._buses) if wanted else []
         buses = [b for b in buses if wanted & set(class_bindings(extraction, b))]
         if not buses:
             if key != vmsd.key:
                 extraction.variants[name] = key
             continue
+        creators = creators if creators is not None else _bus_creators(extraction, classes, calls)
         by_bus = {bus: model.vmsd(vmsd.key, {**class_bindings(extraction, bus), **bindings})[0] for bus in buses}
         plugged = [bus for bus in buses if not any(resolved.is_a(proxy, creator) for proxy in proxies
                                                    for creator in creators.get(bus, ()))]
@@ -472,7 +493,7 @@ def _proxies(extraction: Extraction, resolved: Resolved) -> dict[str, str]:
     return found
 
 
-def _bus_creators(extraction: Extraction, classes: ClassModel) -> dict[str, list[str]]:
+def _bus_creators(extraction: Extraction, classes: ClassModel, calls=None) -> dict[str, list[str]]:
     """Bus type -> the types whose hooks (realize, instance_init...) create it
     (`qbus_init(bus, size, TYPE_VIRTIO_PCI_BUS, ...)`, directly or through helpers)."""
     from ..graph.build import CallIndex, fn_node, walk_callers
@@ -484,7 +505,7 @@ def _bus_creators(extraction: Extraction, classes: ClassModel) -> dict[str, list
                 creating.setdefault(fn.key, set()).add(args[2])
     if not creating:
         return {}
-    calls = CallIndex(extraction)
+    calls = calls or CallIndex(extraction)
     reaching: dict[str, set[str]] = {}  # function name -> bus types
     for key, buses in creating.items():
         for node in walk_callers(calls.callers_of, [fn_node(key)]):
@@ -499,7 +520,8 @@ def _bus_creators(extraction: Extraction, classes: ClassModel) -> dict[str, list
     return result
 
 
-def _buses(extraction: Extraction, resolved: Resolved, classes: ClassModel, type_name: str, index) -> list[str]:
+def _buses(extraction: Extraction, resolved: Resolved, classes: ClassModel, type_name: str, index,
+           cache: dict[str, list[str]]) -> list[str]:
     """The concrete bus types a device of TYPE_NAME can sit on (`dc->bus_type`)."""
     found = classes.member(type_name, "bus_type")
     if found is None:
@@ -507,8 +529,10 @@ def _buses(extraction: Extraction, resolved: Resolved, classes: ClassModel, type
     value = _evaluate(index, found[1], found[0])
     if not isinstance(value, str):
         return []
-    return sorted(name for name, qom in extraction.types.items()
-                  if not qom.abstract and resolved.is_a(name, value))
+    if value not in cache:
+        cache[value] = sorted(name for name, qom in extraction.types.items()
+                              if not qom.abstract and resolved.is_a(name, value))
+    return cache[value]
 
 
 def _evaluate(index, path: str, text: str):

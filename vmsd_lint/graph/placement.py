@@ -18,12 +18,12 @@ from .build import CallIndex, fn_node, type_function_edges, walk_callers
 QDEV = "device realize (qdev registers dc->vmsd)"
 
 
-def placements(extraction: Extraction) -> dict[str, list[Placement]]:
+def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[str, list[Placement]]:
     """Every section's placements, by section name, sorted.  The walks follow the
     graph's edges (vmsd_lint.graph.build) through a CallIndex, which finds them on
     demand instead of building the whole graph."""
     resolved = Resolved(extraction)
-    calls = CallIndex(extraction)
+    calls = calls or CallIndex(extraction)
     entries = _entry_points(extraction, calls, resolved)
     result: dict[str, list[Placement]] = {}
     for reg in extraction.registrations:
@@ -62,20 +62,26 @@ class LegacyIds:
     def __init__(self, extraction: Extraction, calls: CallIndex):
         self.x, self.calls = extraction, calls
         self._by_function: dict[str, str | None] = {}
+        self._by_type: dict[str, str] = {}
 
     def instance_id(self, qom) -> str:
-        seen, name = set(), qom.name
-        while name and name not in seen:
-            seen.add(name)
-            info = self.x.types.get(name)
-            if info is None:
-                break
-            for target, _, _ in type_function_edges(info, self.calls.functions):
-                found = self._reached(target[len("fn:"):], MAX_HOOK_DEPTH, set())
-                if found:
-                    return f"qdev, legacy alias {found}"
-            name = info.parent
-        return "qdev"
+        """"qdev", or "qdev, legacy alias ..." when the type or an ancestor sets one."""
+        found = self._by_type.get(qom.name)
+        if found is None:
+            found = self._own(qom)
+            if found is None:
+                parent = self.x.types.get(qom.parent) if qom.parent and qom.parent != qom.name else None
+                self._by_type[qom.name] = "qdev"  # a cycle in the ancestry ends here
+                found = self.instance_id(parent) if parent is not None else "qdev"
+            self._by_type[qom.name] = found
+        return found
+
+    def _own(self, qom) -> str | None:
+        for target, _, _ in type_function_edges(qom, self.calls.functions):
+            found = self._reached(target[len("fn:"):], MAX_HOOK_DEPTH, set())
+            if found:
+                return f"qdev, legacy alias {found}"
+        return None
 
     def _reached(self, key: str, depth: int, seen: set) -> str | None:
         if key in self._by_function:

@@ -1,6 +1,6 @@
 ; Inside a function body: assignments to a `vmsd` member, hooks (`dc->realize = f;`),
 ; other members a class is given (`cc->sysemu_ops = &ops;`, `k->flag = true;`),
-; direct calls, calls through a member (`k->save_config(...)`), and the class
+; direct calls, and the class
 ; pointers a function declares (`VirtioDeviceClass *vdc = ...;`), which type its
 ; assignments; and what a load function checks of the version it is given
 ; (`if (version_id != 4)`); a VMSD copied at run time (`s->vmstate =
@@ -16,8 +16,6 @@
   right: [(pointer_expression argument: (identifier)) (true) (false)] @set_value) @set
 (call_expression
   function: (identifier) @callee) @call
-(call_expression
-  function: (field_expression argument: (_) @dispatch_object field: (field_identifier) @dispatch_member)) @dispatch
 (declaration
   type: (type_identifier) @class_type (#match? @class_type "Class$")
   declarator: [(init_declarator declarator: (pointer_declarator declarator: (identifier) @class_var))
