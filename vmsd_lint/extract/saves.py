@@ -337,19 +337,33 @@ class SaveModel:
 
     def holds_hand_written(self, key: str) -> bool:
         """Whether a VMSD, or one it nests or has as a subsection, has a field a
-        VMStateInfo's `.put` writes (so that it has copies to make)."""
+        VMStateInfo's `.put` writes (so that it has copies to make). Walked with a
+        stack, not recursion: a tree may nest VMSDs deeper than Python's stack."""
         found = self._holds.get(key)
         if found is not None:
             return found
-        self._holds[key] = False  # a cycle back here adds nothing
-        vmsd = self.x.vmsds.get(key)
-        found = vmsd is not None and (
-            any(self.put_function(vmsd, f) is not None or
-                ((nested := self.resolved.field_vmsd(vmsd, f)) is not None and self.holds_hand_written(nested.key))
-                for f in vmsd.fields or ())
-            or any(self.holds_hand_written(sub.key) for sub in self.resolved.subsections(vmsd)))
-        self._holds[key] = found
-        return found
+        seen, stack = {key}, [key]
+        while stack:
+            vmsd = self.x.vmsds.get(stack.pop())
+            if vmsd is None:
+                continue
+            if any(self.put_function(vmsd, f) is not None for f in vmsd.fields or ()):
+                self._holds[key] = True
+                return True
+            inner = [nested.key for f in vmsd.fields or ()
+                     if (nested := self.resolved.field_vmsd(vmsd, f)) is not None]
+            inner += [sub.key for sub in self.resolved.subsections(vmsd)]
+            for other in inner:
+                if self._holds.get(other):
+                    self._holds[key] = True
+                    return True
+                if other not in seen and other not in self._holds:
+                    seen.add(other)
+                    stack.append(other)
+        # nothing reachable writes by hand, so nothing reachable from those does either
+        for other in seen:
+            self._holds[other] = False
+        return False
 
     def _field(self, owner: Vmsd, field: Field, bindings, used, depth: int) -> Field:
         if field.vmsd:
