@@ -30,6 +30,25 @@ def qemu_repo() -> str:
     return repo
 
 
+@pytest.fixture(scope="session")
+def release_extractions(qemu_repo, tmp_path_factory):
+    """extract(release, target): the extraction of a release for a target, made once per
+    session (one cache shared by the tests that read real streams)."""
+    from vmsd_lint.check import Options, extract_endpoint
+    from vmsd_lint.extract.cache import Cache
+
+    cache = Cache(str(tmp_path_factory.mktemp("vmsd-lint-release-cache")))
+    found = {}
+
+    def extract(release: str, target: str):
+        if (release, target) not in found:
+            found[release, target] = extract_endpoint(release, Options(repo=qemu_repo, target=target, jobs=2,
+                                                                       cache=cache))
+        return found[release, target]
+    yield extract
+    cache.close()
+
+
 @pytest.fixture()
 def sample_tree(tmp_path: Path) -> Path:
     """A private copy of samples/serial-device that a test may modify."""

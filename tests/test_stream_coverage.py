@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import lzma
-import os
 
 import pytest
 
-from vmsd_lint.check import Options, extract_endpoint
-from vmsd_lint.extract.cache import Cache
 from vmsd_lint.wire import from_extraction
 
 from conftest import ROOT, shared_dir
@@ -36,33 +33,19 @@ STREAMS = [  # (description, source release, target)
 ]
 
 
-@pytest.fixture(scope="module")
-def extractions(qemu_repo, tmp_path_factory):
-    cache = Cache(str(tmp_path_factory.mktemp("vmsd-lint-cache")))
-    found = {}
-
-    def get(release: str, target: str):
-        if (release, target) not in found:
-            found[release, target] = extract_endpoint(release, Options(repo=qemu_repo, target=target, jobs=2,
-                                                                       cache=cache))
-        return found[release, target]
-    yield get
-    cache.close()
-
-
 @pytest.mark.parametrize("desc, release, target", [pytest.param(*s, id=s[0].name.removesuffix(".desc.json.xz"))
                                                    for s in STREAMS])
-def test_every_section_of_a_real_stream_is_placed(extractions, desc, release, target):
+def test_every_section_of_a_real_stream_is_placed(release_extractions, desc, release, target):
     if not desc.exists():
         pytest.skip(f"{desc} not found")
-    extraction = extractions(release, target)
+    extraction = release_extractions(release, target)
     checks = check_stream(json.loads(lzma.decompress(desc.read_bytes())), from_extraction(extraction), extraction)
     failed = {c.section: c.problems[:3] for c in checks if not c.ok}
     assert not failed, f"{len(failed)} of {len(checks)} sections: {failed}"
     assert len(checks) >= 17
 
 
-def test_the_streams_carry_cpu_virtio_and_the_header(extractions):
+def test_the_streams_carry_cpu_virtio_and_the_header():
     """What the check covers: the CPU section of each target, virtio on every transport,
     the configuration header and register_savevm_live() sections."""
     names = set()

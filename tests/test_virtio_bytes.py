@@ -19,8 +19,6 @@ import subprocess
 
 import pytest
 
-from vmsd_lint.check import Options, extract_endpoint
-from vmsd_lint.extract.cache import Cache
 from vmsd_lint.sources.stream import load_stream_bytes, read_sections
 from vmsd_lint.wire import from_extraction
 
@@ -49,20 +47,6 @@ def transport(idstr: str) -> str:
     return "virtio-pci-bus"
 
 
-@pytest.fixture(scope="module")
-def extractions(qemu_repo, tmp_path_factory):
-    cache = Cache(str(tmp_path_factory.mktemp("vmsd-lint-cache")))
-    found = {}
-
-    def get(release: str, target: str):
-        if (release, target) not in found:
-            found[release, target] = extract_endpoint(release, Options(repo=qemu_repo, target=target, jobs=2,
-                                                                       cache=cache))
-        return found[release, target]
-    yield get
-    cache.close()
-
-
 def constants(repo: str, release: str):
     """NAME -> the number a release's `#define NAME <number>` gives (PCI_MSIX_ENTRY_SIZE)."""
     @functools.cache
@@ -77,8 +61,9 @@ def constants(repo: str, release: str):
 
 
 @pytest.mark.parametrize("stream, release, target", [pytest.param(*s, id=s[0]) for s in STREAMS])
-def test_virtio_sections_decode_over_their_own_transport(qemu_repo, extractions, stream, release, target):
-    extraction = extractions(release, target)
+def test_virtio_sections_decode_over_their_own_transport(qemu_repo, release_extractions, stream, release,
+                                                        target):
+    extraction = release_extractions(release, target)
     schema = from_extraction(extraction)
     data = load_stream_bytes(DATA / f"{stream}.mig.xz")
     constant = constants(qemu_repo, release)
