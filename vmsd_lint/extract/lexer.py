@@ -99,6 +99,19 @@ def _clean_directive(body: str) -> str:
     return " ".join(body.split())
 
 
+def matching(tokens, start: int, opening: str = "(", closing: str = ")") -> int | None:
+    """The index of the token closing the OPENING bracket at or after START, or None."""
+    depth = 0
+    for i in range(start, len(tokens)):
+        if tokens[i].text == opening:
+            depth += 1
+        elif tokens[i].text == closing:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
 def join_tokens(tokens: list[Token]) -> str:
     """Spell tokens back as C text (used for stringizing and messages)."""
     out = []

@@ -29,7 +29,7 @@ from typing import Callable, NamedTuple
 from ..model import Diagnostic, QomType
 from .cexpr import Address, Symbol, Unresolved
 from .context import _split_commas
-from .lexer import tokenize
+from .lexer import matching, tokenize
 from .parse import ParseFacts, _language, _text
 from .preprocess import ExpansionError
 
@@ -900,7 +900,7 @@ def _member_value(file: FileTypes, value, member: str, text: str | None = None):
         key = f"compound:{id(tokens)}"
         file._pinned.append(tokens)  # so that its id names it while it is remembered
     if tokens and tokens[0].text == "(":  # a compound literal array: `(T[]) { {...}, ... }`
-        close = _closing(tokens, 0)
+        close = matching(tokens, 0)
         if close is not None and close + 1 < len(tokens) and tokens[close + 1].text == "{":
             body = list(tokens[close + 1:])
             element_type = " ".join(t.text for t in tokens[1:close]).replace("[ ]", "").strip()
@@ -931,17 +931,6 @@ def _positional(file: FileTypes, value: Struct, member: str):
     positional = [v for name, v in value.members if name is None]
     return positional[index] if index < len(positional) else None
 
-
-def _closing(tokens, start: int) -> int | None:
-    depth = 0
-    for i in range(start, len(tokens)):
-        if tokens[i].text == "(":
-            depth += 1
-        elif tokens[i].text == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
 
 
 def _printf(fmt, values: list, text: str) -> str:

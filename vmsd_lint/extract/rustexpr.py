@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from .lexer import matching
 from .rustparse import Tok
 
 MAX_INT = 1 << 128
@@ -78,15 +79,8 @@ def read_path(tokens, i: int) -> tuple[tuple[str, ...], int]:
 
 
 def _skip_angle(tokens, i: int) -> int:
-    depth = 0
-    for j in range(i, len(tokens)):
-        if tokens[j].text == "<":
-            depth += 1
-        elif tokens[j].text == ">":
-            depth -= 1
-            if depth == 0:
-                return j + 1
-    return len(tokens)
+    close = matching(tokens, i, "<", ">")
+    return len(tokens) if close is None else close + 1
 
 
 def the_path(tokens) -> tuple[str, ...] | None:

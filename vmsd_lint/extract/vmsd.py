@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..model import Diagnostic, Field, Vmsd
 from .cexpr import Address, Symbol, Unresolved, Typed
 from .context import FileContext, _split_commas
-from .lexer import IDENT, PUNCT, Token, join_tokens, tokenize
+from .lexer import IDENT, PUNCT, Token, join_tokens, matching, tokenize
 from .parse import Decl
 from .preprocess import ExpansionError
 
@@ -80,18 +80,11 @@ class VmsdBuilder:
 
     def _element_list(self, tokens: list[Token], decl: Decl, what: str) -> list[list[Token]] | None:
         """The elements of `(type) { a, b, ... }` or of a named array of this file."""
-        if tokens and tokens[0].text == "(":
-            depth = 0
-            for i, tok in enumerate(tokens):
-                if tok.text == "(":
-                    depth += 1
-                elif tok.text == ")":
-                    depth -= 1
-                    if depth == 0:
-                        body = tokens[i + 1:]
-                        if body and body[0].text == "{" and body[-1].text == "}":
-                            return [e for e in _split_commas(body[1:-1]) if e]
-                        break
+        close = matching(tokens, 0) if tokens and tokens[0].text == "(" else None
+        if close is not None:
+            body = tokens[close + 1:]
+            if body and body[0].text == "{" and body[-1].text == "}":
+                return [e for e in _split_commas(body[1:-1]) if e]
         if len(tokens) == 1 and tokens[0].kind == IDENT:
             array = self.arrays.get(tokens[0].text)
             if array is not None:
