@@ -1,10 +1,12 @@
 """The failure catalogue: rule files, their loader, error matching, `rules` and `explain`."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -15,43 +17,17 @@ from vmsd_lint.catalogue import (QemuError, c_format, error_values, load_catalog
 from vmsd_lint.cli import main
 from vmsd_lint.cli_catalogue import catalogue_markdown
 from vmsd_lint.errors import InputError
+from vmsd_lint.findings import new_finding
 
 from conftest import ROOT, shared_dir
 
 RULES = ROOT / "rules"
 DOC = ROOT / "docs" / "catalogue.md"
 
-# The message templates the diff engine renders (the brief of the catalogue), verbatim.
-TEMPLATES = {
-    "section-removed": "section '{section}' ({owner}) is sent by OLD but does not exist in NEW",
-    "section-added": "section '{section}' ({owner}) is new: OLD does not know it",
-    "section-renamed": "{owner} now sends section '{section}' instead of '{old_section}'",
-    "version-bumped": "version_id raised from {old_version} to {new_version}: OLD accepts at most version {old_version}",
-    "minimum-version-raised": "minimum_version_id raised to {new_minimum}, above OLD's version_id {old_version}: "
-                              "NEW rejects OLD's stream as too old",
-    "version-decreased": "version_id lowered from {old_version} to {new_version}: NEW rejects OLD's version "
-                         "{old_version} stream as too new",
-    "field-removed": "field '{field}' ({old_layout}) removed{after}",
-    "field-added": "field '{field}' ({new_layout}) added{after} with no version gate and no test",
-    "field-added-versioned": "field '{field}' ({new_layout}) added{after} at version {field_version}",
-    "field-added-conditional": "field '{field}' ({new_layout}) added{after} behind test {test}",
-    "field-size-changed": "field '{field}' changed from {old_layout} to {new_layout}",
-    "field-reordered": "field '{field}' moved from position {old_index} to {new_index}",
-    "field-renamed": "field '{old_field}' is now called '{field}' (same layout: {new_layout})",
-    "field-condition-changed": "field '{field}': condition changed from {old_condition} to {new_condition}",
-    "equal-check-added": "field '{field}': NEW checks {new_check} on load (OLD checked {old_check})",
-    "nested-vmsd-changed": "field '{field}' now nests '{new_nested}' instead of '{old_nested}'",
-    "subsection-removed": "subsection '{subsection}' removed: OLD sends it {when}",
-    "subsection-added-unconditional": "subsection '{subsection}' added with no .needed: NEW always sends it",
-    "subsection-added": "subsection '{subsection}' added: NEW sends it whenever {needed}() is true",
-    "subsection-renamed": "subsection '{old_subsection}' renamed to '{subsection}'",
-    "subsection-needed-changed": "subsection '{subsection}': .needed changed from {old_needed} to {new_needed}",
-    "registration-moved": "section '{section}' is now registered from {new_context} ({new_function}) instead of "
-                          "{old_context} ({old_function})",
-    "instance-id-changed": "section '{section}' now registers with instance id {new_instance} instead of {old_instance}",
-    "unmigratable-added": "now marked .unmigratable: migration is blocked while this device exists",
-    "unresolved": "{what}",
-}
+# The design card's table, vendored so that these tests run without ../shared
+DESIGN_TABLE = ROOT / "tests" / "data" / "design-catalogue-table.md"
+# the functions through which detection code creates a finding of a rule
+FINDING_CALLS = {"new_finding", "emit", "_finding", "_sub_finding"}
 ABBREVIATIONS = {"F": "forward", "B": "backward"}
 
 
@@ -59,11 +35,8 @@ def run(*args: str, input: str | None = None):
     return CliRunner().invoke(main, list(args), input=input)
 
 
-def design_table() -> dict[str, tuple[str, str]]:
+def design_table(path=DESIGN_TABLE) -> dict[str, tuple[str, str]]:
     """slug -> (breaks, severity) from the design card's table."""
-    path = shared_dir() / "design" / "catalogue.md"
-    if not path.is_file():
-        pytest.skip(f"{path} not found (set VMSD_LINT_SHARED to the shared directory)")
     rows = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -71,6 +44,14 @@ def design_table() -> dict[str, tuple[str, str]]:
             rows[cells[0]] = (cells[1], cells[2])
     assert len(rows) >= 20, f"could not read the table of {path}"
     return rows
+
+
+def test_the_vendored_design_table_is_the_design_cards():
+    original = shared_dir() / "design" / "catalogue.md"
+    if not original.is_file():
+        pytest.skip(f"{original} not found: the vendored copy is used as it is")
+    assert design_table(DESIGN_TABLE) == design_table(original), \
+        f"the design table changed: copy it into {DESIGN_TABLE}"
 
 
 # --- the rule files --------------------------------------------------------------------
@@ -92,34 +73,83 @@ def test_the_installed_catalogue_is_the_rules_directory():
     assert set(load_catalogue()) == set(load_rules(RULES))
 
 
-def test_every_slug_of_the_design_table_has_a_rule_with_its_severity_and_directions():
+def test_every_slug_of_the_design_table_has_a_rule_with_its_severities_and_directions():
+    """The rule allows exactly the table's severities ("info/warning"), and its direction
+    sets together break what the table's "breaks" says ("– / B": nothing, or backward)."""
     catalogue = load_catalogue()
     for slug, (breaks, severity) in design_table().items():
         assert slug in catalogue, f"rules/{slug}.toml is missing"
         rule = catalogue[slug]
-        assert rule.severity in severity.split("/"), (slug, rule.severity, severity)
-        if "/" in breaks:  # "– / B": wire-compatible, or breaks these
-            allowed = {ABBREVIATIONS[a] for part in breaks.split("/") for a in part.split() if a in ABBREVIATIONS}
-            assert set(rule.directions) <= allowed, (slug, rule.directions, breaks)
-        else:
-            assert set(rule.directions) == {ABBREVIATIONS[a] for a in breaks.split() if a in ABBREVIATIONS}, \
-                (slug, rule.directions, breaks)
+        assert rule.severities[0] == rule.severity and set(rule.severities) >= set(severity.split("/")), \
+            (slug, rule.severities, severity)
+        broken = {d for dirs in rule.direction_sets for d in dirs}
+        assert broken == {ABBREVIATIONS[a] for a in breaks.split() if a in ABBREVIATIONS}, (slug, broken, breaks)
+        if "info" in severity.split("/"):
+            assert () in rule.direction_sets, slug
 
 
 def test_the_types_beyond_the_design_table():
-    rule = load_catalogue()["field-added-conditional"]
+    catalogue = load_catalogue()
+    rule = catalogue["field-added-conditional"]
     assert rule.severity == "warning" and set(rule.directions) == {"forward", "backward"}
-    info = load_catalogue()
-    assert info["equal-check-added"].severity == "warning"
-    assert set(info["equal-check-added"].directions) == {"forward", "backward"}
-    assert info["section-added"].severity == "info" and info["subsection-needed-changed"].severity == "info"
+    assert catalogue["equal-check-added"].direction_sets == (("backward", "forward"), ("forward",))
+    assert catalogue["section-added"].severities == ("info", "warning")
     for slug in ("field-renamed", "unresolved"):
-        assert info[slug].severity == "info" and info[slug].directions == ()
+        assert catalogue[slug].severities == ("info",) and catalogue[slug].direction_sets == ((),)
 
 
-@pytest.mark.parametrize("slug", sorted(TEMPLATES))
-def test_message_templates_are_the_agreed_ones(slug):
-    assert load_catalogue()[slug].message == TEMPLATES[slug]
+def test_a_rule_allows_what_its_file_lists_and_a_downgrade_to_info():
+    rule = load_catalogue()["section-added"]
+    assert rule.allows("info", ()) and rule.allows("warning", ("backward",))
+    assert not rule.allows("warning", ()) and not rule.allows("info", ("backward",))
+    assert not rule.allows("error", ("backward",)) and not rule.allows("warning", ("backward", "forward"))
+    assert load_catalogue()["field-added"].allows("info", ())  # a machine-type verdict
+
+
+def _emitted_slugs() -> dict[str, set[str]]:
+    """slug -> files of vmsd_lint that create a finding of it (FINDING_CALLS with the slug)."""
+    slugs = set(load_catalogue())
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "vmsd_lint").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in FINDING_CALLS:
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and arg.value in slugs:
+                        found.setdefault(arg.value, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_rule_files_code_samples_and_snapshots_are_one_to_one():
+    """Every rule is emitted by detection code and shown by a sample whose snapshot holds a
+    finding of it; every snapshot's findings are ones their rule file allows."""
+    catalogue = load_catalogue()
+    emitted = _emitted_slugs()
+    assert set(emitted) == set(catalogue), f"rules no code emits: {sorted(set(catalogue) - set(emitted))}"
+    shown: set[str] = set()
+    for expected in sorted((ROOT / "samples").glob("*/expected.json")):
+        for finding in json.loads(expected.read_text()):
+            rule = catalogue[finding["rule"]]
+            assert rule.allows(finding["severity"], tuple(finding["directions"])), (expected, finding["rule"])
+            shown.add(finding["rule"])
+    missing = sorted(set(catalogue) - shown)
+    assert not missing, f"rules with no sample (scripts/new_rule.py SLUG scaffolds one): {missing}"
+    for slug in catalogue:
+        assert (ROOT / "samples" / slug / "expected.json").is_file(), f"samples/{slug}/ is missing"
+
+
+def test_a_finding_the_rule_file_does_not_allow_is_refused():
+    with pytest.raises(ValueError, match="does not allow"):
+        new_finding("section-removed", severity="error", directions=("backward",), vmsd="x", path="x",
+                    args={"owner": "o", "section": "x"})
+    with pytest.raises(ValueError, match="message takes"):
+        new_finding("section-removed", vmsd="x", path="x", args={"section": "x"})
+    with pytest.raises(ValueError, match="no rule file"):
+        new_finding("no-such-rule", vmsd="x", path="x")
+    made = new_finding("section-removed", vmsd="x", path="x", args={"owner": "o", "section": "x"})
+    assert (made.severity, made.directions) == ("error", ("forward",))
 
 
 def test_every_entry_is_complete_and_consistent():
@@ -347,8 +377,9 @@ def test_rules_json_has_full_entries():
     entries = json.loads(result.output)
     assert [e["slug"] for e in entries] == sorted(load_catalogue())
     removed = next(e for e in entries if e["slug"] == "field-removed")
-    assert set(removed) == {"slug", "title", "severity", "directions", "summary", "message", "explanation",
-                            "related", "qemu_errors", "example", "recipes"}
+    assert set(removed) == {"slug", "title", "severity", "directions", "severities", "direction_sets", "summary",
+                            "message", "explanation", "related", "qemu_errors", "example", "recipes"}
+    assert removed["severities"] == ["error", "warning"] and ["forward"] in removed["direction_sets"]
     assert removed["qemu_errors"][0]["text"] == "Missing section footer for %s"
     assert removed["example"]["good"].count("VMSTATE_UNUSED(1)") == 1
 
@@ -363,7 +394,7 @@ def test_docs_catalogue_is_generated_from_the_rules():
         assert f"\n## {slug}\n" in fresh and f"[{slug}](#{slug})" in fresh
 
 
-@pytest.mark.parametrize("slug", sorted(TEMPLATES))
+@pytest.mark.parametrize("slug", sorted(p.stem for p in RULES.glob("*.toml")))
 def test_explain_shows_the_whole_entry(slug):
     rule = load_catalogue()[slug]
     result = run("explain", slug)
@@ -456,3 +487,19 @@ def test_pyproject_ships_every_package_and_the_rules():
     assert "vmsd_lint.rules_data" in packages
     assert config["package-dir"]["vmsd_lint.rules_data"] == "rules"
     assert "*.toml" in config["package-data"]["vmsd_lint.rules_data"]
+
+
+def test_new_rule_scaffolds_a_valid_toml_a_sample_pair_and_a_snapshot(tmp_path):
+    shutil.copytree(RULES, tmp_path / "rules")
+    shutil.copytree(ROOT / "samples", tmp_path / "samples", symlinks=True)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "new_rule.py"), "cpu-model-changed",
+                           "--root", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    rule = load_rules(tmp_path / "rules")["cpu-model-changed"]
+    assert rule.severities == ("error",) and rule.direction_sets == (("backward", "forward"),)
+    sample = tmp_path / "samples" / "cpu-model-changed"
+    assert (sample / "old" / "include").is_symlink() and (sample / "new" / "hw").is_dir()
+    assert json.loads((sample / "expected.json").read_text()) == []
+    again = subprocess.run([sys.executable, str(ROOT / "scripts" / "new_rule.py"), "cpu-model-changed",
+                            "--root", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "exists already" in again.stderr

@@ -28,6 +28,8 @@ ERROR_DIRECTIONS = ("forward", "backward", "both")
 
 _KEYS = ("slug", "title", "severity", "directions", "summary", "message", "explanation",
          "related", "qemu_error", "example", "recipe")
+# optional: the other severities and direction sets a finding of the type may carry
+_OPTIONAL_KEYS = ("severities", "direction_sets")
 _QEMU_ERROR_KEYS = {"text": True, "source": True, "direction": True, "note": False, "values": False}
 _EXAMPLE_KEYS = {"bad": True, "good": True}
 _RECIPE_KEYS = {"title": True, "body": True}
@@ -64,6 +66,17 @@ class Rule:
     example_bad: str
     example_good: str
     recipes: tuple[Recipe, ...]
+    # every severity and every (sorted) direction set a finding of this type may carry;
+    # the first of each is `severity` and `directions`
+    severities: tuple[str, ...] = ()
+    direction_sets: tuple[tuple[str, ...], ...] = ()
+
+    def allows(self, severity: str, directions: tuple[str, ...]) -> bool:
+        """Whether a finding of this type may carry SEVERITY and DIRECTIONS. An info finding
+        has no directions, and any finding may be downgraded to info (a machine-type verdict)."""
+        if severity == "info":
+            return directions == ()
+        return severity in self.severities and bool(directions) and directions in self.direction_sets
 
 
 def load_catalogue() -> dict[str, Rule]:
@@ -125,7 +138,7 @@ def _rule(where: str, stem: str, data: dict) -> Rule:
     missing = [key for key in _KEYS if key not in data]
     if missing:
         raise bad(f"missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    unknown = sorted(set(data) - set(_KEYS))
+    unknown = sorted(set(data) - set(_KEYS) - set(_OPTIONAL_KEYS))
     if unknown:
         raise bad(f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
     text = {key: _text(bad, key, data[key]) for key in ("slug", "title", "severity", "summary",
@@ -144,6 +157,9 @@ def _rule(where: str, stem: str, data: dict) -> Rule:
             raise bad(f"direction '{direction}' is not one of {', '.join(DIRECTIONS)}")
     if text["severity"] != "info" and not directions:
         raise bad(f"a rule of severity {text['severity']} must name the directions it breaks")
+    if text["severity"] == "info" and directions:
+        raise bad("an info rule breaks no direction: its directions must be []")
+    severities, direction_sets = _allowed(bad, text["severity"], directions, data)
     placeholders(text["message"], where)
     qemu_errors = tuple(_qemu_error(bad, n, fields) for n, fields in enumerate(
         _tables(bad, "qemu_error", data["qemu_error"], _QEMU_ERROR_KEYS), 1))
@@ -156,7 +172,33 @@ def _rule(where: str, stem: str, data: dict) -> Rule:
                 explanation=text["explanation"].strip(),
                 related=_strings(bad, "related", data["related"], allow_empty=True),
                 qemu_errors=qemu_errors, example_bad=example["bad"].strip("\n"),
-                example_good=example["good"].strip("\n"), recipes=recipes)
+                example_good=example["good"].strip("\n"), recipes=recipes,
+                severities=severities, direction_sets=direction_sets)
+
+
+def _allowed(bad, severity: str, directions: tuple[str, ...], data: dict):
+    """(severities, direction sets) a finding may carry: the defaults first, then the
+    optional `severities` and `direction_sets` lists."""
+    severities = (severity,) + tuple(s for s in _strings(bad, "severities", data.get("severities", []),
+                                                          allow_empty=True) if s != severity)
+    for other in severities:
+        if other not in SEVERITIES:
+            raise bad(f"severities: '{other}' is not one of {', '.join(SEVERITIES)}")
+    raw = data.get("direction_sets", [])
+    if not isinstance(raw, list) or not all(isinstance(d, list) for d in raw):
+        raise bad("direction_sets must be a list of lists of directions")
+    sets = [tuple(sorted(directions))]
+    for entry in raw:
+        for direction in entry:
+            if direction not in DIRECTIONS:
+                raise bad(f"direction_sets: '{direction}' is not one of {', '.join(DIRECTIONS)}")
+        if not entry and "info" not in severities:
+            raise bad("direction_sets: [] (wire-compatible) needs severity info among the severities")
+        if tuple(sorted(entry)) not in sets:
+            sets.append(tuple(sorted(entry)))
+    if any(s != "info" for s in severities) and not any(sets):
+        raise bad("a rule with a severity above info must name a direction set it breaks")
+    return severities, tuple(sets)
 
 
 def _qemu_error(bad, n: int, fields: dict) -> QemuError:

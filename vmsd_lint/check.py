@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .diff import compare
 from .errors import InputError
-from .findings import Endpoint, Finding, Report
+from .findings import Endpoint, Finding, Report, new_finding
 from .model import IMPLEMENTATIONS_DIFFER, Location
 from .wire import WireSchema, from_extraction
 
@@ -168,8 +168,8 @@ def _new_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
     for diag in new.diagnostics:
         if diag.message in before or old.kind == "dump" or diag.kind == IMPLEMENTATIONS_DIFFER:
             continue  # (two implementations of a device differ: each is compared with its own past)
-        findings.append(Finding("unresolved", "info", (), diag.file, diag.message, (("what", diag.message),),
-                                None, Location(diag.file, diag.line)))
+        findings.append(new_finding("unresolved", vmsd=diag.file, path=diag.message, args={"what": diag.message},
+                                    new=Location(diag.file, diag.line)))
     first: dict[str, Finding] = {}  # one per fingerprint: the same construct at several lines
     for finding in sorted(findings, key=Finding.sort_key):
         first.setdefault(finding.fingerprint, finding)

@@ -12,7 +12,7 @@ import textwrap
 
 import click
 
-from .catalogue import QemuError, Rule, error_values, load_catalogue, match_error_lines
+from .catalogue import DIRECTIONS, QemuError, Rule, error_values, load_catalogue, match_error_lines
 from .errors import InputError
 
 DIRECTION_LABELS = {"forward": "forward (OLD -> NEW)", "backward": "backward (NEW -> OLD)",
@@ -24,7 +24,9 @@ def rule_dict(rule: Rule) -> dict:
     """A rule as JSON: the keys of its TOML file, with qemu_errors / recipes as lists."""
     return {
         "slug": rule.slug, "title": rule.title, "severity": rule.severity,
-        "directions": list(rule.directions), "summary": rule.summary, "message": rule.message,
+        "directions": list(rule.directions), "severities": list(rule.severities),
+        "direction_sets": [list(d) for d in rule.direction_sets],
+        "summary": rule.summary, "message": rule.message,
         "explanation": rule.explanation, "related": list(rule.related),
         "qemu_errors": [error_dict(error) for error in rule.qemu_errors],
         "example": {"bad": rule.example_bad, "good": rule.example_good},
@@ -40,14 +42,19 @@ def error_dict(error: QemuError) -> dict:
 
 
 def breaks(rule: Rule) -> str:
-    return ", ".join(rule.directions) if rule.directions else "-"
+    """The direction sets a finding of the rule may break, the default first: "backward / -"."""
+    return " / ".join(", ".join(sorted(d, key=DIRECTIONS.index)) if d else "-" for d in rule.direction_sets)
+
+
+def severities(rule: Rule) -> str:
+    return "/".join(rule.severities)
 
 
 # --- text -----------------------------------------------------------------------------
 
 def rules_text(catalogue: dict[str, Rule]) -> str:
     rows = [("SLUG", "SEVERITY", "BREAKS", "TITLE")]
-    rows += [(r.slug, r.severity, breaks(r), r.title) for r in catalogue.values()]
+    rows += [(r.slug, severities(r), breaks(r), r.title) for r in catalogue.values()]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "".join(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}\n"
                    for row in rows)
@@ -58,9 +65,10 @@ def _indent(text: str, prefix: str) -> str:
 
 
 def explain_text(rule: Rule) -> str:
-    directions = ", ".join(DIRECTION_LABELS[d] for d in rule.directions) or "none (wire-compatible)"
+    directions = " or ".join(", ".join(DIRECTION_LABELS[d] for d in dirs) or "none (wire-compatible)"
+                             for dirs in rule.direction_sets)
     out = [f"{rule.slug}: {rule.title}\n",
-           f"severity: {rule.severity}    breaks: {directions}\n\n",
+           f"severity: {' or '.join(rule.severities)}    breaks: {directions}\n\n",
            f"{rule.summary}\n\n",
            f"Finding message: {rule.message}\n\n",
            "What happens\n", _indent(rule.explanation, "  "), "\n",
@@ -177,7 +185,7 @@ def catalogue_markdown(catalogue: dict[str, Rule]) -> str:
     out = [MARKDOWN_HEADER, "\n| type | severity | breaks | what changed |\n|---|---|---|---|\n"]
     for rule in catalogue.values():
         summary = _md_prose(rule.summary).replace("|", "\\|")
-        out.append(f"| [{rule.slug}](#{rule.slug}) | {rule.severity} | {breaks(rule)} | {summary} |\n")
+        out.append(f"| [{rule.slug}](#{rule.slug}) | {severities(rule)} | {breaks(rule)} | {summary} |\n")
     for rule in catalogue.values():
         out.append(_rule_markdown(rule))
     return "".join(out)
@@ -186,7 +194,7 @@ def catalogue_markdown(catalogue: dict[str, Rule]) -> str:
 def _rule_markdown(rule: Rule) -> str:
     summary = rule.summary[0].upper() + rule.summary[1:] + ("" if rule.summary.endswith(".") else ".")
     out = [f"\n## {rule.slug}\n\n",
-           f"**{_md_prose(rule.title)}**. Severity: **{rule.severity}**. Breaks: **{breaks(rule)}**.\n\n",
+           f"**{_md_prose(rule.title)}**. Severity: **{severities(rule)}**. Breaks: **{breaks(rule)}**.\n\n",
            f"{_md_prose(summary)}\n\n",
            f"Finding message: {_md_inline(rule.message)}\n\n",
            "### What happens\n\n", _md_prose(rule.explanation), "\n\n",

@@ -4,9 +4,11 @@ Detection code creates these records; formatters render them and never recompute
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field, replace
 
+from .catalogue import load_catalogue, placeholders
 from .model import Diagnostic, Location
 
 SEVERITIES = ("error", "warning", "info")
@@ -61,6 +63,33 @@ class Finding:
 
     def with_(self, **changes) -> "Finding":
         return replace(self, **changes)
+
+
+def new_finding(rule: str, *, vmsd: str, path: str, args: dict | None = None, severity: str | None = None,
+                directions: tuple[str, ...] | None = None, old: Location | None = None,
+                new: Location | None = None, **more) -> Finding:
+    """A finding of a catalogue type, checked against its rule file: the arguments are
+    exactly the message template's placeholders, and the severity and directions are ones
+    the rule allows (by default, the rule's own). Detection code says which rule and what
+    it saw; the wording and the allowed verdicts live in rules/<slug>.toml."""
+    spec = load_catalogue().get(rule)
+    if spec is None:
+        raise ValueError(f"no rule file for finding type '{rule}'")
+    severity = spec.severity if severity is None else severity
+    directions = tuple(sorted(spec.directions if directions is None else directions))
+    if not spec.allows(severity, directions):
+        raise ValueError(f"rules/{rule}.toml does not allow a {severity} finding breaking "
+                         f"{', '.join(directions) or 'nothing'}")
+    values = {key: str(value) for key, value in (args or {}).items()}
+    expected = set(_placeholders(rule))
+    if set(values) != expected:
+        raise ValueError(f"rules/{rule}.toml's message takes {sorted(expected)}, not {sorted(values)}")
+    return Finding(rule, severity, directions, vmsd, path, tuple(sorted(values.items())), old, new, **more)
+
+
+@functools.cache
+def _placeholders(rule: str) -> tuple[str, ...]:
+    return placeholders(load_catalogue()[rule].message)
 
 
 @dataclass(slots=True)

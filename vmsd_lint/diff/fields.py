@@ -8,7 +8,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from typing import Callable
 
-from ..findings import BACKWARD, FORWARD, Finding
+from ..findings import BACKWARD, FORWARD, new_finding
 from ..wire import WireField
 from .engine import Differ
 from .layout import condition_words, describe, layout_key, same_bytes, wire_bytes
@@ -270,9 +270,9 @@ class FieldDiff:
         path = self.new_paths[j] if j is not None else self.old_paths[i]
         old_loc = differ.where(pair.old, self.old_fields[i].line) if i is not None else None
         new_loc = differ.where(pair.new, self.new_fields[j].line) if j is not None else None
-        finding = Finding(rule, severity, directions, pair.new.name or pair.old.name or "", path,
-                          tuple(sorted((k, str(v)) for k, v in args.items())), old_loc, new_loc,
-                          runtime_error=runtime if directions else None)
+        finding = new_finding(rule, severity=severity, directions=directions,
+                              vmsd=pair.new.name or pair.old.name or "", path=path, args=args,
+                              old=old_loc, new=new_loc, runtime_error=runtime if directions else None)
         differ.report(pair, finding)
 
     @staticmethod
@@ -297,10 +297,10 @@ def _compare_checks(differ: Differ, pair: Pair) -> None:
         directions = (FORWARD,) if before is None else BOTH
         old_check = f"{before.test}()" if before is not None else "nothing"
         args = {"field": field.name, "new_check": f"{field.test}()", "old_check": old_check}
-        differ.report(pair, Finding(
-            "equal-check-added", "warning", directions, pair.new.name or "", f"{pair.new.name}/{field.name}",
-            tuple(sorted(args.items())), differ.where(pair.old, before.line) if before else None,
-            differ.where(pair.new, field.line),
+        differ.report(pair, new_finding(
+            "equal-check-added", directions=directions, vmsd=pair.new.name or "",
+            path=f"{pair.new.name}/{field.name}", args=args,
+            old=differ.where(pair.old, before.line) if before else None, new=differ.where(pair.new, field.line),
             runtime_error=f"Input validation failed: {pair.new.name}/{field.name}"))
 
 

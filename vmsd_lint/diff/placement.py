@@ -5,7 +5,7 @@ another instance id.  A destination matches an incoming section by (name, instan
 id), so either change leaves OLD's sections unmatched."""
 from __future__ import annotations
 
-from ..findings import BACKWARD, FORWARD, Finding
+from ..findings import BACKWARD, FORWARD, new_finding
 from ..model import Location, Placement
 from .engine import Differ
 from .semantics import BOTH, unknown_section
@@ -55,11 +55,10 @@ def _moved(differ: Differ, section: str, before: list[Placement], after: list[Pl
     gone = next((p for p in before if _path(p) not in new_paths), before[0])
     came = next((p for p in after if _path(p) not in old_paths), after[0])
     args = {"section": section, "old_context": _words(gone), "old_function": gone.where,
-            "new_context": _words(came), "new_function": came.where,
-            "old_instance": gone.instance_id, "new_instance": came.instance_id}
-    differ.report(None, Finding(
-        "registration-moved", "error", BOTH, section, section, tuple(sorted(args.items())),
-        Location(gone.file, gone.line), Location(came.file, came.line), sections=(section,),
+            "new_context": _words(came), "new_function": came.where}
+    differ.report(None, new_finding(
+        "registration-moved", directions=BOTH, vmsd=section, path=section, args=args,
+        old=Location(gone.file, gone.line), new=Location(came.file, came.line), sections=(section,),
         runtime_error=unknown_section(section, _instance_words(gone))))
 
 
@@ -67,9 +66,9 @@ def _registration_removed(differ: Differ, gone: Placement) -> None:
     """OLD also registered the section from a path NEW dropped (spapr's dummy ICPs):
     instances OLD sends from that path find nothing to load into."""
     owner = f"{gone.mechanism}() in {gone.where}"
-    differ.report(None, Finding(
-        "section-removed", "error", (FORWARD,), gone.section, f"{gone.section}@{gone.function}",
-        (("owner", owner), ("section", gone.section)), Location(gone.file, gone.line), None,
+    differ.report(None, new_finding(
+        "section-removed", directions=(FORWARD,), vmsd=gone.section, path=f"{gone.section}@{gone.function}",
+        args={"owner": owner, "section": gone.section}, old=Location(gone.file, gone.line),
         sections=(gone.section,),
         runtime_error=unknown_section(gone.section, _instance_words(gone))))
 
@@ -77,10 +76,10 @@ def _registration_removed(differ: Differ, gone: Placement) -> None:
 def _registration_added(differ: Differ, came: Placement) -> None:
     """NEW also registers the section from a new path: OLD has nothing to load those into."""
     owner = f"{came.mechanism}() in {came.where}"
-    differ.report(None, Finding(
-        "section-added", "warning", (BACKWARD,), came.section, f"{came.section}@{came.function}",
-        (("owner", owner), ("section", came.section)), None, Location(came.file, came.line),
-        sections=(came.section,),
+    differ.report(None, new_finding(
+        "section-added", severity="warning", directions=(BACKWARD,), vmsd=came.section,
+        path=f"{came.section}@{came.function}", args={"owner": owner, "section": came.section},
+        new=Location(came.file, came.line), sections=(came.section,),
         runtime_error=unknown_section(came.section, _instance_words(came))))
 
 
@@ -93,9 +92,10 @@ def _legacy_aliases(differ: Differ, section: str, before: list[Placement], after
         if old_id == new_id:
             continue
         args = {"section": section, "old_instance": old_id, "new_instance": new_id}
-        differ.report(None, Finding(
-            "instance-id-changed", "warning", (FORWARD,), section, f"{section}@{qom_type}", tuple(sorted(args.items())),
-            Location(old_p.file, old_p.line), Location(new_p.file, new_p.line), sections=(section,),
+        differ.report(None, new_finding(
+            "instance-id-changed", severity="warning", directions=(FORWARD,), vmsd=section,
+            path=f"{section}@{qom_type}", args=args, old=Location(old_p.file, old_p.line),
+            new=Location(new_p.file, new_p.line), sections=(section,),
             types=(qom_type,), runtime_error=unknown_section(section, "<alias>")))
 
 
@@ -116,9 +116,10 @@ def _instance_ids(differ: Differ, section: str, before: list[Placement], after: 
         # VMSTATE_INSTANCE_ID_ANY numbers a name's instances from 0 in registration order:
         # for a single instance that is 0 again, so only a second instance would differ
         any_and_zero = {old.instance_id, new.instance_id} == {"0", ANY}
-        differ.report(None, Finding(
-            "instance-id-changed", "warning" if any_and_zero else "error", BOTH, section, f"{section}@{old.function}", tuple(sorted(args.items())),
-            Location(old.file, old.line), Location(new.file, new.line), sections=(section,),
+        differ.report(None, new_finding(
+            "instance-id-changed", severity="warning" if any_and_zero else "error", directions=BOTH,
+            vmsd=section, path=f"{section}@{old.function}", args=args, old=Location(old.file, old.line),
+            new=Location(new.file, new.line), sections=(section,),
             runtime_error=unknown_section(section, _instance_words(old))))
 
 

@@ -2,12 +2,12 @@
 owns a qdev section (so a type whose VMSD changed its .name is a rename, not a removal)."""
 from __future__ import annotations
 
-from ..findings import BACKWARD, FORWARD, Finding
+from ..findings import BACKWARD, Finding, new_finding
 from ..model import Location
 from ..wire import Section, WireSchema
 from .engine import Differ
 from .placement import compare_placements
-from .semantics import BOTH, Pair, unknown_section
+from .semantics import Pair, unknown_section
 from .vmsds import compare_pair
 
 
@@ -75,19 +75,19 @@ def _renamed_sections(differ: Differ) -> tuple[set[str], set[str]]:
     for (old_key, new_key), types in sorted(renames.items()):
         owner = "device " + ", ".join(sorted(types))
         old_section, new_section = old.sections[old_key], new.sections[new_key]
-        differ.report(None, Finding(
-            "section-renamed", "error", BOTH, new_section.name, new_section.name,
-            (("old_section", old_section.name), ("owner", owner), ("section", new_section.name)),
-            _where(old_section), _where(new_section),
+        differ.report(None, new_finding(
+            "section-renamed", vmsd=new_section.name, path=new_section.name,
+            args={"old_section": old_section.name, "owner": owner, "section": new_section.name},
+            old=_where(old_section), new=_where(new_section),
             sections=(new_section.name,), types=tuple(sorted(types)),
             runtime_error=unknown_section(old_section.name), target=new_section.target))
     return {o for o, _ in renames}, {n for _, n in renames}
 
 
 def _section_removed(differ: Differ, section: Section) -> None:
-    differ.report(None, Finding(
-        "section-removed", "error", (FORWARD,), section.name, section.name,
-        (("owner", section.owner), ("section", section.name)), _where(section), None,
+    differ.report(None, new_finding(
+        "section-removed", vmsd=section.name, path=section.name,
+        args={"owner": section.owner, "section": section.name}, old=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
         runtime_error=unknown_section(section.name), target=section.target))
 
@@ -96,9 +96,9 @@ def _section_added(differ: Differ, section: Section) -> None:
     existed = sorted(t for t in section.types if t in differ.old.type_sections)
     severity = "warning" if existed else "info"
     directions = (BACKWARD,) if existed else ()
-    differ.report(None, Finding(
-        "section-added", severity, directions, section.name, section.name,
-        (("owner", section.owner), ("section", section.name)), None, _where(section),
+    differ.report(None, new_finding(
+        "section-added", severity=severity, directions=directions, vmsd=section.name, path=section.name,
+        args={"owner": section.owner, "section": section.name}, new=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
         runtime_error=unknown_section(section.name) if existed else None, target=section.target))
 

@@ -1,7 +1,7 @@
 """One VMSD against its counterpart: versions, .unmigratable, fields, subsections."""
 from __future__ import annotations
 
-from ..findings import BACKWARD, FORWARD, Finding
+from ..findings import BACKWARD, FORWARD, Finding, new_finding
 from ..wire import UNKNOWN_TEST, WireVmsd
 from . import fields
 from .engine import Differ
@@ -40,9 +40,9 @@ def _finding(differ: Differ, pair: Pair, rule: str, severity: str, directions: t
              args: dict, runtime: str | None = None, old_line: int | None = None,
              new_line: int | None = None) -> Finding:
     vmsd = pair.new.name or pair.old.name or ""
-    return Finding(rule, severity, directions, vmsd, path, tuple(sorted(args.items())),
-                   differ.where(pair.old, old_line), differ.where(pair.new, new_line),
-                   runtime_error=runtime)
+    return new_finding(rule, severity=severity, directions=directions, vmsd=vmsd, path=path, args=args,
+                       old=differ.where(pair.old, old_line), new=differ.where(pair.new, new_line),
+                       runtime_error=runtime)
 
 
 def _versions(differ: Differ, pair: Pair) -> None:
@@ -117,10 +117,9 @@ def _sub_finding(differ: Differ, pair: Pair, old_sub: WireVmsd | None, new_sub: 
                  runtime: str | None = None) -> Finding:
     sub = new_sub or old_sub
     args = {"subsection": sub.name or "", **args}
-    return Finding(rule, severity, directions, pair.new.name or pair.old.name or "", sub.name or "",
-                   tuple(sorted(args.items())),
-                   differ.where(old_sub) if old_sub else None, differ.where(new_sub) if new_sub else None,
-                   runtime_error=runtime)
+    return new_finding(rule, severity=severity, directions=directions, vmsd=pair.new.name or pair.old.name or "",
+                       path=sub.name or "", args=args, old=differ.where(old_sub) if old_sub else None,
+                       new=differ.where(new_sub) if new_sub else None, runtime_error=runtime)
 
 
 def _by_name(vmsds: dict[str, WireVmsd], keys: tuple[str, ...]) -> dict[str, WireVmsd]:
