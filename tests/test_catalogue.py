@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from vmsd_lint.catalogue import (QemuError, c_format, error_values, load_catalogue, load_rules,
-                                 match_error, placeholders, render_message, rules_location)
+                                 match_error, placeholders, qemu_prints, render_message, rules_location)
 from vmsd_lint.cli import main
 from vmsd_lint.cli_catalogue import catalogue_markdown
 from vmsd_lint.errors import InputError
@@ -503,3 +503,29 @@ def test_new_rule_scaffolds_a_valid_toml_a_sample_pair_and_a_snapshot(tmp_path):
     again = subprocess.run([sys.executable, str(ROOT / "scripts" / "new_rule.py"), "cpu-model-changed",
                             "--root", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_what_qemu_prints_comes_from_the_rule_file():
+    assert qemu_prints("version-bumped", "unsupported-version", 3, "{section}", 2) == \
+        "savevm: unsupported version 3 for '{section}' v2"
+    assert qemu_prints("field-removed", "load-failed", 0, "serial") == \
+        "error while loading state for instance 0x0 of device 'serial'"
+    with pytest.raises(ValueError, match="no qemu_error with id"):
+        qemu_prints("field-renamed", "load-failed", 0, "x")
+    with pytest.raises(ValueError, match="more values"):
+        qemu_prints("field-removed", "load-failed", 0)
+
+
+def test_every_printed_error_of_the_samples_is_explained_by_its_own_rule():
+    """`explain --error` on a finding's "QEMU prints" line names the finding's rule."""
+    from vmsd_lint.check import Options, run_check
+    seen = set()
+    for sample in sorted((ROOT / "samples").iterdir()):
+        if not (sample / "old").is_dir():
+            continue
+        for finding in run_check(str(sample / "old"), str(sample / "new"), Options()).findings:
+            if finding.runtime_error:
+                assert finding.rule in {rule.slug for rule, _ in match_error(finding.runtime_error)}, \
+                    (sample.name, finding.rule, finding.runtime_error)
+                seen.add(finding.rule)
+    assert len(seen) >= 15, seen

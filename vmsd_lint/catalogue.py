@@ -30,7 +30,7 @@ _KEYS = ("slug", "title", "severity", "directions", "summary", "message", "expla
          "related", "qemu_error", "example", "recipe")
 # optional: the other severities and direction sets a finding of the type may carry
 _OPTIONAL_KEYS = ("severities", "direction_sets")
-_QEMU_ERROR_KEYS = {"text": True, "source": True, "direction": True, "note": False, "values": False}
+_QEMU_ERROR_KEYS = {"text": True, "source": True, "direction": True, "note": False, "values": False, "id": False}
 _EXAMPLE_KEYS = {"bad": True, "good": True}
 _RECIPE_KEYS = {"title": True, "body": True}
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
@@ -44,6 +44,7 @@ class QemuError:
     direction: str  # "forward", "backward" or "both"
     note: str | None = None
     values: tuple[str, ...] = ()  # what the conversions print in this failure ("" = anything)
+    id: str | None = None  # how detection code names the error a finding shows (qemu_prints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,9 @@ def _rule(where: str, stem: str, data: dict) -> Rule:
     placeholders(text["message"], where)
     qemu_errors = tuple(_qemu_error(bad, n, fields) for n, fields in enumerate(
         _tables(bad, "qemu_error", data["qemu_error"], _QEMU_ERROR_KEYS), 1))
+    named = [error.id for error in qemu_errors if error.id]
+    if len(set(named)) != len(named):
+        raise bad("two qemu_error entries have the same id")
     if not isinstance(data["example"], dict):
         raise bad("example must be a table with keys bad and good")
     example = _table(bad, "example", data["example"], _EXAMPLE_KEYS)
@@ -303,6 +307,30 @@ class _Token:
 def c_format(text: str) -> str:
     """A format as printf sees it: `%"PRIx32"` / `%" PRIx32 "` become `%x`."""
     return _PRI_MACRO.sub(lambda m: "%" + m.group(1), text)
+
+
+def qemu_prints(slug: str, error_id: str, *values) -> str:
+    """The line QEMU prints for a finding: the rule's qemu_error named ERROR_ID, its printf
+    conversions filled with VALUES in order (an int under %x in hex, anything else as text,
+    so that a placeholder such as '{section}' passes through)."""
+    rule = load_catalogue()[slug]
+    error = next((e for e in rule.qemu_errors if e.id == error_id), None)
+    if error is None:
+        raise ValueError(f"rules/{slug}.toml has no qemu_error with id '{error_id}'")
+    pending = list(values)
+
+    def fill(match: re.Match) -> str:
+        if match.group("conv") == "%":
+            return "%"
+        if not pending:
+            raise ValueError(f"rules/{slug}.toml: qemu_error '{error_id}' prints more values than given")
+        value = pending.pop(0)
+        return format(value, "x") if match.group("conv") in "xX" and isinstance(value, int) else str(value)
+
+    line = _SPEC.sub(fill, c_format(error.text))
+    if pending:
+        raise ValueError(f"rules/{slug}.toml: qemu_error '{error_id}' prints fewer values than given")
+    return line
 
 
 def conversions(text: str) -> int:

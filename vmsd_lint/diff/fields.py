@@ -8,11 +8,12 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from typing import Callable
 
+from ..catalogue import qemu_prints
 from ..findings import BACKWARD, FORWARD, new_finding
 from ..wire import WireField
 from .engine import Differ
 from .layout import condition_words, describe, layout_key, same_bytes, wire_bytes
-from .semantics import BOTH, LOAD_FAILED, Pair, breaks_if_differ, loads, sends, verdict
+from .semantics import BOTH, LOAD_FAILED, Pair, breaks_if_differ, loads, sends, too_new, verdict
 
 Recurse = Callable[[Differ, Pair, Pair], None]
 
@@ -227,7 +228,7 @@ class FieldDiff:
                   {"field": new.name, "new_check": f"{new.info[len('vmstate_info_'):]} (value must equal the "
                                                    f"destination's)",
                    "old_check": old.info[len("vmstate_info_"):] if old.is_equal_check else "nothing"},
-                  runtime=f"Failed to load {self.pair.new.name}:{new.name}")
+                  prints=("field-failed", self.pair.new.name, new.name))
 
     def nested(self, old: WireField, new: WireField) -> None:
         old_vmsd = self.differ.old.vmsds.get(old.nested)
@@ -259,21 +260,29 @@ class FieldDiff:
                       {**args, "test": f"{new.test}()" if new.test != "?" else "a test"})
         elif forward is False:
             self.emit("field-added-versioned", "error", (BACKWARD,), j, None,
-                      {**args, "field_version": str(new.version_id)})
+                      {**args, "field_version": str(new.version_id)}, prints=self._rejected_version())
         else:
             self.emit("field-added", "error", BOTH, j, None, args)
 
     # -- output ------------------------------------------------------------------------
     def emit(self, rule: str, severity: str, directions: tuple[str, ...], j: int | None, i: int | None,
-             args: dict, runtime: str | None = LOAD_FAILED) -> None:
+             args: dict, prints: tuple | None = LOAD_FAILED) -> None:
         pair, differ = self.pair, self.differ
         path = self.new_paths[j] if j is not None else self.old_paths[i]
         old_loc = differ.where(pair.old, self.old_fields[i].line) if i is not None else None
         new_loc = differ.where(pair.new, self.new_fields[j].line) if j is not None else None
         finding = new_finding(rule, severity=severity, directions=directions,
                               vmsd=pair.new.name or pair.old.name or "", path=path, args=args,
-                              old=old_loc, new=new_loc, runtime_error=runtime if directions else None)
+                              old=old_loc, new=new_loc,
+                              runtime_error=qemu_prints(rule, *prints) if prints and directions else None)
         differ.report(pair, finding)
+
+    def _rejected_version(self) -> tuple | None:
+        """OLD rejects the stream of the bumped version before it reads a field."""
+        old, new = self.pair.old.version_id, self.pair.new.version_id
+        if self.pair.versioned_on_wire and old is not None and new is not None and new > old:
+            return too_new(self.pair, new, old)
+        return None  # (a VSTRUCT's version: not modelled as a printed error)
 
     @staticmethod
     def _nested_name(field: WireField, schema) -> str | None:
@@ -301,7 +310,7 @@ def _compare_checks(differ: Differ, pair: Pair) -> None:
             "equal-check-added", directions=directions, vmsd=pair.new.name or "",
             path=f"{pair.new.name}/{field.name}", args=args,
             old=differ.where(pair.old, before.line) if before else None, new=differ.where(pair.new, field.line),
-            runtime_error=f"Input validation failed: {pair.new.name}/{field.name}"))
+            runtime_error=qemu_prints("equal-check-added", "validation-failed", pair.new.name, field.name)))
 
 
 def _paths(vmsd_name: str | None, fields: list[WireField]) -> list[str]:

@@ -5,10 +5,11 @@ another instance id.  A destination matches an incoming section by (name, instan
 id), so either change leaves OLD's sections unmatched."""
 from __future__ import annotations
 
+from ..catalogue import qemu_prints
 from ..findings import BACKWARD, FORWARD, new_finding
 from ..model import Location, Placement
 from .engine import Differ
-from .semantics import BOTH, unknown_section
+from .semantics import BOTH
 
 
 def compare_placements(differ: Differ) -> None:
@@ -59,7 +60,7 @@ def _moved(differ: Differ, section: str, before: list[Placement], after: list[Pl
     differ.report(None, new_finding(
         "registration-moved", directions=BOTH, vmsd=section, path=section, args=args,
         old=Location(gone.file, gone.line), new=Location(came.file, came.line), sections=(section,),
-        runtime_error=unknown_section(section, _instance_words(gone))))
+        runtime_error=qemu_prints("registration-moved", "unknown-section", section, _instance_words(gone))))
 
 
 def _registration_removed(differ: Differ, gone: Placement) -> None:
@@ -70,7 +71,7 @@ def _registration_removed(differ: Differ, gone: Placement) -> None:
         "section-removed", directions=(FORWARD,), vmsd=gone.section, path=f"{gone.section}@{gone.function}",
         args={"owner": owner, "section": gone.section}, old=Location(gone.file, gone.line),
         sections=(gone.section,),
-        runtime_error=unknown_section(gone.section, _instance_words(gone))))
+        runtime_error=qemu_prints("section-removed", "unknown-section", gone.section, _instance_words(gone))))
 
 
 def _registration_added(differ: Differ, came: Placement) -> None:
@@ -80,7 +81,7 @@ def _registration_added(differ: Differ, came: Placement) -> None:
         "section-added", severity="warning", directions=(BACKWARD,), vmsd=came.section,
         path=f"{came.section}@{came.function}", args={"owner": owner, "section": came.section},
         new=Location(came.file, came.line), sections=(came.section,),
-        runtime_error=unknown_section(came.section, _instance_words(came))))
+        runtime_error=qemu_prints("section-added", "unknown-section", came.section, _instance_words(came))))
 
 
 def _legacy_aliases(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
@@ -96,7 +97,7 @@ def _legacy_aliases(differ: Differ, section: str, before: list[Placement], after
             "instance-id-changed", severity="warning", directions=(FORWARD,), vmsd=section,
             path=f"{section}@{qom_type}", args=args, old=Location(old_p.file, old_p.line),
             new=Location(new_p.file, new_p.line), sections=(section,),
-            types=(qom_type,), runtime_error=unknown_section(section, "<alias>")))
+            types=(qom_type,), runtime_error=qemu_prints("instance-id-changed", "unknown-section", section, "<alias>")))
 
 
 def _qdev_instances(placements: list[Placement]) -> dict[str, tuple[str, Placement]]:
@@ -120,7 +121,7 @@ def _instance_ids(differ: Differ, section: str, before: list[Placement], after: 
             "instance-id-changed", severity="warning" if any_and_zero else "error", directions=BOTH,
             vmsd=section, path=f"{section}@{old.function}", args=args, old=Location(old.file, old.line),
             new=Location(new.file, new.line), sections=(section,),
-            runtime_error=unknown_section(section, _instance_words(old))))
+            runtime_error=qemu_prints("instance-id-changed", "unknown-section", section, _instance_words(old))))
 
 
 ANY = "VMSTATE_INSTANCE_ID_ANY"

@@ -2,12 +2,13 @@
 owns a qdev section (so a type whose VMSD changed its .name is a rename, not a removal)."""
 from __future__ import annotations
 
+from ..catalogue import qemu_prints
 from ..findings import BACKWARD, Finding, new_finding
 from ..model import Location
 from ..wire import Section, WireSchema
 from .engine import Differ
 from .placement import compare_placements
-from .semantics import Pair, unknown_section
+from .semantics import Pair
 from .vmsds import compare_pair
 
 
@@ -80,7 +81,7 @@ def _renamed_sections(differ: Differ) -> tuple[set[str], set[str]]:
             args={"old_section": old_section.name, "owner": owner, "section": new_section.name},
             old=_where(old_section), new=_where(new_section),
             sections=(new_section.name,), types=tuple(sorted(types)),
-            runtime_error=unknown_section(old_section.name), target=new_section.target))
+            runtime_error=qemu_prints("section-renamed", "unknown-section", old_section.name, 0), target=new_section.target))
     return {o for o, _ in renames}, {n for _, n in renames}
 
 
@@ -89,7 +90,7 @@ def _section_removed(differ: Differ, section: Section) -> None:
         "section-removed", vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, old=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=unknown_section(section.name), target=section.target))
+        runtime_error=qemu_prints("section-removed", "unknown-section", section.name, 0), target=section.target))
 
 
 def _section_added(differ: Differ, section: Section) -> None:
@@ -100,7 +101,7 @@ def _section_added(differ: Differ, section: Section) -> None:
         "section-added", severity=severity, directions=directions, vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, new=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=unknown_section(section.name) if existed else None, target=section.target))
+        runtime_error=qemu_prints("section-added", "unknown-section", section.name, 0) if existed else None, target=section.target))
 
 
 def _where(section: Section | None) -> Location | None:

@@ -19,15 +19,16 @@ from ..wire import WireField, WireVmsd
 
 Maybe = bool | None
 
-# What the destination prints (migration/savevm.c). `{section}` is filled in once the
-# sections a VMSD reaches are known (engine.Differ.findings).
-LOAD_FAILED = "error while loading state for instance 0x0 of device '{section}'"
+# What the destination prints comes from the rule files (catalogue.qemu_prints); a VMSD's
+# `{section}` is filled in once the sections it reaches are known (engine.Differ.findings).
+LOAD_FAILED = ("load-failed", 0, "{section}")
 
 
-def unknown_section(section: str, instance: str = "0") -> str:
-    """qemu_loadvm_section_start_full(): no section of that name and instance id here."""
-    return (f"Unknown savevm section or instance '{section}' {instance}. Make sure that your current VM "
-            f"setup matches your saved VM setup, including any hotplugged devices")
+def too_new(pair: "Pair", incoming: int, local: int) -> tuple:
+    """The error a too new version gives: savevm's for a section, vmstate's for a subsection."""
+    if pair.level == "section":
+        return ("unsupported-version", incoming, "{section}", local)
+    return ("too-new", pair.new.name, incoming, local)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,12 @@
 """One VMSD against its counterpart: versions, .unmigratable, fields, subsections."""
 from __future__ import annotations
 
+from ..catalogue import qemu_prints
 from ..findings import BACKWARD, FORWARD, Finding, new_finding
 from ..wire import UNKNOWN_TEST, WireVmsd
 from . import fields
 from .engine import Differ
-from .semantics import BOTH, LOAD_FAILED, Pair
+from .semantics import BOTH, LOAD_FAILED, Pair, too_new
 
 MAX_NESTING = 64  # VMSDs nested in one another (QEMU's deepest chains are under 10)
 
@@ -31,18 +32,18 @@ def _compare_pair(differ: Differ, pair: Pair) -> None:
         _versions(differ, pair)
     if pair.level == "section" and pair.new.unmigratable and pair.old.unmigratable is False:
         differ.report(pair, _finding(differ, pair, "unmigratable-added", "error", BOTH, pair.new.name or "",
-                                     {}, runtime="State blocked by non-migratable device '{section}'"))
+                                     {}, prints=("blocked", "{section}")))
     fields.compare_fields(differ, pair, compare_pair)
     _subsections(differ, pair)
 
 
 def _finding(differ: Differ, pair: Pair, rule: str, severity: str, directions: tuple[str, ...], path: str,
-             args: dict, runtime: str | None = None, old_line: int | None = None,
+             args: dict, prints: tuple | None = None, old_line: int | None = None,
              new_line: int | None = None) -> Finding:
     vmsd = pair.new.name or pair.old.name or ""
     return new_finding(rule, severity=severity, directions=directions, vmsd=vmsd, path=path, args=args,
                        old=differ.where(pair.old, old_line), new=differ.where(pair.new, new_line),
-                       runtime_error=runtime)
+                       runtime_error=qemu_prints(rule, *prints) if prints else None)
 
 
 def _versions(differ: Differ, pair: Pair) -> None:
@@ -53,24 +54,15 @@ def _versions(differ: Differ, pair: Pair) -> None:
     args = {"old_version": str(old.version_id), "new_version": str(new.version_id)}
     if new.version_id > old.version_id:
         differ.report(pair, _finding(differ, pair, "version-bumped", "error", (BACKWARD,), name, args,
-                                     runtime=_too_new(pair, new.version_id, old.version_id)))
+                                     prints=too_new(pair, new.version_id, old.version_id)))
     elif new.version_id < old.version_id:
         differ.report(pair, _finding(differ, pair, "version-decreased", "error", (FORWARD,), name, args,
-                                     runtime=_too_new(pair, old.version_id, new.version_id)))
+                                     prints=too_new(pair, old.version_id, new.version_id)))
     minimum = new.minimum_version_id
     if minimum is not None and minimum > old.version_id:
         args = {"new_minimum": str(minimum), "old_version": str(old.version_id)}
-        runtime = (f"{name}: incoming version_id {old.version_id} is too old "
-                   f"for local minimum version_id  {minimum}")
         differ.report(pair, _finding(differ, pair, "minimum-version-raised", "error", (FORWARD,), name, args,
-                                     runtime=runtime))
-
-
-def _too_new(pair: Pair, incoming: int, local: int) -> str:
-    if pair.level == "section":
-        return f"savevm: unsupported version {incoming} for '{{section}}' v{local}"
-    name = pair.new.name
-    return f"{name}: incoming version_id {incoming} is too new for local version_id {local}"
+                                     prints=("too-old", name, old.version_id, minimum)))
 
 
 def _subsections(differ: Differ, pair: Pair) -> None:
@@ -114,12 +106,13 @@ def _compare_subsection(differ: Differ, pair: Pair, old_sub: WireVmsd, new_sub: 
 
 def _sub_finding(differ: Differ, pair: Pair, old_sub: WireVmsd | None, new_sub: WireVmsd | None,
                  rule: str, severity: str, directions: tuple[str, ...], args: dict,
-                 runtime: str | None = None) -> Finding:
+                 prints: tuple | None = None) -> Finding:
     sub = new_sub or old_sub
     args = {"subsection": sub.name or "", **args}
     return new_finding(rule, severity=severity, directions=directions, vmsd=pair.new.name or pair.old.name or "",
                        path=sub.name or "", args=args, old=differ.where(old_sub) if old_sub else None,
-                       new=differ.where(new_sub) if new_sub else None, runtime_error=runtime)
+                       new=differ.where(new_sub) if new_sub else None,
+                       runtime_error=qemu_prints(rule, *prints) if prints else None)
 
 
 def _by_name(vmsds: dict[str, WireVmsd], keys: tuple[str, ...]) -> dict[str, WireVmsd]:
