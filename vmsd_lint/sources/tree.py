@@ -16,10 +16,12 @@ SOURCE_SUFFIXES = (".c", ".h", ".inc")
 # (extract/rust.py); no other Rust is read.
 RUST_DIRS = ("rust/hw/", "rust/qemu-api/src/")
 
-# Settings that stop a repository's own configuration from running code on our behalf.
+# Settings that stop a repository's own configuration from running code on our behalf
+# (log.showSignature: `git log` would run gpg.program on every signed commit).
 SAFE_GIT_CONFIG = (
     "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "diff.external=",
     "-c", "core.sshCommand=false", "-c", "protocol.allow=never", "-c", "core.untrackedCache=false",
+    "-c", "log.showSignature=false",
 )
 
 
