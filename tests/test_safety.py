@@ -414,3 +414,26 @@ index 0000000..1111111
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert snapshot(repo) == before
     assert not (tmp / "escape.c").exists() and not Path("/tmp/vmsd-lint-escape.c").exists()
+
+
+def test_partial_clone_fetches_nothing(tmp_path):
+    """A partial clone whose promisor remote is an `ext::` command (allowed by its own
+    protocol.ext.allow): reading a missing blob must not fetch it, so the command never
+    runs -- one line, exit 2, no marker."""
+    env = {"HOME": str(tmp_path)}
+    source = tmp_path / "source"
+    shutil.copytree(SAMPLE, source)
+    _git(source, "init", "-q", "-b", "main", env=env)
+    _git(source, "add", ".", env=env)
+    _git(source, "commit", "-qm", "one", env=env)
+    _git(source, "config", "uploadpack.allowFilter", "true", env=env)
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", "--no-local", "--filter=blob:none", "--no-checkout", str(source), str(clone),
+         env=env)
+    marker = tmp_path / "fetched"
+    _git(clone, "config", "remote.origin.url", f"ext::sh -c touch% {marker}", env=env)
+    _git(clone, "config", "protocol.ext.allow", "always", env=env)
+    proc = run(["dump", "--repo", str(clone), "HEAD"], cwd=tmp_path, home=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("vmsd-lint: error: ")
+    assert not marker.exists()
