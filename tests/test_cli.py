@@ -135,3 +135,61 @@ def test_cache_gives_identical_output(tmp_path):
     runs.append(run_cli("dump", "--no-cache", str(SAMPLE)))
     assert all(r.returncode == 0 for r in runs)
     assert len({r.stdout for r in runs}) == 1
+
+
+@pytest.fixture()
+def branch_named_hw(git_repo: Path) -> Path:
+    """The sample repository with a branch `hw` (v1, where the tree has an hw/ folder too)
+    and v2, which widens serial's lsr: hw..v2 has one error."""
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}
+    serial = git_repo / "hw" / "char" / "serial.c"
+    serial.write_text(serial.read_text().replace("VMSTATE_UINT8(lsr", "VMSTATE_UINT16(lsr"))
+    for cmd in (["git", "branch", "hw", "v1"], ["git", "commit", "-qam", "widen lsr"], ["git", "tag", "v2"]):
+        subprocess.run(cmd, cwd=git_repo, check=True, env=env, capture_output=True)
+    return git_repo
+
+
+def test_word_both_directory_and_revision_is_refused(branch_named_hw, tmp_path):
+    """`hw` names the branch in the repository and the hw/ folder of the current directory:
+    refused as git refuses an ambiguous argument, with both ways out -- also with --repo
+    from another directory that has an hw/ folder, and for dump and a single REV."""
+    repo = branch_named_hw
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "hw").mkdir(parents=True)
+    patch = tmp_path / "widen.patch"
+    patch.write_text(subprocess.run(["git", "format-patch", "--stdout", "-1", "v2"], cwd=repo, check=True,
+                                    capture_output=True, text=True).stdout)
+    for args, cwd in ((["hw..v2"], repo), (["--repo", str(repo), "hw..v2"], elsewhere), (["v1..hw"], repo),
+                      (["hw"], repo), (["dump", "hw"], repo), (["review", "--base", "hw", str(patch)], repo)):
+        assert_one_line_error(run_cli(*args, "--no-cache", cwd=cwd),
+                              "'hw' is both a directory and a revision", "'./hw'", "'hw^{commit}'")
+    # where no hw/ folder is in the way, hw is the branch
+    proc = run_cli("--no-cache", "--repo", str(repo), "--format", "json", "hw..v2", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["old"]["kind"] == "source"
+
+
+def test_explicit_path_or_revision_picks_one(branch_named_hw):
+    repo = branch_named_hw
+    by_revision = run_cli("--no-cache", "--format", "json", "hw^{commit}..v2", cwd=repo)
+    assert by_revision.returncode == 1, by_revision.stderr
+    report = json.loads(by_revision.stdout)
+    v1 = subprocess.run(["git", "rev-parse", "v1"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    assert report["old"]["commit"] == v1
+    assert [f["rule"] for f in report["findings"] if f["severity"] == "error"] == ["field-size-changed"]
+    by_path = run_cli("--no-cache", "--format", "json", "./hw..v2", cwd=repo)
+    assert by_path.returncode in (0, 1), by_path.stderr
+    assert json.loads(by_path.stdout)["old"] == {"endpoint": "./hw", "commit": None, "kind": "source"}
+
+
+def test_bare_repository_head_is_a_revision(branch_named_hw, tmp_path):
+    """In a bare repository the current directory holds a file named HEAD: `OLD..` and a
+    single REV still mean the repository's HEAD."""
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(branch_named_hw), str(bare)], check=True,
+                   capture_output=True)
+    for args in (["v1.."], ["HEAD"], ["v1..HEAD"]):
+        proc = run_cli("--no-cache", "--format", "json", *args, cwd=bare)
+        assert proc.returncode == 1, proc.stderr
+        assert json.loads(proc.stdout)["new"]["endpoint"] == "HEAD"

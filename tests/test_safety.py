@@ -1,13 +1,15 @@
 """The repository under analysis is read-only to vmsd-lint, and none of its code runs.
 
-A test repository holds the serial sample (two commits, a staged change, an unstaged
-one) and a hostile configuration: core.fsmonitor, core.hooksPath, hooks in .git/hooks,
+A test repository holds the serial sample (four signed commits, a staged change, an
+unstaged one) and a hostile configuration: core.fsmonitor, core.hooksPath, hooks in .git/hooks,
 an external diff, a textconv driver, clean/smudge/process filters (with .gitattributes),
 core.sshCommand, core.pager, core.editor, aliases over the commands vmsd-lint runs,
-credential and gpg helpers, safe.directory = * ... -- each would create a marker file if
-git ran it.  Every command (check in its forms, dump, graph, pre-commit, review) must
-work, leave .git and the working tree byte-identical (and untouched: same mtimes), and
-create no marker.  Revision arguments starting with '-' are refused and never reach git.
+credential and signature verifiers (with log.showSignature and commits signed in each
+format), safe.directory = * ... -- each would create a marker file if git ran it.  Every
+command (check in its forms, dump, graph, pre-commit, review) must work, leave .git and
+the working tree byte-identical (and untouched: same mtimes), and create no marker; every
+git command line they run, recorded and replayed one by one, must create none either.
+Revision arguments starting with '-' are refused and never reach git.
 """
 from __future__ import annotations
 
@@ -39,9 +41,26 @@ def _script(path: Path, marker: Path, extra: str = "") -> str:
     return str(path)
 
 
-def _git(repo: Path, *args: str, env: dict | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
+def _git(repo: Path, *args: str, env: dict | None = None, input: str | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, input=input,
                           env={**SETUP_ENV, **(env or {})}).stdout
+
+
+# The armour of each signature format: git picks the program that verifies a signature
+# (gpg.program, gpg.x509.program, gpg.ssh.program) by it.
+SIGNATURES = ("PGP SIGNATURE", "SIGNED MESSAGE", "SSH SIGNATURE")
+
+
+def _commit_signed(repo: Path, message: str, armour: str, env: dict) -> None:
+    """`git commit -qam MESSAGE`, then HEAD replaced by the same commit with a fake
+    signature: no key is needed to make it, and `git log --show-signature` (or
+    log.showSignature = true) hands it to the verifying program all the same."""
+    _git(repo, "commit", "-qam", message, env=env)
+    headers, _, body = _git(repo, "cat-file", "commit", "HEAD", env=env).partition("\n\n")
+    signature = f"gpgsig -----BEGIN {armour}-----\n \n AAAA\n -----END {armour}-----"
+    signed = _git(repo, "hash-object", "-t", "commit", "-w", "--stdin", env=env,
+                  input=f"{headers}\n{signature}\n\n{body}").strip()
+    _git(repo, "update-ref", "HEAD", signed, env=env)
 
 
 @pytest.fixture()
@@ -58,11 +77,18 @@ def hostile(tmp_path: Path) -> dict[str, Path]:
     (repo / ".gitattributes").write_text("* diff=evil filter=x merge=evil\n*.c text eol=crlf\n")
     _git(repo, "init", "-q", "-b", "main", env=env)
     _git(repo, "add", ".", env=env)
-    _git(repo, "commit", "-qm", "one", env=env)
+    _commit_signed(repo, "one", SIGNATURES[0], env)
     _git(repo, "tag", "v1", env=env)
+    # v1..v2: three commits (a change, a source edit, a non-source edit), one signature
+    # format each, so that walking them (--per-commit) meets every verifier
     serial = repo / "hw/char/serial.c"
     serial.write_text(serial.read_text().replace("VMSTATE_UINT8(lsr", "VMSTATE_UINT16(lsr"))
-    _git(repo, "commit", "-qam", "two", env=env)
+    _commit_signed(repo, "two", SIGNATURES[0], env)
+    serial.write_text(serial.read_text() + "/* three */\n")
+    _commit_signed(repo, "three", SIGNATURES[1], env)
+    (repo / "NOTES").write_text("four\n")
+    _git(repo, "add", "NOTES", env=env)
+    _commit_signed(repo, "four", SIGNATURES[2], env)
     _git(repo, "tag", "v2", env=env)
     patch = tmp_path / "series.mbox"
     patch.write_text(_git(repo, "format-patch", "--stdout", "v1..v2", env=env))
@@ -78,6 +104,9 @@ def hostile(tmp_path: Path) -> dict[str, Path]:
     for name in HOOKS:
         _script(repo / ".git" / "hooks" / name, markers / f"hook-{name}")
         _script(hooks_path / name, markers / f"hooks-path-{name}")
+
+    allowed_signers = scripts / "allowed-signers"  # ssh verification runs only when it exists
+    allowed_signers.write_text("")
 
     def s(name: str, extra: str = "") -> str:
         return _script(scripts / name, markers / name, extra)
@@ -118,6 +147,11 @@ def hostile(tmp_path: Path) -> dict[str, Path]:
 \thelper = !{s("credential-helper")}
 [gpg]
 \tprogram = {s("gpg")}
+[gpg "x509"]
+\tprogram = {s("gpgsm")}
+[gpg "ssh"]
+\tprogram = {s("ssh-keygen")}
+\tallowedSignersFile = {allowed_signers}
 [log]
 \tshowSignature = true
 [uploadpack]
@@ -164,7 +198,7 @@ def git_state(repo: Path) -> dict[str, str]:
 
 def run(args: list[str], cwd: Path, home: Path, extra_env: dict | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), **(extra_env or {}))
+    env.update({"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), **(extra_env or {})})
     return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
 
@@ -176,6 +210,8 @@ COMMANDS = {  # name: (arguments; {repo}, {patch} filled in), run from the repos
     "check-worktree": (["--repo", "{repo}", "v2..WORKTREE", "--show-diagnostics"], False),
     "check-index": (["--repo", "{repo}", "v2..INDEX", "--format", "sarif"], False),
     "check-index-worktree": (["INDEX..WORKTREE", "--format", "markdown"], True),
+    "check-per-commit": (["--repo", "{repo}", "--per-commit", "v1..v2"], False),
+    "check-per-commit-from-cwd": (["--per-commit", "v1..", "--format", "json"], True),
     "check-no-cache": (["--repo", "{repo}", "--no-cache", "v1..v2", "--format", "github"], False),
     "dump-rev": (["dump", "--repo", "{repo}", "v1"], False),
     "dump-worktree": (["dump", "--format", "qemu", "WORKTREE"], True),
@@ -203,6 +239,86 @@ def test_repository_untouched_and_none_of_its_code_runs(hostile, name):
     assert git_state(repo) == before_git
     assert snapshot(repo) == before
     assert sorted(p.name for p in markers.iterdir()) == []
+
+
+# The git subcommands vmsd-lint runs, all reading the object database or the index.  A
+# new one goes here on purpose, once the armed repository shows it runs no program.
+GIT_SUBCOMMANDS = {"cat-file", "diff", "log", "ls-files", "ls-tree", "rev-parse"}
+
+
+def _git_recorder(directory: Path) -> tuple[Path, str]:
+    """A `git` wrapper that records each call (directory, arguments, environment, standard
+    input) under DIRECTORY/calls and runs the real git; returns that folder and the PATH
+    that puts the wrapper first."""
+    calls, bin_dir = directory / "calls", directory / "bin"
+    calls.mkdir(parents=True)
+    bin_dir.mkdir()
+    wrapper = bin_dir / "git"
+    wrapper.write_text(f"""#!/bin/sh
+call=$(mktemp "{calls}/XXXXXXXX")
+printf '%s\\0' "$PWD" "$@" > "$call"
+env -0 > "$call.env"
+tee "$call.stdin" | "{shutil.which("git")}" "$@"
+""")
+    wrapper.chmod(0o755)
+    return calls, f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+
+
+def _take_calls(calls: Path) -> list[tuple[str, tuple[str, ...], dict[str, str], bytes]]:
+    """The calls recorded so far, as (directory, argv, environment, stdin); the records are removed."""
+    taken = []
+    for record in sorted(p for p in calls.iterdir() if "." not in p.name):
+        cwd, *argv = record.read_bytes().decode("utf-8", "surrogateescape").split("\0")[:-1]
+        env_file, stdin_file = Path(f"{record}.env"), Path(f"{record}.stdin")
+        env = dict(item.split("=", 1) for item in env_file.read_text().split("\0") if "=" in item)
+        taken.append((cwd, tuple(argv), env, stdin_file.read_bytes()))
+        for path in (record, env_file, stdin_file):
+            path.unlink()
+    return taken
+
+
+def _take_markers(markers: Path) -> list[str]:
+    """The markers created so far (the programs that ran); the folder is emptied."""
+    names = sorted(p.name for p in markers.iterdir())
+    for name in names:
+        (markers / name).unlink()
+    return names
+
+
+def test_every_git_command_line_runs_no_program(hostile):
+    """Every git command line of every command family (COMMANDS: ranges, --per-commit,
+    WORKTREE, INDEX, dump, graph, pre-commit, review) is recorded by a `git` wrapper, then
+    run again on its own -- same directory, environment and input -- in the armed
+    repository: none may create a marker.  Each call must go through the safe
+    configuration and run a known subcommand, so a new git call fails here until checked."""
+    from vmsd_lint.sources.tree import SAFE_GIT_CONFIG
+
+    repo, markers, tmp = hostile["repo"], hostile["markers"], hostile["tmp"]
+    calls_dir, path = _git_recorder(tmp / "recorder")
+    calls, ran_program = {}, {}
+    for name, (args, from_repo) in sorted(COMMANDS.items()):
+        if name.startswith("review") and not HAS_REVIEW:
+            continue
+        args = [a.format(repo=repo, patch=hostile["patch"]) for a in args]
+        proc = run(args, cwd=repo if from_repo else tmp, home=hostile["home"],
+                   extra_env={"PATH": path, "XDG_CACHE_HOME": str(tmp / "cache" / name)})  # cold: reads all
+        assert proc.returncode in (0, 1), f"{name}: {proc.stderr}"
+        recorded = _take_calls(calls_dir)
+        assert recorded, f"{name} ran no git command"
+        for cwd, argv, env, stdin in recorded:
+            calls.setdefault((cwd, argv, stdin), env)
+        if ran := _take_markers(markers):
+            ran_program[name] = ran
+
+    safe_prefix = (*SAFE_GIT_CONFIG, "-C")
+    assert [argv for _, argv, _ in calls if argv[:len(safe_prefix)] != safe_prefix] == []
+    assert {argv[len(safe_prefix) + 1] for _, argv, _ in calls} == GIT_SUBCOMMANDS
+    for (cwd, argv, stdin), env in sorted(calls.items()):
+        subprocess.run([shutil.which("git"), *argv], cwd=cwd, input=stdin, capture_output=True, timeout=120,
+                       env={**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        if ran := _take_markers(markers):
+            ran_program[" ".join(argv[len(safe_prefix) + 1:])] = ran
+    assert ran_program == {}
 
 
 def test_hostile_environment_is_ignored(hostile):
@@ -298,3 +414,26 @@ index 0000000..1111111
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert snapshot(repo) == before
     assert not (tmp / "escape.c").exists() and not Path("/tmp/vmsd-lint-escape.c").exists()
+
+
+def test_partial_clone_fetches_nothing(tmp_path):
+    """A partial clone whose promisor remote is an `ext::` command (allowed by its own
+    protocol.ext.allow): reading a missing blob must not fetch it, so the command never
+    runs -- one line, exit 2, no marker."""
+    env = {"HOME": str(tmp_path)}
+    source = tmp_path / "source"
+    shutil.copytree(SAMPLE, source)
+    _git(source, "init", "-q", "-b", "main", env=env)
+    _git(source, "add", ".", env=env)
+    _git(source, "commit", "-qm", "one", env=env)
+    _git(source, "config", "uploadpack.allowFilter", "true", env=env)
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", "--no-local", "--filter=blob:none", "--no-checkout", str(source), str(clone),
+         env=env)
+    marker = tmp_path / "fetched"
+    _git(clone, "config", "remote.origin.url", f"ext::sh -c touch% {marker}", env=env)
+    _git(clone, "config", "protocol.ext.allow", "always", env=env)
+    proc = run(["dump", "--repo", str(clone), "HEAD"], cwd=tmp_path, home=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("vmsd-lint: error: ")
+    assert not marker.exists()

@@ -18,6 +18,7 @@ WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
 INDEX_ENDPOINTS = ("INDEX", ":index")
 EMPTY_ENDPOINT = ":empty"  # a tree with no files (the parent of a repository's first commit)
 MAX_RANGE_LENGTH = 8192  # two paths of PATH_MAX (4096) and the '..'
+EXPLICIT_PATH_PREFIXES = ("./", "../", "/")  # a word starting so is a path: no git revision does
 
 
 @dataclass
@@ -28,8 +29,9 @@ class Options:
     cache: object | None = None
 
 
-def parse_range(spec: str) -> tuple[str, str]:
-    """OLD..NEW, OLD.. (NEW is HEAD) or REV (the change REV made: REV^..REV)."""
+def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
+    """OLD..NEW, OLD.. (NEW is HEAD) or REV (the change REV made: REV^..REV); REPO (--repo)
+    says what a single word is (is_path_endpoint)."""
     if spec.startswith("-"):
         raise InputError(f"'{spec[:80]}' is not a revision range (it starts with '-')")
     if len(spec) > MAX_RANGE_LENGTH:  # each '..' is tried as the split: keep that cheap
@@ -43,7 +45,7 @@ def parse_range(spec: str) -> tuple[str, str]:
     if existing or plausible:
         old, new = (existing or plausible)[0]
         return old, new or "HEAD"
-    if os.path.exists(spec) and not spec.startswith("-"):
+    if is_path_endpoint(spec, repo):
         raise InputError(f"'{spec}' is a single endpoint; compare two with OLD..NEW")
     return f"{spec}^", spec
 
@@ -54,11 +56,42 @@ def _endpoint_like(old: str, new: str) -> bool:
     return not old.endswith(".")
 
 
+def is_path_endpoint(spec: str, repo: str | None) -> bool:
+    """Whether SPEC is read from disk -- a directory or a JSON file, relative to the current
+    directory -- rather than as a git revision of REPO (default: the repository around the
+    current directory).  A word that is both is refused, as git refuses an ambiguous
+    argument: a branch named `hw` must not silently become the hw/ folder.  Other files are
+    no endpoints, so the HEAD file of a bare repository leaves HEAD a revision."""
+    if spec.startswith("-") or not (os.path.isdir(spec) or _is_json_file(spec)):
+        return False
+    if spec.startswith(EXPLICIT_PATH_PREFIXES):
+        return True
+    repo_dir = _repo_with_revision(spec, repo)
+    if repo_dir is not None:
+        kind = "directory" if os.path.isdir(spec) else "file"
+        raise InputError(f"'{spec}' is both a {kind} and a revision of {repo_dir}: write './{spec}' for the "
+                         f"{kind} or '{spec}^{{commit}}' for the revision")
+    return True
+
+
+def _repo_with_revision(spec: str, repo: str | None) -> str | None:
+    """The repository (REPO or the one around the current directory) in which SPEC names a
+    commit, or None: no such repository, or no such commit in it."""
+    from .sources.tree import resolve_commit
+
+    try:
+        repo_dir = find_repo(repo)
+        resolve_commit(repo_dir, spec)
+    except InputError:
+        return None
+    return repo_dir
+
+
 def load_endpoint(spec: str, options: Options, base=None, expand: bool = True) -> tuple[WireSchema, tuple | None]:
     """The schema of an endpoint and, for a source endpoint, its (tree, extraction): the
     base from which the extraction of a tree a few .c files away is derived.  Without
     EXPAND, what a -dump-vmstate file can be compared with (wire.from_extraction)."""
-    if _is_json_file(spec):
+    if _is_json_endpoint(spec, options.repo):
         from .sources.jsonfiles import read_json_endpoint
         return read_json_endpoint(spec, expand), None
     tree = open_tree(spec, options.repo)
@@ -84,6 +117,10 @@ def _is_json_file(spec: str) -> bool:
     return spec.endswith(".json") and os.path.isfile(spec)
 
 
+def _is_json_endpoint(spec: str, repo: str | None) -> bool:
+    return _is_json_file(spec) and is_path_endpoint(spec, repo)
+
+
 def open_tree(endpoint: str, repo: str | None):
     """A SourceTree for ENDPOINT: a directory, the working tree, the staged index, or a git revision."""
     from .sources.tree import SourceTree, directory_tree, git_revision_tree, index_tree, worktree_tree
@@ -94,9 +131,9 @@ def open_tree(endpoint: str, repo: str | None):
         return index_tree(find_repo(repo))
     if endpoint == EMPTY_ENDPOINT:
         return SourceTree("empty tree", None, [], lambda wanted: {}, lambda path: None)
-    if os.path.isdir(endpoint) and not endpoint.startswith("-"):
-        return directory_tree(endpoint, label=endpoint)
-    if os.path.isfile(endpoint):
+    if is_path_endpoint(endpoint, repo):
+        return directory_tree(endpoint, label=endpoint)  # a JSON file has no tree: "not a directory"
+    if os.path.isfile(endpoint) and _repo_with_revision(endpoint, repo) is None:
         raise InputError(f"{endpoint}: a file endpoint must be a JSON dump or snapshot (*.json)")
     repo_dir = find_repo(repo)
     try:
@@ -134,7 +171,7 @@ def find_repo(path: str | None) -> str:
 
 
 def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
-    if _is_json_file(old_spec) or _is_json_file(new_spec):
+    if _is_json_endpoint(old_spec, options.repo) or _is_json_endpoint(new_spec, options.repo):
         old, old_source = load_endpoint(old_spec, options)
         new, new_source = load_endpoint(new_spec, options, base=old_source)
         if "dump" in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: compare as declared

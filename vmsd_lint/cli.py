@@ -161,7 +161,7 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
     """
     from .check import parse_range
 
-    old_spec, new_spec = parse_range(revision_range)
+    old_spec, new_spec = parse_range(revision_range, repo)
     run_check_command(old_spec, new_spec, fmt=fmt, target=target, repo=repo, jobs=jobs, cache_dir=cache_dir,
                       no_cache=no_cache, config=config, strict=strict, show_waived=show_waived,
                       show_diagnostics=show_diagnostics, write_baseline=write_baseline, output=output, quiet=quiet,

@@ -45,7 +45,9 @@ def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Opt
 
 def _commits(repo: str, old: str, new: str) -> list[tuple[str, str]]:
     """(commit id, subject) of old..new along the first parent, oldest first."""
-    listing = run_git(repo, "log", "--reverse", "--first-parent", "--format=%H %s", f"{old}..{new}").decode()
+    # --no-show-signature: a signed commit would run the repository's gpg.program
+    listing = run_git(repo, "log", "--no-show-signature", "--reverse", "--first-parent", "--format=%H %s",
+                      f"{old}..{new}").decode()
     return [tuple(line.split(" ", 1)) if " " in line else (line, "") for line in listing.splitlines() if line]
 
 

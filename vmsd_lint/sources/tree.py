@@ -16,17 +16,26 @@ SOURCE_SUFFIXES = (".c", ".h", ".inc")
 # (extract/rust.py); no other Rust is read.
 RUST_DIRS = ("rust/hw/", "rust/qemu-api/src/")
 
-# Settings that stop a repository's own configuration from running code on our behalf.
+# Transports git knows (built in, or helpers it ships): a partial clone fetches a missing
+# object from its promisor remote, and the repository's own protocol.<name>.allow beats
+# protocol.allow=never -- `ext::` runs any command.  Each is closed by name.
+TRANSPORTS = ("ext", "fd", "file", "git", "ssh", "http", "https", "ftp", "ftps")
+
+# Settings that stop a repository's own configuration from running code on our behalf
+# (log.showSignature: `git log` would run gpg.program on every signed commit).
 SAFE_GIT_CONFIG = (
     "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "diff.external=",
     "-c", "core.sshCommand=false", "-c", "protocol.allow=never", "-c", "core.untrackedCache=false",
+    "-c", "log.showSignature=false",
+    *(arg for name in TRANSPORTS for arg in ("-c", f"protocol.{name}.allow=never")),
 )
 
 
 def git_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    # GIT_NO_LAZY_FETCH (git >= 2.44): no fetch from a promisor remote, whatever the transport
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0",
-               GIT_NO_REPLACE_OBJECTS="1")
+               GIT_NO_REPLACE_OBJECTS="1", GIT_NO_LAZY_FETCH="1")
     return env
 
 
