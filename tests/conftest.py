@@ -14,6 +14,19 @@ QEMU_REPO_ENV = "VMSD_LINT_QEMU_REPO"
 SHARED_ENV = "VMSD_LINT_SHARED"
 
 
+# The fast tier (`pytest -m "not slow"`) leaves out what reads the real QEMU repository
+# and the modules that run whole programs many times (fuzzing, real pre-commit, git safety).
+SLOW_FIXTURES = {"qemu_repo", "release_extractions"}
+SLOW_MODULES = {"test_fuzz.py", "test_pre_commit.py", "test_safety.py", "test_determinism.py", "test_cache.py",
+                "test_qemu_integration.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def shared_dir() -> Path:
     """../shared beside the checkout (as CI lays it out), or $VMSD_LINT_SHARED."""
     return Path(os.environ.get(SHARED_ENV) or ROOT.parent / "shared")
