@@ -1,0 +1,161 @@
+"""Hostile files and descriptors around a run: where the report goes (-o onto a device, a
+FIFO, a directory, a full disk; a non-blocking, broken or closed standard output) and what
+the trees hold (file names that are not UTF-8 or hold newlines, links leading out of the
+tree, FIFOs, huge files), plus malformed configuration, mail and dumps.  Each ends in a
+whole report or one `vmsd-lint: error: ...` line (exit 2) -- never a hang, a traceback or
+a device node replaced by a regular file."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import resource
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node needs root")
+
+
+def run_cli(*args: str, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, **kw)
+
+
+def assert_one_line_error(proc, *needles: str) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vmsd-lint: error: "), proc.stderr
+    assert "internal error" not in lines[0] and "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def check_json(*args: str) -> list[str]:
+    return ["--format", "json", "--no-cache", *args, f"{SAMPLE}..{SAMPLE}"]
+
+
+# -- -o FILE --------------------------------------------------------------------------------
+
+@ROOT_ONLY
+def test_output_onto_a_device_node_writes_through_it(tmp_path):
+    node = tmp_path / "null"
+    os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a private /dev/null
+    proc = run_cli(*check_json("-o", str(node)))
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISCHR(node.lstat().st_mode) and node.lstat().st_rdev == os.makedev(1, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]
+
+
+def test_output_onto_dev_null_keeps_it_a_device():
+    before = os.stat("/dev/null")
+    if not stat.S_ISCHR(before.st_mode):  # another program on this machine replaced it already
+        pytest.skip("/dev/null is not a character device on this machine")
+    proc = run_cli(*check_json("-o", "/dev/null"))
+    assert proc.returncode == 0, proc.stderr
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_output_onto_a_fifo_writes_through_it(tmp_path):
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open first, so the writer does not wait
+    try:
+        proc = run_cli(*check_json("-o", str(fifo)))
+        assert proc.returncode == 0, proc.stderr
+        assert stat.S_ISFIFO(fifo.lstat().st_mode)
+        report = json.loads(os.read(reader, 1 << 20))
+    finally:
+        os.close(reader)
+    assert report["summary"]["error"] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.fifo"]
+
+
+def test_output_onto_a_directory_is_one_line_and_leaves_nothing(tmp_path):
+    target = tmp_path / "out"
+    target.mkdir()
+    assert_one_line_error(run_cli(*check_json("-o", str(target))), str(target), "directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and not any(target.iterdir())
+
+
+def _file_size_limit(limit: int):
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_output_on_a_full_disk_leaves_the_old_file_and_no_temporary(tmp_path):
+    """A file size limit (ulimit -f) stands in for a full disk: the write fails midway."""
+    out = tmp_path / "report.json"
+    out.write_text("previous report\n")
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *check_json("-o", str(out))],
+                          capture_output=True, text=True, timeout=120, preexec_fn=_file_size_limit(100))
+    assert_one_line_error(proc, str(out))
+    assert out.read_text() == "previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_output_replacing_a_file_keeps_its_permissions(tmp_path):
+    out = tmp_path / "report.json"
+    out.write_text("old\n")
+    out.chmod(0o600)
+    assert run_cli(*check_json("-o", str(out))).returncode == 0
+    assert json.loads(out.read_text())["summary"]["error"] == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+# -- standard output ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def big_tree(tmp_path_factory) -> Path:
+    """The serial sample with 40 more copies of its device: a dump of several pipe buffers."""
+    tree = tmp_path_factory.mktemp("big") / "tree"
+    shutil.copytree(SAMPLE, tree)
+    source = (tree / "hw" / "char" / "serial.c").read_text()
+    for n in range(40):
+        (tree / "hw" / "char" / f"serial{n}.c").write_text(source.replace('"serial', f'"serial{n}-'))
+    return tree
+
+
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_report_to_a_non_blocking_pipe_is_whole(big_tree, tmp_path, unbuffered):
+    expected_file = tmp_path / "expected.json"
+    assert run_cli("dump", "--no-cache", "-q", "-o", str(expected_file), str(big_tree)).returncode == 0
+    expected = expected_file.read_bytes()
+    assert len(expected) > 4 * 65536
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)  # as a parent that set O_NONBLOCK on its side leaves it
+    env = {**os.environ, **({"PYTHONUNBUFFERED": "1"} if unbuffered else {})}
+    proc = subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli", "dump", "--no-cache", "-q", str(big_tree)],
+                            stdout=write_end, stderr=subprocess.PIPE, env=env)
+    os.close(write_end)
+    time.sleep(3)  # a slow reader: the pipe fills and the writer meets EAGAIN
+    received = bytearray()
+    while chunk := os.read(read_end, 1 << 16):
+        received += chunk
+    os.close(read_end)
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, stderr
+    assert stderr == "" and bytes(received) == expected
+
+
+def test_closed_standard_output_is_one_line():
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *check_json()], stderr=subprocess.PIPE,
+                          text=True, timeout=120, preexec_fn=lambda: os.close(1))
+    assert_one_line_error(proc, "standard output is closed")
+
+
+def test_broken_pipe_is_one_line():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read: every write fails with EPIPE
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *check_json()], stdout=write_end,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write_end)
+    assert_one_line_error(proc, "could not write the report to standard output")
