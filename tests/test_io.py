@@ -24,9 +24,9 @@ from conftest import SAMPLE
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node needs root")
 
 
-def run_cli(*args: str, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, **kw)
+                          text=True, timeout=timeout)
 
 
 def assert_one_line_error(proc, *needles: str) -> str:
@@ -159,3 +159,104 @@ def test_broken_pipe_is_one_line():
                           stderr=subprocess.PIPE, text=True, timeout=120)
     os.close(write_end)
     assert_one_line_error(proc, "could not write the report to standard output")
+
+
+# -- what a tree holds ------------------------------------------------------------------------
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_NOSYSTEM": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+
+
+def commit_all(repo: Path) -> None:
+    for cmd in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"], ["git", "commit", "-qm", "c"]):
+        subprocess.run(cmd, cwd=repo, check=True, capture_output=True, env={**GIT_ENV, "HOME": str(repo)})
+
+
+def serial_copy(tree: Path, name: str) -> bytes:
+    """The sample's serial device renamed NAME: a VMSD that shows whether a file was read."""
+    return (tree / "hw" / "char" / "serial.c").read_bytes().replace(b'"serial"', f'"{name}"'.encode())
+
+
+def dump(tree_or_rev: str, *args: str) -> tuple[dict, list[dict]]:
+    proc = run_cli("dump", "--no-cache", "-q", *args, tree_or_rev, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    return {v["name"] for v in data["vmsds"]}, data["diagnostics"]
+
+
+def notes_about(diagnostics: list[dict], path: str) -> list[str]:
+    return [d["message"] for d in diagnostics if d["file"] == path]
+
+
+NON_UTF8 = b"hw/char/caf\xe9.c"
+
+
+def test_non_utf8_file_name_in_a_directory_is_read_and_named(sample_tree):
+    with open(os.fsencode(sample_tree) + b"/" + NON_UTF8, "wb") as fh:
+        fh.write(serial_copy(sample_tree, "cafe"))
+    names, diagnostics = dump(str(sample_tree))
+    assert {"serial", "cafe"} <= names  # the rest, and the file itself, analysed
+    assert any("not valid UTF-8" in m for m in notes_about(diagnostics, "hw/char/caf\\xe9.c")), diagnostics
+
+
+def test_non_utf8_file_name_in_a_commit_is_read_and_named(sample_tree):
+    with open(os.fsencode(sample_tree) + b"/" + NON_UTF8, "wb") as fh:
+        fh.write(serial_copy(sample_tree, "cafe"))
+    commit_all(sample_tree)
+    for endpoint in ("HEAD", "WORKTREE", "INDEX"):
+        names, diagnostics = dump(endpoint, "--repo", str(sample_tree))
+        assert {"serial", "cafe"} <= names, endpoint
+        assert any("not valid UTF-8" in m for m in notes_about(diagnostics, "hw/char/caf\\xe9.c")), endpoint
+    proc = run_cli("--no-cache", "--format", "json", "--repo", str(sample_tree), "HEAD..WORKTREE", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_link_out_of_a_directory_tree_is_not_followed(sample_tree, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.c").write_bytes(serial_copy(sample_tree, "secret"))
+    os.symlink(outside / "secret.c", sample_tree / "hw" / "char" / "secret.c")
+    os.symlink(outside, sample_tree / "hw" / "elsewhere")
+    names, diagnostics = dump(str(sample_tree))
+    assert "serial" in names and "secret" not in names
+    assert any("outside the tree" in m for m in notes_about(diagnostics, "hw/char/secret.c")), diagnostics
+    assert any("outside the tree" in m for m in notes_about(diagnostics, "hw/elsewhere")), diagnostics
+
+
+def test_links_inside_a_directory_tree_are_followed(sample_tree):
+    """(The samples' include/ links, to headers beside the tree in this checkout, too.)"""
+    os.symlink("serial.c", sample_tree / "hw" / "char" / "serial-link.c")
+    proc = run_cli("dump", "--no-cache", "-q", str(sample_tree), timeout=60)
+    files = {v["file"] for v in json.loads(proc.stdout)["vmsds"]}
+    assert {"hw/char/serial.c", "hw/char/serial-link.c"} <= files
+
+
+def test_links_to_kmsg_and_to_root_end_quickly(sample_tree):
+    """A link to /proc/kmsg blocks once the kernel log is read; a link to / would walk the
+    whole filesystem.  Neither is followed."""
+    os.symlink("/proc/kmsg", sample_tree / "hw" / "kmsg.c")
+    os.symlink("/", sample_tree / "hw" / "root")
+    start = time.monotonic()
+    names, diagnostics = dump(str(sample_tree))
+    assert time.monotonic() - start < 30 and "serial" in names
+    assert notes_about(diagnostics, "hw/kmsg.c") and notes_about(diagnostics, "hw/root")
+
+
+def test_committed_link_to_kmsg_through_worktree(sample_tree):
+    os.symlink("/proc/kmsg", sample_tree / "hw" / "kmsg.c")
+    commit_all(sample_tree)
+    for endpoint in ("WORKTREE", "HEAD", "INDEX"):
+        names, diagnostics = dump(endpoint, "--repo", str(sample_tree))
+        assert "serial" in names and notes_about(diagnostics, "hw/kmsg.c"), endpoint
+    proc = run_cli("--no-cache", "--repo", str(sample_tree), "HEAD..WORKTREE", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_fifo_and_huge_file_are_skipped_and_named(sample_tree):
+    os.mkfifo(sample_tree / "hw" / "fifo.c")
+    with open(sample_tree / "hw" / "huge.c", "wb") as fh:  # sparse: no disk used
+        fh.truncate(65 * 1024 * 1024)
+    names, diagnostics = dump(str(sample_tree))
+    assert "serial" in names
+    assert any("not a regular file" in m for m in notes_about(diagnostics, "hw/fifo.c")), diagnostics
+    assert any("larger than" in m for m in notes_about(diagnostics, "hw/huge.c")), diagnostics
