@@ -260,3 +260,31 @@ def test_fifo_and_huge_file_are_skipped_and_named(sample_tree):
     assert "serial" in names
     assert any("not a regular file" in m for m in notes_about(diagnostics, "hw/fifo.c")), diagnostics
     assert any("larger than" in m for m in notes_about(diagnostics, "hw/huge.c")), diagnostics
+
+
+# -- names in reports -----------------------------------------------------------------------
+
+WEIRD_NAME = "hw/char/x\n::error file=y::injected ``b`` |.c"
+UNRESOLVABLE = (b'#include "migration/vmstate.h"\ntypedef struct W { uint32_t x; } W;\n'
+                b'static const VMStateDescription vmstate_w = {\n    .name = "w",\n'
+                b'    .fields = (const VMStateField[]) {\n        VMSTATE_NOPE(x, W),\n'
+                b'        VMSTATE_END_OF_LIST()\n    }\n};\n')
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown"])
+def test_file_names_cannot_break_lines_or_inject_markup(sample_tree, fmt):
+    """A newline in a file name would start a line of its own -- in a GitHub Actions log a
+    workflow command, in a PR comment a new table row -- and backticks would close the
+    code span around it."""
+    (sample_tree / WEIRD_NAME).write_bytes(UNRESOLVABLE)
+    proc = run_cli("--no-cache", "--show-diagnostics", "--format", fmt, f"{SAMPLE}..{sample_tree}")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines and not [line for line in lines if line.startswith("::error file=y")], proc.stdout
+    mentions = [line for line in lines if "injected" in line]
+    assert mentions
+    if fmt != "github":  # (github's own escaping spells a newline %0A)
+        assert all("x\\n::error" in line for line in mentions), mentions
+    if fmt == "markdown":
+        rows = [line for line in mentions if line.startswith("| ")]
+        assert rows and all(line.endswith(" |") and "``` hw/char/x" in line for line in rows), rows
