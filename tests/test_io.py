@@ -288,3 +288,64 @@ def test_file_names_cannot_break_lines_or_inject_markup(sample_tree, fmt):
     if fmt == "markdown":
         rows = [line for line in mentions if line.startswith("| ")]
         assert rows and all(line.endswith(" |") and "``` hw/char/x" in line for line in rows), rows
+
+
+# -- configuration, mail, dumps -------------------------------------------------------------
+
+def test_relative_xdg_cache_home_is_ignored(tmp_path):
+    """The XDG spec: a relative XDG_CACHE_HOME is invalid and must be ignored (it would
+    put a cache into whatever directory the run started in)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "XDG_CACHE_HOME": "relative-cache", "HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", "dump", "-q", str(SAMPLE)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "relative-cache").exists()
+    assert (home / ".cache" / "vmsd-lint").is_dir()
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe = 1\n", b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n"],
+                         ids=["not-utf8", "nested-5000"])
+def test_malformed_config_is_one_line_naming_it(tmp_path, content):
+    config = tmp_path / "waivers.toml"
+    config.write_bytes(content)
+    assert_one_line_error(run_cli(*check_json("--config", str(config))), str(config))
+
+
+def test_config_that_is_a_fifo_is_refused(tmp_path):
+    config = tmp_path / "waivers.toml"
+    os.mkfifo(config)  # opened for reading, it would wait for a writer forever
+    assert_one_line_error(run_cli(*check_json("--config", str(config)), timeout=60), str(config), "regular file")
+
+
+def _deep_multipart(depth: int) -> bytes:
+    head = "From: a@b\nSubject: [PATCH] x\nMIME-Version: 1.0\n"
+    for n in range(depth):
+        head += f"Content-Type: multipart/mixed; boundary=b{n}\n\n--b{n}\n"
+    return (head + "Content-Type: text/plain\n\ndiff --git a/hw/x.c b/hw/x.c\n").encode()
+
+
+BAD_MAILS = {  # name: (mail, what the error line says)
+    "utf32-garbage": ((b"From: a@b\nSubject: [PATCH] x\nContent-Type: text/plain; charset=utf-32\n\n"
+                       b"diff --git a/hw/x.c b/hw/x.c\n--- a/hw/x.c\n+++ b/hw/x.c\n@@ -1 +1 @@\n-a\n+b\n"),
+                      "'hw/x.c': does not exist"),  # read as UTF-8, as git writes it: then the patch fails
+    "multipart-3000": (_deep_multipart(3000), "multipart-3000.eml"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_MAILS))
+def test_malformed_mail_is_one_line_naming_it(tmp_path, name):
+    mail = tmp_path / f"{name}.eml"
+    content, needle = BAD_MAILS[name]
+    mail.write_bytes(content)
+    line = assert_one_line_error(run_cli("review", "--no-cache", "--base", str(SAMPLE), str(mail)), needle)
+    assert "codec" not in line
+
+
+def test_duplicate_keys_in_a_json_dump_are_refused(tmp_path):
+    dump_file = tmp_path / "dump.json"
+    dump_file.write_text('{"vmschkmachine": {"Name": "pc"}, "serial": {"Description": {"name": "serial"}},'
+                         ' "serial": {"Description": {"name": "serial", "version_id": 9}}}')
+    assert_one_line_error(run_cli("--no-cache", f"{dump_file}..{dump_file}"), str(dump_file), "'serial'",
+                          "duplicate")
