@@ -6,7 +6,6 @@ whole report or one `vmsd-lint: error: ...` line (exit 2) -- never a hang, a tra
 a device node replaced by a regular file."""
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import resource
