@@ -63,7 +63,7 @@ SAMPLE_SEEDS = ("serial-device/hw/char/serial.c", "field-removed/old/hw/gpio/pl0
 
 SHARES = {  # default examples per test: the expensive tests get fewer
     "extract": 80, "check": 40, "macros": 60, "bytes": 40, "json": 100, "revision": 80, "review": 40,
-    "rust": 60, "rust-check": 20,
+    "rust": 60, "rust-check": 20, "names": 30,
 }
 DEFAULT_TOTAL = sum(SHARES.values())
 EXAMPLE_TIME_LIMIT = 60  # seconds per generated input; a sample-sized tree takes well under 1 s
@@ -483,6 +483,53 @@ def test_fifo_and_device_files_in_a_tree(work):
     extract_clean(tree)
     code, out, err = run_cli(["--format", "json", "--no-cache", "--target", "x86_64", f"{tree}..{tree}"], cwd=work)
     assert_clean(code, out, err, json_report=True, label="pathological")
+
+
+def test_links_and_special_files_in_a_tree(work):
+    """Links out of the tree (to /, /proc/kmsg, a file and a directory elsewhere), a link
+    loop, a dangling link, a FIFO and a 65 MB file named like sources: none is read or
+    followed, each file skipped is a diagnostic naming it, and the run ends quickly."""
+    COUNTS["pathological"] += 1
+    tree = write_tree(work / "links", {"hw/gpio/pl061.c": PL061.encode()})
+    outside = work / "links-outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.c").write_text(PL061.replace('"pl061"', '"secret"'))
+    for target, link in (("/", "hw/root"), ("/proc/kmsg", "hw/kmsg.c"), (outside / "secret.c", "hw/secret.c"),
+                         (outside, "hw/outside"), ("..", "hw/loop"), ("missing.c", "hw/dangling.c")):
+        os.symlink(target, tree / link)
+    os.mkfifo(tree / "hw" / "fifo.c")
+    with open(tree / "hw" / "huge.c", "wb") as fh:
+        fh.truncate(65 * 1024 * 1024)  # sparse
+    extraction = extract_clean(tree)
+    assert {v.name for v in extraction.vmsds.values()} >= {"pl061"}
+    assert "secret" not in {v.name for v in extraction.vmsds.values()}
+    skipped = {d.file for d in extraction.diagnostics if "not read" in d.message}
+    assert skipped == {"hw/root", "hw/kmsg.c", "hw/secret.c", "hw/outside", "hw/fifo.c", "hw/huge.c"}, skipped
+    code, out, err = run_cli(["--format", "json", "--no-cache", f"{tree}..{tree}"], cwd=work)
+    assert_clean(code, out, err, json_report=True, label="pathological")
+
+
+LINE_BREAKS = "\r\x0b\x0c\x1b\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on, and ESC
+
+
+@budget("names")
+@given(name=st.binary(min_size=1, max_size=40).filter(lambda b: b"/" not in b and b"\0" not in b),
+       fmt=st.sampled_from(["text", "github", "markdown", "json"]))
+def test_odd_file_names(work, name, fmt):
+    """Any bytes as a file name (not UTF-8, newlines, backticks, control characters): the
+    file is read (under an escaped spelling when it is not UTF-8) and no report line of
+    any format is broken by it."""
+    COUNTS["names"] += 1
+    tree = write_tree(work / "names", {"hw/gpio/pl061.c": PL061.encode()})
+    with open(os.fsencode(tree / "hw" / "gpio") + b"/" + name + b".c", "wb") as fh:
+        fh.write(PL061.replace('"pl061"', '"odd"').replace(FIELD, "VMSTATE_NOPE(data, PL061State),").encode())
+    assert "odd" in {v.name for v in extract_clean(tree).vmsds.values()}
+    old = write_tree(work / "names-old", {"hw/gpio/pl061.c": PL061.encode()})
+    code, out, err = run_cli(["--format", fmt, "--no-cache", "--show-diagnostics", f"{old}..{tree}"], cwd=work)
+    assert_clean(code, out, err, json_report=fmt == "json", label="names")
+    assert not [c for c in LINE_BREAKS if c in out], out
+    if fmt == "markdown":
+        assert all(line.endswith(" |") for line in out.splitlines() if line.startswith("| ")), out
 
 
 @pytest.mark.parametrize("name", ["argument-nesting-3000", "condition-chain-3000", "huge-file"])

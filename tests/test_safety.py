@@ -382,7 +382,7 @@ def test_revisions_starting_with_dash_are_refused(hostile, args):
     assert len(lines) == 1 and lines[0].startswith("vmsd-lint: error: "), proc.stderr
     passed = log.read_text().splitlines() if log.exists() else []
     ours = {"-c", "-C", "--verify", "--quiet", "--end-of-options", "--is-bare-repository", "--absolute-git-dir",
-            "--show-toplevel", "-r", "-z", "--full-tree", "--batch", "-s", "--full-name", "--cached", "--others",
+            "--show-toplevel", "-r", "-l", "-z", "--full-tree", "--batch", "-s", "--full-name", "--cached", "--others",
             "--exclude-standard"}
     assert not [a for a in passed if a.startswith("-") and a not in ours], passed
     assert sorted(p.name for p in markers.iterdir()) == []

@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .cli_options import default_jobs, policy_options, source_options
 from .errors import InputError
+from .output import stdout_is_terminal, write_report
 
 EXPECTED_ERRORS = (InputError, OSError, UnicodeError, sqlite3.DatabaseError)
 
@@ -91,14 +92,7 @@ def coverage_line(extraction) -> str:
 
 
 def _write(text: str, output: str | None) -> None:
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    tmp = f"{output}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, output)
+    write_report(text, output)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -201,7 +195,7 @@ def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target
         _write({"sarif": render_sarif, "markdown": render_markdown, "github": render_github}[fmt](report), output)
     elif not (quiet and not failed):
         text = render_text(report, show_waived, show_diagnostics)
-        colour = output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        colour = output in (None, "-") and stdout_is_terminal() and not os.environ.get("NO_COLOR")
         _write(text if colour else click.unstyle(text), output)
     sys.exit(1 if failed else 0)
 

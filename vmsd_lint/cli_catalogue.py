@@ -216,8 +216,8 @@ def _rule_markdown(rule: Rule) -> str:
 # --- commands -------------------------------------------------------------------------
 
 def _emit(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    from .output import write_report
+    write_report(text, None)
 
 
 @click.command("rules")

@@ -89,6 +89,7 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
 
     from .check import Options
     from .cli import _default_config, _write, open_cache
+    from .output import stdout_is_terminal
     from .review import review_series
     from .sources.patches import read_series
     from .waivers import apply_waivers, load_waivers
@@ -101,7 +102,7 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
     apply_waivers(result.report, waivers)
     failed = result.report.failed(strict)
     text = _render_review(result, fmt, quiet and not failed)
-    colour = fmt == "text" and output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    colour = fmt == "text" and output in (None, "-") and stdout_is_terminal() and not os.environ.get("NO_COLOR")
     if text:
         _write(text if colour else click.unstyle(text), output)
     sys.exit(1 if failed else 0)

@@ -43,11 +43,20 @@ class Waiver:
 
 
 def load_waivers(path: str) -> list[Waiver]:
+    from .sources.tree import SkippedFile, read_regular_file
+
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(read_regular_file(path).decode("utf-8"))
+    except SkippedFile as exc:  # a FIFO would wait for a writer forever
+        raise InputError(f"{path}: not read as a waiver file: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid TOML (not UTF-8 text)") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a TOML file this tool reads (nested too deeply)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
     entries = data.get("waiver", [])
     unknown = set(data) - {"waiver"}
     if unknown or not isinstance(entries, list):

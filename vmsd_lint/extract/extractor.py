@@ -150,9 +150,9 @@ class Extractor:
             with _without_gc():
                 derived = derive(self, tree, *base)
             if derived is not None:
-                return derived
+                return _with_skipped_files(derived, tree)
         with _without_gc():
-            result = self._extract(tree, key)
+            result = _with_skipped_files(self._extract(tree, key), tree)
         if self.cache is not None:
             # the pool and the second resolver are gone: no thread runs, a fork is safe
             self.cache.write_later("extraction" + FACTS_VERSION, {key: result})
@@ -183,6 +183,8 @@ class Extractor:
         digest = hashlib.sha1(f"{__version__}:{_code_digest()}:{self.target}".encode())
         for f in sorted(tree.files, key=lambda f: f.path):
             digest.update(f"{f.path}\0{f.blob}\n".encode())
+        for path, why in tree.skipped:  # their diagnostics are part of the cached extraction
+            digest.update(f"{path}\0{why}\n".encode())
         for extra in (_SAVEVM, f"configs/targets/{self.target}-softmmu.mak"):
             digest.update(hashlib.sha1(tree.read_path(extra) or b"").digest())
         return digest.hexdigest()
@@ -445,6 +447,15 @@ def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileRe
         record.calls_elsewhere = tuple(sorted({p.callee for p in run.pending}))
         record.uncalled = tuple(fn.name for fn in run.uncalled_helpers())
     return record
+
+
+def _with_skipped_files(result: Extraction, tree: SourceTree) -> Extraction:
+    """The files the tree did not read, or read under another name, as diagnostics."""
+    if tree.skipped:
+        result.diagnostics = sorted(set(result.diagnostics) | {Diagnostic("unresolved", path, 0, why)
+                                                               for path, why in tree.skipped},
+                                    key=lambda d: (d.file, d.line, d.message))
+    return result
 
 
 def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord]) -> None:

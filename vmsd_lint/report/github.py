@@ -10,7 +10,7 @@ are plain text, so they show in the job log.
 from __future__ import annotations
 
 from ..findings import Finding, Report
-from .messages import directions_words, headline
+from .messages import directions_words, headline, one_line
 from .text import summary_line
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -51,6 +51,6 @@ def render_github(report: Report) -> str:
     out = [annotation(finding, report) for finding in report.findings]
     out += [command("warning", f"vmsd-lint: waiver matched no finding: {waiver}")
             for waiver in report.unmatched_waivers]
-    out += [f"vmsd-lint: note: {note}" for note in report.notes]
+    out += [one_line(f"vmsd-lint: note: {note}") for note in report.notes]
     out.append(summary_line(report))
     return "\n".join(out) + "\n"

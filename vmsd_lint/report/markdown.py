@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..findings import Finding, Report
-from .messages import message
+from .messages import message, one_line
 
 _CELL_SPECIAL = re.compile(r"[\\|`*\[\]<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _ENTITIES = {"<": "&lt;", ">": "&gt;"}
@@ -19,14 +19,16 @@ _ENTITIES = {"<": "&lt;", ">": "&gt;"}
 def cell(text: str) -> str:
     """Plain text for a table cell, on one line: |, the inline Markdown markers, < and >, and
     an _ at the edge of a word escaped (an _ inside a word like old_in_data stays as it is)."""
-    text = " ".join(text.splitlines())
+    text = one_line(" ".join(text.splitlines()))
     return _CELL_SPECIAL.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), text)
 
 
 def code(text: str, table: bool = True) -> str:
-    """An inline code span; in a table a pipe is escaped even inside code (GFM)."""
-    ticks = "``" if "`" in text else "`"
-    pad = " " if ticks == "``" else ""
+    """An inline code span, on one line; its fence is longer than any run of backticks in
+    TEXT (which could otherwise close it); in a table a pipe is escaped even inside code (GFM)."""
+    text = one_line(text)
+    ticks = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if len(ticks) > 1 else ""
     if table:
         text = text.replace("|", "\\|")
     return f"{ticks}{pad}{text}{pad}{ticks}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from ..findings import Finding, Report
-from .messages import directions_words, headline
+from .messages import directions_words, headline, one_line
 
 COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
@@ -19,20 +19,20 @@ def render_text(report: Report, show_waived: bool = False, show_diagnostics: boo
         section = _group(finding)
         if section != group:
             group = section
-            lines.append(click.style(section, bold=True))
+            lines.append(click.style(one_line(section), bold=True))
         lines.extend(_finding_lines(finding))
     if show_waived and report.waived:
         lines.append(click.style("waived", bold=True))
         for finding in report.waived:
             lines.extend(_finding_lines(finding))
-            lines.append(f"    waived: {finding.waived_by}")
+            lines.append(f"    waived: {one_line(str(finding.waived_by))}")
     if show_diagnostics:
         for side, diag in report.diagnostics:
-            lines.append(f"{diag.file}:{diag.line}: note: [{side}] {diag.message}")
+            lines.append(one_line(f"{diag.file}:{diag.line}: note: [{side}] {diag.message}"))
     for waiver in report.unmatched_waivers:
-        lines.append(f"vmsd-lint: warning: waiver matched no finding: {waiver}")
+        lines.append(one_line(f"vmsd-lint: warning: waiver matched no finding: {waiver}"))
     for note in report.notes:
-        lines.append(f"vmsd-lint: note: {note}")
+        lines.append(one_line(f"vmsd-lint: note: {note}"))
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
@@ -52,15 +52,16 @@ def _finding_lines(finding: Finding) -> list[str]:
     loc = finding.location
     where = f"{loc.file}:{loc.line}: " if loc else ""
     severity = click.style(finding.severity, fg=COLOURS[finding.severity], bold=True)
-    lines = [f"{where}{severity}: [{finding.rule}] {headline(finding)} ({directions_words(finding)})"]
+    lines = [f"{one_line(where)}{severity}: " + one_line(f"[{finding.rule}] {headline(finding)} "
+                                                        f"({directions_words(finding)})")]
     if finding.old and finding.new and finding.old != finding.new:
-        lines.append(f"    was at {finding.old}")
+        lines.append(one_line(f"    was at {finding.old}"))
     if finding.runtime_error:
-        lines.append(f"    QEMU prints: {finding.runtime_error}")
+        lines.append(one_line(f"    QEMU prints: {finding.runtime_error}"))
     if finding.commit:
-        lines.append(f"    introduced by {finding.commit}")
+        lines.append(one_line(f"    introduced by {finding.commit}"))
     if finding.note:
-        lines.append(f"    note: {finding.note}")
+        lines.append(one_line(f"    note: {finding.note}"))
     return lines
 
 
@@ -72,7 +73,7 @@ def summary_line(report: Report) -> str:
     sections = len({s for f in report.findings for s in f.sections})
     old = report.old.label + (f" ({report.old.commit[:12]})" if report.old.commit else "")
     new = report.new.label + (f" ({report.new.commit[:12]})" if report.new.commit else "")
-    text = f"vmsd-lint: {', '.join(parts)} in {sections} section(s): {old} -> {new}"
+    text = one_line(f"vmsd-lint: {', '.join(parts)} in {sections} section(s): {old} -> {new}")
     if not report.findings and not report.diagnostics:
         text += "; no migration-breaking change found"
     elif not report.findings:

@@ -105,4 +105,5 @@ def overlay(base: SourceTree, changes: dict[str, bytes | None], label: str) -> S
     def read_path(path: str) -> bytes | None:
         return changes[path] if path in changes else base.read_path(path)
 
-    return SourceTree(label, None, sorted(files.values(), key=lambda f: f.path), read, read_path)
+    return SourceTree(label, None, sorted(files.values(), key=lambda f: f.path), read, read_path,
+                      skipped=[(path, why) for path, why in base.skipped if path not in changes])

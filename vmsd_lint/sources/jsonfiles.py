@@ -21,7 +21,7 @@ DUMP_MACHINE_KEY = "vmschkmachine"
 def read_json_endpoint(path: str, expand: bool = True) -> WireSchema:
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            data = json.load(fh, object_pairs_hook=lambda pairs: _object(pairs, path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except UnicodeDecodeError:
@@ -36,6 +36,20 @@ def read_json_endpoint(path: str, expand: bool = True) -> WireSchema:
         return _dump_schema(data, path)
     raise InputError(f"{path}: neither a -dump-vmstate file (no \"{DUMP_MACHINE_KEY}\") "
                      f"nor a vmsd-lint snapshot (no \"vmsds\")")
+
+
+def _object(pairs: list[tuple[str, object]], path: str) -> dict:
+    """A JSON object; a key given twice is refused: which one counts would be a guess (the
+    decoder would silently keep the last, a reader might show the first)."""
+    data = dict(pairs)
+    if len(data) == len(pairs):
+        return data
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise InputError(f"{path}: duplicate key {key!r} in a JSON object")
+        seen.add(key)
+    return data
 
 
 # -- -dump-vmstate ------------------------------------------------------------------------

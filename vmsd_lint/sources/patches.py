@@ -92,7 +92,10 @@ def read_series(source: str) -> tuple[list[Patch], Mail | None]:
     """The patches of SOURCE (a file, or "-" for standard input) in series order, and the
     cover letter if there is one.  Messages without a diff are left out."""
     data = _read_input(source)
-    mails = [_mail(message) for message in _messages(data)]
+    try:
+        mails = [_mail(message) for message in _messages(data)]
+    except RecursionError:  # MIME parts nested thousands deep
+        raise InputError(f"{_name(source)}: not a mail this tool reads (parts nested too deeply)") from None
     cover = next((m for m in mails if _number(m.subject) == 0 or (len(mails) > 1 and not _has_diff(m.body)
                                                                   and m is mails[0])), None)
     with_diff = [m for m in mails if m is not cover and _has_diff(m.body)]
@@ -181,7 +184,7 @@ def _body(message: email.message.Message) -> str:
 def _decode(payload: bytes, charset: str) -> str:
     try:
         return payload.decode(charset, "surrogateescape")
-    except LookupError:  # an unknown charset name: UTF-8 is what git writes
+    except (LookupError, UnicodeError):  # an unknown charset, or bytes it cannot hold: UTF-8 is what git writes
         return payload.decode("utf-8", "surrogateescape")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import subprocess
 from dataclasses import dataclass, field
 
@@ -15,6 +16,11 @@ SOURCE_SUFFIXES = (".c", ".h", ".inc")
 # Rust devices, and the qemu-api crate that says what their macros and types mean
 # (extract/rust.py); no other Rust is read.
 RUST_DIRS = ("rust/hw/", "rust/qemu-api/src/")
+# A source larger than this is skipped (and named in a diagnostic): QEMU's largest is ~1 MB,
+# and a stranger's 5 GB file must not be read into memory.
+MAX_FILE_SIZE = 64 * 1024 * 1024
+GITLINK_MODE = b"160000"
+SYMLINK_MODE = b"120000"
 
 # Transports git knows (built in, or helpers it ships): a partial clone fetches a missing
 # object from its promisor remote, and the repository's own protocol.<name>.allow beats
@@ -68,6 +74,9 @@ class SourceTree:
     _reader: object = field(repr=False, default=None)
     _path_reader: object = field(repr=False, default=None)
     _path_cache: dict = field(repr=False, default_factory=dict)
+    # files named like sources but not read, or read under another name: (path, why);
+    # the extraction reports each as a diagnostic
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def read(self, wanted: list[SourceFile]) -> dict[str, bytes]:
         return self._reader(wanted)
@@ -105,18 +114,37 @@ def resolve_commit(repo: str, rev: str) -> str:
 
 def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
     commit = resolve_commit(repo, rev)
-    listing = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
-    files = []
+    listing = run_git(repo, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+    files, skipped = [], []
     for entry in listing.split(b"\0"):
         if not entry:
             continue
-        meta, _, path = entry.partition(b"\t")
-        mode, kind, sha = meta.split(b" ")
-        path_text = path.decode("utf-8", "surrogateescape")
-        if kind == b"blob" and wanted_path(path_text, excludes):
-            files.append(SourceFile(path_text, sha.decode()))
+        meta, _, raw_path = entry.partition(b"\t")
+        mode, kind, sha, size = meta.split()
+        path = display_path(raw_path, notes := [])
+        if kind != b"blob" or not wanted_path(path, excludes):
+            continue
+        skipped += notes
+        if mode == SYMLINK_MODE:  # its blob is the link's target, not source
+            skipped.append((path, f"{path}: not read: a symbolic link"))
+        elif int(size) > MAX_FILE_SIZE:
+            skipped.append((path, f"{path}: not read: larger than {MAX_FILE_SIZE >> 20} MB"))
+        else:
+            files.append(SourceFile(path, sha.decode()))
     return SourceTree(rev, commit, files, lambda wanted: _read_blobs(repo, wanted),
-                      lambda path: _read_git_path(repo, commit, path))
+                      lambda path: _read_git_path(repo, commit, path), skipped=skipped)
+
+
+def display_path(raw: bytes, skipped: list[tuple[str, str]]) -> str:
+    """A path as text.  One that is not UTF-8 gets \\x escapes for its stray bytes, and a
+    note: nothing downstream (cache keys, JSON, SQLite) can hold the raw bytes."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        path = raw.decode("utf-8", "backslashreplace")
+        skipped.append((path, f"{path}: the file name is not valid UTF-8: read under this name, "
+                              f"its stray bytes written as \\x escapes"))
+        return path
 
 
 def _read_git_path(repo: str, commit: str, path: str) -> bytes | None:
@@ -150,9 +178,35 @@ def _read_blobs(repo: str, wanted: list[SourceFile]) -> dict[str, bytes]:
 def directory_tree(root: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES, label: str | None = None) -> SourceTree:
     if not os.path.isdir(root):
         raise InputError(f"{root}: not a directory")
-    paths = []
-    # Symlinked directories are followed (samples share one set of headers that way);
-    # each real directory is walked once, so a link loop cannot recurse.
+    boundary = _checkout_around(root)
+    paths, skipped = _walk(root, excludes, boundary)
+    return _disk_tree(root, paths, label or root, boundary, skipped)
+
+
+def _checkout_around(root: str) -> str:
+    """Where links in a directory tree may lead: the git working tree holding it (the
+    samples share headers through links beside them), else the directory itself."""
+    real = os.path.realpath(root)
+    here = real
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return real
+        here = parent
+
+
+def _inside(path: str, boundary: str) -> bool:
+    real = os.path.realpath(path)
+    return real == boundary or real.startswith(boundary.rstrip(os.sep) + os.sep)
+
+
+def _walk(root: str, excludes: tuple[str, ...], boundary: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The wanted paths under ROOT (as os.walk spells them), and the directory links not
+    followed because they leave the tree (a link to / would read the whole filesystem)."""
+    paths, skipped = [], []
+    # each real directory is walked once, so a link loop cannot recurse
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
@@ -160,24 +214,31 @@ def directory_tree(root: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES, labe
             dirnames[:] = []
             continue
         seen.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
         rel_dir = os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-            # regular files only: opening a FIFO or a device named *.h would block or never end
-            if wanted_path(rel, excludes) and os.path.isfile(os.path.join(dirpath, name)):
-                paths.append(rel)
-    return _disk_tree(root, paths, label or root, None)
+        kept = []
+        for name in sorted(d for d in dirnames if d != ".git"):
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full) and not _inside(full, boundary):
+                rel = _join(rel_dir, name)
+                if not f"{rel}/".startswith(excludes):
+                    path = display_path(os.fsencode(rel), [])
+                    skipped.append((path, f"{path}: not read: a link to a directory outside the tree"))
+            else:
+                kept.append(name)
+        dirnames[:] = kept
+        paths += [rel for rel in (_join(rel_dir, name) for name in sorted(filenames)) if wanted_path(rel, excludes)]
+    return paths, skipped
+
+
+def _join(rel_dir: str, name: str) -> str:
+    return name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
 
 
 def worktree_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
     listing = run_git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     paths = sorted({p.decode("utf-8", "surrogateescape") for p in listing.split(b"\0") if p})
-    paths = [p for p in paths if wanted_path(p, excludes) and os.path.isfile(os.path.join(repo, p))]
-    return _disk_tree(repo, paths, "working tree", None)
-
-
-GITLINK_MODE = b"160000"
+    paths = [p for p in paths if wanted_path(p, excludes)]
+    return _disk_tree(repo, paths, "working tree", os.path.realpath(repo), [])
 
 
 def index_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
@@ -193,15 +254,20 @@ def index_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> Sourc
     listing = run_git(repo, "ls-files", "-s", "-z", "--full-name", env=env)
     blobs: dict[str, str] = {}
     unmerged: set[str] = set()
+    skipped: list[tuple[str, str]] = []
     for entry in listing.split(b"\0"):
         if not entry:
             continue
         meta, _, path = entry.partition(b"\t")
         mode, sha, stage = meta.split(b" ")
-        path_text = path.decode("utf-8", "surrogateescape")
+        path_text = display_path(path, notes := [])
+        wanted = wanted_path(path_text, excludes)
         if stage != b"0":
             unmerged.add(path_text)
+        elif mode == SYMLINK_MODE:  # its blob is the link's target, not source
+            skipped += notes + [(path_text, f"{path_text}: not read: a symbolic link")] if wanted else []
         elif mode != GITLINK_MODE:
+            skipped += notes if wanted else []
             blobs[path_text] = sha.decode()
     if unmerged:
         names = sorted(unmerged)
@@ -214,7 +280,7 @@ def index_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> Sourc
         sha = blobs.get(path)
         return _read_blobs(repo, [SourceFile(path, sha)])[path] if sha else None
 
-    return SourceTree("index", None, files, lambda wanted: _read_blobs(repo, wanted), read_path)
+    return SourceTree("index", None, files, lambda wanted: _read_blobs(repo, wanted), read_path, skipped=skipped)
 
 
 def _index_env() -> dict[str, str]:
@@ -224,26 +290,66 @@ def _index_env() -> dict[str, str]:
     return {"GIT_INDEX_FILE": os.path.abspath(index_file)} if index_file else {}
 
 
-def _disk_tree(root: str, paths: list[str], label: str, commit: str | None) -> SourceTree:
+def _disk_tree(root: str, paths: list[str], label: str, boundary: str,
+               skipped: list[tuple[str, str]]) -> SourceTree:
+    """A tree read from disk, every file now.  Links are followed only when they stay inside
+    BOUNDARY, and only regular files up to MAX_FILE_SIZE are read; each file skipped is
+    noted.  A file listed but gone (deleted in a working tree) is simply not there."""
     contents: dict[str, bytes] = {}
     files = []
     for rel in paths:
+        path = display_path(os.fsencode(rel), notes := [])
+        if path in contents:  # a non-UTF-8 name whose escaped spelling another file has
+            skipped.append((path, f"{path}: not read: another file has this name once escaped"))
+            continue
+        disk_path = os.path.join(root, rel)
         try:
-            with open(os.path.join(root, rel), "rb") as fh:
-                data = fh.read()
+            if not _inside(disk_path, boundary):
+                raise SkippedFile("a link leading outside the tree")
+            data = read_regular_file(disk_path)
+        except FileNotFoundError:
+            continue
+        except SkippedFile as exc:
+            skipped.append((path, f"{path}: not read: {exc}"))
+            continue
         except OSError as exc:
-            raise InputError(f"{rel}: {exc.strerror}") from None
-        contents[rel] = data
-        files.append(SourceFile(rel, blob_id(data)))
-    return SourceTree(label, commit, files, lambda wanted: {f.path: contents[f.path] for f in wanted},
-                      lambda path: _read_disk_path(root, path))
+            raise InputError(f"{path}: {exc.strerror}") from None
+        skipped += notes
+        contents[path] = data
+        files.append(SourceFile(path, blob_id(data)))
+    files.sort(key=lambda f: f.path)
+    return SourceTree(label, None, files, lambda wanted: {f.path: contents[f.path] for f in wanted},
+                      lambda path: _read_disk_path(root, path, boundary), skipped=skipped)
 
 
-def _read_disk_path(root: str, path: str) -> bytes | None:
-    if not os.path.isfile(os.path.join(root, path)):
-        return None
+class SkippedFile(Exception):
+    """A file that is not read: not a regular file, too large, or reached by a link out."""
+
+
+def read_regular_file(path: str, limit: int = MAX_FILE_SIZE) -> bytes:
+    """The bytes of PATH if it is a regular file of at most LIMIT bytes, else SkippedFile.
+    Opened non-blocking, so that a FIFO does not wait for a writer before it is refused."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        with open(os.path.join(root, path), "rb") as fh:
-            return fh.read()
-    except OSError:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SkippedFile("not a regular file")
+        if info.st_size > limit:
+            raise SkippedFile(f"larger than {limit >> 20} MB")
+        chunks, total = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew while read (or its size was not its size)
+                raise SkippedFile(f"larger than {limit >> 20} MB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _read_disk_path(root: str, path: str, boundary: str) -> bytes | None:
+    disk_path = os.path.join(root, path)
+    try:
+        return read_regular_file(disk_path) if _inside(disk_path, boundary) else None
+    except (OSError, SkippedFile):
         return None
