@@ -1,110 +1,68 @@
 """Golden tests of the extractor: a small C tree in, the expected VMSD model out.
 
-The trees use the bundled sample's vmstate.h (real QEMU macro text): the extractor has
-no built-in table of VMSTATE_* macros, it expands the definitions the tree holds.
+tests/golden/<case>/ holds C files laid over the bundled sample tree (samples/serial-device,
+whose vmstate.h is real QEMU macro text: the extractor has no built-in table of VMSTATE_*
+macros, it expands the definitions the tree holds) and expected.json: the native dump's
+VMSDs, types, placements and diagnostics of the case's own files, and `about`, what the
+case shows. To add a case, add a directory with its files and run
+
+    VMSD_LINT_UPDATE_GOLDEN=1 pytest tests/test_extractor_golden.py
+
+then review expected.json (keep its `about`).
 """
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from pathlib import Path
+
+import pytest
 
 from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.sources.tree import directory_tree
 
-DEVICE_C = r"""
-#include "migration/vmstate.h"
-#include "hw/qdev-core.h"
-
-#define TYPE_MYDEV "my-device"
-#define MYDEV_NREGS (2 * 4)
-#define MYDEV_VERSION (1 + 2)
-
-enum { MYDEV_IRQS = 3, MYDEV_BUF = 12 };
-
-typedef struct MyDevState {
-    DeviceState parent_obj;
-    uint32_t ctrl;
-    uint8_t regs[MYDEV_NREGS];
-    uint8_t buf[MYDEV_BUF];
-    uint64_t counter;
-    bool enabled;
-    int32_t irq_level;
-} MyDevState;
-
-/* a device-local field macro built on the tree's own macros */
-#define VMSTATE_MYDEV_REGS(_f, _s) VMSTATE_UINT8_ARRAY_V(_f, _s, MYDEV_NREGS, 2)
-
-static bool mydev_counter_needed(void *opaque)
-{
-    return true;
-}
-
-static const VMStateDescription vmstate_mydev_counter = {
-    .name = "my-device/counter",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .needed = mydev_counter_needed,
-    .fields = (VMStateField[]) {     /* the older, non-const syntax */
-        VMSTATE_UINT64(counter, MyDevState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-
-static int mydev_post_load(void *opaque, int version_id)
-{
-    return 0;
-}
-
-static const VMStateDescription vmstate_mydev = {
-    .minimum_version_id = 2,          /* designated initializers in any order */
-    .post_load = mydev_post_load,
-    .name = TYPE_MYDEV,
-    .version_id = MYDEV_VERSION,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(ctrl, MyDevState),
-        VMSTATE_MYDEV_REGS(regs, MyDevState),
-        VMSTATE_BUFFER(buf, MyDevState),
-        VMSTATE_BOOL_V(enabled, MyDevState, 3),
-        VMSTATE_UNUSED(7 * 4),
-        VMSTATE_INT32(irq_level, MyDevState),
-        VMSTATE_END_OF_LIST()
-    },
-    .subsections = (const VMStateDescription * const []) {
-        &vmstate_mydev_counter,
-        NULL
-    }
-};
-
-static void mydev_class_init(ObjectClass *klass, void *data)
-{
-    DeviceClass *dc = DEVICE_CLASS(klass);
-
-    dc->vmsd = &vmstate_mydev;
-}
-
-static const TypeInfo mydev_info = {
-    .name = TYPE_MYDEV,
-    .parent = TYPE_DEVICE,
-    .instance_size = sizeof(MyDevState),
-    .class_init = mydev_class_init,
-};
-
-static const TypeInfo mydev_sub_info = {
-    .name = "my-device-sub",
-    .parent = TYPE_MYDEV,
-};
-"""
+GOLDEN = Path(__file__).resolve().parent / "golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
+UPDATE = os.environ.get("VMSD_LINT_UPDATE_GOLDEN") == "1"
+KEPT = ("vmsds", "types", "placements", "diagnostics")
 
 
-def make_tree(sample_tree: Path) -> Path:
-    (sample_tree / "hw" / "misc").mkdir(parents=True)
-    (sample_tree / "hw" / "misc" / "mydev.c").write_text(DEVICE_C)
-    return sample_tree
+def case_tree(sample_tree: Path, case: str) -> tuple[Path, set[str]]:
+    """The sample tree with the case's files laid over it, and those files' paths."""
+    files = set()
+    for path in sorted((GOLDEN / case).rglob("*")):
+        if path.is_file() and path.name != "expected.json":
+            rel = path.relative_to(GOLDEN / case)
+            (sample_tree / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, sample_tree / rel)
+            files.add(rel.as_posix())
+    return sample_tree, files
 
 
 def extract(root: Path, **kwargs):
     return Extractor(**kwargs).run(directory_tree(str(root)))
+
+
+def case_model(sample_tree: Path, case: str) -> dict:
+    tree, files = case_tree(sample_tree, case)
+    dump = json.loads(dumps_native(native_dump(extract(tree))))
+    return {key: [entry for entry in dump[key] if entry.get("file") in files] for key in KEPT}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_case(sample_tree, case):
+    model = case_model(sample_tree, case)
+    expected_file = GOLDEN / case / "expected.json"
+    expected = json.loads(expected_file.read_text()) if expected_file.is_file() else {}
+    if UPDATE:
+        expected_file.write_text(json.dumps({"about": expected.get("about", "TODO: what this case shows"), **model},
+                                            indent=1) + "\n")
+    assert expected.get("about", "TODO").strip() and not expected["about"].startswith("TODO"), \
+        f"{expected_file}: say what the case shows in `about`"
+    assert model == {key: expected[key] for key in KEPT}
 
 
 def by_name(extraction, name):
@@ -112,42 +70,9 @@ def by_name(extraction, name):
     return vmsd
 
 
-def test_device_vmsd_fields(sample_tree):
-    x = extract(make_tree(sample_tree))
-    vmsd = by_name(x, "my-device")
-    assert (vmsd.symbol, vmsd.file, vmsd.version_id, vmsd.minimum_version_id) == \
-        ("vmstate_mydev", "hw/misc/mydev.c", 3, 2)
-    assert vmsd.hooks == {"post_load": "mydev_post_load"}
-    fields = [(f.name, f.size, f.num, f.version_id) for f in vmsd.fields]
-    assert fields == [
-        ("ctrl", 4, None, 0),
-        ("regs", 1, 8, 2),
-        ("buf", 12, None, 0),
-        ("enabled", 1, None, 3),
-        ("unused", 28, None, 0),
-        ("irq_level", 4, None, 0),
-    ]
-    flags = {f.name: set(f.flags) for f in vmsd.fields}
-    assert "VMS_ARRAY" in flags["regs"] and "VMS_BUFFER" in flags["buf"]
-    assert vmsd.fields[1].macro == "VMSTATE_MYDEV_REGS"
-    assert vmsd.fields[0].info == "vmstate_info_uint32"
-    assert all(not f.unresolved for f in vmsd.fields)
-    assert vmsd.subsections == ("vmstate_mydev_counter",)
-
-
-def test_subsection_with_old_syntax(sample_tree):
-    x = extract(make_tree(sample_tree))
-    sub = by_name(x, "my-device/counter")
-    assert sub.hooks == {"needed": "mydev_counter_needed"}
-    assert [(f.name, f.size) for f in sub.fields] == [("counter", 8)]
-
-
-def test_qom_types_and_inheritance(sample_tree):
-    x = extract(make_tree(sample_tree))
-    assert x.types["my-device"].parent == "device"
-    assert x.types["my-device"].vmsd == "hw/misc/mydev.c:vmstate_mydev"
-    assert x.types["my-device-sub"].vmsd is None
-    dump = qemu_dump(x)
+def test_inherited_vmsd_in_the_qemu_dump(sample_tree):
+    tree, _ = case_tree(sample_tree, "device-fields-macros-subsection")
+    dump = qemu_dump(extract(tree))
     assert dump["my-device-sub"]["Description"]["name"] == "my-device"  # inherited
     assert dump["my-device"]["version_id"] == 3
 
@@ -169,80 +94,9 @@ def test_sample_tree_qemu_dump(sample_tree):
     assert subs["serial/poll"]["Fields"][1]["size"] == 8
 
 
-ENUM_C = r"""
-#include "migration/vmstate.h"
-enum { E_IRQS = 3, E_BUF = E_IRQS << 2 };
-typedef struct EState { uint8_t buf[E_BUF]; } EState;
-static const VMStateDescription vmstate_e = {
-    .name = "e",
-    .fields = (const VMStateField[]) {
-        VMSTATE_BUFFER(buf, EState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-"""
-
-
-def test_enumerator_defined_from_earlier_enumerator(sample_tree):
-    (sample_tree / "hw" / "e.c").write_text(ENUM_C)
-    vmsd = by_name(extract(sample_tree), "e")
-    assert vmsd.fields[0].size == 12
-
-
-def test_unknown_macro_is_a_diagnostic(sample_tree):
-    (sample_tree / "hw" / "bad.c").write_text(
-        '#include "migration/vmstate.h"\n'
-        "typedef struct BadState { uint32_t x; } BadState;\n"
-        "static const VMStateDescription vmstate_bad = {\n"
-        '    .name = "bad",\n'
-        "    .fields = (const VMStateField[]) {\n"
-        "        VMSTATE_NO_SUCH_MACRO(x, BadState),\n"
-        "        VMSTATE_END_OF_LIST()\n"
-        "    }\n"
-        "};\n")
-    x = extract(sample_tree)
-    assert by_name(x, "bad") is not None
-    assert any(d.file == "hw/bad.c" and d.line == 6 for d in x.diagnostics), x.diagnostics
-
-
 def test_native_dump_is_deterministic(sample_tree):
-    make_tree(sample_tree)
-    first = dumps_native(native_dump(extract(sample_tree)))
-    second = dumps_native(native_dump(extract(sample_tree, jobs=2)))
+    tree, _ = case_tree(sample_tree, "device-fields-macros-subsection")
+    first = dumps_native(native_dump(extract(tree)))
+    second = dumps_native(native_dump(extract(tree, jobs=2)))
     assert first == second
     assert first.endswith("\n")
-
-
-def test_vmsd_of_an_abstract_type_without_concrete_subtype_is_a_diagnostic(sample_tree):
-    """Only concrete types reach the wire: a VMSD installed by abstract types alone is not
-    checked, and the extraction says so (QEMU's xtensa-cpu, whose cores are built by C code)."""
-    tree = make_tree(sample_tree)
-    device = tree / "hw" / "misc" / "mydev.c"
-    text = device.read_text()
-    assert not [d for d in extract(tree).diagnostics if "abstract" in d.message]
-    abstract = text.replace("    .class_init = mydev_class_init,\n", "    .class_init = mydev_class_init,\n"
-                            "    .abstract = true,\n")
-    device.write_text(abstract.replace('.name = "my-device-sub",', '.name = "my-device-sub",\n    .abstract = true,'))
-    [diag] = [d for d in extract(tree).diagnostics if "abstract" in d.message]
-    assert (diag.file, diag.line) == ("hw/misc/mydev.c", text[:text.index("dc->vmsd")].count("\n") + 1)
-    assert "'my-device'" in diag.message and "vmstate_mydev" in diag.message
-    device.write_text(abstract)  # my-device-sub concrete again: checked through it
-    assert not [d for d in extract(tree).diagnostics if "abstract" in d.message]
-
-
-def test_enumerator_of_an_included_header_hides_a_macro_of_another_header(sample_tree):
-    """imx7_ccm.h declares `CCM_MAX = 0xBE00 / sizeof(uint32_t) + 1` in an enum; imx6_ccm.h,
-    which imx7_ccm.c does not include, has `#define CCM_MAX 35`: the array has 12161 elements."""
-    (sample_tree / "include" / "hw" / "misc").mkdir(parents=True, exist_ok=True)
-    (sample_tree / "include" / "hw" / "misc" / "old_ccm.h").write_text("#define CCM_MAX 35\n")
-    (sample_tree / "include" / "hw" / "misc" / "new_ccm.h").write_text(
-        "enum NewCCMRegisters {\n    CCM_MAX = 0xBE00 / sizeof(uint32_t) + 1,\n};\n")
-    (sample_tree / "hw" / "misc").mkdir(parents=True, exist_ok=True)
-    (sample_tree / "hw" / "misc" / "new_ccm.c").write_text(
-        '#include "migration/vmstate.h"\n#include "hw/misc/new_ccm.h"\n'
-        "typedef struct NewCCMState {\n    uint32_t ccm[CCM_MAX];\n} NewCCMState;\n"
-        "static const VMStateDescription vmstate_new_ccm = {\n    .name = \"new.ccm\",\n"
-        "    .fields = (const VMStateField[]) {\n        VMSTATE_UINT32_ARRAY(ccm, NewCCMState, CCM_MAX),\n"
-        "        VMSTATE_END_OF_LIST()\n    },\n};\n")
-    [field] = by_name(extract(sample_tree), "new.ccm").fields
-    assert (field.name, field.num) == ("ccm", 12161)

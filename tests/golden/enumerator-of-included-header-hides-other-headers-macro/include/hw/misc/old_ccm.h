@@ -1,0 +1,1 @@
+#define CCM_MAX 35
