@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from vmsd_lint.catalogue import (QemuError, c_format, error_values, load_catalogue, load_rules,
                                  match_error, placeholders, qemu_prints, render_message, rules_location)
 from vmsd_lint.cli import main
-from vmsd_lint.cli_catalogue import catalogue_markdown
+from vmsd_lint.report.catalogue import catalogue_markdown
 from vmsd_lint.errors import InputError
 from vmsd_lint.findings import new_finding
 

@@ -8,10 +8,9 @@ import functools
 import hashlib
 from dataclasses import dataclass, field, replace
 
-from .catalogue import load_catalogue, placeholders
+from .catalogue import SEVERITIES, load_catalogue, placeholders
 from .model import Diagnostic, Location
 
-SEVERITIES = ("error", "warning", "info")
 FORWARD, BACKWARD = "forward", "backward"
 
 

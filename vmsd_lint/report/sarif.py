@@ -16,6 +16,7 @@ from .. import __version__
 from ..catalogue import Rule, load_catalogue
 from ..findings import Finding, Report
 from ..model import Location
+from .catalogue import md_prose
 from .messages import directions_words, headline
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -58,17 +59,16 @@ def sarif_log(report: Report) -> dict:
 
 
 def rule_descriptor(rule: Rule) -> dict:
-    from ..cli_catalogue import _md_prose  # the catalogue's own Markdown escaping (docs/catalogue.md)
 
     summary = rule.summary[:1].upper() + rule.summary[1:] + ("" if rule.summary.endswith(".") else ".")
     text = [summary, "", rule.explanation.strip()]
-    markdown = [_md_prose(summary), "", _md_prose(rule.explanation.strip())]
+    markdown = [md_prose(summary), "", md_prose(rule.explanation.strip())]
     if rule.recipes:
         text += ["", "How to fix:"]
         markdown += ["", "### How to fix"]
         for number, recipe in enumerate(rule.recipes, 1):
             text += ["", f"{number}. {recipe.title}", recipe.body.strip()]
-            markdown += ["", f"#### {_md_prose(recipe.title)}", "", _md_prose(recipe.body.strip())]
+            markdown += ["", f"#### {md_prose(recipe.title)}", "", md_prose(recipe.body.strip())]
     text += ["", f"vmsd-lint explain {rule.slug}"]
     markdown += ["", f"`vmsd-lint explain {rule.slug}`"]
     return {
