@@ -152,3 +152,32 @@ def test_a_child_killed_as_by_the_oom_killer(qemu_repo, name, described):
     assert_one_line(err, described, "signal 9 (SIGKILL")
     assert out == ""
     assert_group_gone(proc.pid)
+
+
+def big_mbox(path: Path, megabytes: int) -> None:
+    """A series of many small patches, MEGABYTES in all."""
+    diff = ("diff --git a/docs/a.txt b/docs/a.txt\n--- a/docs/a.txt\n+++ b/docs/a.txt\n"
+            "@@ -1,1 +1,1 @@\n-a\n+b\n")
+    message = ("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+               "From: A <a@example.org>\nSubject: [PATCH] docs: x\n\n" + "x" * 2000 + "\n---\n" + diff + "\n")
+    with open(path, "w") as fh:
+        for _ in range(megabytes * 1024 * 1024 // len(message)):
+            fh.write(message)
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_review_interrupted_leaves_no_temporary_file(tmp_path, signum, status):
+    mbox = tmp_path / "series.mbox"
+    big_mbox(mbox, 80)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch))
+    proc = start("review", "--base", str(ROOT / "samples" / "serial-device"), "--no-cache", str(mbox), env=env)
+    time.sleep(1.5)
+    os.killpg(proc.pid, signum)
+    out, err = finish(proc, 60)
+    assert proc.returncode == status, err
+    assert_one_line(err, signal.Signals(signum).name)
+    assert out == ""
+    assert list(scratch.iterdir()) == []
+    assert_group_gone(proc.pid)
