@@ -158,13 +158,26 @@ def _mail(message: email.message.Message) -> Mail:
                 header("References"), header("To"), header("Cc"), _body(message))
 
 
+MAX_HEADER = 65536  # characters of a header decoded: a References line of a long thread fits
+
+
 def _header(value) -> str:
-    """A header's text: RFC 2047 words decoded, folding and runs of blanks made one space."""
+    """A header's text: RFC 2047 words decoded, folding and runs of blanks made one space.
+    A longer header is cut first (at a blank): decode_header() takes time quadratic in
+    the number of encoded words (a 4 MB Subject: a minute)."""
+    value = _cut(str(value))
     try:
-        text = str(email.header.make_header(email.header.decode_header(str(value))))
+        text = str(email.header.make_header(email.header.decode_header(value)))
     except (UnicodeError, LookupError, email.errors.HeaderParseError):
-        text = str(value)
+        text = value
     return " ".join(text.split())
+
+
+def _cut(value: str) -> str:
+    if len(value) <= MAX_HEADER:
+        return value
+    blank = value.rfind(" ", 0, MAX_HEADER)
+    return value[:blank if blank > 0 else MAX_HEADER] + " [...]"
 
 
 def _body(message: email.message.Message) -> str:

@@ -59,6 +59,9 @@ class SourceTree:
     _reader: object = field(repr=False, default=None)
     _path_reader: object = field(repr=False, default=None)
     _path_cache: dict = field(repr=False, default_factory=dict)
+    # (base, changes) of a tree made by sources.apply.overlay(): an overlay of it is
+    # made on that base, so that a series of 500 patches does not nest 500 readers
+    layers: tuple | None = field(repr=False, default=None)
 
     def read(self, wanted: list[SourceFile]) -> dict[str, bytes]:
         return self._reader(wanted)
