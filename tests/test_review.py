@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -425,6 +426,48 @@ def test_read_series_orders_patches_and_keeps_the_cover(tmp_path):
     assert [p.subject for p in patches] == ["[PATCH v2 1/2] p1", "[PATCH v2 2/2] p2"]
     assert [p.name for p in patches] == ["patch 1/2", "patch 2/2"] and cover.subject == "[PATCH v2 0/2] p0"
     assert patches[0].message == "message 1" and patches[0].files[0].path == "f1.c"
+
+
+def test_a_huge_subject_is_read_in_bounded_time(tmp_path):
+    """4 MB of RFC 2047 words in a Subject: decode_header() is quadratic in them (58 s)."""
+    words = " ".join(["=?utf-8?q?caf=C3=A9?= x"] * 170_000)
+    mail = tmp_path / "big.eml"
+    mail.write_text(f"From: A <a@b>\nSubject: [PATCH] {words}\n\n---\n"
+                    "diff --git a/f.c b/f.c\n--- a/f.c\n+++ b/f.c\n@@ -1 +1 @@\n-a\n+b\n")
+    began = time.monotonic()
+    (patch,), _ = read_series(str(mail))
+    assert time.monotonic() - began < 10
+    assert patch.subject.startswith("[PATCH] café x café x") and patch.subject.endswith(" [...]")
+    assert len(patch.subject) < 70_000
+
+
+def test_a_hunk_that_does_not_apply_is_refused_in_linear_time():
+    """Looking for a 5,000-line hunk in a 40,000-line file compared lists at every line."""
+    base = "".join(f"line {n % 3}\n" for n in range(40_000))
+    context = "".join(f" line {n % 3}\n" for n in range(5_000))
+    diff = hunks(f"--- a/f.c\n+++ b/f.c\n@@ -20000,5001 +20000,5001 @@\n{context}-no such line\n+x\n")
+    began = time.monotonic()
+    with pytest.raises(InputError, match=r"hunk #1 .* does not apply"):
+        apply_hunks(base, diff.hunks, "t")
+    assert time.monotonic() - began < 2
+
+
+def test_a_long_series_is_not_a_recursion(tmp_path):
+    """Each patch of a series applies onto the tree the one before made: 2,000 of them
+    nested 2,000 readers (a RecursionError from ~490 patches)."""
+    from vmsd_lint.sources.apply import apply_patch
+    from vmsd_lint.sources.patches import Patch
+    from vmsd_lint.sources.tree import directory_tree
+
+    (tmp_path / "hw").mkdir()
+    (tmp_path / "hw" / "a.c").write_text("0\n")
+    (tmp_path / "hw" / "b.c").write_text("b\n")  # read through every patch's tree
+    tree = directory_tree(str(tmp_path))
+    for n in range(1, 2001):
+        diff = hunks(f"--- a/hw/a.c\n+++ b/hw/a.c\n@@ -1 +1 @@\n-{n - 1}\n+{n}\n")
+        tree = apply_patch(tree, Patch(n, 2000, "", None, None, None, None, None, None, "", [diff]), f"+{n}")
+    assert tree.read(tree.files) == {"hw/a.c": b"2000\n", "hw/b.c": b"b\n"}
+    assert tree.read_path("hw/b.c") == b"b\n"
 
 
 # --- the real QEMU repository -------------------------------------------------------------

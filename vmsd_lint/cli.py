@@ -1,7 +1,8 @@
 """The `vmsd-lint` command line: a thin layer over the extractor and the reports.
 
-Exit status: 0 success, 1 findings (later commands), 2 wrong input or invocation --
-always as one line on stderr, never a traceback.
+Exit status: 0 success, 1 findings (later commands), 2 wrong input or invocation, or a
+process of the run killed; 130, 143, 129 when SIGINT, SIGTERM, SIGHUP end the run
+(processes.py) -- always as one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import click
 
 from . import __version__
 from .cli_options import default_jobs, policy_options, source_options
-from .errors import InputError
+from .errors import ChildDied, InputError
 from .output import stdout_is_terminal, write_report
+from .processes import signals_handled
 
-EXPECTED_ERRORS = (InputError, OSError, UnicodeError, sqlite3.DatabaseError)
+EXPECTED_ERRORS = (InputError, ChildDied, OSError, UnicodeError, sqlite3.DatabaseError)
 
 
 MAX_ERROR_LENGTH = 2000  # an error quotes the user's input, which may be huge
@@ -41,6 +43,13 @@ class _Group(click.Group):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def main(self, *args, **kwargs):
+        with signals_handled():
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                _close_caches()  # waits for the cache writers while a signal still ends the run
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -64,6 +73,9 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+_open_caches: list = []  # closed before the output is written, and at the end of the run
+
+
 def open_cache(cache_dir: str | None, no_cache: bool):
     if no_cache:
         return None
@@ -71,7 +83,9 @@ def open_cache(cache_dir: str | None, no_cache: bool):
 
     directory = cache_dir or default_cache_dir()
     try:
-        return Cache(directory)
+        cache = Cache(directory)
+        _open_caches.append(cache)
+        return cache
     except (OSError, sqlite3.Error) as exc:
         busy = isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
         if cache_dir and not busy:  # asked for explicitly and unusable: that is an input error
@@ -91,7 +105,16 @@ def coverage_line(extraction) -> str:
             f"({extraction.files_read} files read, {extraction.files_parsed} parsed)")
 
 
+def _close_caches() -> None:
+    """Wait for the processes writing the caches, close them."""
+    while _open_caches:
+        _open_caches.pop().close()
+
+
 def _write(text: str, output: str | None) -> None:
+    # Output comes last, once the cache writers are done: a run interrupted before it
+    # has printed nothing (processes.py), rather than a whole report with exit status 130.
+    _close_caches()
     write_report(text, output)
 
 

@@ -14,6 +14,7 @@ import stat
 import sys
 
 from .errors import InputError
+from .processes import removed_if_interrupted
 
 
 def write_report(text: str, output: str | None) -> None:
@@ -88,6 +89,11 @@ def _replace(data: bytes, target: str, mode: int | None) -> None:
     tmp = f"{target}.tmp{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp)  # left by a killed run that had our pid
+    with removed_if_interrupted(tmp):  # a signal ends the run at once (processes.py)
+        _write_and_rename(data, tmp, target, mode)
+
+
+def _write_and_rename(data: bytes, tmp: str, target: str, mode: int | None) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
         try:

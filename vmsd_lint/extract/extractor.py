@@ -10,8 +10,10 @@ import itertools
 import multiprocessing
 import posixpath
 import re
+import signal
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import MISSING, dataclass, field, fields
 from functools import partial
 from pathlib import Path
@@ -20,7 +22,9 @@ from typing import Iterable
 from .. import __version__
 from ..graph import placements
 from ..graph.build import CallIndex
+from ..errors import ChildDied
 from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
+from ..processes import how_it_ended, name_process
 from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree
 from .buildconfig import target_config
 from ..resolve import Resolved
@@ -221,7 +225,7 @@ class Extractor:
 
     def _pool(self, count: int):
         if self.jobs > 1 and count > 50:
-            return ProcessPoolExecutor(self.jobs)
+            return _worker_pool(self.jobs)
         return contextlib.nullcontext()
 
     def _read_and_scan(self, pool, tree: SourceTree, missing: list[SourceFile]):
@@ -287,6 +291,28 @@ class Extractor:
                 yield f.path, parsed, packed
         if self.cache is not None:
             self.cache.put_packed("parse" + FACTS_VERSION, fresh)
+
+
+@contextlib.contextmanager
+def _worker_pool(jobs: int):
+    """A pool of JOBS worker processes; a worker that dies (the out-of-memory killer) is
+    one ChildDied line naming it, not the pool's "terminated abruptly"."""
+    with ProcessPoolExecutor(jobs, initializer=name_process, initargs=("vmsd-worker",)) as pool:
+        try:
+            yield pool
+        except BrokenProcessPool:
+            workers = list((pool._processes or {}).values())  # private, but nothing else names them
+            pool.shutdown(wait=True)  # the pool ends the others (SIGTERM) and reaps them all
+            raise ChildDied(_first_death(workers)) from None
+
+
+def _first_death(workers) -> str:
+    """Which worker died and how: the one the pool did not end itself."""
+    ended = [w for w in workers if w.exitcode is not None]
+    dead = [w for w in ended if w.exitcode != -signal.SIGTERM] or ended
+    if not dead:
+        return "a worker process ended without its result"
+    return f"a worker process (pid {dead[0].pid}) {how_it_ended(dead[0].exitcode)}"
 
 
 _NOT_PARSED = pack(None)
@@ -567,7 +593,8 @@ class _SecondResolver:
         except ValueError:  # no fork on this platform: everything is resolved here
             return
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_second_resolver_main, args=(index, vms_flags, child), daemon=True)
+        self._process = context.Process(target=_second_resolver_main, args=(index, vms_flags, child, self._conn),
+                                        daemon=True)
         try:
             self._process.start()
         except OSError:  # no room for a process: everything is resolved here
@@ -588,28 +615,52 @@ class _SecondResolver:
             self._conn.close()
 
     def send(self, path: str, ff: ParsedFile, packed: bytes | None) -> None:
-        self._conn.send((path, packed if packed is not None else pack(ff)))
+        try:
+            self._conn.send((path, packed if packed is not None else pack(ff)))
+        except OSError:  # it died: say so, rather than "Broken pipe"
+            raise self._died() from None
 
     def results(self) -> list[FileResult]:
         """The results of the files sent, in order."""
         if not self.active:
             return []
-        self._conn.send(None)
-        status, value = self._conn.recv()
+        try:
+            self._conn.send(None)
+            status, value = self._conn.recv()
+        except (OSError, EOFError):
+            raise self._died() from None
         if status != "ok":
             raise RuntimeError(f"second resolver: {value}")
         return value
 
+    def _died(self) -> ChildDied:
+        self._process.join(10)  # its end of the pipe is closed: it is dead or about to be
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+            return ChildDied(f"the second resolver (pid {self._process.pid}) closed its pipe")
+        return ChildDied(f"the second resolver (pid {self._process.pid}) {how_it_ended(self._process.exitcode)}")
 
-def _second_resolver_main(index: TreeIndex, vms_flags: dict[str, int], conn) -> None:
+
+def _second_resolver_main(index: TreeIndex, vms_flags: dict[str, int], conn, parent_end) -> None:
+    # The parent's end, copied by the fork: held here, this process would never read the
+    # end of its input if the parent died.
+    parent_end.close()
+    name_process("vmsd-resolver")
     try:
         results = []
         while (item := conn.recv()) is not None:
             path, packed = item
             results.append(resolve_file(index, vms_flags, path, unpack(packed)))
-        conn.send(("ok", results))
+        reply = ("ok", results)
+    except EOFError:  # the parent ended (and says why): a traceback here would be a second line
+        return
     except Exception:  # noqa: BLE001 - reported by the parent
-        conn.send(("error", traceback.format_exc()))
+        reply = ("error", traceback.format_exc())
+    try:
+        conn.send(reply)
+    except OSError:  # the parent ended meanwhile
+        pass
 
 
 def _function_info(ctx, path: str, fn) -> FunctionInfo:

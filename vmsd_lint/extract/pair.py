@@ -5,12 +5,15 @@ times (reading, indexing, the tree-wide steps at its end), which the other one f
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sqlite3
 import traceback
 
+from ..errors import ChildDied
 from ..model import Extraction
+from ..processes import how_it_ended, name_process
 from ..sources.tree import SourceTree
 from .cache import Cache
 from .derive import few_c_files_apart
@@ -66,9 +69,10 @@ class _ForkedExtraction:
 
     def result(self) -> Extraction:
         try:
+            self._wait()
             status, value = self._reader.recv()
-        except EOFError:
-            status, value = "error", RuntimeError("the process extracting NEW ended without a result")
+        except (EOFError, OSError):
+            raise self._died() from None
         finally:
             self._reader.close()
         if self._cache is not None:
@@ -78,6 +82,26 @@ class _ForkedExtraction:
         if status != "ok":
             raise value
         return value
+
+    def _wait(self) -> None:
+        """Until the child sends its result or dies: its own children could hold the pipe
+        open after its death (on Linux they die with it; a pidfd does not depend on it)."""
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):  # not Linux (5.3+): the end of the pipe tells
+            return
+        try:
+            ready = multiprocessing.connection.wait([self._reader, pidfd])
+        finally:
+            os.close(pidfd)
+        if self._reader not in ready:
+            raise EOFError
+
+    def _died(self) -> ChildDied:
+        """The error for a child that ended without a result (it is reaped here)."""
+        _, status = os.waitpid(self.pid, 0)
+        how = how_it_ended(os.waitstatus_to_exitcode(status))
+        return ChildDied(f"the process extracting NEW (pid {self.pid}) {how}")
 
     def cancel(self) -> None:
         self._reader.close()
@@ -91,6 +115,7 @@ class _ForkedExtraction:
 def _child(extractor, tree: SourceTree, writer) -> None:
     code = 1
     try:
+        name_process("vmsd-new-tree")
         cache = None
         if extractor.cache is not None:
             try:  # its own connection: one must not cross a fork

@@ -8,6 +8,8 @@ work for it as for a commit.
 """
 from __future__ import annotations
 
+import sys
+
 from ..errors import InputError
 from .patches import FileDiff, Hunk, Patch
 from .tree import DEFAULT_EXCLUDES, SOURCE_SUFFIXES, SourceFile, SourceTree, blob_id, wanted_path
@@ -60,6 +62,8 @@ def _apply_file(tree: SourceTree, changes: dict, diff: FileDiff, patch: Patch) -
 
 def apply_hunks(text: str, hunks: list[Hunk], where: str) -> str:
     lines = text.splitlines(keepends=True)
+    codes: dict[str, str] = {}
+    coded = _coded(lines, codes, where)
     out: list[str] = []
     pos = 0  # lines[:pos] are done; hunks apply in order and never overlap
     offset = 0  # how far the previous hunk matched from where its header said
@@ -67,7 +71,7 @@ def apply_hunks(text: str, hunks: list[Hunk], where: str) -> str:
         old = [line for tag, line in hunk.lines if tag != "+"]
         new = [line for tag, line in hunk.lines if tag != "-"]
         stated = hunk.old_start if hunk.old_count == 0 else hunk.old_start - 1  # 0-based first line
-        at = _find(lines, old, max(stated + offset, pos), pos)
+        at = _find(coded, _coded(old, codes, where), max(stated + offset, pos), pos)
         if at is None:
             raise PatchDoesNotApply(f"{where}: hunk #{number} ({hunk.range}) does not apply")
         out.extend(lines[pos:at])
@@ -78,18 +82,34 @@ def apply_hunks(text: str, hunks: list[Hunk], where: str) -> str:
     return "".join(out)
 
 
-def _find(lines: list[str], old: list[str], expected: int, start: int) -> int | None:
-    """The match of OLD in lines[start:] nearest to EXPECTED."""
-    last = len(lines) - len(old)
-    for distance in range(max(expected - start, last - expected, 0) + 1):
-        for at in (expected - distance, expected + distance):
-            if start <= at <= last and lines[at:at + len(old)] == old:
-                return at
-    return None
+def _coded(lines: list[str], codes: dict[str, str], where: str) -> str:
+    """LINES as a string of one character per line, the same for equal lines: a hunk is
+    then looked for by str.find(), in time linear in the file (comparing lists at each
+    line took lines x hunk size: seconds for a hunk that does not apply)."""
+    try:
+        return "".join([codes.get(line) or codes.setdefault(line, chr(len(codes))) for line in lines])
+    except ValueError:  # chr() past U+10FFFF
+        raise PatchDoesNotApply(f"{where}: the file has more than {sys.maxunicode + 1} distinct lines") from None
+
+
+def _find(coded: str, old: str, expected: int, start: int) -> int | None:
+    """The match of OLD in coded[start:] nearest to EXPECTED (the earlier one at equal
+    distances)."""
+    last = len(coded) - len(old)
+    if last < start:
+        return None
+    expected = min(max(expected, start), last)
+    after = coded.find(old, expected)
+    before = coded.rfind(old, start, expected + len(old) - 1) if expected > start else -1
+    found = [at for at in (before, after) if at >= 0]
+    return min(found, key=lambda at: (abs(at - expected), at)) if found else None
 
 
 def overlay(base: SourceTree, changes: dict[str, bytes | None], label: str) -> SourceTree:
     """BASE with CHANGES on top: changed files come from memory, the others from BASE."""
+    if base.layers is not None:  # an overlay itself: one level on its base, not two
+        below, earlier = base.layers
+        return overlay(below, {**earlier, **changes}, label)
     files = {f.path: f for f in base.files}
     for path, data in changes.items():
         files.pop(path, None)
@@ -106,4 +126,5 @@ def overlay(base: SourceTree, changes: dict[str, bytes | None], label: str) -> S
         return changes[path] if path in changes else base.read_path(path)
 
     return SourceTree(label, None, sorted(files.values(), key=lambda f: f.path), read, read_path,
-                      skipped=[(path, why) for path, why in base.skipped if path not in changes])
+                      skipped=[(path, why) for path, why in base.skipped if path not in changes],
+                      layers=(base, changes))

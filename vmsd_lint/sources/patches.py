@@ -1,8 +1,9 @@
 """Reading patches from mail: a `git format-patch` file, an mbox holding a series (as
 `b4 am` writes it), a single message, or a bare diff.
 
-The mail is parsed with the standard `mailbox` and `email` packages, so quoted-printable,
-base64 and 8bit bodies and RFC 2047 headers are decoded as mail clients do; CRLF line ends
+The mail is parsed with the standard `email` package (an mbox is cut into messages as
+the standard `mailbox` does), so quoted-printable, base64 and 8bit bodies and RFC 2047
+headers are decoded as mail clients do; CRLF line ends
 are dropped as `git am` does.  Only the parsing lives here: applying is in sources/apply.py.
 """
 from __future__ import annotations
@@ -11,11 +12,9 @@ import email
 import email.errors
 import email.header
 import email.message
-import mailbox
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -23,6 +22,7 @@ from ..errors import InputError
 NUMBER = re.compile(r"\[[^\]]*?(\d+)/(\d+)\s*\]")
 HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 HEADER_LINE = re.compile(rb"[A-Za-z0-9-]+:[ \t]")
+MBOX_FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
 
 
 @dataclass
@@ -138,17 +138,18 @@ def _messages(data: bytes) -> list[email.message.Message]:
 
 
 def _mbox_messages(data: bytes) -> list[email.message.Message]:
-    # mailbox.mbox wants a path and opens it read-write when it can: give it a private
-    # copy rather than the user's file (and a file at all for standard input).
-    with tempfile.TemporaryDirectory(prefix="vmsd-lint-mbox-") as scratch:
-        path = os.path.join(scratch, "series.mbox")
-        with open(path, "wb") as fh:
-            fh.write(data)
-        box = mailbox.mbox(path, create=False)
-        try:
-            return [email.message_from_bytes(box.get_bytes(key)) for key in box.keys()]
-        finally:
-            box.close()
+    """The messages of an mbox, cut as the standard mailbox.mbox cuts them (a message
+    starts at each line beginning "From "; the blank line before the next one is not
+    part of it), but in memory: mailbox.mbox wants a file, which would be a copy of
+    the user's input left in the temporary directory by a killed run."""
+    starts = [match.start() for match in MBOX_FROM_LINE.finditer(data)]
+    messages = []
+    for start, stop in zip(starts, starts[1:] + [len(data)]):
+        if data.endswith(b"\n\n", start, stop):
+            stop -= 1
+        body = data.find(b"\n", start, stop) + 1 or stop  # after the "From " line
+        messages.append(email.message_from_bytes(data[body:stop]))
+    return messages
 
 
 def _mail(message: email.message.Message) -> Mail:
@@ -160,13 +161,26 @@ def _mail(message: email.message.Message) -> Mail:
                 header("References"), header("To"), header("Cc"), _body(message))
 
 
+MAX_HEADER = 65536  # characters of a header decoded: a References line of a long thread fits
+
+
 def _header(value) -> str:
-    """A header's text: RFC 2047 words decoded, folding and runs of blanks made one space."""
+    """A header's text: RFC 2047 words decoded, folding and runs of blanks made one space.
+    A longer header is cut first (at a blank): decode_header() takes time quadratic in
+    the number of encoded words (a 4 MB Subject: a minute)."""
+    value = _cut(str(value))
     try:
-        text = str(email.header.make_header(email.header.decode_header(str(value))))
+        text = str(email.header.make_header(email.header.decode_header(value)))
     except (UnicodeError, LookupError, email.errors.HeaderParseError):
-        text = str(value)
+        text = value
     return " ".join(text.split())
+
+
+def _cut(value: str) -> str:
+    if len(value) <= MAX_HEADER:
+        return value
+    blank = value.rfind(" ", 0, MAX_HEADER)
+    return value[:blank if blank > 0 else MAX_HEADER] + " [...]"
 
 
 def _body(message: email.message.Message) -> str:

@@ -77,6 +77,9 @@ class SourceTree:
     # files named like sources but not read, or read under another name: (path, why);
     # the extraction reports each as a diagnostic
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # (base, changes) of a tree made by sources.apply.overlay(): an overlay of it is
+    # made on that base, so that a series of 500 patches does not nest 500 readers
+    layers: tuple | None = field(repr=False, default=None)
 
     def read(self, wanted: list[SourceFile]) -> dict[str, bytes]:
         return self._reader(wanted)
