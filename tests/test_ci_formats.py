@@ -116,7 +116,8 @@ def test_sarif_field_removed(sarif_schema):
     assert result["partialFingerprints"] == {"vmsdLint/v1": fingerprint_from_json(FIELD_REMOVED)}
     assert result["properties"] == {
         "vmsd": "pl061", "path": "pl061/old_in_data", "sections": ["pl061"], "types": ["pl061", "pl061_luminary"],
-        "directions": ["backward", "forward"], "runtime_error": RUNTIME_ERROR, "commit": None}
+        "directions": ["backward", "forward"], "runtime_error": RUNTIME_ERROR, "commit": None,
+        "introduced_by": None}
     assert "suppressions" not in result
 
 

@@ -77,3 +77,22 @@ def test_per_commit_needs_revisions(tmp_path) -> None:
     old, new = SAMPLES / "field-removed" / "old", SAMPLES / "field-removed" / "new"
     result = CliRunner().invoke(main, ["--per-commit", "--repo", str(SAMPLES.parent), f"{old}..{new}"])
     assert result.exit_code == 2 and "--per-commit needs two git revisions" in result.output
+
+
+def test_an_unresolved_finding_names_its_commit_too(tmp_path) -> None:
+    """Per-commit goes through the same report builder as a plain run (timeline.py), so the
+    `unresolved` finding a commit brings is attributed like any other."""
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLES / "field-removed" / "old", repo, symlinks=False)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "tag", "base")
+    commit_edit(repo, "pl061: a comment", " * Written by Paul Brook", " * Written by Paul Brook (1)")
+    commit_edit(repo, "pl061: a field macro nobody defines", "VMSTATE_UINT32(cr, PL061State)",
+                "VMSTATE_NO_SUCH_MACRO(cr, PL061State)")
+    result = CliRunner().invoke(main, ["--format", "json", "--per-commit", "--repo", str(repo), "--no-cache",
+                                       "base..HEAD"])
+    findings = json.loads(result.output)["findings"]
+    unresolved = [f for f in findings if f["rule"] == "unresolved"]
+    assert unresolved and all(f["commit"].endswith(" pl061: a field macro nobody defines") for f in unresolved)

@@ -199,7 +199,8 @@ def test_standard_input_and_other_formats(single, env):
                                 "--format", "json").stdout)
     (finding,) = data["findings"]
     assert finding["rule"] == "field-removed" and finding["path"] == "pl061/old_in_data"
-    assert finding["commit"] == "[PATCH] hw/gpio/pl061: drop old_in_data from migration"
+    assert finding["introduced_by"] == "[PATCH] hw/gpio/pl061: drop old_in_data from migration"
+    assert finding["commit"] is None  # `commit` is --per-commit's
     assert data["old"]["endpoint"] == "HEAD" and data["new"]["endpoint"] == "HEAD + patch"
     assert data["patches"][0]["message_id"] == MESSAGE_ID
 
@@ -291,7 +292,7 @@ def test_series_findings_attributed_to_their_patches(tmp_path, env):
 
     data = json.loads(vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), str(mbox),
                                 "--format", "json").stdout)
-    by_path = {f["path"]: f["commit"] for f in data["findings"]}
+    by_path = {f["path"]: f["introduced_by"] for f in data["findings"]}
     assert by_path == {"pl061/old_in_data": "[PATCH 1/3] hw/gpio/pl061: drop old_in_data",
                        "pl061/isense": "[PATCH 3/3] hw/gpio/pl061: drop isense"}
 
@@ -333,6 +334,24 @@ def test_series_whose_second_patch_reverts_the_first_reports_nothing(tmp_path, e
     data = json.loads(vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), str(mbox),
                                 "--format", "json").stdout)
     assert data["findings"] == [] and len(data["patches"]) == 2
+
+
+def test_a_break_that_goes_and_comes_back_is_the_reintroducing_patchs(tmp_path, env):
+    """One attribution policy with --per-commit (timeline.py): a finding belongs to the patch
+    after which it persists to the end, not to the first patch that showed it."""
+    repo = make_repo(tmp_path, env)
+    edit(repo, DEVICE, *REMOVE_IN_DATA)
+    commit(repo, env, "hw/gpio/pl061: drop old_in_data")
+    git(repo, env, "revert", "--no-edit", "HEAD")
+    edit(repo, DEVICE, *REMOVE_IN_DATA)
+    commit(repo, env, "hw/gpio/pl061: drop old_in_data again")
+    mbox = format_patches(repo, env, 3, tmp_path / "series.mbox")
+    data = json.loads(vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), str(mbox),
+                                "--format", "json").stdout)
+    assert [(f["path"], f["introduced_by"]) for f in data["findings"]] == \
+        [("pl061/old_in_data", "[PATCH 3/3] hw/gpio/pl061: drop old_in_data again")]
+    reply = vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), str(mbox)).stdout
+    assert "drop old_in_data again" in reply
 
 
 # --- bad input ----------------------------------------------------------------------------

@@ -27,7 +27,8 @@ class Finding:
     sections: tuple[str, ...] = ()  # top-level wire sections this change reaches
     types: tuple[str, ...] = ()  # QOM types whose state it is
     runtime_error: str | None = None  # what QEMU prints when the stream breaks
-    commit: str | None = None  # filled by --per-commit
+    commit: str | None = None  # filled by --per-commit: "<sha12> <subject>"
+    introduced_by: str | None = None  # filled by review: the patch, "[PATCH 2/3] subject"
     waived_by: str | None = None  # the reason of the waiver that matched
     # the target whose own state it is (target/<target>/: its CPU), where one wire name
     # ("cpu", "cpu/fpu") is used by several targets; None for shared state
@@ -50,6 +51,11 @@ class Finding:
     @property
     def arguments(self) -> dict[str, str]:
         return dict(self.args)
+
+    @property
+    def origin(self) -> str | None:
+        """The commit or patch that introduced the finding, where a timeline was walked."""
+        return self.commit or self.introduced_by
 
     @property
     def location(self) -> Location | None:

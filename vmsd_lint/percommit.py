@@ -1,20 +1,19 @@
 """`--per-commit`: which commit of OLD..NEW introduced each finding.
 
-The commits are walked in order (first parent) and OLD is compared with each of them; a
-finding is attributed to the last commit where it appeared (absent before it, present
-from it on), so a break introduced, fixed and reintroduced names the reintroducing
-commit.  Only findings of OLD..NEW are attributed: one fixed later in the range is not
-reported at all.  Commits that touch no C source keep the previous commit's findings;
+The commits are walked in order (first parent) and OLD is compared with each of them
+(timeline.py: a finding belongs to the commit after which it persists to the end, so a
+break introduced, fixed and reintroduced names the reintroducing commit; one fixed later
+in the range is not reported at all).  Commits that touch no C source keep the previous commit's findings;
 the others are derived from the commit before them (extract.derive) where they only
 change .c files, else re-extract only what the cache has not seen.
 """
 from __future__ import annotations
 
 from .check import Options, find_repo, load_endpoint
-from .diff import compare
 from .errors import InputError
 from .findings import Report
 from .sources.tree import resolve_commit, run_git
+from .timeline import persisting_since
 
 SOURCE_PATTERNS = ("*.c", "*.h", "*.inc", "configs/targets/*.mak", "rust/*.rs")
 
@@ -26,20 +25,20 @@ def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Opt
         previous, last = resolve_commit(repo, old_spec), resolve_commit(repo, new_spec)
     except InputError as exc:
         raise InputError(f"--per-commit needs two git revisions: {exc}") from None
-    wanted = {f.fingerprint for f in report.findings}
-    introduced: dict[str, str] = {}
     old, base = load_endpoint(old_spec, options)
-    present: set[str] = set()
     commits = _commits(repo, previous, last)
-    for commit, subject in commits:
+    schemas: list = []
+    for commit, _ in commits:
         if _touches_sources(repo, previous, commit):
             schema, base = load_endpoint(commit, options, base)  # derived from the commit before
-            found = {f.fingerprint for f in compare(old, schema)} & wanted
-            for fingerprint in found - present:
-                introduced[fingerprint] = f"{commit[:12]} {subject}"
-            present = found
+            schemas.append(schema)
+        else:
+            schemas.append(None)  # no C source touched: the previous commit's findings
         previous = commit
-    report.findings = [f.with_(commit=introduced.get(f.fingerprint)) for f in report.findings]
+    since = persisting_since(old, schemas, {f.fingerprint for f in report.findings})
+    labels = [f"{commit[:12]} {subject}" for commit, subject in commits]
+    report.findings = [f.with_(commit=labels[since[f.fingerprint]] if f.fingerprint in since else None)
+                       for f in report.findings]
     return len(commits)
 
 

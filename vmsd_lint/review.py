@@ -1,10 +1,11 @@
 """`vmsd-lint review`: check a patch or a series as it would land on a base revision.
 
 Every patch is applied in memory (sources/apply.py) onto the tree the previous one left:
-base -> p1 -> p2 -> ...  Each step is compared with the one before it, to know which patch
-introduced a finding, and the last tree is compared with the base, to know which findings
-survive the series: a break that a later patch undoes is not reported.  A surviving
-finding is attributed, by fingerprint, to the first patch whose step shows it.
+base -> p1 -> p2 -> ...  The last tree is compared with the base, to know which findings
+survive the series (a break that a later patch undoes is not reported); each surviving
+finding is attributed with `--per-commit`'s policy (timeline.py): to the patch after which
+it persists to the end. Each step is also compared with the one before it, so that a
+reply quotes the finding with the lines of the patch that introduced it.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .findings import Finding, Report
 from .sources.apply import apply_patch, changed_paths
 from .sources.patches import Mail, Patch
 from .sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
+from .timeline import persisting_since
 from .wire import WireSchema, from_extraction
 
 
@@ -40,7 +42,7 @@ class Review:
     base: str  # the --base revision as given
     base_schema: WireSchema
     steps: list[Step]
-    report: Report  # base -> last tree: the findings that survive, each with its patch in `commit`
+    report: Report  # base -> last tree: the findings that survive, each with its patch in `introduced_by`
     shown: dict[str, Shown] = field(default_factory=dict)  # by fingerprint
     cover: Mail | None = None
 
@@ -56,8 +58,10 @@ def review_series(patches: list[Patch], base: str, options: Options, cover: Mail
         trees.append(apply_patch(trees[-1], patch, tree_label(base, patch)))
     extracted = (base_tree, extract_tree(base_tree, options))
     schemas = [from_extraction(extracted[1])]
+    changed = []  # per patch: whether it changed what the extractor reads
     for patch, tree in zip(patches, trees[1:]):
-        if not _reaches_extractor(patch):
+        changed.append(_reaches_extractor(patch))
+        if not changed[-1]:
             schemas.append(_relabel(schemas[-1], tree))
             continue
         extracted = (tree, extract_tree(tree, options, base=extracted))  # derived from the tree before
@@ -66,7 +70,7 @@ def review_series(patches: list[Patch], base: str, options: Options, cover: Mail
              for patch, tree, before, schema in zip(patches, trees[1:], schemas, schemas[1:])]
     final = build_report(base, schemas[0], schemas[-1].label, schemas[-1])
     review = Review(base, schemas[0], steps, final, cover=cover)
-    _attribute(review)
+    _attribute(review, [s if c else None for s, c in zip(schemas[1:], changed)])
     return review
 
 
@@ -89,28 +93,32 @@ def _relabel(schema: WireSchema, tree: SourceTree) -> WireSchema:
     return replace(schema, label=tree.label, commit=None)
 
 
-def _attribute(review: Review) -> None:
-    """Fill each surviving finding's `commit` with its patch, and review.shown."""
-    first: dict[str, Shown] = {}
-    for index, step in enumerate(review.steps):
-        for finding in step.report.findings:
-            first.setdefault(finding.fingerprint, Shown(index, finding))
+def _attribute(review: Review, steps: list[WireSchema | None]) -> None:
+    """Fill each surviving finding's `introduced_by` with its patch, and review.shown (the
+    finding as that patch's own step shows it, else with the final tree's lines)."""
+    since = persisting_since(review.base_schema, steps, {f.fingerprint for f in review.report.findings})
     attributed = []
     for finding in review.report.findings:
-        shown = first.get(finding.fingerprint) or _fallback(review, finding)
-        patch = review.steps[shown.step].patch
-        attributed.append(finding.with_(commit=patch_label(patch)))
-        review.shown[finding.fingerprint] = Shown(shown.step, shown.finding.with_(commit=patch_label(patch)),
+        index = since.get(finding.fingerprint)
+        own = None if index is None else next(
+            (f for f in review.steps[index].report.findings if f.fingerprint == finding.fingerprint), None)
+        shown = Shown(index, own) if own is not None else _fallback(review, finding, index)
+        label = patch_label(review.steps[shown.step].patch)
+        attributed.append(finding.with_(introduced_by=label))
+        review.shown[finding.fingerprint] = Shown(shown.step, shown.finding.with_(introduced_by=label),
                                                   shown.in_patch)
     review.report.findings = attributed
 
 
-def _fallback(review: Review, finding: Finding) -> Shown:
-    """A finding no single step shows (only the patches together make it): the last patch
-    that touched its file, else the last patch.  Its lines are the final tree's."""
-    files = {loc.file for loc in (finding.old, finding.new) if loc}
-    touching = [i for i, step in enumerate(review.steps) if files & changed_paths(step.patch)]
-    return Shown(touching[-1] if touching else len(review.steps) - 1, finding, in_patch=False)
+def _fallback(review: Review, finding: Finding, index: int | None) -> Shown:
+    """A finding its patch's own step does not show (only the patches together make it):
+    that patch, else the last patch that touched its file, else the last patch. Its lines
+    are the final tree's."""
+    if index is None:
+        files = {loc.file for loc in (finding.old, finding.new) if loc}
+        touching = [i for i, step in enumerate(review.steps) if files & changed_paths(step.patch)]
+        index = touching[-1] if touching else len(review.steps) - 1
+    return Shown(index, finding, in_patch=False)
 
 
 def patch_label(patch: Patch) -> str:

@@ -22,6 +22,7 @@ def finding_dict(finding: Finding) -> dict:
         "message": message(finding),
         "runtime_error": finding.runtime_error,
         "commit": finding.commit,
+        "introduced_by": finding.introduced_by,
         "fingerprint": finding.fingerprint,
         "target": finding.target,
         "note": finding.note,

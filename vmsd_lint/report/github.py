@@ -39,8 +39,8 @@ def annotation(finding: Finding, report: Report) -> str:
         lines.append(f"was at {finding.old} in OLD")
     if finding.runtime_error:
         lines.append(f"QEMU prints: {finding.runtime_error}")
-    if finding.commit:
-        lines.append(f"introduced by {finding.commit}")
+    if finding.origin:
+        lines.append(f"introduced by {finding.origin}")
     lines.append(f"vmsd-lint explain {finding.rule}")
     return command(COMMANDS[finding.severity], "\n".join(lines),
                    file=loc.file if loc else None, line=loc.line if loc and loc.line >= 1 else None,

@@ -62,7 +62,7 @@ def _row(finding: Finding) -> str:
     else:
         vmsd_path = code(finding.vmsd) + (f" / {code(finding.path)}" if finding.path != finding.vmsd else "")
     breaks = ", ".join(finding.directions) if finding.directions else "-"
-    text = cell(message(finding)) + (f" (introduced by {code(finding.commit)})" if finding.commit else "")
+    text = cell(message(finding)) + (f" (introduced by {code(finding.origin)})" if finding.origin else "")
     return (f"| {finding.severity} | {code(finding.rule)} | {_where(finding)} | {vmsd_path} | {breaks} "
             f"| {text} |")
 

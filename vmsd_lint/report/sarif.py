@@ -96,6 +96,7 @@ def _result(finding: Finding, report: Report, index: dict[str, int], waived: boo
             "directions": list(finding.directions),
             "runtime_error": finding.runtime_error,
             "commit": finding.commit,
+            "introduced_by": finding.introduced_by,
         },
     }
     if finding.rule in index:

@@ -58,8 +58,8 @@ def _finding_lines(finding: Finding) -> list[str]:
         lines.append(one_line(f"    was at {finding.old}"))
     if finding.runtime_error:
         lines.append(one_line(f"    QEMU prints: {finding.runtime_error}"))
-    if finding.commit:
-        lines.append(one_line(f"    introduced by {finding.commit}"))
+    if finding.origin:
+        lines.append(one_line(f"    introduced by {finding.origin}"))
     if finding.note:
         lines.append(one_line(f"    note: {finding.note}"))
     return lines

@@ -1,0 +1,31 @@
+"""A sequence of trees after a base (the commits of `--per-commit`, the patches of
+`review`): which step introduced each finding of base -> last.
+
+One attribution policy for both: a finding belongs to the step after which it persists
+to the end -- absent (compared with the base) just before it, present from it on. A break
+introduced, fixed and reintroduced names the reintroducing step; one fixed before the end
+is not a finding of base -> last at all. Every step is compared with the base through the
+same report builder as a plain run (check.build_report), so `unresolved` findings are
+attributed like any other.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from .check import build_report
+from .wire import WireSchema
+
+
+def persisting_since(base: WireSchema, steps: Iterable[WireSchema | None], wanted: set[str]) -> dict[str, int]:
+    """fingerprint -> index of the step after which it persists, for the WANTED fingerprints
+    present after the last step. A step given as None left the sources as they were."""
+    since: dict[str, int] = {}
+    present: set[str] = set()
+    for index, schema in enumerate(steps):
+        if schema is None:
+            continue  # nothing the extractor reads changed: the same findings
+        found = {f.fingerprint for f in build_report(base.label, base, schema.label, schema).findings} & wanted
+        for fingerprint in found - present:
+            since[fingerprint] = index
+        present = found
+    return {fingerprint: index for fingerprint, index in since.items() if fingerprint in present}
