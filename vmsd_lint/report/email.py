@@ -82,7 +82,8 @@ def reply_headers(patch: Patch) -> list[str]:
 # -- where each finding goes ------------------------------------------------------------
 
 @dataclass
-class Placement:
+class QuotePlan:
+    """Where the reply quotes each finding: at a changed line, after a hunk, or apart."""
     on_line: dict[tuple[int, int, int], list[Finding]] = field(default_factory=dict)  # (file, hunk, raw line)
     after_hunk: dict[tuple[int, int], list[Finding]] = field(default_factory=dict)  # (file, hunk)
     loose: list[Finding] = field(default_factory=list)  # its file is not in the patch
@@ -92,8 +93,8 @@ class Placement:
         return {key[1] for key in keys if key[0] == file_index}
 
 
-def place(files: list[FileDiff], shown: list[Shown]) -> Placement:
-    placement = Placement()
+def place(files: list[FileDiff], shown: list[Shown]) -> QuotePlan:
+    placement = QuotePlan()
     for item in shown:
         line = anchor_line(files, item.finding) if item.in_patch else None
         if line is not None:
