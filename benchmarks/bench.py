@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 
-
 # The wrapper process of one run: its wall time, the peak RSS of its largest process
 # (RUSAGE_CHILDREN) and the peak of the RSS summed over its process tree, sampled every
 # 0.1 s from /proc by a thread (shared pages are counted in each process; 0 without /proc).
@@ -113,13 +112,15 @@ def thirty_commits(clone: str) -> str:
         if number in (10, 20):
             member = "msr_extra" if number == 10 else "scr_extra"
             serial = serial.replace("VMSTATE_UINT8(lsr, SerialState),",
-                                    f"VMSTATE_UINT8(lsr, SerialState),\n        VMSTATE_UINT8({member}, SerialState),", 1)
+                                    "VMSTATE_UINT8(lsr, SerialState),\n"
+                                    f"        VMSTATE_UINT8({member}, SerialState),", 1)
             path, text = "hw/char/serial.c", serial
         else:
             path = files.pop(0)
             text = git("show", f"v10.0.2:{path}") + f"\n/* commit {number} */\n"
         blob = git("hash-object", "-w", "--stdin", stdin=text)
-        subprocess.run(["git", "-C", clone, "update-index", "--cacheinfo", f"100644,{blob},{path}"], check=True, env=env)
+        subprocess.run(["git", "-C", clone, "update-index", "--cacheinfo", f"100644,{blob},{path}"],
+                       check=True, env=env)
         tree = subprocess.run(["git", "-C", clone, "write-tree"], check=True, env=env, capture_output=True,
                               text=True).stdout.strip()
         commit = git("-c", "user.name=bench", "-c", "user.email=bench@example.org", "commit-tree", tree,

@@ -120,7 +120,7 @@ def same_name(ours: str, sent: str) -> bool:
 
 def _occurrence(name: str) -> int:
     """`cur_offset[1]`: the second field named cur_offset (0 for a name without an index)."""
-    base, bracket, rest = name.rpartition("[")
+    _base, bracket, rest = name.rpartition("[")
     return int(rest[:-1]) if bracket and rest.endswith("]") and rest[:-1].isdigit() else 0
 
 

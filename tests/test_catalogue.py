@@ -11,15 +11,24 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, shared_dir
 
-from vmsd_lint.catalogue import (QemuError, c_format, error_values, load_catalogue, load_rules,
-                                 match_error, placeholders, qemu_prints, render_message, rules_location)
+from vmsd_lint.catalogue import (
+    QemuError,
+    c_format,
+    error_values,
+    load_catalogue,
+    load_rules,
+    match_error,
+    placeholders,
+    qemu_prints,
+    render_message,
+    rules_location,
+)
 from vmsd_lint.cli import main
-from vmsd_lint.report.catalogue import catalogue_markdown
 from vmsd_lint.errors import InputError
 from vmsd_lint.findings import new_finding
-
-from conftest import ROOT, shared_dir
+from vmsd_lint.report.catalogue import catalogue_markdown
 
 RULES = ROOT / "rules"
 DOC = ROOT / "docs" / "catalogue.md"
@@ -75,7 +84,7 @@ def test_the_installed_catalogue_is_the_rules_directory():
 
 def test_every_slug_of_the_design_table_has_a_rule_with_its_severities_and_directions():
     """The rule allows exactly the table's severities ("info/warning"), and its direction
-    sets together break what the table's "breaks" says ("– / B": nothing, or backward)."""
+    sets together break what the table's "breaks" says ("- / B": nothing, or backward)."""
     catalogue = load_catalogue()
     for slug, (breaks, severity) in design_table().items():
         assert slug in catalogue, f"rules/{slug}.toml is missing"
@@ -349,7 +358,7 @@ def test_nothing_matches_unrelated_text():
 
 
 def test_error_values_are_extracted():
-    rule, error = match_error("Unknown savevm section or instance 'icp/server' 4. Make sure that your "
+    _rule, error = match_error("Unknown savevm section or instance 'icp/server' 4. Make sure that your "
                               "current VM setup matches your saved VM setup, including any hotplugged devices")[0]
     assert error_values(error, "x: Unknown savevm section or instance 'icp/server' 4. Make sure that your "
                                "current VM setup matches your saved VM setup, including any hotplugged devices") \

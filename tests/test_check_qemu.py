@@ -6,10 +6,9 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from conftest import make_branch
 
 from vmsd_lint.cli import main
-
-from conftest import make_branch
 
 pytestmark = pytest.mark.qemu
 
@@ -62,7 +61,7 @@ def test_every_finding_is_complete_and_sorted(real_range) -> None:
 
 
 def test_dump_files_are_endpoints(dumps) -> None:
-    code, output = run(["--format", "json", f"{dumps['v7.2.0']}..{dumps['v10.0.2']}"])
+    _code, output = run(["--format", "json", f"{dumps['v7.2.0']}..{dumps['v10.0.2']}"])
     report = json.loads(output)
     assert report["old"]["kind"] == report["new"]["kind"] == "dump"
     rules = {(f["rule"], f["path"]) for f in report["findings"]}
@@ -73,7 +72,7 @@ def test_dump_files_are_endpoints(dumps) -> None:
 
 
 def test_a_dump_mixes_with_a_revision(dumps, qemu_repo, tmp_path) -> None:
-    code, output = run(["--format", "json", "--target", "x86_64", "--repo", qemu_repo, "--cache-dir", str(tmp_path),
+    _code, output = run(["--format", "json", "--target", "x86_64", "--repo", qemu_repo, "--cache-dir", str(tmp_path),
                         f"{dumps['v10.0.2']}..v10.0.2"])
     report = json.loads(output)
     errors = [f for f in report["findings"] if f["severity"] == "error"]

@@ -15,14 +15,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from vmsd_lint import __version__
 from vmsd_lint.catalogue import load_catalogue
 from vmsd_lint.cli import main
 from vmsd_lint.report.github import command, escape_data, escape_property
 from vmsd_lint.report.markdown import cell
-
-from conftest import ROOT
 
 FIELD_REMOVED = "samples/field-removed/old..samples/field-removed/new"
 COMPATIBLE = "samples/compatible/old..samples/compatible/new"

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLE
 
 from vmsd_lint import __version__
 from vmsd_lint.cli import main
-
-from conftest import SAMPLE
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

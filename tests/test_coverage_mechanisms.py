@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_branch
 
 pytestmark = pytest.mark.qemu

@@ -7,14 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import make_branch
 
 from vmsd_lint.extract.cache import Cache
 from vmsd_lint.extract.derive import derive
 from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.sources.tree import directory_tree, git_revision_tree
-
-from conftest import make_branch
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

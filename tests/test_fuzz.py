@@ -41,16 +41,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from conftest import QEMU_REPO_ENV, ROOT
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from vmsd_lint.cli import main
 from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.report.native import dumps_native, native_dump
-from vmsd_lint.report.qemu_dump import dumps as qemu_dumps, qemu_dump
+from vmsd_lint.report.qemu_dump import dumps as qemu_dumps
+from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.sources.tree import directory_tree
 from vmsd_lint.wire import from_extraction
-
-from conftest import QEMU_REPO_ENV, ROOT
 
 SAMPLES = ROOT / "samples"
 INCLUDE = SAMPLES / "qemu-include" / "include"
@@ -559,7 +560,7 @@ def rust_base() -> dict[str, bytes]:
     """The files of a tree holding Rust devices beside C ones: samples/rust-device, with
     the real v10.0.2 Rust files over it when $VMSD_LINT_QEMU_REPO is set."""
     files = {str(p.relative_to(RUST_SAMPLE)): p.read_bytes() for p in sorted(RUST_SAMPLE.rglob("*"))
-             if p.is_file() and not p.relative_to(RUST_SAMPLE).parts[0] == "include"}
+             if p.is_file() and p.relative_to(RUST_SAMPLE).parts[0] != "include"}
     repo = os.environ.get(QEMU_REPO_ENV)
     if repo:
         files.update({path: subprocess.run(["git", "-C", repo, "show", f"v10.0.2:{path}"], check=True,

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node needs root")

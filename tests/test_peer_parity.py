@@ -53,7 +53,7 @@ def section_senders(dump: dict, section: str) -> list[str]:
 
 def account_for(line: str, direction: str, findings: list[dict], src: dict, dst: dict) -> str:
     """'finding: ...' or 'compatible: ...' for one checker line; AssertionError when neither."""
-    for kind, pattern in LINE_PATTERNS.items():
+    for kind, pattern in LINE_PATTERNS.items():  # noqa: B007 - kind is read after the break
         match = pattern.match(line)
         if match:
             break

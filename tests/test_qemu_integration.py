@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import shared_dir
 from fidelity_compare import compare, load_real_dump
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, make_branch
 
 from vmsd_lint.check import Options, run_check
 from vmsd_lint.cli import main
@@ -22,8 +23,6 @@ from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.resolve import Resolved
 from vmsd_lint.sources.tree import directory_tree
 from vmsd_lint.wire import from_extraction
-
-from conftest import ROOT, make_branch
 
 SAMPLE = ROOT / "samples" / "rust-device"
 CLASS_RS = "rust/hw/char/pl011/src/device_class.rs"

@@ -22,10 +22,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE
 
 from vmsd_lint.cli import main
-
-from conftest import SAMPLE
 
 HAS_REVIEW = "review" in main.commands
 SETUP_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",

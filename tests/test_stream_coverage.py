@@ -13,11 +13,10 @@ import json
 import lzma
 
 import pytest
-
-from vmsd_lint.wire import from_extraction
-
 from conftest import ROOT, shared_dir
 from stream_coverage import check_stream
+
+from vmsd_lint.wire import from_extraction
 
 pytestmark = pytest.mark.qemu
 

@@ -17,13 +17,24 @@ import lzma
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import ROOT, shared_dir
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vmsd_lint.errors import InputError
-from vmsd_lint.sources.stream import (COMMAND, EOF, SECTION_END, SECTION_FULL, SECTION_PART, SECTION_START,
-                                      StreamError, load_stream_bytes, read_sections, read_stream, read_vmdesc)
-
-from conftest import ROOT, shared_dir
+from vmsd_lint.sources.stream import (
+    COMMAND,
+    EOF,
+    SECTION_END,
+    SECTION_FULL,
+    SECTION_PART,
+    SECTION_START,
+    StreamError,
+    load_stream_bytes,
+    read_sections,
+    read_stream,
+    read_vmdesc,
+)
 
 DATA = ROOT / "tests" / "data" / "streams"
 OURS = sorted(DATA.glob("*.mig.xz"))

@@ -18,12 +18,11 @@ import re
 import subprocess
 
 import pytest
+from conftest import ROOT
+from wire_decode import Decoder
 
 from vmsd_lint.sources.stream import load_stream_bytes, read_sections
 from vmsd_lint.wire import from_extraction
-
-from conftest import ROOT
-from wire_decode import Decoder
 
 pytestmark = pytest.mark.qemu
 

@@ -40,7 +40,7 @@ class State:
                 return value
         return None
 
-    def read(self, name: str, value: int) -> "State":
+    def read(self, name: str, value: int) -> State:
         # the lengths and counts a value gives follow it closely: the last few are kept
         return State(self.pos, self.values[-KEPT_VALUES:] + ((name, value),), self.free)
 
@@ -189,8 +189,8 @@ class Decoder:
             for name in sorted(env, key=len, reverse=True):
                 text = text.replace(name, str(env[name]))
             try:
-                value = eval(text, {"__builtins__": {}}, {"DIV_ROUND_UP": lambda a, b: -(-a // b)})  # noqa: S307
-            except Exception:  # noqa: BLE001 - a form this test tool does not read
+                value = eval(text, {"__builtins__": {}}, {"DIV_ROUND_UP": lambda a, b: -(-a // b)})
+            except Exception:
                 self.unknown.append(f"cannot evaluate {expression}")
                 return
             yield int(value), State(state.pos, state.values, tuple(sorted(assigned.items())))

@@ -51,7 +51,7 @@ def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
 
 
 def _endpoint_like(old: str, new: str) -> bool:
-    if not old or old.endswith("/") or new.startswith("/") or new.startswith("."):
+    if not old or old.endswith("/") or new.startswith(("/", ".")):
         return False
     return not old.endswith(".")
 

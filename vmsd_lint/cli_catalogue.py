@@ -14,7 +14,6 @@ from .catalogue import load_catalogue, match_error_lines
 from .errors import InputError
 from .report.catalogue import catalogue_markdown, explain_text, matches_json, matches_text, rule_dict, rules_text
 
-
 # --- commands -------------------------------------------------------------------------
 
 def _emit(text: str) -> None:

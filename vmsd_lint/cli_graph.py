@@ -23,8 +23,7 @@ def graph(endpoint, fmt, focus, target, repo, jobs, cache_dir, no_cache, output)
     """
     from .check import Options, extract_endpoint
     from .cli import _write, open_cache
-    from .graph import build_graph
-    from .graph import export
+    from .graph import build_graph, export
 
     extraction = extract_endpoint(endpoint, Options(repo, target, default_jobs(jobs), open_cache(cache_dir, no_cache)))
     full = build_graph(extraction)

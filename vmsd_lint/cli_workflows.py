@@ -40,9 +40,8 @@ def pre_commit_command(fmt, target, repo, jobs, cache_dir, no_cache, config, str
 
     repo_dir = find_repo(repo)
     old_spec = "HEAD" if _has_head(repo_dir) else EMPTY_ENDPOINT
-    if old_spec == EMPTY_ENDPOINT:
-        if not quiet:
-            click.echo("vmsd-lint: no commit yet: comparing the staged files with an empty tree", err=True)
+    if old_spec == EMPTY_ENDPOINT and not quiet:
+        click.echo("vmsd-lint: no commit yet: comparing the staged files with an empty tree", err=True)
     run_check_command(old_spec, "INDEX", fmt=fmt, target=target, repo=repo_dir, jobs=default_jobs(jobs),
                       cache_dir=cache_dir, no_cache=no_cache, config=config, strict=strict,
                       show_diagnostics=show_diagnostics, quiet=quiet)

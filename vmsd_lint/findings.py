@@ -66,7 +66,7 @@ class Finding:
         return (self.sections[0] if self.sections else self.vmsd, self.target or "", self.vmsd, self.path,
                 loc.file if loc else "", loc.line if loc else 0, self.rule, self.directions)
 
-    def with_(self, **changes) -> "Finding":
+    def with_(self, **changes) -> Finding:
         return replace(self, **changes)
 
 
@@ -115,7 +115,7 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what was not checked, and why
 
     def summary(self) -> dict[str, int]:
-        counts = {severity: 0 for severity in SEVERITIES}
+        counts = dict.fromkeys(SEVERITIES, 0)
         for finding in self.findings:
             counts[finding.severity] += 1
         counts["waived"] = len(self.waived)

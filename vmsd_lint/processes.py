@@ -66,7 +66,7 @@ def _on_signal(signum: int, frame) -> None:
     for function in list(_on_exit.values()):
         try:
             function()
-        except Exception:  # noqa: BLE001 - the run ends anyway; what is left is only litter
+        except Exception:
             pass
     name = signal.Signals(signum).name
     os.write(2, f"vmsd-lint: error: interrupted by {name}\n".encode())

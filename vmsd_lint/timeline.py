@@ -10,7 +10,7 @@ attributed like any other.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .check import build_report
 from .wire import WireSchema

@@ -5,8 +5,8 @@ reported follows from the bytes each side sends and expects (see semantics.py).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from difflib import SequenceMatcher
-from typing import Callable
 
 from ..catalogue import qemu_prints
 from ..findings import BACKWARD, FORWARD, new_finding

@@ -81,7 +81,8 @@ def _renamed_sections(differ: Differ) -> tuple[set[str], set[str]]:
             args={"old_section": old_section.name, "owner": owner, "section": new_section.name},
             old=_where(old_section), new=_where(new_section),
             sections=(new_section.name,), types=tuple(sorted(types)),
-            runtime_error=qemu_prints("section-renamed", "unknown-section", old_section.name, 0), target=new_section.target))
+            runtime_error=qemu_prints("section-renamed", "unknown-section", old_section.name, 0),
+            target=new_section.target))
     return {o for o, _ in renames}, {n for _, n in renames}
 
 
@@ -101,7 +102,8 @@ def _section_added(differ: Differ, section: Section) -> None:
         "section-added", severity=severity, directions=directions, vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, new=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=qemu_prints("section-added", "unknown-section", section.name, 0) if existed else None, target=section.target))
+        runtime_error=qemu_prints("section-added", "unknown-section", section.name, 0) if existed else None,
+        target=section.target))
 
 
 def _where(section: Section | None) -> Location | None:

@@ -24,7 +24,7 @@ Maybe = bool | None
 LOAD_FAILED = ("load-failed", 0, "{section}")
 
 
-def too_new(pair: "Pair", incoming: int, local: int) -> tuple:
+def too_new(pair: Pair, incoming: int, local: int) -> tuple:
     """The error a too new version gives: savevm's for a section, vmstate's for a subsection."""
     if pair.level == "section":
         return ("unsupported-version", incoming, "{section}", local)

@@ -157,7 +157,7 @@ class Evaluator:
                 return left
             self.next()
             right_start = self.pos
-            if tok.text == "&&" and not _truth(left) or tok.text == "||" and _truth(left):
+            if (tok.text == "&&" and not _truth(left)) or (tok.text == "||" and _truth(left)):
                 self.skip_binary(prec + 1)
                 left = 0 if tok.text == "&&" else 1
                 continue
@@ -485,7 +485,9 @@ def _basic_type(words: list[str]) -> CType:
     if "short" in signed:
         return Prim("short", 2)
     if longs:
-        return Prim("long", 8) if longs == 1 and "double" not in signed else Prim("long long", 8 if "double" not in signed else 16)
+        if longs == 1 and "double" not in signed:
+            return Prim("long", 8)
+        return Prim("long long", 8 if "double" not in signed else 16)
     if "_Bool" in signed:
         return Prim("_Bool", 1)
     if "float" in signed:
@@ -555,7 +557,8 @@ def _convert(value: int | float, ctype: Prim) -> int | float:
         return int(bool(value))
     bits = ctype.size * 8
     value = int(value) & ((1 << bits) - 1)
-    unsigned = ctype.name.startswith(("u", "unsigned", "g", "size_t")) and not ctype.name.startswith(("gint", "gchar", "gshort", "glong", "gssize", "gfloat", "gdouble"))
+    unsigned = ctype.name.startswith(("u", "unsigned", "g", "size_t")) and not ctype.name.startswith(
+        ("gint", "gchar", "gshort", "glong", "gssize", "gfloat", "gdouble"))
     if not unsigned and value >= 1 << (bits - 1):
         value -= 1 << bits
     return value

@@ -42,7 +42,7 @@ def _macro_identity(macro: Macro | None) -> tuple | None:
 class FileContext:
     """Name resolution as seen from one file (its includes decide ties)."""
 
-    def __init__(self, tree: "TreeIndex", path: str):
+    def __init__(self, tree: TreeIndex, path: str):
         self.tree = tree
         self.path = path
         self._macro_cache: dict[str, Macro | None] = {}
@@ -477,7 +477,7 @@ class TreeIndex:
                     values.update(self._enumerate(ctx, tokens[j + 1:k]))
         return values
 
-    def _enumerate(self, ctx: "FileContext", tokens: list[Token], values: dict[str, int] | None = None) -> dict[str, int]:
+    def _enumerate(self, ctx: FileContext, tokens: list[Token], values: dict[str, int] | None = None) -> dict[str, int]:
         """Enumerator values in order; `values` is filled as it goes, so a later
         enumerator can use an earlier one (`B = A << 2`)."""
         values = {} if values is None else values

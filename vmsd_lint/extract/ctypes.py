@@ -145,7 +145,7 @@ def layout(kind: str, name: str, members: list[tuple[str | None, CType, int | No
             record.members[member_name] = ctype
         try:
             member_align = 1 if packed else ctype.align
-            ctype.size
+            _ = ctype.size  # evaluated for the Unresolved it raises
         except Unresolved as exc:
             record.incomplete = record.incomplete or f"{kind} {name}: member '{member_name}': {exc}"
             continue

@@ -84,7 +84,7 @@ def _directive_end(text: str, pos: int) -> int:
         nl = text.find("\n", pos)
         if nl < 0:
             return len(text)
-        if nl > 0 and text[nl - 1] == "\\" or (nl > 1 and text[nl - 1] == "\r" and text[nl - 2] == "\\"):
+        if (nl > 0 and text[nl - 1] == "\\") or (nl > 1 and text[nl - 1] == "\r" and text[nl - 2] == "\\"):
             pos = nl + 1
             continue
         return nl

@@ -23,14 +23,14 @@ class NameMap:
     paths: dict[str, dict]  # table -> {name: (path, ...)}
 
     @classmethod
-    def of(cls, index: TreeIndex) -> "NameMap":
+    def of(cls, index: TreeIndex) -> NameMap:
         paths = {table: {name: _paths(entries) for name, entries in getattr(index, table).items()}
                  for table in TABLES if table != "calls_by_arg"}
         paths["calls_by_arg"] = {name: tuple(dict.fromkeys(entry[0] for entry in entries))
                                  for name, entries in index.calls_by_arg.items()}
         return cls(paths)
 
-    def with_file(self, path: str, before: TextFacts, after: TextFacts, config: BuildConfig) -> "NameMap":
+    def with_file(self, path: str, before: TextFacts, after: TextFacts, config: BuildConfig) -> NameMap:
         """The map once `path`'s facts change from BEFORE to AFTER."""
         paths = {table: dict(names) for table, names in self.paths.items()}
         for facts, present in ((before, False), (after, True)):

@@ -5,8 +5,9 @@ expands the ranges with the macros of the revision being read.
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
@@ -96,7 +97,7 @@ def _writes_stream(callee: str) -> bool:
     return callee.startswith("qemu_put_") or callee in SAVE_STATE_CALLS
 
 
-@lru_cache(maxsize=None)
+@cache
 def _language() -> Language:
     return Language(tree_sitter_c.language())
 
@@ -104,13 +105,13 @@ def _language() -> Language:
 QUERY_FILES = ("declarations", "functions", "statements")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _query(name: str) -> Query:
     text = resources.files("vmsd_lint.extract").joinpath("queries", f"{name}.scm").read_text()
     return Query(_language(), text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_queries() -> tuple[Query, tuple[int, int]]:
     """The three query files as one query, so a file's tree is walked once (most of a
     query's cost is the walk); and where the functions' and statements' patterns start."""
@@ -122,7 +123,7 @@ def _all_queries() -> tuple[Query, tuple[int, int]]:
     return query, (first_function, first_statement)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parser() -> Parser:
     return Parser(_language())
 
@@ -165,7 +166,7 @@ def parse_file(data: bytes, calls_with_args: frozenset[str] | None = None, tree=
         else:
             statements.append(caps)
     bodies.sort(key=lambda b: b[0])
-    if all(a[1] <= b[0] for a, b in zip(bodies, bodies[1:])):
+    if all(a[1] <= b[0] for a, b in itertools.pairwise(bodies)):
         _add_statements(statements, bodies, data, calls_with_args)
     else:  # nested definitions (a parse gone astray): each body is queried on its own
         for _, _, fn, body in bodies:
@@ -321,7 +322,8 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
         if body is not None:  # calls through a member: looked for only in the few functions that write
             steps.setdefault(key, []).extend((caps["dispatch"][0], "dispatch")
                                              for _, caps in QueryCursor(_dispatch_query()).matches(body))
-        fn.events.extend(_event(node, kind, data) for node, kind in sorted(steps.get(key, ()), key=lambda s: s[0].start_byte))
+        ordered = sorted(steps.get(key, ()), key=lambda s: s[0].start_byte)
+        fn.events.extend(_event(node, kind, data) for node, kind in ordered)
     for _, _, fn, _ in bodies or ():
         fn.class_vars.pop("", None)
 
@@ -330,7 +332,7 @@ DISPATCH_QUERY = """(call_expression
   function: (field_expression argument: (_) field: (field_identifier))) @dispatch"""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dispatch_query() -> Query:
     """Calls through a member (`k->save_config(...)`), for the functions that write a stream."""
     return Query(_language(), DISPATCH_QUERY)

@@ -7,8 +7,8 @@ carries the line of the invocation it came from.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .lexer import IDENT, NUMBER, PUNCT, STRING, Token, join_tokens, tokenize
 

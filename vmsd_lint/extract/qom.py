@@ -121,7 +121,7 @@ def virtio_pci_types(ctx: FileContext, decl: Decl, diagnostics: list[Diagnostic]
     names = {member: values.get(member) for member in members[:4]}
     parent = values.get("parent") or _evaluate_text(ctx, "TYPE_VIRTIO_PCI")
     if not all(name is None or isinstance(name, str) for name in names.values()) or not isinstance(parent, str) \
-            or names["base_name"] is None and not names["generic_name"]:
+            or (names["base_name"] is None and not names["generic_name"]):
         diagnostics.append(Diagnostic("unresolved", ctx.path, decl.line,
                                       f"VirtioPCIDeviceTypeInfo {decl.symbol}: type names could not be resolved"))
         return []

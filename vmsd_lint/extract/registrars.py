@@ -22,9 +22,10 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
-from typing import Callable, NamedTuple
+from functools import cache, partial
+from typing import NamedTuple
 
 from ..model import Diagnostic, QomType
 from .cexpr import Address, Symbol, Unresolved
@@ -137,9 +138,10 @@ def passes_array_elements(data: bytes) -> bool:
 _MAIN_CAPTURE = {1: "declaration", 2: "assign", 3: "call", 4: "return", 5: "for", 6: "if"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _query():
     from importlib import resources
+
     from tree_sitter import Query
     return Query(_language(), resources.files("vmsd_lint.extract").joinpath("queries", "registrars.scm").read_text())
 
@@ -476,7 +478,7 @@ class Unknown(NamedTuple):
 
 
 class Env(NamedTuple):
-    file: "FileTypes"
+    file: FileTypes
     func: Func
     args: tuple  # parameter values
     choice: dict  # array name -> the element an indexing loop stands at
@@ -947,7 +949,7 @@ def _printf(fmt, values: list, text: str) -> str:
             continue
         value = next(args, None)
         conversion = piece[-1]
-        if conversion == "s" and isinstance(value, str) or conversion != "s" and isinstance(value, int):
+        if (conversion == "s" and isinstance(value, str)) or (conversion != "s" and isinstance(value, int)):
             out.append(("%" + piece[1:].replace("l", "").replace("z", "").replace("h", "")) % value)
         else:
             raise NotRead(f"'{text}': {piece} of {value!r}")

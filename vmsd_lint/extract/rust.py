@@ -29,8 +29,21 @@ from ..sources.tree import SourceFile, SourceTree, is_rust_source
 from .cexpr import Unresolved
 from .lexer import tokenize
 from .preprocess import ExpansionError
-from .rustexpr import (INT_OPERATORS, KEYWORDS, Unread, eval_int, macro_call, read_path, rust_int, rust_string,
-                       skip_group, skip_type, split_top, the_path, token_text)
+from .rustexpr import (
+    INT_OPERATORS,
+    KEYWORDS,
+    Unread,
+    eval_int,
+    macro_call,
+    read_path,
+    rust_int,
+    rust_string,
+    skip_group,
+    skip_type,
+    split_top,
+    the_path,
+    token_text,
+)
 from .rustparse import MAX_TOKENS, Item, RustFacts, Struct, Tok, parse_rust
 from .vmsd import HOOKS
 

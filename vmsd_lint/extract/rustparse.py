@@ -9,7 +9,7 @@ Values are kept as token lists: most of what matters sits inside macro calls
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
@@ -70,12 +70,12 @@ class RustFacts:
     cut: list[int] = field(default_factory=list)  # lines of values longer than MAX_TOKENS
 
 
-@lru_cache(maxsize=None)
+@cache
 def _language() -> Language:
     return Language(tree_sitter_rust.language())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _query() -> Query:
     text = resources.files("vmsd_lint.extract").joinpath("queries", "rust.scm").read_text()
     return Query(_language(), text)

@@ -421,7 +421,7 @@ def model_saves(extraction: Extraction, resolved: Resolved, index, calls=None) -
 def _reachable(extraction: Extraction, added: dict[str, Vmsd]) -> dict[str, Vmsd]:
     """The synthetic VMSDs some section sends (a device's first expansion, before its bus
     was known, is not one)."""
-    roots = [key for key in extraction.variants.values()] + [r.vmsd for r in extraction.registrations if r.vmsd]
+    roots = list(extraction.variants.values()) + [r.vmsd for r in extraction.registrations if r.vmsd]
     kept: dict[str, Vmsd] = {}
     stack = [key for key in roots if key in added]
     while stack:

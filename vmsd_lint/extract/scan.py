@@ -102,7 +102,7 @@ class _LineCounter:
     """Line number of an offset.  Each pass asks in increasing order, so counting the
     newlines since the previous question is cheaper than a table of line starts."""
 
-    __slots__ = ("text", "offset", "line")
+    __slots__ = ("line", "offset", "text")
 
     def __init__(self, text: str):
         self.text = text

@@ -3,7 +3,7 @@ with the definitions of the revision being read."""
 from __future__ import annotations
 
 from ..model import Diagnostic, Field, Vmsd
-from .cexpr import Address, Symbol, Unresolved, Typed
+from .cexpr import Address, Symbol, Typed, Unresolved
 from .context import FileContext, _split_commas
 from .lexer import IDENT, PUNCT, Token, join_tokens, matching, tokenize
 from .parse import Decl
@@ -36,7 +36,7 @@ class VmsdBuilder:
         fields: tuple[Field, ...] | None = None
         subsections: tuple[str, ...] | None = None
         hooks: dict[str, str] = {}
-        for member, tokens, line in members:
+        for member, tokens, _line in members:
             if member is None:
                 continue
             if member == "fields":
@@ -45,9 +45,7 @@ class VmsdBuilder:
                 subsections = tuple(self._subsections(tokens, decl))
             elif member in HOOKS:
                 value = self._value(tokens, decl, member)
-                if isinstance(value, Symbol):
-                    hooks[member] = value.name
-                elif isinstance(value, Address):
+                if isinstance(value, (Symbol, Address)):
                     hooks[member] = value.name
             elif member in ("name", "version_id", "minimum_version_id", "unmigratable", "early_setup", "priority"):
                 values[member] = self._value(tokens, decl, member)

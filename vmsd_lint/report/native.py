@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from functools import lru_cache
+from functools import cache
 
 from ..model import Extraction, Vmsd
 
 
-@lru_cache(maxsize=None)
+@cache
 def _names(cls) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 

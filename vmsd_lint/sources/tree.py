@@ -51,7 +51,7 @@ def run_git(repo: str, *args: str, input: bytes | None = None, env: dict[str, st
     # (a hook's, or a CI script fed to bash through a pipe).
     stdin = subprocess.DEVNULL if input is None else None
     proc = subprocess.run(["git", *SAFE_GIT_CONFIG, "-C", repo, *args], input=input, stdin=stdin,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**git_env(), **(env or {})})
+                          capture_output=True, env={**git_env(), **(env or {})}, check=False)
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         fatal = [line for line in message if line.startswith(("fatal: ", "error: "))]
