@@ -92,7 +92,7 @@ def load_endpoint(spec: str, options: Options, base=None, expand: bool = True) -
     base from which the extraction of a tree a few .c files away is derived.  Without
     EXPAND, what a -dump-vmstate file can be compared with (wire.from_extraction)."""
     if _is_json_endpoint(spec, options.repo):
-        from .sources.jsonfiles import read_json_endpoint
+        from .report.jsonfiles import read_json_endpoint
         return read_json_endpoint(spec, expand), None
     tree = open_tree(spec, options.repo)
     extraction = extract_tree(tree, options, base)

@@ -31,6 +31,10 @@ def section_key(name: str, target: str | None) -> str:
     return f"{name}@{target}" if target else name
 
 
+# VMStateField flags whose element count is a run-time value (vmstate.h)
+VARIABLE_COUNT = {"VMS_VARRAY_INT32", "VMS_VARRAY_UINT32", "VMS_VARRAY_UINT16", "VMS_VARRAY_UINT8", "VMS_VBUFFER"}
+
+
 @_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Location:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import Diagnostic, Extraction, Field, Placement, Vmsd, section_key, target_of
+from .model import VARIABLE_COUNT, Diagnostic, Extraction, Field, Placement, Vmsd, section_key, target_of
 from .resolve import Resolved
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
-VARIABLE_COUNT = {"VMS_VARRAY_INT32", "VMS_VARRAY_UINT32", "VMS_VARRAY_UINT16", "VMS_VARRAY_UINT8", "VMS_VBUFFER"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ two builds of one device (HAVE_RUST picks one, as hw/char/Kconfig's
 `select PL011_C if !HAVE_RUST` says).  Their VMSDs are compared byte for byte."""
 from __future__ import annotations
 
-from ..model import IMPLEMENTATIONS_DIFFER, Diagnostic
+from ..model import IMPLEMENTATIONS_DIFFER, VARIABLE_COUNT, Diagnostic
 from .rust import ARRAY, MAX_DEPTH, MUST_EXIST, RUST_SUFFIX, STRUCT
 
 NO_GATE = (False, 0)
@@ -91,8 +91,6 @@ class _Shaper:
         return found
 
     def _shape(self, vmsd, depth: int) -> tuple | None:
-        from ..wire import VARIABLE_COUNT
-
         atoms: list[tuple] = []
         for f in vmsd.fields or ():
             if f.unresolved or f.name is None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..findings import Finding
-from ..review import Review, Shown
 from ..sources.patches import FileDiff, Hunk, Patch
+
+if TYPE_CHECKING:  # the review the reply renders (app stage): used for annotations only
+    from ..review import Review, Shown
 from .messages import headline
 
 WIDTH = 72

@@ -1,0 +1,112 @@
+"""The package reads as the pipeline (ARCHITECTURE.md): each stage imports only earlier
+stages and the base. A later stage imported by an earlier one fails here, with the line."""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "vmsd_lint"
+
+# stage -> the modules and packages in it, in pipeline order (ARCHITECTURE.md)
+STAGES = [
+    ("base", ["vmsd_lint", "vmsd_lint.errors", "vmsd_lint.model", "vmsd_lint.catalogue", "vmsd_lint.processes",
+              "vmsd_lint.output", "vmsd_lint.resolve", "vmsd_lint.rules_data"]),
+    ("sources", ["vmsd_lint.sources"]),
+    ("extract", ["vmsd_lint.extract"]),
+    ("placement", ["vmsd_lint.graph", "vmsd_lint.wire"]),
+    ("diff", ["vmsd_lint.diff", "vmsd_lint.findings"]),
+    ("report", ["vmsd_lint.report"]),
+    ("app", ["vmsd_lint.check", "vmsd_lint.percommit", "vmsd_lint.review", "vmsd_lint.timeline",
+             "vmsd_lint.waivers"]),
+    ("cli", ["vmsd_lint.cli", "vmsd_lint.cli_catalogue", "vmsd_lint.cli_graph", "vmsd_lint.cli_options",
+             "vmsd_lint.cli_workflows"]),
+]
+# Known debt, to be removed, not added to: the extractor's tree-wide linking computes the
+# placements (graph/) at the end of an extraction, and reuses the graph's call index.
+DEBT = {
+    ("vmsd_lint.extract.classes", "vmsd_lint.graph.build"),
+    ("vmsd_lint.extract.extractor", "vmsd_lint.graph"),
+    ("vmsd_lint.extract.extractor", "vmsd_lint.graph.build"),
+    ("vmsd_lint.extract.saves", "vmsd_lint.graph.build"),
+}
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def stage_of(module: str) -> int | None:
+    best = None
+    for index, (_, prefixes) in enumerate(STAGES):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
+    return best[0] if best else None
+
+
+def _runtime_imports(tree: ast.Module):
+    """Import nodes, leaving out `if TYPE_CHECKING:` blocks (annotations only)."""
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            skipped.update(id(n) for child in node.body for n in ast.walk(child))
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in skipped]
+
+
+def imports(root: Path = ROOT) -> list[tuple[str, str, str]]:
+    """(importing module, imported module, file:line) for every import of vmsd_lint code."""
+    package_dir = root / "vmsd_lint"
+    modules = {module_name(p, root) for p in package_dir.rglob("*.py")}
+    found = []
+    for path in sorted(package_dir.rglob("*.py")):
+        module = module_name(path, root)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                names = [f"{target}.{alias.name}" for alias in node.names]
+                targets = [n for n in names if n in modules] or [target]
+            else:
+                targets = [alias.name for alias in node.names]
+            for target in targets:
+                if target.startswith("vmsd_lint"):
+                    found.append((module, target, f"{path.relative_to(root)}:{node.lineno}"))
+    return found
+
+
+def test_every_module_has_a_stage():
+    missing = sorted({m for m, _, _ in imports() if stage_of(m) is None})
+    assert not missing, f"modules in no stage of ARCHITECTURE.md: {missing}"
+
+
+def later_imports(root: Path = ROOT) -> list[tuple[str, str, str]]:
+    return [(a, b, where) for a, b, where in imports(root)
+            if stage_of(b) is not None and stage_of(b) > stage_of(a) and (a, b) not in DEBT]
+
+
+def test_no_stage_imports_a_later_one():
+    later = later_imports()
+    assert not later, "\n".join(f"{where}: {a} ({STAGES[stage_of(a)][0]}) imports {b} "
+                                f"({STAGES[stage_of(b)][0]})" for a, b, where in later)
+
+
+def test_the_known_debt_still_exists():
+    """Remove an entry from DEBT when its import is gone."""
+    edges = {(a, b) for a, b, _ in imports()}
+    assert edges >= DEBT, f"no longer imported, drop from DEBT: {sorted(DEBT - edges)}"
+
+
+def test_a_later_import_would_be_caught(tmp_path):
+    """An extract module importing the CLI, at run time or inside a function, is caught;
+    under `if TYPE_CHECKING:` it is not (annotations only)."""
+    shutil.copytree(PACKAGE, tmp_path / "vmsd_lint", ignore=shutil.ignore_patterns("__pycache__"))
+    lexer = tmp_path / "vmsd_lint" / "extract" / "lexer.py"
+    lexer.write_text(lexer.read_text() + "\n\ndef f():\n    from ..cli import main\n")
+    assert [(a, b) for a, b, _ in later_imports(tmp_path)] == [("vmsd_lint.extract.lexer", "vmsd_lint.cli")]
+    lexer.write_text(lexer.read_text().replace("def f():\n    from ..cli import main\n",
+                                               "if TYPE_CHECKING:\n    from ..cli import main\n"))
+    assert later_imports(tmp_path) == []
