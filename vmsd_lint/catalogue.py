@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .model import Direction, Severity
 
 RULES_PACKAGE = "vmsd_lint.rules_data"
-SEVERITIES = ("error", "warning", "info")
-DIRECTIONS = ("forward", "backward")
-ERROR_DIRECTIONS = ("forward", "backward", "both")
+SEVERITIES = tuple(Severity)  # most severe first
+DIRECTIONS = tuple(Direction)
+ERROR_DIRECTIONS = (*DIRECTIONS, "both")  # a QEMU error printed in either direction
 
 _KEYS = ("slug", "title", "severity", "directions", "summary", "message", "explanation",
          "related", "qemu_error", "example", "recipe")

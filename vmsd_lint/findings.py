@@ -9,9 +9,9 @@ import hashlib
 from dataclasses import dataclass, field, replace
 
 from .catalogue import SEVERITIES, load_catalogue, placeholders
-from .model import Diagnostic, Location
+from .model import Diagnostic, Direction, EndpointKind, Location
 
-FORWARD, BACKWARD = "forward", "backward"
+FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ def _placeholders(rule: str) -> tuple[str, ...]:
 class Endpoint:
     label: str
     commit: str | None
-    kind: str  # "source", "dump" (a -dump-vmstate file) or "snapshot" (vmsd-lint dump)
+    kind: EndpointKind | str  # "source", "dump" (a -dump-vmstate file) or "snapshot" (vmsd-lint dump)
 
 
 @dataclass(slots=True)

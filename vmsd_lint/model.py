@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from typing import NamedTuple
 
 
@@ -29,6 +30,25 @@ def section_key(name: str, target: str | None) -> str:
     """How a section is keyed in placements and wire schemas: its wire name, and the
     target for a target's own section (`cpu@arm`)."""
     return f"{name}@{target}" if target else name
+
+
+class Severity(StrEnum):
+    """How sure a break is: every stream (error), under a condition (warning), none (info)."""
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Direction(StrEnum):
+    """forward: OLD source, NEW destination; backward: NEW source, OLD destination."""
+    FORWARD = "forward"
+    BACKWARD = "backward"
+
+
+class EndpointKind(StrEnum):
+    SOURCE = "source"  # a revision, directory, WORKTREE or INDEX, read as C and Rust
+    DUMP = "dump"  # a -dump-vmstate file
+    SNAPSHOT = "snapshot"  # vmsd-lint dump's native JSON
 
 
 # VMStateField flags whose element count is a run-time value (vmstate.h)
