@@ -1,20 +1,81 @@
 """The cache's format and policy: an entry is data, never code (a crafted entry runs
 nothing); per-file facts are keyed by a digest of the code that made them; a symlinked
-cache file is neither followed nor written through; the cache is capped in size,
-evicting the least recently used entries; `vmsd-lint cache info|clean`."""
+cache file is neither followed nor written through."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
+import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from test_cache import RANGES, check, database, vmsd_lint
+
+SAMPLE_RANGE = RANGES[0]
 
 
+class _Marker:
+    """Pickles to a call of exec() that creates a file: what a crafted entry would run."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return exec, (f"open({str(self.path)!r}, 'w').close()",)
+
+
+def _entry(magic: bytes, payload: bytes) -> bytes:
+    """An entry as the cache frames it: magic, CRC-32 of the payload, the payload."""
+    return magic + zlib.crc32(payload).to_bytes(4, "big") + payload
+
+
+@pytest.fixture(scope="module")
+def reference() -> str:
+    return check(SAMPLE_RANGE, None)
+
+
+@pytest.mark.parametrize("magic", [b"vl1", b"vl2"])
+def test_crafted_pickle_entry_with_valid_crc_runs_nothing(tmp_path, reference, magic):
+    """Every entry of a warm cache replaced by a pickle that would create a marker file,
+    framed with a valid CRC (in the old format's header, and in the current one): the
+    run gives the --no-cache output and the marker is never created."""
+    cache, marker = tmp_path / "cache", tmp_path / "marker"
+    assert check(SAMPLE_RANGE, cache) == reference
+    crafted = _entry(magic, pickle.dumps(_Marker(marker), pickle.HIGHEST_PROTOCOL))
+    with sqlite3.connect(database(cache)) as db:
+        assert db.execute("UPDATE entries SET value = ?", (crafted,)).rowcount > 0
+    assert check(SAMPLE_RANGE, cache) == reference
+    assert not marker.exists()
+    pickle.loads(crafted[7:])  # the same bytes, unpickled, do create it: the test can tell
+    assert marker.exists()
+
+
+def _link_target(tmp_path: Path) -> tuple[Path, bytes]:
+    target = tmp_path / "elsewhere" / "precious.sqlite"
+    target.parent.mkdir()
+    target.write_bytes(b"")  # SQLite would make a database of an empty file
+    return target, target.read_bytes()
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_symlinked_cache_file_is_not_followed(tmp_path, reference, suffix):
+    """The database file (or its WAL or shared-memory file) is a symlink: it is not
+    written through, and the run is right (run as if there were no cache)."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    target, before = _link_target(tmp_path)
+    link = Path(f"{database(cache)}{suffix}")
+    link.symlink_to(target)
+    for _ in range(2):
+        assert check(SAMPLE_RANGE, cache) == reference
+    assert target.read_bytes() == before
+    assert link.is_symlink()
 
 
 SCAN_CHANGE = '''

@@ -1,19 +1,31 @@
 """On-disk cache of per-blob facts: one SQLite file, safe for concurrent runs
 (WAL, a busy timeout, every write a transaction, so a killed run leaves at most an
 unfinished transaction that SQLite rolls back).  A damaged entry fails its CRC-32
-and is recomputed; a damaged database file is moved aside and rebuilt."""
+and is recomputed; a damaged database file is moved aside and rebuilt.
+
+An entry is data (extract/codec.py: msgpack of allowed records), never a pickle: a
+cache restored from someone else's CI run must not run their code.  A cache file that is a symlink is neither read nor written."""
 from __future__ import annotations
 
 import os
-import pickle
 import sqlite3
 import time
 import weakref
 import zlib
 
-from .. import __version__
+from . import codec
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS entries (kind TEXT, key TEXT, value BLOB, PRIMARY KEY (kind, key))"
+FORMAT = 2  # of the file and its entries: 1 held pickles
+# size and used (seconds since the epoch) before the value: reading them reads no blob
+SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (kind TEXT, key TEXT, size INTEGER, used INTEGER, value BLOB, "
+          "PRIMARY KEY (kind, key))")
+def database_name() -> str:
+    return f"cache-v{FORMAT}.sqlite"
+
+
+def _symlinked(path: str) -> bool:
+    """Whether the database or one of the files SQLite keeps beside it is a symlink."""
+    return any(os.path.islink(path + suffix) for suffix in ("", "-wal", "-shm", "-journal"))
 
 
 def default_cache_dir() -> str:
@@ -55,14 +67,19 @@ class Cache:
     def __init__(self, directory: str):
         os.makedirs(directory, exist_ok=True)
         self.directory = directory
-        self.path = os.path.join(directory, f"cache-{__version__}.sqlite")
+        self.path = os.path.join(directory, database_name())
         self._db = None
+        # a symlinked file: every read a miss and no write (not followed, not written through)
+        self.unused = _symlinked(self.path)
         # Writes left to a child process (write_later/flush_in_background): the batches not
         # flushed yet, and (pid, kinds or None for any) of the children still writing.  Lists mutated in
         # place: the finalizer below holds them, not the cache.
         self._later: list[tuple[str, dict]] = []
         self._writers: list[tuple[int, set[str] | None]] = []
         self._finish = weakref.finalize(self, _finish_writes, self.directory, self._later, self._writers)
+        self._close_db = lambda: None
+        if self.unused:
+            return
         try:
             self._open()
         except sqlite3.DatabaseError as exc:
@@ -120,7 +137,8 @@ class Cache:
     def write_later(self, kind: str, items) -> None:
         """Store items (a dict, or a function making it: then made by the writer too) at
         the next flush_in_background() (or when the kind is read)."""
-        self._later.append((kind, items))
+        if not self.unused:
+            self._later.append((kind, items))
 
     def flush_in_background(self) -> None:
         """Pickle and store the items of write_later() in a forked child process, while this
@@ -155,6 +173,13 @@ class Cache:
         self._finish()
         self._close_db()
 
+    def __enter__(self) -> "Cache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
     def _settle(self, kind: str) -> None:
         """Before reading KIND: wait for the children writing it, write what waits here."""
         for pid, kinds in list(self._writers):
@@ -167,8 +192,10 @@ class Cache:
             self.put_many(entry[0], _made(entry[1]))
 
     def get_many(self, kind: str, keys: list[str]) -> dict[str, object]:
-        self._settle(kind)
         found: dict[str, object] = {}
+        if self.unused:
+            return found
+        self._settle(kind)
         wanted = sorted(set(keys))
         rows = []
         try:
@@ -205,6 +232,8 @@ class Cache:
 
     def has(self, kind: str, key: str) -> bool:
         """Whether an entry is stored (not whether it is intact), without reading it."""
+        if self.unused:
+            return False
         self._settle(kind)
         try:
             return _sql(self._db, "SELECT 1 FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() \
@@ -220,28 +249,36 @@ class Cache:
 
     def put_packed(self, kind: str, items: dict[str, bytes]) -> None:
         """Store values already packed by `pack` (e.g. by a worker process)."""
-        rows = [(kind, key, value) for key, value in items.items()]
+        now = int(time.time())
+        rows = [(kind, key, len(value), now, value) for key, value in items.items()]
+        self._transaction(lambda: _sql(self._db, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", rows,
+                                       many=True))
+
+    def _transaction(self, write) -> None:
+        """WRITE() in one transaction."""
+        if self.unused or _symlinked(self.path):  # made a symlink since: leave it alone
+            return
         for _ in range(2):  # again once, after a damaged file was rebuilt
             try:
                 with self._db:
                     _sql(self._db, "BEGIN IMMEDIATE")
-                    _sql(self._db, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows, many=True)
+                    write()
                 return
             except sqlite3.DatabaseError as exc:
                 if not self._damaged_file(exc):
                     return  # a cache that cannot be written only costs time
 
-
-# An entry: MAGIC, the CRC-32 of the pickle (4 bytes, big-endian), the pickle.  Not
-# compressed: compressing took 0.6 s of CPU per QEMU revision, the checksum 0.01 s.
-MAGIC = b"vl1"
+# An entry: MAGIC (the format), the CRC-32 of the data (4 bytes, big-endian), the data
+# (extract/codec.py).  Not compressed: compressing took 0.6 s of CPU per QEMU revision,
+# the checksum 0.01 s.
+MAGIC = b"vl%d" % FORMAT
 
 
 def _write(directory: str, batches: list[tuple[str, object]]) -> None:
     cache = Cache(directory)
     for kind, items in batches:
         cache.put_many(kind, _made(items))
-    cache._db.close()
+    cache._close_db()
 
 
 def _made(items) -> dict:
@@ -272,12 +309,14 @@ def _finish_writes(directory: str, later: list, writers: list) -> None:
 
 def pack(value) -> bytes:
     """A value as the cache stores it."""
-    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    data = codec.encode(value)
     return MAGIC + zlib.crc32(data).to_bytes(4, "big") + data
 
 
 def unpack(data: bytes):
+    """The value of an entry; an exception when it is damaged or of another format (an
+    entry is only ever decoded as data: extract/codec.py)."""
     start = len(MAGIC) + 4
     if data[:len(MAGIC)] != MAGIC or int.from_bytes(data[len(MAGIC):start], "big") != zlib.crc32(data[start:]):
         raise ValueError("damaged cache entry")
-    return pickle.loads(data[start:])
+    return codec.decode(data[start:])

@@ -98,9 +98,9 @@ def _maker(cls):
     def made(*values):
         values = list(values)
         for i in lists:
-            values[i] = list(values[i])
+            values[i] = list(values[i]) if values[i] is not None else None
         for i in dict_of_lists:
-            values[i] = {key: list(items) for key, items in values[i].items()}
+            values[i] = {key: list(items) for key, items in values[i].items()} if values[i] is not None else None
         return cls(*values)
     return made
 

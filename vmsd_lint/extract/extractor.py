@@ -286,14 +286,19 @@ class Extractor:
             self.cache.put_packed(facts_kind("parse"), fresh)
 
 
-_NOT_PARSED = pack(None)
-_PLAIN_SCAN = pack(TextFacts())  # the scan of a plain .c file, as cached
+_NOT_PARSED = pack(None)  # None needs no record class: packed while this module is imported
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_scan() -> bytes:
+    """The scan of a plain .c file, as cached (made once the codec can import this module)."""
+    return pack(TextFacts())
 
 
 def _merged_scans(files: list[SourceFile], plain: set[str], computed):
     """The scans of FILES in order: those computed, and the empty ones of plain .c files."""
     for f in files:
-        yield (TextFacts(), _PLAIN_SCAN) if f.path in plain else next(computed)
+        yield (TextFacts(), _plain_scan()) if f.path in plain else next(computed)
 
 
 def facts_kind(kind: str) -> str:
