@@ -1,6 +1,7 @@
 """The cache's format and policy: an entry is data, never code (a crafted entry runs
 nothing); per-file facts are keyed by a digest of the code that made them; a symlinked
-cache file is neither followed nor written through."""
+cache file is neither followed nor written through; the cache is capped in size,
+evicting the least recently used entries; `vmsd-lint cache info|clean`."""
 from __future__ import annotations
 
 import os
@@ -116,3 +117,69 @@ def test_changed_code_does_not_reuse_per_file_facts(tmp_path):
     assert other != shipped  # the change is visible in the output
     assert dump(copy, *cache) == other
     assert dump(None, *cache) == shipped  # and the first build's facts are still there
+
+
+def test_size_cap_evicts_least_recently_used(tmp_path):
+    """Entries of 100 KB under a 350 KB cap: writing a fourth evicts the one used least
+    recently (b: a was read since), and the file shrinks back."""
+    from vmsd_lint.extract.cache import Cache
+
+    cache = Cache(str(tmp_path), max_bytes=350_000)
+    blob = os.urandom(100_000)
+    for number, key in enumerate("abc"):
+        cache.put_many("kind", {key: blob})
+        _age(cache.path, key, hours=10 - number)  # a oldest, then b, then c
+    assert cache.get("kind", "a") == blob  # a is used: now the most recent
+    cache.close()
+    cache = Cache(str(tmp_path), max_bytes=350_000)
+    cache.put_many("kind", {"d": blob})
+    assert set(cache.get_many("kind", list("abcd"))) == {"a", "c", "d"}
+    cache.close()
+    assert os.path.getsize(cache.path) < 360_000  # 4 entries were written: the freed pages went back
+
+
+def test_size_cap_from_the_environment(tmp_path, reference):
+    cache = tmp_path / "cache"
+    proc = vmsd_lint("--format", "json", "--cache-dir", str(cache), SAMPLE_RANGE,
+                     env={"VMSD_LINT_CACHE_MAX": "20K"})
+    assert proc.stdout == reference
+    info = vmsd_lint("cache", "info", "--cache-dir", str(cache), env={"VMSD_LINT_CACHE_MAX": "20K"})
+    assert info.returncode == 0, info.stderr
+    assert "cap: 20.0 KB" in info.stdout
+    size = int(next(line for line in info.stdout.splitlines() if line.startswith("size:")).split("(")[1].split()[0])
+    assert 0 < size <= 20_000
+    bad = vmsd_lint("--cache-dir", str(cache), SAMPLE_RANGE, env={"VMSD_LINT_CACHE_MAX": "lots"})
+    assert bad.returncode == 2 and bad.stderr.startswith("vmsd-lint: error: VMSD_LINT_CACHE_MAX") \
+        and "Traceback" not in bad.stderr
+
+
+def test_cache_info_and_clean(tmp_path, reference):
+    cache = tmp_path / "cache"
+    assert check(SAMPLE_RANGE, cache) == reference
+    (cache / "unrelated.txt").write_text("kept")
+    info = vmsd_lint("cache", "info", "--cache-dir", str(cache))
+    assert info.returncode == 0, info.stderr
+    fields = dict(line.split(": ", 1) for line in info.stdout.splitlines())
+    assert fields["location"] == str(database(cache))
+    assert int(fields["entries"]) > 0
+    assert fields["cap"].startswith("2.0 GB")
+    clean = vmsd_lint("cache", "clean", "--cache-dir", str(cache))
+    assert clean.returncode == 0, clean.stderr
+    assert sorted(p.name for p in cache.iterdir()) == ["unrelated.txt"]
+    info = vmsd_lint("cache", "info", "--cache-dir", str(cache))
+    assert dict(line.split(": ", 1) for line in info.stdout.splitlines())["entries"] == "0"
+    assert check(SAMPLE_RANGE, cache) == reference  # and usable again
+
+
+def test_cache_info_of_a_missing_directory_creates_nothing(tmp_path):
+    info = vmsd_lint("cache", "info", "--cache-dir", str(tmp_path / "none"))
+    assert info.returncode == 0 and "entries: 0" in info.stdout
+    assert not (tmp_path / "none").exists()
+
+
+def _age(path: str, key: str, hours: float) -> None:
+    """Make an entry look last used HOURS ago."""
+    import time
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET used = ? WHERE key = ?", (int(time.time() - hours * 3600), key))
+

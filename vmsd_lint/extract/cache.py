@@ -4,10 +4,14 @@ unfinished transaction that SQLite rolls back).  A damaged entry fails its CRC-3
 and is recomputed; a damaged database file is moved aside and rebuilt.
 
 An entry is data (extract/codec.py: msgpack of allowed records), never a pickle: a
-cache restored from someone else's CI run must not run their code.  A cache file that is a symlink is neither read nor written."""
+cache restored from someone else's CI run must not run their code.  The cache holds at
+most a cap of entry bytes (VMSD_LINT_CACHE_MAX, default 2 GB), evicting the entries
+used least recently.  A cache file that is a symlink is neither read nor written."""
 from __future__ import annotations
 
+import glob
 import os
+import re
 import sqlite3
 import time
 import weakref
@@ -16,9 +20,36 @@ import zlib
 from . import codec
 
 FORMAT = 2  # of the file and its entries: 1 held pickles
-# size and used (seconds since the epoch) before the value: reading them reads no blob
+# size and used come before the value, so that summing sizes reads no blob
 SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (kind TEXT, key TEXT, size INTEGER, used INTEGER, value BLOB, "
           "PRIMARY KEY (kind, key))")
+USED_INDEX = "CREATE INDEX IF NOT EXISTS entries_used ON entries (used, size)"
+DEFAULT_MAX_BYTES = 2_000_000_000
+MAX_ENV = "VMSD_LINT_CACHE_MAX"
+TOUCH_AFTER = 600  # seconds: an entry read is marked used again only this long after its last mark
+_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def max_bytes_from_env() -> int:
+    """The cap VMSD_LINT_CACHE_MAX gives (bytes, or with a K, M, G or T suffix);
+    ValueError when it is not a size."""
+    text = os.environ.get(MAX_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_BYTES
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{MAX_ENV}: not a size: {text[:40]!r} (say 2G, 500M or a number of bytes)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def human(size: int) -> str:
+    for unit in ("TB", "GB", "MB", "KB"):
+        scale = _UNITS[unit[0]]
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
 def database_name() -> str:
     return f"cache-v{FORMAT}.sqlite"
 
@@ -64,19 +95,22 @@ def _sql(db: sqlite3.Connection, statement: str, parameters=(), many: bool = Fal
 
 
 class Cache:
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, max_bytes: int | None = None):
         os.makedirs(directory, exist_ok=True)
         self.directory = directory
         self.path = os.path.join(directory, database_name())
+        self.max_bytes = max_bytes_from_env() if max_bytes is None else max_bytes
         self._db = None
         # a symlinked file: every read a miss and no write (not followed, not written through)
         self.unused = _symlinked(self.path)
+        self._touched: dict[str, list[str]] = {}  # kind -> keys read, to be marked used
         # Writes left to a child process (write_later/flush_in_background): the batches not
         # flushed yet, and (pid, kinds or None for any) of the children still writing.  Lists mutated in
         # place: the finalizer below holds them, not the cache.
         self._later: list[tuple[str, dict]] = []
         self._writers: list[tuple[int, set[str] | None]] = []
-        self._finish = weakref.finalize(self, _finish_writes, self.directory, self._later, self._writers)
+        self._finish = weakref.finalize(self, _finish_writes, self.directory, self.max_bytes, self._later,
+                                        self._writers, self._touched)
         self._close_db = lambda: None
         if self.unused:
             return
@@ -95,11 +129,15 @@ class Cache:
         self._close_db = weakref.finalize(self, self._db.close)
         for attempt in range(OPEN_ATTEMPTS):
             try:
+                # a new file gives evicted pages back to the file system (incremental_vacuum);
+                # set before anything is written, WAL mode included, or it is too late
+                _sql(self._db, "PRAGMA auto_vacuum=INCREMENTAL")
                 _sql(self._db, "PRAGMA journal_mode=WAL")
                 # a cache needs no durability, only consistency: with WAL, NORMAL keeps the
                 # file consistent through a crash and spares an fsync per transaction
                 _sql(self._db, "PRAGMA synchronous=NORMAL")
                 _sql(self._db, SCHEMA)
+                _sql(self._db, USED_INDEX)
                 return
             except sqlite3.OperationalError as exc:
                 # switching to WAL takes a lock the busy timeout does not wait for:
@@ -152,12 +190,12 @@ class Cache:
         try:
             pid = os.fork()
         except (AttributeError, OSError):  # no fork here, or no room for a process: write now
-            _write(self.directory, batches)
+            _write(self.directory, self.max_bytes, batches)
             return
         if pid == 0:  # the child: its own connection (one must not cross a fork), no cleanup
             code = 1
             try:
-                _write(self.directory, batches)
+                _write(self.directory, self.max_bytes, batches)
                 code = 0
             finally:
                 os._exit(code)
@@ -179,6 +217,11 @@ class Cache:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def totals(self) -> tuple[int, int]:
+        """(entries, bytes in entries)."""
+        if self.unused:
+            return 0, 0
+        return tuple(_sql(self._db, "SELECT count(*), coalesce(sum(size), 0) FROM entries").fetchone())
 
     def _settle(self, kind: str) -> None:
         """Before reading KIND: wait for the children writing it, write what waits here."""
@@ -201,17 +244,21 @@ class Cache:
         try:
             for start in range(0, len(wanted), LOOKUP_BATCH):  # only the wanted rows are read
                 batch = wanted[start:start + LOOKUP_BATCH]
-                rows += _sql(self._db, f"SELECT key, value FROM entries WHERE kind = ? AND key IN "
+                rows += _sql(self._db, f"SELECT key, used, value FROM entries WHERE kind = ? AND key IN "
                                        f"({','.join('?' * len(batch))})", (kind, *batch)).fetchall()
         except sqlite3.DatabaseError as exc:
             self._damaged_file(exc)
             return found
         damaged = False
-        for key, value in rows:
+        stale = time.time() - TOUCH_AFTER
+        for key, used, value in rows:
             try:
                 found[key] = unpack(value)
             except Exception:  # a damaged entry is simply recomputed
                 damaged = True
+                continue
+            if not isinstance(used, int) or used < stale:
+                self._touched.setdefault(kind, []).append(key)
         if damaged:
             self._check_file()
         return found
@@ -254,8 +301,16 @@ class Cache:
         self._transaction(lambda: _sql(self._db, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", rows,
                                        many=True))
 
-    def _transaction(self, write) -> None:
-        """WRITE() in one transaction."""
+    def touch(self, touched: dict[str, list[str]]) -> None:
+        """Mark the entries read (kind -> keys) as used now: the last to be evicted."""
+        now = int(time.time())
+        rows = [(now, kind, key) for kind, keys in touched.items() for key in keys]
+        if rows:
+            self._transaction(lambda: _sql(self._db, "UPDATE entries SET used = ? WHERE kind = ? AND key = ?",
+                                           rows, many=True), evict=False)
+
+    def _transaction(self, write, evict: bool = True) -> None:
+        """WRITE() in one transaction, then the entries beyond the cap evicted."""
         if self.unused or _symlinked(self.path):  # made a symlink since: leave it alone
             return
         for _ in range(2):  # again once, after a damaged file was rebuilt
@@ -263,21 +318,45 @@ class Cache:
                 with self._db:
                     _sql(self._db, "BEGIN IMMEDIATE")
                     write()
+                    evicted = evict and self._evict()
+                if evicted:
+                    # executescript steps it to the end (execute() frees a single page)
+                    self._db.executescript("PRAGMA incremental_vacuum")
                 return
             except sqlite3.DatabaseError as exc:
                 if not self._damaged_file(exc):
                     return  # a cache that cannot be written only costs time
 
+    def _evict(self) -> bool:
+        """Within a write: delete the least recently used entries until the rest fit under
+        the cap.  Reads only the (used, size) index."""
+        total = _sql(self._db, "SELECT coalesce(sum(size), 0) FROM entries").fetchone()[0]
+        if total <= self.max_bytes:
+            return False
+        doomed, freed = [], 0
+        for rowid, size in _sql(self._db, "SELECT rowid, size FROM entries ORDER BY used, rowid"):
+            if total - freed <= self.max_bytes:
+                break
+            doomed.append((rowid,))
+            freed += size or 0
+        _sql(self._db, "DELETE FROM entries WHERE rowid = ?", doomed, many=True)
+        return True
+
+
 # An entry: MAGIC (the format), the CRC-32 of the data (4 bytes, big-endian), the data
 # (extract/codec.py).  Not compressed: compressing took 0.6 s of CPU per QEMU revision,
 # the checksum 0.01 s.
 MAGIC = b"vl%d" % FORMAT
+_TOUCH = "\0touch"  # a batch of write_later(): entries read, to be marked used
 
 
-def _write(directory: str, batches: list[tuple[str, object]]) -> None:
-    cache = Cache(directory)
+def _write(directory: str, max_bytes: int, batches: list[tuple[str, object]]) -> None:
+    cache = Cache(directory, max_bytes)
     for kind, items in batches:
-        cache.put_many(kind, _made(items))
+        if kind == _TOUCH:
+            cache.touch(items)
+        else:
+            cache.put_many(kind, _made(items))
     cache._close_db()
 
 
@@ -292,17 +371,21 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _finish_writes(directory: str, later: list, writers: list) -> None:
-    """When a cache goes away: what still waits is written, the writing children awaited
-    (a cache never loses a write to the end of the run that made it)."""
+def _finish_writes(directory: str, max_bytes: int, later: list, writers: list, touched: dict) -> None:
+    """When a cache goes away: what still waits is written (and the entries read marked
+    used), the writing children awaited (a cache never loses a write to the end of the
+    run that made it)."""
     for pid, _ in writers:
         _reap(pid)
     writers.clear()
+    if touched:
+        later.append((_TOUCH, dict(touched)))
+        touched.clear()
     if later:
         batches = later[:]
         later.clear()
         try:
-            _write(directory, batches)
+            _write(directory, max_bytes, batches)
         except (OSError, sqlite3.Error):
             pass  # a cache that cannot be written only costs time
 
@@ -320,3 +403,37 @@ def unpack(data: bytes):
     if data[:len(MAGIC)] != MAGIC or int.from_bytes(data[len(MAGIC):start], "big") != zlib.crc32(data[start:]):
         raise ValueError("damaged cache entry")
     return codec.decode(data[start:])
+
+
+def cache_files(directory: str) -> list[str]:
+    """The files of vmsd-lint's caches in DIRECTORY, of any format: databases, their WAL
+    and shared-memory files, damaged ones moved aside."""
+    return sorted(glob.glob(os.path.join(glob.escape(directory), "cache-*.sqlite*")))
+
+
+def info(directory: str, max_bytes: int) -> dict[str, str]:
+    """What `vmsd-lint cache info` prints.  Creates nothing; a symlinked file is not read."""
+    path = os.path.join(directory, database_name())
+    entries = size = 0
+    if os.path.isfile(path) and not _symlinked(path):
+        with Cache(directory, max_bytes) as cache:
+            entries, size = cache.totals()
+    others = [p for p in cache_files(directory) if not p.startswith(path)]
+    on_disk = sum(os.lstat(p).st_size for p in cache_files(directory))
+    return {"location": path, "entries": str(entries),
+            "size": f"{human(size)} ({size} bytes in entries; {human(on_disk)} on disk with "
+                    f"{len(others)} other file(s) of vmsd-lint's caches)",
+            "cap": f"{human(max_bytes)} ({max_bytes} bytes; {MAX_ENV} sets it)"}
+
+
+def clean(directory: str) -> int:
+    """Remove every file of vmsd-lint's caches in DIRECTORY (symlinks themselves, not what
+    they point to); returns how many."""
+    removed = 0
+    for path in cache_files(directory):
+        try:
+            os.unlink(path)
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
