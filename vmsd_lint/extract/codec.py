@@ -55,8 +55,23 @@ class _Codec:
             for name in names:
                 cls = getattr(module, name)
                 tag = f"{module_name.rsplit('.', 1)[-1]}.{name}".encode()
-                self.encoders[cls] = (tag, _values_of(cls))
-                self.decoders[tag] = _maker(cls)
+                rows = _row_fields(cls, module, names)
+                self.encoders[cls] = (tag, _values_of(cls, rows))
+                self.decoders[tag] = _maker(cls, rows)
+
+
+def _row_fields(cls, module, allowed) -> dict[int, type]:
+    """CLS's fields declared `list[X]` for a NamedTuple X of the allowlist: stored as
+    plain arrays ("rows") and made X again by the field's annotation, which spares a
+    tag and a hook call per element (a tree's #defines are most of the scans)."""
+    rows = {}
+    for i, kind in enumerate(_annotations(cls)):
+        if kind.startswith("list[") and kind.endswith("]") and kind[5:-1] in allowed:
+            element = getattr(module, kind[5:-1])
+            # only a NamedTuple whose own fields need nothing done to them when read
+            if not dataclasses.is_dataclass(element) and not any(_may_hold_lists(k) for k in _annotations(element)):
+                rows[i] = element
+    return rows
 
 
 def _annotations(cls) -> list[str]:
@@ -66,19 +81,36 @@ def _annotations(cls) -> list[str]:
     return [a.__forward_arg__ if isinstance(a, typing.ForwardRef) else str(a) for a in cls.__annotations__.values()]
 
 
-def _values_of(cls):
+def _values_of(cls, rows: dict[int, type]):
     """A function (obj, numbers) giving an object's field values in declaration order: a
-    list field as it is (read back by its annotation), any other with its lists tagged."""
+    list field as it is (read back by its annotation; ROWS as plain arrays), any other
+    with its lists tagged."""
     plain = [kind.startswith(("list[", "dict[str, list[")) or not _may_hold_lists(kind) for kind in _annotations(cls)]
     if dataclasses.is_dataclass(cls):
         getter = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
         values = (lambda obj: (getter(obj),)) if len(plain) == 1 else getter
     else:
         values = tuple  # a NamedTuple is its values
-    if all(plain):
+    if all(plain) and not rows:
         return lambda obj, numbers: values(obj)
-    return lambda obj, numbers: [value if keep else _tagged(value, numbers)
-                                 for value, keep in zip(values(obj), plain)]
+
+    def field_values(obj, numbers):
+        found = list(values(obj))
+        for i, value in enumerate(found):
+            if i in rows:
+                found[i] = _rows(value, rows[i])
+            elif not plain[i]:
+                found[i] = _tagged(value, numbers)
+        return found
+    return field_values
+
+
+def _rows(items: list, element: type) -> list[tuple]:
+    if not items:
+        return items
+    if any(type(item) is not element for item in items):
+        raise TypeError(f"not storable in the cache: a list[{element.__name__}] holding something else")
+    return list(map(tuple, items))
 
 
 def _may_hold_lists(kind: str) -> bool:
@@ -87,18 +119,20 @@ def _may_hold_lists(kind: str) -> bool:
         or kind.split(" | ")[0] == "tuple"  # a bare tuple: anything inside
 
 
-def _maker(cls):
+def _maker(cls, rows: dict[int, type]):
     """A function making an object of CLS from its field values."""
     kinds = _annotations(cls)
-    lists = [i for i, kind in enumerate(kinds) if kind.startswith("list[")]
+    lists = [i for i, kind in enumerate(kinds) if kind.startswith("list[") and i not in rows]
     dict_of_lists = [i for i, kind in enumerate(kinds) if kind.startswith("dict[str, list[")]
-    if not lists and not dict_of_lists:
+    if not lists and not dict_of_lists and not rows:
         return cls
 
     def made(*values):
         values = list(values)
         for i in lists:
             values[i] = list(values[i]) if values[i] is not None else None
+        for i, element in rows.items():
+            values[i] = list(map(element._make, values[i])) if values[i] else []
         for i in dict_of_lists:
             values[i] = {key: list(items) for key, items in values[i].items()} if values[i] is not None else None
         return cls(*values)
