@@ -1,7 +1,7 @@
 """The cache only ever saves time: damaged entries, a damaged or truncated database file,
 concurrent runs and runs killed while writing all end with the output of `--no-cache`.
 
-Entries are pickles behind a CRC-32 (which catches a damaged entry, then recomputed and
+Entries are msgpack data (extract/codec.py) behind a CRC-32 (which catches a damaged entry, then recomputed and
 rewritten); the database is SQLite in WAL mode with a busy timeout, every
 write a transaction (a killed writer leaves nothing half-written); a file SQLite reports
 as damaged is moved aside (*.corrupt) and rebuilt.
@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from vmsd_lint import __version__
-from vmsd_lint.extract.cache import unpack
+from vmsd_lint.extract.cache import database_name, unpack
 
 from conftest import ROOT
 
@@ -30,9 +29,9 @@ RANGES = [f"{SAMPLES / s}/old..{SAMPLES / s}/new" for s in
           ("field-removed", "subsection-added", "nested-vmsd-changed", "registration-moved")]
 
 
-def vmsd_lint(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def vmsd_lint(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+                          timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
 def check(spec: str, cache: Path | None) -> str:
@@ -43,7 +42,7 @@ def check(spec: str, cache: Path | None) -> str:
 
 
 def database(cache: Path) -> Path:
-    return cache / f"cache-{__version__}.sqlite"
+    return cache / database_name()
 
 
 def entries_ok(cache: Path) -> tuple[int, int]:
@@ -187,8 +186,8 @@ WRITER = textwrap.dedent("""
     cache.put_many("scan-test", {f"k{i}": i for i in range(10)})  # committed
     db = cache._db
     db.execute("BEGIN IMMEDIATE")
-    db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                   [("scan-test", f"u{i}", pack(b"x" * 10_000)) for i in range(2_000)])
+    db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)",
+                   [("scan-test", f"u{i}", 10_000, 0, pack(b"x" * 10_000)) for i in range(2_000)])
     os.kill(os.getpid(), signal.SIGKILL)  # killed with the transaction open
 """)
 

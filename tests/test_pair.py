@@ -84,7 +84,7 @@ def test_a_failure_in_the_forked_extraction_is_raised_here(monkeypatch) -> None:
 
 
 def test_a_cache_the_forked_process_cannot_open_only_costs_time(monkeypatch, forks, tmp_path) -> None:
-    def busy(directory):
+    def busy(directory, max_bytes=None):
         raise sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(pair, "Cache", busy)  # the forked process's own connection
     old_tree, new_tree = trees("section-removed")

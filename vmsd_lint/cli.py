@@ -82,8 +82,9 @@ def open_cache(cache_dir: str | None, no_cache: bool):
     from .extract.cache import Cache, default_cache_dir
 
     directory = cache_dir or default_cache_dir()
+    max_bytes = cache_cap()
     try:
-        cache = Cache(directory)
+        cache = Cache(directory, max_bytes)
         _open_caches.append(cache)
         return cache
     except (OSError, sqlite3.Error) as exc:
@@ -92,6 +93,16 @@ def open_cache(cache_dir: str | None, no_cache: bool):
             raise InputError(f"cache directory {directory}: {_describe(exc)}") from None
         click.echo(f"vmsd-lint: warning: running without a cache ({directory}: {_describe(exc)})", err=True)
         return None
+
+
+def cache_cap() -> int:
+    """The cache's size cap (VMSD_LINT_CACHE_MAX); a value that is not a size is an input error."""
+    from .extract.cache import max_bytes_from_env
+
+    try:
+        return max_bytes_from_env()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def coverage_line(extraction) -> str:
@@ -251,6 +262,35 @@ main.add_command(review_command)
 from .cli_graph import graph  # noqa: E402 - registered on main
 
 main.add_command(graph)
+
+
+@main.group()
+def cache() -> None:
+    """The cache of extracted facts: `cache info`, `cache clean`."""
+
+
+_CACHE_DIR = click.option("--cache-dir", metavar="DIR", default=None,
+                          help="Cache directory (default: ~/.cache/vmsd-lint).")
+
+
+@cache.command("info")
+@_CACHE_DIR
+def cache_info(cache_dir: str | None) -> None:
+    """Print the cache's location, entries, size and size cap."""
+    from .extract.cache import default_cache_dir, info
+
+    for name, value in info(cache_dir or default_cache_dir(), cache_cap()).items():
+        click.echo(f"{name}: {value}")
+
+
+@cache.command("clean")
+@_CACHE_DIR
+def cache_clean(cache_dir: str | None) -> None:
+    """Remove the whole cache (every file of vmsd-lint's caches in its directory)."""
+    from .extract.cache import clean, default_cache_dir
+
+    directory = cache_dir or default_cache_dir()
+    click.echo(f"vmsd-lint: removed {clean(directory)} file(s) from {directory}")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

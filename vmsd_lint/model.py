@@ -8,9 +8,10 @@ from typing import NamedTuple
 
 
 def _pickled_as_values(cls):
-    """Pickle a record as (class, field values): loading a cached extraction then calls
-    the constructor, several times quicker than dataclasses' own __setstate__ for
-    slotted classes, which looks the fields up again for every object."""
+    """Pickle a record as (class, field values): the extraction a forked process sends
+    back (extract/pair.py) is then made by the constructor, several times quicker than
+    dataclasses' own __setstate__ for slotted classes, which looks the fields up again
+    for every object.  (The cache stores no pickles: extract/codec.py.)"""
     values = operator.attrgetter(*(f.name for f in fields(cls)))
     cls.__reduce__ = lambda self: (cls, values(self))
     return cls

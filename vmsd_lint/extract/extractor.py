@@ -59,7 +59,6 @@ EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstat
                              "qdev_set_legacy_instance_id"})
 CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
     | EVALUATED_CALLS
-FACTS_VERSION = "16"
 _SAVEVM = "migration/savevm.c"
 
 
@@ -145,7 +144,7 @@ class Extractor:
         differs from it in a few .c files is derived from it (extract.derive)."""
         key = self._tree_key(tree)
         if self.cache is not None:
-            cached = self.cache.get("extraction" + FACTS_VERSION, key)
+            cached = self.cache.get(facts_kind("extraction"), key)
             if cached is not None:
                 cached.endpoint, cached.commit = tree.label, tree.commit
                 return cached
@@ -159,7 +158,7 @@ class Extractor:
             result = _with_skipped_files(self._extract(tree, key), tree)
         if self.cache is not None:
             # the pool and the second resolver are gone: no thread runs, a fork is safe
-            self.cache.write_later("extraction" + FACTS_VERSION, {key: result})
+            self.cache.write_later(facts_kind("extraction"), {key: result})
             self.cache.flush_in_background()
         return result
 
@@ -171,17 +170,17 @@ class Extractor:
     def _cache_names(self, key: str, index: TreeIndex) -> None:
         if self.cache is not None:
             from .names import NameMap
-            self.cache.write_later("names" + FACTS_VERSION, lambda: {key: NameMap.of(index)})  # by the writer
+            self.cache.write_later(facts_kind("names"), lambda: {key: NameMap.of(index)})  # by the writer
 
     def is_cached(self, tree: SourceTree) -> bool:
         """Whether the cache holds the extraction of TREE."""
-        return self.cache is not None and self.cache.has("extraction" + FACTS_VERSION, self._tree_key(tree))
+        return self.cache is not None and self.cache.has(facts_kind("extraction"), self._tree_key(tree))
 
     def cached_names(self, tree: SourceTree):
         """The NameMap of a tree extracted before (None when the cache has none)."""
         if self.cache is None:
             return None
-        return self.cache.get("names" + FACTS_VERSION, self._tree_key(tree))
+        return self.cache.get(facts_kind("names"), self._tree_key(tree))
 
     def _tree_key(self, tree: SourceTree) -> str:
         digest = hashlib.sha1(f"{__version__}:{_code_digest()}:{self.target}".encode())
@@ -221,7 +220,7 @@ class Extractor:
     def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
         if self.cache is None:
             return {}
-        return self.cache.get_many(kind + FACTS_VERSION, [f.blob for f in files])
+        return self.cache.get_many(facts_kind(kind), [f.blob for f in files])
 
     def _pool(self, count: int):
         if self.jobs > 1 and count > 50:
@@ -271,7 +270,7 @@ class Extractor:
                 scan = cached[f.blob]
             yield f.path, scan
         if self.cache is not None:
-            self.cache.put_packed("scan" + FACTS_VERSION, fresh)
+            self.cache.put_packed(facts_kind("scan"), fresh)
 
     def _parses(self, files, missing, computing: set[str], cached, computed):
         """(path, ParsedFile, packed ParsedFile or None) of every parsed file in path
@@ -290,7 +289,7 @@ class Extractor:
             if parsed is not None:
                 yield f.path, parsed, packed
         if self.cache is not None:
-            self.cache.put_packed("parse" + FACTS_VERSION, fresh)
+            self.cache.put_packed(facts_kind("parse"), fresh)
 
 
 @contextlib.contextmanager
@@ -315,20 +314,31 @@ def _first_death(workers) -> str:
     return f"a worker process (pid {dead[0].pid}) {how_it_ended(dead[0].exitcode)}"
 
 
-_NOT_PARSED = pack(None)
-_PLAIN_SCAN = pack(TextFacts())  # the scan of a plain .c file, as cached
+_NOT_PARSED = pack(None)  # None needs no record class: packed while this module is imported
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_scan() -> bytes:
+    """The scan of a plain .c file, as cached (made once the codec can import this module)."""
+    return pack(TextFacts())
 
 
 def _merged_scans(files: list[SourceFile], plain: set[str], computed):
     """The scans of FILES in order: those computed, and the empty ones of plain .c files."""
     for f in files:
-        yield (TextFacts(), _PLAIN_SCAN) if f.path in plain else next(computed)
+        yield (TextFacts(), _plain_scan()) if f.path in plain else next(computed)
+
+
+def facts_kind(kind: str) -> str:
+    """The cache's kind for facts of KIND: made by this very code, so that two builds of
+    vmsd-lint never share facts (a version number bumped by hand was forgotten)."""
+    return f"{kind}:{_code_digest()[:20]}"
 
 
 @functools.lru_cache(maxsize=None)
 def _code_digest() -> str:
-    """A digest of the code that makes an extraction: a cached whole extraction is only
-    reused by the very code that made it (the per-file facts have FACTS_VERSION)."""
+    """A digest of the code that makes facts and extractions (every .py and .scm file of
+    the package: about 3 ms, once per process)."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha1()
     for path in sorted(package.rglob("*")):
@@ -374,9 +384,8 @@ class _ResolvedCache:
     when all of those answer the same in this tree, so a changed header re-resolves
     just the files it affects."""
 
-    KIND = "resolved" + FACTS_VERSION
-
     def __init__(self, cache: Cache | None, blobs: dict[str, str], target: str | None):
+        self.kind = facts_kind("resolved")
         self.cache, self.blobs = cache, blobs
         self.suffix = f":{target}:{_code_digest()}"
         self.entries: dict[str, tuple] = {}
@@ -386,7 +395,7 @@ class _ResolvedCache:
         if self.cache is None:
             return
         self.suffix += ":" + hashlib.sha1(repr(sorted(vms_flags.items())).encode()).hexdigest()
-        self.entries = self.cache.get_many(self.KIND, [self._key(p) for p in self.blobs])
+        self.entries = self.cache.get_many(self.kind, [self._key(p) for p in self.blobs])
 
     def reusable(self, index: TreeIndex, path: str) -> FileResult | None:
         entry = self.entries.get(self._key(path))
@@ -401,7 +410,7 @@ class _ResolvedCache:
 
     def save(self) -> None:
         if self.cache is not None and self.fresh:
-            self.cache.write_later(self.KIND, self.fresh)
+            self.cache.write_later(self.kind, self.fresh)
 
     def _key(self, path: str) -> str:
         return f"{self.blobs.get(path)}:{path}{self.suffix}"
@@ -521,7 +530,7 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
 def rust_records(cache: Cache | None, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
     """The records of the Rust files (extract/rust.py): resolved together, crate by crate.
     They hold VMSDs, types and diagnostics; every other list of a record stays empty."""
-    facts = rust_facts(tree, rust_files(tree), cache, "rust" + FACTS_VERSION)
+    facts = rust_facts(tree, rust_files(tree), cache, facts_kind("rust"))
     empty = [f.name for f in fields(FileRecord) if f.default is MISSING and f.default_factory is MISSING][3:]
     return {path: FileRecord(vmsds, types, diagnostics, **{name: [] for name in empty})
             for path, (vmsds, types, diagnostics) in resolve_rust(facts, index).items()}

@@ -119,7 +119,7 @@ def _child(extractor, tree: SourceTree, writer) -> None:
         cache = None
         if extractor.cache is not None:
             try:  # its own connection: one must not cross a fork
-                cache = Cache(extractor.cache.directory)
+                cache = Cache(extractor.cache.directory, extractor.cache.max_bytes)
             except (OSError, sqlite3.Error):
                 pass  # busy or damaged: NEW is extracted without it (only costs time)
         try:
