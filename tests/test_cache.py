@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from vmsd_lint.extract.cache import database_name, unpack
-
-from conftest import ROOT
 
 SAMPLES = ROOT / "samples"
 RANGES = [f"{SAMPLES / s}/old..{SAMPLES / s}/new" for s in

@@ -3,7 +3,6 @@ nothing outside the allowlist of record classes is ever made."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT
 
 
@@ -23,6 +22,7 @@ def test_entries_read_back_equal_and_of_the_same_types(tmp_path):
 def test_unknown_record_tag_is_refused():
     """A tag naming anything outside the allowlist (here os.system) is a damaged entry."""
     import msgpack
+
     from vmsd_lint.extract.codec import decode
 
     with pytest.raises(KeyError):

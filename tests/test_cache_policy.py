@@ -14,7 +14,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from test_cache import RANGES, check, database, vmsd_lint
 

@@ -89,7 +89,7 @@ def test_a_cache_the_forked_process_cannot_open_only_costs_time(monkeypatch, for
     monkeypatch.setattr(pair, "Cache", busy)  # the forked process's own connection
     old_tree, new_tree = trees("section-removed")
     extractor = Extractor(cache=Cache(str(tmp_path / "cache")))
-    old, new = pair.extract_pair(extractor, old_tree, new_tree)
+    _old, new = pair.extract_pair(extractor, old_tree, new_tree)
     assert len(forks) == 1 and dump(new) == dump(Extractor(cache=None).run(new_tree))
     assert extractor.is_cached(old_tree) and not extractor.is_cached(new_tree)
 
@@ -99,6 +99,6 @@ def test_without_fork_both_are_extracted_here(monkeypatch, forks) -> None:
         raise OSError("no room for a process")
     monkeypatch.setattr(os, "fork", no_fork)
     old_tree, new_tree = trees("registration-moved-icp")
-    old, new = pair.extract_pair(Extractor(cache=None), old_tree, new_tree)
+    _old, new = pair.extract_pair(Extractor(cache=None), old_tree, new_tree)
     assert forks == [None]
     assert dump(new) == dump(Extractor(cache=None).run(new_tree))

@@ -60,7 +60,7 @@ class _Group(click.Group):
             raise
         except EXPECTED_ERRORS as exc:
             _fail(_describe(exc))
-        except Exception as exc:  # noqa: BLE001 - never show a traceback to a user
+        except Exception as exc:
             if os.environ.get("VMSD_LINT_DEBUG"):
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (set VMSD_LINT_DEBUG=1 for a traceback)")

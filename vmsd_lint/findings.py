@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .catalogue import SEVERITIES, load_catalogue, placeholders
 from .model import Diagnostic, Direction, EndpointKind, Location
@@ -44,7 +45,7 @@ class Finding:
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     @property
-    def identity(self) -> tuple:
+    def identity(self) -> tuple[str, str, str, tuple[str, ...], str | None]:
         """What makes two findings the same one (merging, per-commit attribution)."""
         return (self.rule, self.vmsd, self.path, self.directions, self.target)
 
@@ -61,18 +62,18 @@ class Finding:
     def location(self) -> Location | None:
         return self.new or self.old
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, str, str, str, str, int, str, tuple[str, ...]]:
         loc = self.location
         return (self.sections[0] if self.sections else self.vmsd, self.target or "", self.vmsd, self.path,
                 loc.file if loc else "", loc.line if loc else 0, self.rule, self.directions)
 
-    def with_(self, **changes) -> Finding:
+    def with_(self, **changes: Any) -> Finding:
         return replace(self, **changes)
 
 
-def new_finding(rule: str, *, vmsd: str, path: str, args: dict | None = None, severity: str | None = None,
-                directions: tuple[str, ...] | None = None, old: Location | None = None,
-                new: Location | None = None, **more) -> Finding:
+def new_finding(rule: str, *, vmsd: str, path: str, args: dict[str, object] | None = None,
+                severity: str | None = None, directions: tuple[str, ...] | None = None,
+                old: Location | None = None, new: Location | None = None, **more: Any) -> Finding:
     """A finding of a catalogue type, checked against its rule file: the arguments are
     exactly the message template's placeholders, and the severity and directions are ones
     the rule allows (by default, the rule's own). Detection code says which rule and what
@@ -115,7 +116,7 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what was not checked, and why
 
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(SEVERITIES, 0)
+        counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         for finding in self.findings:
             counts[finding.severity] += 1
         counts["waived"] = len(self.waived)

@@ -212,7 +212,7 @@ class Cache:
         self._finish()
         self._close_db()
 
-    def __enter__(self) -> "Cache":
+    def __enter__(self) -> Cache:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -166,7 +166,7 @@ def _tagged(value, numbers):
     return value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _codec() -> _Codec:
     return _Codec()
 

@@ -12,34 +12,41 @@ import posixpath
 import re
 import signal
 import traceback
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import MISSING, dataclass, field, fields
 from functools import partial
 from pathlib import Path
-from typing import Iterable
 
 from .. import __version__
+from ..errors import ChildDied
 from ..graph import placements
 from ..graph.build import CallIndex
-from ..errors import ChildDied
 from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
 from ..processes import how_it_ended, name_process
+from ..resolve import Resolved
 from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree
 from .buildconfig import target_config
-from ..resolve import Resolved
 from .cache import Cache, pack, unpack
 from .cexpr import Unresolved
 from .classes import ClassModel, member_chain
-from .saves import model_saves
 from .context import TreeIndex
 from .implementations import check_implementations
 from .lexer import join_tokens, tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file, parse_tree
 from .preprocess import ExpansionError
 from .qom import type_infos, virtio_pci_types, vmsd_assignment
-from .registrars import FileTypes, RegistrarFacts, included_arrays, passes_array_elements, registers_dynamically, registrar_facts
+from .registrars import (
+    FileTypes,
+    RegistrarFacts,
+    included_arrays,
+    passes_array_elements,
+    registers_dynamically,
+    registrar_facts,
+)
 from .rust import resolve_rust, rust_facts, rust_files
+from .saves import model_saves
 from .scan import TextFacts, scan_text
 from .vmsd import VmsdBuilder
 
@@ -91,7 +98,7 @@ def worth_a_parse(path: str, data: bytes) -> bool:
     """Files that can hold migration state, and .c files that may register types by
     passing array elements to a function of another file (`arm_cpu_register(&arm_v7m_cpus[i])`
     in a file that has nothing else of QOM or migration)."""
-    return is_interesting(data) or path.endswith(".c") and passes_array_elements(data)
+    return is_interesting(data) or (path.endswith(".c") and passes_array_elements(data))
 
 
 def parse_interesting(path: str, data: bytes) -> ParsedFile:
@@ -317,7 +324,7 @@ def _first_death(workers) -> str:
 _NOT_PARSED = pack(None)  # None needs no record class: packed while this module is imported
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plain_scan() -> bytes:
     """The scan of a plain .c file, as cached (made once the codec can import this module)."""
     return pack(TextFacts())
@@ -335,7 +342,7 @@ def facts_kind(kind: str) -> str:
     return f"{kind}:{_code_digest()[:20]}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _code_digest() -> str:
     """A digest of the code that makes facts and extractions (every .py and .scm file of
     the package: about 3 ms, once per process)."""
@@ -613,7 +620,7 @@ class _SecondResolver:
             child.close()
         self.active = True
 
-    def __enter__(self) -> "_SecondResolver":
+    def __enter__(self) -> _SecondResolver:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -664,7 +671,7 @@ def _second_resolver_main(index: TreeIndex, vms_flags: dict[str, int], conn, par
         reply = ("ok", results)
     except EOFError:  # the parent ended (and says why): a traceback here would be a second line
         return
-    except Exception:  # noqa: BLE001 - reported by the parent
+    except Exception:
         reply = ("error", traceback.format_exc())
     try:
         conn.send(reply)
@@ -954,12 +961,12 @@ def _check_references(resolved: Resolved, result: Extraction) -> None:
     for vmsd in result.vmsds.values():
         for sub in vmsd.subsections or ():
             if resolve_vmsd(resolved, sub, vmsd.file) is None:
-                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, vmsd.line,
-                                                     f"VMSD {vmsd.symbol}: subsection '{sub}' is not defined in the tree"))
-        for field in vmsd.fields or ():
-            if field.vmsd and resolve_vmsd(resolved, field.vmsd, vmsd.file) is None:
-                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, field.line,
-                                                     f"VMSD {vmsd.symbol}: field '{field.name}' nests '{field.vmsd}', not defined in the tree"))
+                message = f"VMSD {vmsd.symbol}: subsection '{sub}' is not defined in the tree"
+                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, vmsd.line, message))
+        for member in vmsd.fields or ():
+            if member.vmsd and resolve_vmsd(resolved, member.vmsd, vmsd.file) is None:
+                message = f"VMSD {vmsd.symbol}: field '{member.name}' nests '{member.vmsd}', not defined in the tree"
+                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, member.line, message))
 
 
 def _check_abstract_owners(resolved: Resolved, result: Extraction) -> None:

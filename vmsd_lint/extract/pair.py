@@ -53,7 +53,7 @@ class _ForkedExtraction:
         self.pid, self._reader, self._cache = pid, reader, cache
 
     @classmethod
-    def start(cls, extractor, tree: SourceTree) -> "_ForkedExtraction | None":
+    def start(cls, extractor, tree: SourceTree) -> _ForkedExtraction | None:
         reader, writer = multiprocessing.Pipe(duplex=False)
         try:
             pid = os.fork()
@@ -124,11 +124,11 @@ def _child(extractor, tree: SourceTree, writer) -> None:
                 pass  # busy or damaged: NEW is extracted without it (only costs time)
         try:
             result = ("ok", type(extractor)(extractor.target, extractor.jobs, cache).run(tree))
-        except Exception as exc:  # noqa: BLE001 - raised again by the parent
+        except Exception as exc:
             result = ("error", exc)
         try:
             writer.send(result)
-        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+        except Exception:
             writer.send(("error", RuntimeError(traceback.format_exc())))
         if cache is not None:
             cache.close()  # waits for its writers
