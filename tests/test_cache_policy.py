@@ -182,3 +182,23 @@ def _age(path: str, key: str, hours: float) -> None:
     with sqlite3.connect(path) as db:
         db.execute("UPDATE entries SET used = ? WHERE key = ?", (int(time.time() - hours * 3600), key))
 
+
+
+def test_a_file_size_limit_leaves_a_usable_cache(tmp_path, qemu_repo):
+    """`ulimit -f` below the cache's size (red-team item 13): the limited run still prints
+    the answer, and the next run completes the cache without moving a damaged file aside
+    (the pickle-format cache left a 10 MB `.corrupt` file here) and prints the same."""
+    import resource
+
+    cache = tmp_path / "cache"
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10_240_000, 10_240_000))  # the cache needs ~40 MB
+
+    runs = [subprocess.run([sys.executable, "-m", "vmsd_lint.cli", "dump", "--repo", qemu_repo, "--cache-dir",
+                            str(cache), "v10.0.2"], capture_output=True, text=True, timeout=900, preexec_fn=hook)
+            for hook in (limited, None)]
+    for run in runs:
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert runs[0].stdout == runs[1].stdout
+    assert not [p.name for p in cache.iterdir() if "corrupt" in p.name]
