@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import lzma
+import os
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,10 @@ KIND_BYTES = {"start": SECTION_START, "part": SECTION_PART, "end": SECTION_END, 
 # 256 pointers (VMSTATE_ARRAY_OF_POINTER_TO_STRUCT) is described with the size of its first
 # element, a 1-byte null marker, but css 0xfe is a whole image (1039 bytes on the wire, 272 described).
 SIZE_NOT_DESCRIBED = {"s390_css"}
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 25 inputs per property by default; a long fuzz run (VMSD_LINT_FUZZ_EXAMPLES=N, as for
+# tests/test_fuzz.py) gives each property N/100
+FUZZ_EXAMPLES = max(25, int(os.environ.get("VMSD_LINT_FUZZ_EXAMPLES") or 0) // 100)
+SETTINGS = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _id(path: Path) -> str:
