@@ -21,7 +21,7 @@ STAGES = [
     ("app", ["vmsd_lint.check", "vmsd_lint.percommit", "vmsd_lint.review", "vmsd_lint.timeline",
              "vmsd_lint.waivers"]),
     ("cli", ["vmsd_lint.cli", "vmsd_lint.cli_catalogue", "vmsd_lint.cli_graph", "vmsd_lint.cli_options",
-             "vmsd_lint.cli_workflows"]),
+             "vmsd_lint.cli_run", "vmsd_lint.cli_workflows"]),
 ]
 # Known debt, to be removed, not added to: the extractor's tree-wide linking computes the
 # placements (graph/) at the end of an extraction, and reuses the graph's call index.
@@ -110,3 +110,19 @@ def test_a_later_import_would_be_caught(tmp_path):
     lexer.write_text(lexer.read_text().replace("def f():\n    from ..cli import main\n",
                                                "if TYPE_CHECKING:\n    from ..cli import main\n"))
     assert later_imports(tmp_path) == []
+
+
+# Known cycle, to be removed with the extractor's split: derive() takes the Extractor.
+CYCLE_DEBT = {frozenset({"vmsd_lint.extract.extractor", "vmsd_lint.extract.derive"})}
+
+
+def test_no_import_cycles():
+    """No two modules import each other, directly or around a loop, at run time -- an
+    import inside a function included (that is how the CLI's cycle hid)."""
+    import networkx as nx
+
+    graph = nx.DiGraph((a, b) for a, b, _ in imports() if a != b and not b.endswith("vmsd_lint"))
+    cycles = [frozenset(c) for c in nx.simple_cycles(graph)]
+    unexpected = sorted(sorted(c) for c in set(cycles) - CYCLE_DEBT)
+    assert not unexpected, f"import cycles: {unexpected}"
+    assert CYCLE_DEBT <= set(cycles), "a cycle in CYCLE_DEBT is gone: drop it from the list"

@@ -13,9 +13,12 @@ import sys
 import click
 
 from . import __version__
+from .cli_catalogue import explain_command, rules_command
+from .cli_graph import graph
 from .cli_options import default_jobs, policy_options, source_options
+from .cli_run import cache_cap, close_caches, describe_error, open_cache, run_check_command, write_output
+from .cli_workflows import pre_commit_command, review_command
 from .errors import ChildDied, InputError
-from .output import stdout_is_terminal, write_report
 from .processes import signals_handled
 
 EXPECTED_ERRORS = (InputError, ChildDied, OSError, UnicodeError, sqlite3.DatabaseError)
@@ -48,7 +51,7 @@ class _Group(click.Group):
             try:
                 return super().main(*args, **kwargs)
             finally:
-                _close_caches()  # waits for the cache writers while a signal still ends the run
+                close_caches()  # waits for the cache writers while a signal still ends the run
 
     def invoke(self, ctx: click.Context):
         try:
@@ -59,50 +62,11 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except EXPECTED_ERRORS as exc:
-            _fail(_describe(exc))
+            _fail(describe_error(exc))
         except Exception as exc:
             if os.environ.get("VMSD_LINT_DEBUG"):
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (set VMSD_LINT_DEBUG=1 for a traceback)")
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror}"
-    return str(exc) or type(exc).__name__
-
-
-_open_caches: list = []  # closed before the output is written, and at the end of the run
-
-
-def open_cache(cache_dir: str | None, no_cache: bool):
-    if no_cache:
-        return None
-    from .extract.cache import Cache, default_cache_dir
-
-    directory = cache_dir or default_cache_dir()
-    max_bytes = cache_cap()
-    try:
-        cache = Cache(directory, max_bytes)
-        _open_caches.append(cache)
-        return cache
-    except (OSError, sqlite3.Error) as exc:
-        busy = isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
-        if cache_dir and not busy:  # asked for explicitly and unusable: that is an input error
-            raise InputError(f"cache directory {directory}: {_describe(exc)}") from None
-        click.echo(f"vmsd-lint: warning: running without a cache ({directory}: {_describe(exc)})", err=True)
-        return None
-
-
-def cache_cap() -> int:
-    """The cache's size cap (VMSD_LINT_CACHE_MAX); a value that is not a size is an input error."""
-    from .extract.cache import max_bytes_from_env
-
-    try:
-        return max_bytes_from_env()
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
 
 
 def coverage_line(extraction) -> str:
@@ -114,19 +78,6 @@ def coverage_line(extraction) -> str:
     return (f"vmsd-lint: {len(vmsds)} VMSDs, {resolved} fully resolved, {unreached} reached by no section, "
             f"{modelled} modelled from hand-written code; {len(extraction.diagnostics) - unreached} diagnostics "
             f"({extraction.files_read} files read, {extraction.files_parsed} parsed)")
-
-
-def _close_caches() -> None:
-    """Wait for the processes writing the caches, close them."""
-    while _open_caches:
-        _open_caches.pop().close()
-
-
-def _write(text: str, output: str | None) -> None:
-    # Output comes last, once the cache writers are done: a run interrupted before it
-    # has printed nothing (processes.py), rather than a whole report with exit status 130.
-    _close_caches()
-    write_report(text, output)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -158,7 +109,7 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
     else:
         from .report.native import dumps_native, native_dump
         text = dumps_native(native_dump(extraction))
-    _write(text, output)
+    write_output(text, output)
     if not quiet:
         click.echo(coverage_line(extraction), err=True)
 
@@ -196,71 +147,10 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
                       per_commit=per_commit)
 
 
-def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target: str | None = None,
-                      repo: str | None = None, jobs: int | None = None, cache_dir: str | None = None,
-                      no_cache: bool = False, config: str | None = None, strict: bool = False,
-                      show_waived: bool = False, show_diagnostics: bool = False, write_baseline: str | None = None,
-                      output: str | None = None, quiet: bool = False, per_commit: bool = False) -> None:
-    """What `check` does once the range is parsed (shared with `pre-commit`): compare, apply
-    waivers, print the report, exit 1 when it fails and 0 otherwise."""
-    from .check import Options, run_check
-    from .report.check_json import render_json
-    from .report.text import render_text
-    from .waivers import apply_waivers, baseline_toml, load_waivers
-
-    options = Options(repo=repo, target=target, jobs=default_jobs(jobs),
-                      cache=open_cache(cache_dir, no_cache))
-    config_path = config or _default_config(repo)
-    waivers = load_waivers(config_path) if config_path else []
-    report = run_check(old_spec, new_spec, options)
-    if per_commit:
-        from .percommit import attribute_commits
-        attribute_commits(report, old_spec, new_spec, options)
-    apply_waivers(report, waivers)
-    if write_baseline:
-        _write(baseline_toml(report.findings), write_baseline)
-    failed = report.failed(strict)
-    if fmt == "json":
-        _write(render_json(report, show_waived), output)
-    elif fmt in ("sarif", "markdown", "github"):
-        from .report.github import render_github
-        from .report.markdown import render_markdown
-        from .report.sarif import render_sarif
-        _write({"sarif": render_sarif, "markdown": render_markdown, "github": render_github}[fmt](report), output)
-    elif not (quiet and not failed):
-        text = render_text(report, show_waived, show_diagnostics)
-        colour = output in (None, "-") and stdout_is_terminal() and not os.environ.get("NO_COLOR")
-        _write(text if colour else click.unstyle(text), output)
-    sys.exit(1 if failed else 0)
-
-
-def _default_config(repo: str | None) -> str | None:
-    """.vmsd-lint.toml at the root of the repository around --repo or the current directory."""
-    from .check import find_repo
-
-    try:
-        root = find_repo(repo)
-    except InputError:
-        root = os.getcwd()
-    path = os.path.join(root, ".vmsd-lint.toml")
-    return path if os.path.isfile(path) else None
-
-
-from .cli_catalogue import explain_command, rules_command  # noqa: E402 - registered on main
-
 main.add_command(rules_command)
 main.add_command(explain_command)
-
-from .cli_workflows import pre_commit_command  # noqa: E402 - registered on main
-
 main.add_command(pre_commit_command)
-
-from .cli_workflows import review_command  # noqa: E402 - registered on main
-
 main.add_command(review_command)
-
-from .cli_graph import graph  # noqa: E402 - registered on main
-
 main.add_command(graph)
 
 

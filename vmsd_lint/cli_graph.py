@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .cli_options import default_jobs, source_options
+from .cli_run import open_cache, write_output
 
 
 @click.command()
@@ -22,7 +23,6 @@ def graph(endpoint, fmt, focus, target, repo, jobs, cache_dir, no_cache, output)
     Render DOT with graphviz: vmsd-lint graph v10.0.2 --focus spapr_cpu_state | dot -Tsvg > g.svg
     """
     from .check import Options, extract_endpoint
-    from .cli import _write, open_cache
     from .graph import build_graph, export
 
     extraction = extract_endpoint(endpoint, Options(repo, target, default_jobs(jobs), open_cache(cache_dir, no_cache)))
@@ -30,4 +30,4 @@ def graph(endpoint, fmt, focus, target, repo, jobs, cache_dir, no_cache, output)
     export.annotate(full, extraction)
     chosen = export.focus(full, list(focus)) if focus else full
     render = {"dot": export.to_dot, "graphml": export.to_graphml, "json": export.to_json}[fmt]
-    _write(render(chosen), output)
+    write_output(render(chosen), output)

@@ -16,6 +16,7 @@ import os
 import click
 
 from .cli_options import default_jobs, policy_options, source_options
+from .cli_run import default_config, open_cache, run_check_command, write_output
 
 
 @click.command("pre-commit")
@@ -36,7 +37,6 @@ def pre_commit_command(fmt, target, repo, jobs, cache_dir, no_cache, config, str
     Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad input.
     """
     from .check import EMPTY_ENDPOINT, find_repo
-    from .cli import run_check_command
 
     repo_dir = find_repo(repo)
     old_spec = "HEAD" if _has_head(repo_dir) else EMPTY_ENDPOINT
@@ -87,7 +87,6 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
     import sys
 
     from .check import Options
-    from .cli import _default_config, _write, open_cache
     from .output import stdout_is_terminal
     from .review import review_series
     from .sources.patches import read_series
@@ -95,7 +94,7 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
 
     patches, cover = read_series(source)
     options = Options(repo=repo, target=target, jobs=default_jobs(jobs), cache=open_cache(cache_dir, no_cache))
-    config_path = config or _default_config(repo)
+    config_path = config or default_config(repo)
     waivers = load_waivers(config_path) if config_path else []
     result = review_series(patches, base, options, cover)
     apply_waivers(result.report, waivers)
@@ -103,7 +102,7 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
     text = _render_review(result, fmt, quiet and not failed)
     colour = fmt == "text" and output in (None, "-") and stdout_is_terminal() and not os.environ.get("NO_COLOR")
     if text:
-        _write(text if colour else click.unstyle(text), output)
+        write_output(text if colour else click.unstyle(text), output)
     sys.exit(1 if failed else 0)
 
 
