@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import QEMU_REPO_ENV, ROOT
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from vmsd_lint.cli import main
@@ -516,6 +516,8 @@ LINE_BREAKS = "\r\x0b\x0c\x1b\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitline
 @budget("names")
 @given(name=st.binary(min_size=1, max_size=40).filter(lambda b: b"/" not in b and b"\0" not in b),
        fmt=st.sampled_from(["text", "github", "markdown", "json"]))
+@example(name=b"\x0b", fmt="github")  # found by CI: a vertical tab in an annotation's file= property
+@example(name=b"\x0b\x80", fmt="github")  # ... and in its message, quoting a diagnostic
 def test_odd_file_names(work, name, fmt):
     """Any bytes as a file name (not UTF-8, newlines, backticks, control characters): the
     file is read (under an escaped spelling when it is not UTF-8) and no report line of
@@ -842,7 +844,7 @@ revision = st.one_of(
 # Options vmsd-lint itself gives git: anything else starting with '-' came from user input.
 OUR_GIT_OPTIONS = {"-c", "-C", "--verify", "--quiet", "--end-of-options", "-r", "-z", "--full-tree", "--batch",
                    "--is-bare-repository", "--absolute-git-dir", "--show-toplevel", "-s", "--full-name", "--cached",
-                   "--others", "--exclude-standard", "-p", "-t"}
+                   "--others", "--exclude-standard", "-p", "-t", "-l"}
 
 
 @budget("revision")

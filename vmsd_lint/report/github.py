@@ -25,8 +25,10 @@ def escape_property(text: str) -> str:
 
 
 def command(name: str, message: str, **properties: str | int | None) -> str:
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items()
+    # a property is one line: a file name's control characters are written as escapes
+    props = ",".join(f"{key}={escape_property(one_line(str(value)))}" for key, value in properties.items()
                      if value is not None)
+    message = "\n".join(one_line(line) for line in message.split("\n"))  # the runner shows \n as lines
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
