@@ -18,7 +18,8 @@ SHARED_ENV = "VMSD_LINT_SHARED"
 # and the modules that run whole programs many times (fuzzing, real pre-commit, git safety).
 SLOW_FIXTURES = {"qemu_repo", "release_extractions"}
 SLOW_MODULES = {"test_fuzz.py", "test_pre_commit.py", "test_safety.py", "test_determinism.py", "test_cache.py",
-                "test_qemu_integration.py"}
+                "test_qemu_integration.py", "test_signals.py", "test_cache_policy.py", "test_io.py",
+                "test_review.py", "test_per_commit.py", "test_cli.py"}
 
 
 def pytest_collection_modifyitems(config, items):

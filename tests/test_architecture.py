@@ -3,6 +3,7 @@ stages and the base. A later stage imported by an earlier one fails here, with t
 from __future__ import annotations
 
 import ast
+import functools
 import shutil
 from pathlib import Path
 
@@ -79,12 +80,18 @@ def imports(root: Path = ROOT) -> list[tuple[str, str, str]]:
 
 
 def test_every_module_has_a_stage():
-    missing = sorted({m for m, _, _ in imports() if stage_of(m) is None})
+    missing = sorted({m for m, _, _ in repo_imports() if stage_of(m) is None})
     assert not missing, f"modules in no stage of ARCHITECTURE.md: {missing}"
 
 
-def later_imports(root: Path = ROOT) -> list[tuple[str, str, str]]:
-    return [(a, b, where) for a, b, where in imports(root)
+@functools.cache
+def repo_imports() -> list[tuple[str, str, str]]:
+    """This checkout's imports, read once for the tests below."""
+    return imports(ROOT)
+
+
+def later_imports(root: Path | None = None) -> list[tuple[str, str, str]]:
+    return [(a, b, where) for a, b, where in (imports(root) if root else repo_imports())
             if stage_of(b) is not None and stage_of(b) > stage_of(a) and (a, b) not in DEBT]
 
 
@@ -96,7 +103,7 @@ def test_no_stage_imports_a_later_one():
 
 def test_the_known_debt_still_exists():
     """Remove an entry from DEBT when its import is gone."""
-    edges = {(a, b) for a, b, _ in imports()}
+    edges = {(a, b) for a, b, _ in repo_imports()}
     assert edges >= DEBT, f"no longer imported, drop from DEBT: {sorted(DEBT - edges)}"
 
 
@@ -121,7 +128,7 @@ def test_no_import_cycles():
     import inside a function included (that is how the CLI's cycle hid)."""
     import networkx as nx
 
-    graph = nx.DiGraph((a, b) for a, b, _ in imports() if a != b and not b.endswith("vmsd_lint"))
+    graph = nx.DiGraph((a, b) for a, b, _ in repo_imports() if a != b and not b.endswith("vmsd_lint"))
     cycles = [frozenset(c) for c in nx.simple_cycles(graph)]
     unexpected = sorted(sorted(c) for c in set(cycles) - CYCLE_DEBT)
     assert not unexpected, f"import cycles: {unexpected}"
