@@ -550,3 +550,17 @@ def test_review_of_a_qemu_patch(qemu_repo, tmp_path, env):
     if UPDATE:
         EXAMPLE.write_text(reply)
     assert version.sub("vmsd-lint <version>", reply) == version.sub("vmsd-lint <version>", EXAMPLE.read_text())
+
+
+def test_a_reply_comment_keeps_an_odd_file_name_on_its_line():
+    """A file name holding a newline or an escape (a stranger's patch) is written with
+    escapes in the reply's comment, never as a line of its own."""
+    from vmsd_lint.findings import new_finding
+    from vmsd_lint.model import Location
+    from vmsd_lint.report.email import comment
+
+    finding = new_finding("section-removed", vmsd="x", path="x", args={"owner": "o", "section": "x"},
+                          old=Location("hw/a\nFrom: evil@example.org\x1b[2J.c", 3))
+    lines = comment(finding, located=False)
+    assert not any(c in "".join(lines) for c in "\n\x1b")
+    assert "hw/a\\nFrom: evil@example.org\\x1b[2J.c:3" in " ".join(lines)

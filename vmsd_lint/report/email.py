@@ -19,7 +19,7 @@ from ..sources.patches import FileDiff, Hunk, Patch
 
 if TYPE_CHECKING:  # the review the reply renders (app stage): used for annotations only
     from ..review import Review, Shown
-from .messages import headline
+from .messages import headline, one_line
 
 WIDTH = 72
 SHOWN_SEVERITIES = ("error", "warning")  # info findings are wire-compatible: counted, not quoted
@@ -233,7 +233,8 @@ def comment(finding: Finding, located: bool) -> list[str]:
 
     rule = load_catalogue().get(finding.rule)
     place_ = "" if located or finding.location is None else f"{finding.location}: "
-    lines = wrap(f"{place_}[{finding.rule}] {headline(finding)}. {direction_sentence(finding)}")
+    # a file name or C string may hold a newline: one line, so that it cannot start one
+    lines = wrap(one_line(f"{place_}[{finding.rule}] {headline(finding)}. {direction_sentence(finding)}"))
     error = finding.runtime_error or _catalogue_error(rule, finding)
     if error:
         lines += [""] + wrap(f"QEMU will print: {error}")
