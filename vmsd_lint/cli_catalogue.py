@@ -11,15 +11,11 @@ import sys
 import click
 
 from .catalogue import load_catalogue, match_error_lines
+from .cli_run import write_output
 from .errors import InputError
 from .report.catalogue import catalogue_markdown, explain_text, matches_json, matches_text, rule_dict, rules_text
 
 # --- commands -------------------------------------------------------------------------
-
-def _emit(text: str) -> None:
-    from .output import write_report
-    write_report(text, None)
-
 
 @click.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
@@ -29,11 +25,11 @@ def rules_command(fmt: str) -> None:
     """List the failure catalogue: every finding type vmsd-lint reports."""
     catalogue = load_catalogue()
     if fmt == "json":
-        _emit(json.dumps([rule_dict(rule) for rule in catalogue.values()], indent=2) + "\n")
+        write_output(json.dumps([rule_dict(rule) for rule in catalogue.values()], indent=2) + "\n", None)
     elif fmt == "markdown":
-        _emit(catalogue_markdown(catalogue))
+        write_output(catalogue_markdown(catalogue), None)
     else:
-        _emit(rules_text(catalogue))
+        write_output(rules_text(catalogue), None)
 
 
 @click.command("explain")
@@ -58,12 +54,12 @@ def explain_command(slug: str | None, error_text: str | None, fmt: str) -> None:
             error_text = sys.stdin.read()
         matches = match_error_lines(error_text)
         if fmt == "json":
-            _emit(json.dumps(matches_json(error_text, matches), indent=2) + "\n")
+            write_output(json.dumps(matches_json(error_text, matches), indent=2) + "\n", None)
         else:
-            _emit(matches_text(error_text, matches))
+            write_output(matches_text(error_text, matches), None)
         click.get_current_context().exit(0 if matches else 1)
     catalogue = load_catalogue()
     rule = catalogue.get(slug)
     if rule is None:
         raise InputError(f"unknown rule '{slug}' (see vmsd-lint rules)")
-    _emit(json.dumps(rule_dict(rule), indent=2) + "\n" if fmt == "json" else explain_text(rule))
+    write_output(json.dumps(rule_dict(rule), indent=2) + "\n" if fmt == "json" else explain_text(rule), None)
