@@ -65,7 +65,7 @@ print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, summed[0])
 def run_once(args: list[str]) -> tuple[float, float, float]:
     """Wall time (s), peak RSS of the largest process and peak summed RSS (MiB) of one
     vmsd-lint run, in a fresh wrapper process (so RUSAGE_CHILDREN holds this run alone)."""
-    out = subprocess.run([sys.executable, "-c", _RUN_ONCE, sys.executable, "-m", "vmsd_lint.cli", *args],
+    out = subprocess.run([sys.executable, "-c", _RUN_ONCE, sys.executable, "-m", "vmsd_lint.cli.main", *args],
                          capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"vmsd-lint failed: {out.stderr.strip()}")

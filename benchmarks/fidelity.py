@@ -34,7 +34,7 @@ def main() -> int:
         parser.error("give --repo or set VMSD_LINT_QEMU_REPO")
     status = 0
     for version in args.version or ["v7.2.0", "v10.0.2"]:
-        cmd = [sys.executable, "-m", "vmsd_lint.cli", "dump", "-q", "--repo", args.repo, "--format", "qemu",
+        cmd = [sys.executable, "-m", "vmsd_lint.cli.main", "dump", "-q", "--repo", args.repo, "--format", "qemu",
                "--target", args.target, version]
         if args.cache_dir:
             cmd[4:4] = ["--cache-dir", args.cache_dir]

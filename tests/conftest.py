@@ -48,7 +48,7 @@ def qemu_repo() -> str:
 def release_extractions(qemu_repo, tmp_path_factory):
     """extract(release, target): the extraction of a release for a target, made once per
     session (one cache shared by the tests that read real streams)."""
-    from vmsd_lint.check import Options, extract_endpoint
+    from vmsd_lint.app.check import Options, extract_endpoint
     from vmsd_lint.extract.cache import Cache
 
     cache = Cache(str(tmp_path_factory.mktemp("vmsd-lint-release-cache")))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vmsd_lint.model import Extraction
-from vmsd_lint.wire import WireSchema, WireVmsd
+from vmsd_lint.placement.wire import WireSchema, WireVmsd
 
 
 @dataclass

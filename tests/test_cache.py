@@ -29,7 +29,7 @@ RANGES = [f"{SAMPLES / s}/old..{SAMPLES / s}/new" for s in
 
 
 def vmsd_lint(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
@@ -165,7 +165,7 @@ def test_damaged_database_pages(warm, reference, seed):
 def test_concurrent_runs_share_one_cache(tmp_path, reference):
     """Eight runs at once on one cold cache directory (two per range)."""
     cache = tmp_path / "cache"
-    procs = [(spec, subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli", "--format", "json", "--cache-dir",
+    procs = [(spec, subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli.main", "--format", "json", "--cache-dir",
                                       str(cache), spec], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      cwd=ROOT))
              for spec in RANGES * 2]
@@ -251,7 +251,7 @@ def test_cold_run_killed_mid_write(qemu_repo, qemu_reference, tmp_path):
     warm one after it."""
     cache = tmp_path / "cache"
     for delay in (2, 6):
-        proc = subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli", "dump", "--repo", qemu_repo, "--jobs", "2",
+        proc = subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli.main", "dump", "--repo", qemu_repo, "--jobs", "2",
                                  "--cache-dir", str(cache), "-q", "v10.0.2"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
         time.sleep(delay)
@@ -267,7 +267,7 @@ def test_cold_run_killed_mid_write(qemu_repo, qemu_reference, tmp_path):
 def test_concurrent_cold_runs(qemu_repo, qemu_reference, tmp_path):
     """Two cold `dump v10.0.2` at once on one cache directory."""
     cache = tmp_path / "cache"
-    procs = [subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli", "dump", "--repo", qemu_repo, "--jobs", "1",
+    procs = [subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli.main", "dump", "--repo", qemu_repo, "--jobs", "1",
                                "--cache-dir", str(cache), "v10.0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, cwd=ROOT) for _ in range(2)]
     for proc in procs:

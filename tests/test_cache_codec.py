@@ -10,7 +10,7 @@ def test_entries_read_back_equal_and_of_the_same_types(tmp_path):
     """An extraction (records, tuples, lists, dicts, shared objects) read back from the
     format equals the original, lists as lists and tuples as tuples (a tuple where a list
     was would compare unequal)."""
-    from vmsd_lint.check import Options, extract_endpoint
+    from vmsd_lint.app.check import Options, extract_endpoint
     from vmsd_lint.extract.codec import decode, encode
 
     extraction = extract_endpoint(str(ROOT / "samples" / "serial-device"), Options(cache=None))

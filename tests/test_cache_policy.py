@@ -103,7 +103,7 @@ def test_changed_code_does_not_reuse_per_file_facts(tmp_path):
 
     def dump(build: Path | None, *cache_args: str) -> str:
         env = {**os.environ, "PYTHONPATH": str(build)} if build else None
-        proc = subprocess.run([sys.executable, "-c", "import sys, vmsd_lint.cli as c; "
+        proc = subprocess.run([sys.executable, "-c", "import sys, vmsd_lint.cli.main as c; "
                                "assert c.__file__.startswith(sys.argv[1]), c.__file__; sys.argv[1:2] = []; c.main()",
                                str(build or ROOT), "dump", "-q", *cache_args, spec],
                               capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
@@ -195,7 +195,7 @@ def test_a_file_size_limit_leaves_a_usable_cache(tmp_path, qemu_repo):
     def limited() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (10_240_000, 10_240_000))  # the cache needs ~40 MB
 
-    runs = [subprocess.run([sys.executable, "-m", "vmsd_lint.cli", "dump", "--repo", qemu_repo, "--cache-dir",
+    runs = [subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", "dump", "--repo", qemu_repo, "--cache-dir",
                             str(cache), "v10.0.2"], capture_output=True, text=True, timeout=900, preexec_fn=hook)
             for hook in (limited, None)]
     for run in runs:

@@ -25,9 +25,9 @@ from vmsd_lint.catalogue import (
     render_message,
     rules_location,
 )
-from vmsd_lint.cli import main
+from vmsd_lint.cli.main import main
+from vmsd_lint.diff.findings import new_finding
 from vmsd_lint.errors import InputError
-from vmsd_lint.findings import new_finding
 from vmsd_lint.report.catalogue import catalogue_markdown
 
 RULES = ROOT / "rules"
@@ -527,7 +527,7 @@ def test_what_qemu_prints_comes_from_the_rule_file():
 
 def test_every_printed_error_of_the_samples_is_explained_by_its_own_rule():
     """`explain --error` on a finding's "QEMU prints" line names the finding's rule."""
-    from vmsd_lint.check import Options, run_check
+    from vmsd_lint.app.check import Options, run_check
     seen = set()
     for sample in sorted((ROOT / "samples").iterdir()):
         if not (sample / "old").is_dir():

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_branch
 
-from vmsd_lint.cli import main
+from vmsd_lint.cli.main import main
 
 pytestmark = pytest.mark.qemu
 

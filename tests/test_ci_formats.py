@@ -19,7 +19,7 @@ from conftest import ROOT
 
 from vmsd_lint import __version__
 from vmsd_lint.catalogue import load_catalogue
-from vmsd_lint.cli import main
+from vmsd_lint.cli.main import main
 from vmsd_lint.report.github import command, escape_data, escape_property
 from vmsd_lint.report.markdown import cell
 

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from conftest import SAMPLE
 
 from vmsd_lint import __version__
-from vmsd_lint.cli import main
+from vmsd_lint.cli.main import main
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The real entry point in a subprocess: what a user or a CI job sees."""
-    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 

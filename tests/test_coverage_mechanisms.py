@@ -78,7 +78,7 @@ CASES = {
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *args], capture_output=True, text=True,
                           timeout=900)
 
 

@@ -21,7 +21,7 @@ LIMIT_DIAGNOSTICS = ("nested more than", "nested conditional definitions", "not 
 
 
 def run(repo: str, cache, jobs: int) -> str:
-    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", "--format", "json", "--repo", repo,
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", "--format", "json", "--repo", repo,
                            "--cache-dir", str(cache), "--jobs", str(jobs), RANGE],
                           capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert proc.returncode == 1, proc.stderr  # the range has error findings

@@ -45,13 +45,13 @@ from conftest import QEMU_REPO_ENV, ROOT
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from vmsd_lint.cli import main
+from vmsd_lint.cli.main import main
 from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.placement.wire import from_extraction
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import dumps as qemu_dumps
 from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.sources.tree import directory_tree
-from vmsd_lint.wire import from_extraction
 
 SAMPLES = ROOT / "samples"
 INCLUDE = SAMPLES / "qemu-include" / "include"
@@ -541,7 +541,7 @@ def test_pathological_tree_real_entry_point(work, name):
     COUNTS["pathological"] += 1
     tree = write_tree(work / f"proc-{name}", {"hw/gpio/pl061.c": PATHOLOGICAL[name][0].encode()})
     old = write_tree(work / "proc-old", {"hw/gpio/pl061.c": PL061.encode()})
-    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", "--format", "json", "--no-cache",
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", "--format", "json", "--no-cache",
                            f"{old}..{tree}"], cwd=work, capture_output=True, text=True, timeout=300)
     assert_clean(proc.returncode, proc.stdout, proc.stderr, json_report=True, label="pathological")
 

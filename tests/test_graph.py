@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vmsd_lint.cli import main
+from vmsd_lint.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

@@ -23,7 +23,7 @@ ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -93,7 +93,7 @@ def test_output_on_a_full_disk_leaves_the_old_file_and_no_temporary(tmp_path):
     """A file size limit (ulimit -f) stands in for a full disk: the write fails midway."""
     out = tmp_path / "report.json"
     out.write_text("previous report\n")
-    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *check_json("-o", str(out))],
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *check_json("-o", str(out))],
                           capture_output=True, text=True, timeout=120, preexec_fn=_file_size_limit(100))
     assert_one_line_error(proc, str(out))
     assert out.read_text() == "previous report\n"
@@ -131,7 +131,7 @@ def test_report_to_a_non_blocking_pipe_is_whole(big_tree, tmp_path, unbuffered):
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)  # as a parent that set O_NONBLOCK on its side leaves it
     env = {**os.environ, **({"PYTHONUNBUFFERED": "1"} if unbuffered else {})}
-    proc = subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli", "dump", "--no-cache", "-q", str(big_tree)],
+    proc = subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli.main", "dump", "--no-cache", "-q", str(big_tree)],
                             stdout=write_end, stderr=subprocess.PIPE, env=env)
     os.close(write_end)
     time.sleep(3)  # a slow reader: the pipe fills and the writer meets EAGAIN
@@ -145,7 +145,7 @@ def test_report_to_a_non_blocking_pipe_is_whole(big_tree, tmp_path, unbuffered):
 
 
 def test_closed_standard_output_is_one_line():
-    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *check_json()], stderr=subprocess.PIPE,
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *check_json()], stderr=subprocess.PIPE,
                           text=True, timeout=120, preexec_fn=lambda: os.close(1))
     assert_one_line_error(proc, "standard output is closed")
 
@@ -153,7 +153,7 @@ def test_closed_standard_output_is_one_line():
 def test_broken_pipe_is_one_line():
     read_end, write_end = os.pipe()
     os.close(read_end)  # nobody will ever read: every write fails with EPIPE
-    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *check_json()], stdout=write_end,
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *check_json()], stdout=write_end,
                           stderr=subprocess.PIPE, text=True, timeout=120)
     os.close(write_end)
     assert_one_line_error(proc, "could not write the report to standard output")
@@ -296,7 +296,7 @@ def test_relative_xdg_cache_home_is_ignored(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     env = {**os.environ, "XDG_CACHE_HOME": "relative-cache", "HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli", "dump", "-q", str(SAMPLE)], cwd=tmp_path,
+    proc = subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", "dump", "-q", str(SAMPLE)], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     assert not (tmp_path / "relative-cache").exists()

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from vmsd_lint.check import Options, run_check
+from vmsd_lint.app.check import Options, run_check
 
 pytestmark = pytest.mark.qemu
 

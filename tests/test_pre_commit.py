@@ -29,7 +29,7 @@ repos:
     hooks:
     -   id: vmsd-lint
         name: vmsd-lint
-        entry: {python} -m vmsd_lint.cli pre-commit
+        entry: {python} -m vmsd_lint.cli.main pre-commit
         language: system
         pass_filenames: false
         files: '{files}'
@@ -70,7 +70,7 @@ def git(repo: Path, env: dict[str, str], *args: str, check: bool = True) -> subp
 
 
 def vmsd_lint(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return run([sys.executable, "-m", "vmsd_lint.cli", *args], repo, env, check=False)
+    return run([sys.executable, "-m", "vmsd_lint.cli.main", *args], repo, env, check=False)
 
 
 def make_repo(tmp_path: Path, env: dict[str, str], name: str = "repo", config: str | None = None) -> Path:

@@ -23,7 +23,7 @@ VERSIONS = ("v7.2.0", "v10.0.2")
 
 
 def vmsd_lint(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *args], capture_output=True,
                           timeout=900)
 
 

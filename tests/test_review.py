@@ -53,7 +53,7 @@ def git(repo: Path, env: dict[str, str], *args: str, stdin: str | None = None) -
 
 
 def vmsd_lint(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], env=env, input=stdin,
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *args], env=env, input=stdin,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -255,10 +255,10 @@ def test_a_patch_the_extractor_does_not_read_is_not_extracted_again(single, env,
 
 
 def test_long_hunk_is_cut_around_the_finding():
-    from vmsd_lint.findings import Finding
+    from vmsd_lint.app.review import Shown
+    from vmsd_lint.diff.findings import Finding
     from vmsd_lint.model import Location
     from vmsd_lint.report.email import quote_patch
-    from vmsd_lint.review import Shown
     from vmsd_lint.sources.patches import Patch
 
     body = [f" line {n}" for n in range(1, 41)]
@@ -555,7 +555,7 @@ def test_review_of_a_qemu_patch(qemu_repo, tmp_path, env):
 def test_a_reply_comment_keeps_an_odd_file_name_on_its_line():
     """A file name holding a newline or an escape (a stranger's patch) is written with
     escapes in the reply's comment, never as a line of its own."""
-    from vmsd_lint.findings import new_finding
+    from vmsd_lint.diff.findings import new_finding
     from vmsd_lint.model import Location
     from vmsd_lint.report.email import comment
 

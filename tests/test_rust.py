@@ -12,17 +12,17 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, make_branch
 
-from vmsd_lint.check import Options, run_check
-from vmsd_lint.cli import main
+from vmsd_lint.app.check import Options, run_check
+from vmsd_lint.cli.main import main
 from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.extract.implementations import wire_shape
 from vmsd_lint.extract.rustexpr import Unread, eval_int, rust_int, rust_string
 from vmsd_lint.model import IMPLEMENTATIONS_DIFFER
+from vmsd_lint.placement.wire import from_extraction
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.resolve import Resolved
 from vmsd_lint.sources.tree import directory_tree
-from vmsd_lint.wire import from_extraction
 
 SAMPLE = ROOT / "samples" / "rust-device"
 CLASS_RS = "rust/hw/char/pl011/src/device_class.rs"

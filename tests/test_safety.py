@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE
 
-from vmsd_lint.cli import main
+from vmsd_lint.cli.main import main
 
 HAS_REVIEW = "review" in main.commands
 SETUP_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
@@ -198,7 +198,7 @@ def git_state(repo: Path) -> dict[str, str]:
 def run(args: list[str], cwd: Path, home: Path, extra_env: dict | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update({"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), **(extra_env or {})})
-    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "vmsd_lint.cli.main", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
 
 

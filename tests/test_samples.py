@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from vmsd_lint.app.check import Options, run_check
 from vmsd_lint.catalogue import load_catalogue
-from vmsd_lint.check import Options, run_check
 from vmsd_lint.report.check_json import finding_dict
 
 ROOT = Path(__file__).resolve().parents[1]

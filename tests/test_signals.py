@@ -22,7 +22,7 @@ RANGE = "v7.2.0..v10.0.2"
 
 def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """vmsd-lint in a process group of its own (as a shell starts a job)."""
-    return subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=ROOT, process_group=0, env=env)
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, shared_dir
 from stream_coverage import check_stream
 
-from vmsd_lint.wire import from_extraction
+from vmsd_lint.placement.wire import from_extraction
 
 pytestmark = pytest.mark.qemu
 

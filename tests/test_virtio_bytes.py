@@ -21,8 +21,8 @@ import pytest
 from conftest import ROOT
 from wire_decode import Decoder
 
+from vmsd_lint.placement.wire import from_extraction
 from vmsd_lint.sources.stream import load_stream_bytes, read_sections
-from vmsd_lint.wire import from_extraction
 
 pytestmark = pytest.mark.qemu
 

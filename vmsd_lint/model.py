@@ -212,7 +212,7 @@ class Registration:
 @_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Where a wire section is registered (computed by vmsd_lint.graph.placement)."""
+    """Where a wire section is registered (computed by vmsd_lint.placement.contexts)."""
     section: str
     mechanism: str  # "qdev", or the registering call: vmstate_register, register_savevm_live, ...
     context: str  # "machine init", "CPU realize", "device realize", "... instance_init", "migration core", ...

@@ -5,7 +5,7 @@ registered here (temporary files), prints one line and exits at once with 128 + 
 signal's number (130, 143, 129), as a shell reports a process the signal killed.  It does
 not unwind: a `finally` or a pool shutdown could wait for minutes of queued work, and the
 cache needs no cleanup (every write is one SQLite transaction, rolled back if cut).  The
-output is written last, after the cache writers are done (cli_run.write_output), so an
+output is written last, after the cache writers are done (cli/run.py, write_output), so an
 interrupted run prints nothing on stdout.
 
 Every process forked while a command runs (pool workers, the second resolver, the

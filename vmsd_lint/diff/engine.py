@@ -6,9 +6,9 @@ once, listing every top-level section it reaches.
 """
 from __future__ import annotations
 
-from ..findings import Finding
 from ..model import Location
-from ..wire import WireSchema, WireVmsd
+from ..placement.wire import WireSchema, WireVmsd
+from .findings import Finding
 from .semantics import Pair
 
 PairKey = tuple[str, str, str]

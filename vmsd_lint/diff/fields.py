@@ -9,9 +9,9 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from ..catalogue import qemu_prints
-from ..findings import BACKWARD, FORWARD, new_finding
-from ..wire import WireField
+from ..placement.wire import WireField
 from .engine import Differ
+from .findings import BACKWARD, FORWARD, new_finding
 from .layout import condition_words, describe, layout_key, same_bytes, wire_bytes
 from .semantics import BOTH, LOAD_FAILED, Pair, breaks_if_differ, loads, sends, too_new, verdict
 

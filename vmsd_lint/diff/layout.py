@@ -1,7 +1,7 @@
 """A field's wire layout: what must stay equal for the bytes to line up, and its words."""
 from __future__ import annotations
 
-from ..wire import WireField, WireSchema
+from ..placement.wire import WireField, WireSchema
 
 
 def layout_key(field: WireField, schema: WireSchema, coarse: bool, counts: bool = True) -> tuple | None:

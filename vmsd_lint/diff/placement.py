@@ -6,9 +6,9 @@ id), so either change leaves OLD's sections unmatched."""
 from __future__ import annotations
 
 from ..catalogue import qemu_prints
-from ..findings import BACKWARD, FORWARD, new_finding
 from ..model import Location, Placement
 from .engine import Differ
+from .findings import BACKWARD, FORWARD, new_finding
 from .semantics import BOTH
 
 

@@ -3,10 +3,10 @@ owns a qdev section (so a type whose VMSD changed its .name is a rename, not a r
 from __future__ import annotations
 
 from ..catalogue import qemu_prints
-from ..findings import BACKWARD, Finding, new_finding
 from ..model import Location
-from ..wire import Section, WireSchema
+from ..placement.wire import Section, WireSchema
 from .engine import Differ
+from .findings import BACKWARD, Finding, new_finding
 from .placement import compare_placements
 from .semantics import Pair
 from .vmsds import compare_pair

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..findings import BACKWARD, FORWARD
-from ..wire import WireField, WireVmsd
+from ..placement.wire import WireField, WireVmsd
+from .findings import BACKWARD, FORWARD
 
 Maybe = bool | None
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..catalogue import qemu_prints
-from ..findings import BACKWARD, FORWARD, Finding, new_finding
-from ..wire import UNKNOWN_TEST, WireVmsd
+from ..placement.wire import UNKNOWN_TEST, WireVmsd
 from . import fields
 from .engine import Differ
+from .findings import BACKWARD, FORWARD, Finding, new_finding
 from .semantics import BOTH, LOAD_FAILED, Pair, too_new
 
 MAX_NESTING = 64  # VMSDs nested in one another (QEMU's deepest chains are under 10)

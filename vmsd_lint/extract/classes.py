@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ..graph.build import FunctionIndex
 from ..model import Extraction, FunctionInfo, OpsTable, QomType
+from ..placement.graph import FunctionIndex
 from ..resolve import Resolved
 
 MAX_HELPER_DEPTH = 4  # class_init -> helper -> helper ...: QEMU's chains are one or two deep

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import ChildDied
-from ..graph import placements
-from ..graph.build import CallIndex
 from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
+from ..placement import placements
+from ..placement.graph import CallIndex
 from ..processes import how_it_ended, name_process
 from ..resolve import Resolved
 from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree

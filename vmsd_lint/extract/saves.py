@@ -510,7 +510,7 @@ def _proxies(extraction: Extraction, resolved: Resolved) -> dict[str, str]:
 def _bus_creators(extraction: Extraction, classes: ClassModel, calls=None) -> dict[str, list[str]]:
     """Bus type -> the types whose hooks (realize, instance_init...) create it
     (`qbus_init(bus, size, TYPE_VIRTIO_PCI_BUS, ...)`, directly or through helpers)."""
-    from ..graph.build import CallIndex, fn_node, walk_callers
+    from ..placement.graph import CallIndex, fn_node, walk_callers
 
     creating: dict[str, set[str]] = {}  # function key -> bus types it creates
     for fn in extraction.functions.values():

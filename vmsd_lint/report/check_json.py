@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from ..findings import Finding, Report
+from ..diff.findings import Finding, Report
 from .messages import message
 
 

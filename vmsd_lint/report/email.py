@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..findings import Finding
+from ..diff.findings import Finding
 from ..sources.patches import FileDiff, Hunk, Patch
 
 if TYPE_CHECKING:  # the review the reply renders (app stage): used for annotations only
-    from ..review import Review, Shown
+    from ..app.review import Review, Shown
 from .messages import headline, one_line
 
 WIDTH = 72

@@ -9,7 +9,7 @@ are plain text, so they show in the job log.
 """
 from __future__ import annotations
 
-from ..findings import Finding, Report
+from ..diff.findings import Finding, Report
 from .messages import directions_words, headline, one_line
 from .text import summary_line
 

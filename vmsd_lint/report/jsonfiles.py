@@ -13,7 +13,7 @@ import typing
 
 from ..errors import InputError
 from ..model import Diagnostic, Extraction, Field, Placement, QomType, Registration, Vmsd, section_key, target_of
-from ..wire import UNKNOWN_TEST, WireField, WireSchema, WireVmsd, from_extraction
+from ..placement.wire import UNKNOWN_TEST, WireField, WireSchema, WireVmsd, from_extraction
 
 DUMP_MACHINE_KEY = "vmschkmachine"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..findings import Finding, Report
+from ..diff.findings import Finding, Report
 from .messages import message, one_line
 
 _CELL_SPECIAL = re.compile(r"[\\|`*\[\]<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")

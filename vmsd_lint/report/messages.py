@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..findings import Finding
+from ..diff.findings import Finding
 
 # Characters that would end a line or drive a terminal: C0 and C1 controls, DEL, and the
 # Unicode line and paragraph separators.  File names and C strings may hold any of them.

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..catalogue import Rule, load_catalogue
-from ..findings import Finding, Report
+from ..diff.findings import Finding, Report
 from ..model import Location
 from .catalogue import md_prose
 from .messages import directions_words, headline

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from ..findings import Finding, Report
+from ..diff.findings import Finding, Report
 from .messages import directions_words, headline, one_line
 
 COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}

@@ -6,8 +6,8 @@ staged index -- what `git commit` records -- against the last commit; unstaged e
 left out. In a repository with no commit yet, the index is compared with an empty tree:
 every section is new, which cannot break migration from anything (at most info findings).
 
-This module must not import vmsd_lint.cli at import time (cli.py imports it at its end to
-register the commands; `python -m vmsd_lint.cli` would import cli.py twice).
+This module must not import vmsd_lint.cli.main at import time (cli.py imports it at its end to
+register the commands; `python -m vmsd_lint.cli.main` would import cli.py twice).
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import os
 
 import click
 
-from .cli_options import default_jobs, policy_options, source_options
-from .cli_run import default_config, open_cache, run_check_command, write_output
+from .options import default_jobs, policy_options, source_options
+from .run import default_config, open_cache, run_check_command, write_output
 
 
 @click.command("pre-commit")
@@ -36,7 +36,7 @@ def pre_commit_command(fmt, target, repo, jobs, cache_dir, no_cache, config, str
 
     Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad input.
     """
-    from .check import EMPTY_ENDPOINT, find_repo
+    from ..app.check import EMPTY_ENDPOINT, find_repo
 
     repo_dir = find_repo(repo)
     old_spec = "HEAD" if _has_head(repo_dir) else EMPTY_ENDPOINT
@@ -49,8 +49,8 @@ def pre_commit_command(fmt, target, repo, jobs, cache_dir, no_cache, config, str
 
 def _has_head(repo_dir: str) -> bool:
     """Whether HEAD names a commit (not on an unborn branch, before the first commit)."""
-    from .errors import InputError
-    from .sources.tree import run_git
+    from ..errors import InputError
+    from ..sources.tree import run_git
 
     try:
         run_git(repo_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
@@ -86,11 +86,11 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
     """
     import sys
 
-    from .check import Options
+    from ..app.check import Options
+    from ..app.review import review_series
+    from ..app.waivers import apply_waivers, load_waivers
+    from ..sources.patches import read_series
     from .output import stdout_is_terminal
-    from .review import review_series
-    from .sources.patches import read_series
-    from .waivers import apply_waivers, load_waivers
 
     patches, cover = read_series(source)
     options = Options(repo=repo, target=target, jobs=default_jobs(jobs), cache=open_cache(cache_dir, no_cache))
@@ -109,18 +109,18 @@ def review_command(source, base, fmt, target, repo, jobs, cache_dir, no_cache, c
 def _render_review(result, fmt: str, quiet: bool) -> str:
     """The report in FMT; nothing for a quiet run that found nothing to act on."""
     if fmt == "email":
-        from .report.email import render_email
+        from ..report.email import render_email
         return render_email(result, quiet)
     if fmt == "json":
         import json
 
-        from .report.check_json import report_dict
+        from ..report.check_json import report_dict
         data = report_dict(result.report)
         data["patches"] = [_patch_dict(step.patch) for step in result.steps]
         return json.dumps(data, indent=2) + "\n"
     if quiet:
         return ""
-    from .report.text import render_text
+    from ..report.text import render_text
     return render_text(result.report)
 
 

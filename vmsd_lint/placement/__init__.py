@@ -1,5 +1,5 @@
 """The placement graph: who registers each piece of migration state, from which init path."""
-from .build import build_graph
-from .placement import placements
+from .contexts import placements
+from .graph import build_graph
 
 __all__ = ["build_graph", "placements"]

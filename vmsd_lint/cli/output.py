@@ -13,8 +13,8 @@ import select
 import stat
 import sys
 
-from .errors import InputError
-from .processes import removed_if_interrupted
+from ..errors import InputError
+from ..processes import removed_if_interrupted
 
 
 def write_report(text: str, output: str | None) -> None:

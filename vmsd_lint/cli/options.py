@@ -1,5 +1,5 @@
-"""Options every command that reads endpoints shares (cli.py, cli_graph.py and
-cli_workflows.py import this; it imports none of them)."""
+"""Options every command that reads endpoints shares (main.py, graph.py and
+workflows.py import this; it imports none of them)."""
 from __future__ import annotations
 
 import os

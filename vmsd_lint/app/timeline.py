@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..placement.wire import WireSchema
 from .check import build_report
-from .wire import WireSchema
 
 
 def persisting_since(base: WireSchema, steps: Iterable[WireSchema | None], wanted: set[str]) -> dict[str, int]:

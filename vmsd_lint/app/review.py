@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..diff.findings import Finding, Report
+from ..placement.wire import WireSchema, from_extraction
+from ..sources.apply import apply_patch, changed_paths
+from ..sources.patches import Mail, Patch
+from ..sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
 from .check import Options, build_report, extract_tree, open_tree
-from .findings import Finding, Report
-from .sources.apply import apply_patch, changed_paths
-from .sources.patches import Mail, Patch
-from .sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
 from .timeline import persisting_since
-from .wire import WireSchema, from_extraction
 
 
 @dataclass

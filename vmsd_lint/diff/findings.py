@@ -9,8 +9,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .catalogue import SEVERITIES, load_catalogue, placeholders
-from .model import Diagnostic, Direction, EndpointKind, Location
+from ..catalogue import SEVERITIES, load_catalogue, placeholders
+from ..model import Diagnostic, Direction, EndpointKind, Location
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 

@@ -8,7 +8,7 @@ import networkx as nx
 
 from ..errors import InputError
 from ..model import Extraction
-from .build import callers
+from ..placement.graph import callers
 
 MAX_INSTALLERS = 3  # QOM types shown per entry point (spapr has a dozen CPU core models)
 SHAPES = {"type": "box", "vmsd": "note", "function": "ellipse", "registration": "diamond"}

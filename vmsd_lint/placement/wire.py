@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import VARIABLE_COUNT, Diagnostic, Extraction, Field, Placement, Vmsd, section_key, target_of
-from .resolve import Resolved
+from ..model import VARIABLE_COUNT, Diagnostic, Extraction, Field, Placement, Vmsd, section_key, target_of
+from ..resolve import Resolved
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
 

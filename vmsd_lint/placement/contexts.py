@@ -13,14 +13,14 @@ import re
 
 from ..model import Extraction, Placement, section_key, target_of
 from ..resolve import Resolved
-from .build import CallIndex, fn_node, type_function_edges, walk_callers
+from .graph import CallIndex, fn_node, type_function_edges, walk_callers
 
 QDEV = "device realize (qdev registers dc->vmsd)"
 
 
 def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[str, list[Placement]]:
     """Every section's placements, by section name, sorted.  The walks follow the
-    graph's edges (vmsd_lint.graph.build) through a CallIndex, which finds them on
+    graph's edges (vmsd_lint.placement.graph) through a CallIndex, which finds them on
     demand instead of building the whole graph."""
     resolved = Resolved(extraction)
     calls = calls or CallIndex(extraction)

@@ -9,8 +9,8 @@ import sys
 
 import click
 
-from .cli_options import default_jobs
-from .errors import InputError
+from ..errors import InputError
+from .options import default_jobs
 from .output import stdout_is_terminal, write_report
 
 
@@ -27,7 +27,7 @@ open_caches: list = []  # closed before the output is written, and at the end of
 def open_cache(cache_dir: str | None, no_cache: bool):
     if no_cache:
         return None
-    from .extract.cache import Cache, default_cache_dir
+    from ..extract.cache import Cache, default_cache_dir
 
     directory = cache_dir or default_cache_dir()
     max_bytes = cache_cap()
@@ -45,7 +45,7 @@ def open_cache(cache_dir: str | None, no_cache: bool):
 
 def cache_cap() -> int:
     """The cache's size cap (VMSD_LINT_CACHE_MAX); a value that is not a size is an input error."""
-    from .extract.cache import max_bytes_from_env
+    from ..extract.cache import max_bytes_from_env
 
     try:
         return max_bytes_from_env()
@@ -73,10 +73,10 @@ def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target
                       output: str | None = None, quiet: bool = False, per_commit: bool = False) -> None:
     """What `check` does once the range is parsed (shared with `pre-commit`): compare, apply
     waivers, print the report, exit 1 when it fails and 0 otherwise."""
-    from .check import Options, run_check
-    from .report.check_json import render_json
-    from .report.text import render_text
-    from .waivers import apply_waivers, baseline_toml, load_waivers
+    from ..app.check import Options, run_check
+    from ..app.waivers import apply_waivers, baseline_toml, load_waivers
+    from ..report.check_json import render_json
+    from ..report.text import render_text
 
     options = Options(repo=repo, target=target, jobs=default_jobs(jobs),
                       cache=open_cache(cache_dir, no_cache))
@@ -84,7 +84,7 @@ def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target
     waivers = load_waivers(config_path) if config_path else []
     report = run_check(old_spec, new_spec, options)
     if per_commit:
-        from .percommit import attribute_commits
+        from ..app.percommit import attribute_commits
         attribute_commits(report, old_spec, new_spec, options)
     apply_waivers(report, waivers)
     if write_baseline:
@@ -93,9 +93,9 @@ def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target
     if fmt == "json":
         write_output(render_json(report, show_waived), output)
     elif fmt in ("sarif", "markdown", "github"):
-        from .report.github import render_github
-        from .report.markdown import render_markdown
-        from .report.sarif import render_sarif
+        from ..report.github import render_github
+        from ..report.markdown import render_markdown
+        from ..report.sarif import render_sarif
         write_output({"sarif": render_sarif, "markdown": render_markdown, "github": render_github}[fmt](report), output)
     elif not (quiet and not failed):
         text = render_text(report, show_waived, show_diagnostics)
@@ -106,7 +106,7 @@ def run_check_command(old_spec: str, new_spec: str, *, fmt: str = "text", target
 
 def default_config(repo: str | None) -> str | None:
     """.vmsd-lint.toml at the root of the repository around --repo or the current directory."""
-    from .check import find_repo
+    from ..app.check import find_repo
 
     try:
         root = find_repo(repo)

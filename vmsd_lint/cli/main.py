@@ -12,14 +12,14 @@ import sys
 
 import click
 
-from . import __version__
-from .cli_catalogue import explain_command, rules_command
-from .cli_graph import graph
-from .cli_options import default_jobs, policy_options, source_options
-from .cli_run import cache_cap, close_caches, describe_error, open_cache, run_check_command, write_output
-from .cli_workflows import pre_commit_command, review_command
-from .errors import ChildDied, InputError
-from .processes import signals_handled
+from .. import __version__
+from ..errors import ChildDied, InputError
+from ..processes import signals_handled
+from .catalogue import explain_command, rules_command
+from .graph import graph
+from .options import default_jobs, policy_options, source_options
+from .run import cache_cap, close_caches, describe_error, open_cache, run_check_command, write_output
+from .workflows import pre_commit_command, review_command
 
 EXPECTED_ERRORS = (InputError, ChildDied, OSError, UnicodeError, sqlite3.DatabaseError)
 
@@ -100,14 +100,14 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
     checked out), a directory holding a QEMU-like source tree, or WORKTREE (also
     spelled :worktree) for the repository's working tree including uncommitted changes.
     """
-    from .check import Options, extract_endpoint
+    from ..app.check import Options, extract_endpoint
 
     extraction = extract_endpoint(endpoint, Options(repo, target, default_jobs(jobs), open_cache(cache_dir, no_cache)))
     if fmt == "qemu":
-        from .report.qemu_dump import dumps, qemu_dump
+        from ..report.qemu_dump import dumps, qemu_dump
         text = dumps(qemu_dump(extraction))
     else:
-        from .report.native import dumps_native, native_dump
+        from ..report.native import dumps_native, native_dump
         text = dumps_native(native_dump(extraction))
     write_output(text, output)
     if not quiet:
@@ -138,7 +138,7 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
 
     Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad input.
     """
-    from .check import parse_range
+    from ..app.check import parse_range
 
     old_spec, new_spec = parse_range(revision_range, repo)
     run_check_command(old_spec, new_spec, fmt=fmt, target=target, repo=repo, jobs=jobs, cache_dir=cache_dir,
@@ -167,7 +167,7 @@ _CACHE_DIR = click.option("--cache-dir", metavar="DIR", default=None,
 @_CACHE_DIR
 def cache_info(cache_dir: str | None) -> None:
     """Print the cache's location, entries, size and size cap."""
-    from .extract.cache import default_cache_dir, info
+    from ..extract.cache import default_cache_dir, info
 
     for name, value in info(cache_dir or default_cache_dir(), cache_cap()).items():
         click.echo(f"{name}: {value}")
@@ -177,7 +177,7 @@ def cache_info(cache_dir: str | None) -> None:
 @_CACHE_DIR
 def cache_clean(cache_dir: str | None) -> None:
     """Remove the whole cache (every file of vmsd-lint's caches in its directory)."""
-    from .extract.cache import clean, default_cache_dir
+    from ..extract.cache import clean, default_cache_dir
 
     directory = cache_dir or default_cache_dir()
     click.echo(f"vmsd-lint: removed {clean(directory)} file(s) from {directory}")

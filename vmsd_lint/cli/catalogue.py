@@ -10,10 +10,10 @@ import sys
 
 import click
 
-from .catalogue import load_catalogue, match_error_lines
-from .cli_run import write_output
-from .errors import InputError
-from .report.catalogue import catalogue_markdown, explain_text, matches_json, matches_text, rule_dict, rules_text
+from ..catalogue import load_catalogue, match_error_lines
+from ..errors import InputError
+from ..report.catalogue import catalogue_markdown, explain_text, matches_json, matches_text, rule_dict, rules_text
+from .run import write_output
 
 # --- commands -------------------------------------------------------------------------
 

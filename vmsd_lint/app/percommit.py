@@ -9,10 +9,10 @@ change .c files, else re-extract only what the cache has not seen.
 """
 from __future__ import annotations
 
+from ..diff.findings import Report
+from ..errors import InputError
+from ..sources.tree import resolve_commit, run_git
 from .check import Options, find_repo, load_endpoint
-from .errors import InputError
-from .findings import Report
-from .sources.tree import resolve_commit, run_git
 from .timeline import persisting_since
 
 SOURCE_PATTERNS = ("*.c", "*.h", "*.inc", "configs/targets/*.mak", "rust/*.rs")

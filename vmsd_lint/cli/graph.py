@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .cli_options import default_jobs, source_options
-from .cli_run import open_cache, write_output
+from .options import default_jobs, source_options
+from .run import open_cache, write_output
 
 
 @click.command()
@@ -22,8 +22,9 @@ def graph(endpoint, fmt, focus, target, repo, jobs, cache_dir, no_cache, output)
 
     Render DOT with graphviz: vmsd-lint graph v10.0.2 --focus spapr_cpu_state | dot -Tsvg > g.svg
     """
-    from .check import Options, extract_endpoint
-    from .graph import build_graph, export
+    from ..app.check import Options, extract_endpoint
+    from ..placement import build_graph
+    from ..report import graph as export
 
     extraction = extract_endpoint(endpoint, Options(repo, target, default_jobs(jobs), open_cache(cache_dir, no_cache)))
     full = build_graph(extraction)
