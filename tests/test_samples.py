@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,16 @@ def test_every_rule_reported_somewhere_is_in_the_catalogue() -> None:
     for name in PAIRED:
         expected = json.loads((SAMPLES / name / "expected.json").read_text())
         assert {f["rule"] for f in expected} <= catalogue, name
+
+
+def test_a_change_where_headers_are_missing_is_a_finding_not_clean(tmp_path: Path) -> None:
+    """A sample copied out of the checkout loses its include/ (a link out of the tree, not
+    followed): its field macros no longer expand.  The removed field cannot be checked,
+    but the change is still a finding -- OLD's unexpanded field is gone from NEW."""
+    for side in ("old", "new"):
+        source = SAMPLES / "field-removed" / side
+        shutil.copytree(source / "hw", tmp_path / side / "hw")  # hw/ only: no include/
+    found = findings_of(tmp_path / "old", tmp_path / "new")
+    assert [(f["rule"], f["severity"], f["old"]["line"]) for f in found] == [("unresolved", "info", 63)]
+    assert "VMSTATE_UINT32(old_in_data, PL061State) does not expand" in found[0]["path"]
+    assert findings_of(tmp_path / "old", tmp_path / "old") == []

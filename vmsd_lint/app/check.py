@@ -192,25 +192,38 @@ def _unexpanded(spec: str, source, options: Options) -> WireSchema:
 
 def build_report(old_spec: str, old: WireSchema, new_spec: str, new: WireSchema) -> Report:
     report = Report(Endpoint(old_spec, old.commit, old.kind), Endpoint(new_spec, new.commit, new.kind))
-    report.findings = compare(old, new) + _new_unresolved(old, new)
+    report.findings = compare(old, new) + _changed_unresolved(old, new)
     report.diagnostics = [("old", d) for d in old.diagnostics] + [("new", d) for d in new.diagnostics]
     report.notes = _notes(old, new)
     return report
 
 
-def _new_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
-    """Constructs NEW cannot resolve that OLD could: the change may hide a break there."""
-    before = {d.message for d in old.diagnostics}  # messages name the symbol: stable when files move
-    findings = []
-    for diag in new.diagnostics:
-        if diag.message in before or old.kind == "dump" or diag.kind == IMPLEMENTATIONS_DIFFER:
-            continue  # (two implementations of a device differ: each is compared with its own past)
-        findings.append(new_finding("unresolved", vmsd=diag.file, path=diag.message, args={"what": diag.message},
-                                    new=Location(diag.file, diag.line)))
+def _changed_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
+    """Constructs that could not be resolved on one side only: NEW's may hide a break the
+    change made; OLD's are gone from NEW, so whatever replaced them was compared with
+    nothing known.  A construct unresolved alike on both sides did not change."""
+    findings = [new_finding("unresolved", vmsd=diag.file, path=diag.message, args={"what": diag.message},
+                            new=Location(diag.file, diag.line))
+                for diag in _one_side(new, old)]
+    findings += [new_finding("unresolved", vmsd=diag.file, path=f"OLD: {diag.message}",
+                             args={"what": f"OLD could not resolve this and NEW no longer has it, so the change "
+                                           f"was not checked: {diag.message}"},
+                             old=Location(diag.file, diag.line))
+                 for diag in _one_side(old, new) if diag.kind != "unreached"]  # (now reached: checked)
     first: dict[str, Finding] = {}  # one per fingerprint: the same construct at several lines
     for finding in sorted(findings, key=Finding.sort_key):
         first.setdefault(finding.fingerprint, finding)
     return list(first.values())
+
+
+def _one_side(side: WireSchema, other: WireSchema) -> list:
+    """SIDE's diagnostics that OTHER lacks (messages name the symbol: stable when files
+    move).  None when either side is a dump: a dump has no diagnostics to compare."""
+    if side.kind == "dump" or other.kind == "dump":
+        return []
+    elsewhere = {d.message for d in other.diagnostics}
+    # (two implementations of a device differ: each is compared with its own past)
+    return [d for d in side.diagnostics if d.message not in elsewhere and d.kind != IMPLEMENTATIONS_DIFFER]
 
 
 def _notes(old: WireSchema, new: WireSchema) -> list[str]:

@@ -10,21 +10,25 @@ attributed like any other.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from ..placement.wire import WireSchema
 from .check import build_report
 
 
-def persisting_since(base: WireSchema, steps: Iterable[WireSchema | None], wanted: set[str]) -> dict[str, int]:
-    """fingerprint -> index of the step after which it persists, for the WANTED fingerprints
-    present after the last step. A step given as None left the sources as they were."""
+def persisting_since(base: WireSchema, steps: Sequence[WireSchema | None], wanted: set[str]) -> dict[str, int]:
+    """fingerprint -> index of the step after which it persists, for the WANTED fingerprints:
+    those of the report base -> last step, which the caller has already built (so the last
+    step is not compared again). A step given as None left the sources as they were."""
     since: dict[str, int] = {}
     present: set[str] = set()
     for index, schema in enumerate(steps):
         if schema is None:
             continue  # nothing the extractor reads changed: the same findings
-        found = {f.fingerprint for f in build_report(base.label, base, schema.label, schema).findings} & wanted
+        if index == len(steps) - 1:
+            found = wanted
+        else:
+            found = {f.fingerprint for f in build_report(base.label, base, schema.label, schema).findings} & wanted
         for fingerprint in found - present:
             since[fingerprint] = index
         present = found
