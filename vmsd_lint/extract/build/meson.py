@@ -15,6 +15,7 @@ from typing import Any
 
 from mesonbuild import mparser
 
+from . import methods
 from .diagnostics import Diagnostic
 from .values import (
     ConfigurationData,
@@ -30,8 +31,10 @@ from .values import (
     SourceFiles,
     SourceSet,
     Unknown,
+    describe,
     flatten,
     found,
+    stringify,
 )
 
 # Functions whose effect does not change what is compiled: evaluated for their arguments'
@@ -495,21 +498,7 @@ class Interpreter:
         name = node.name.value
         self.line = node.lineno
         args, kwargs = self.arguments(node.args)
-        from . import methods  # the per-type method tables
-
         return methods.call(self, obj, name, args, kwargs)
 
 
-def stringify(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def describe(value: Any) -> str:
-    if isinstance(value, Unknown):
-        return value.what
-    return type(value).__name__
-
-
-__all__ = ["Host", "Interpreter", "Objects", "Rule", "SourceFiles", "SourceSet", "stringify"]
+__all__ = ["Host", "Interpreter", "Objects", "Rule", "SourceFiles", "SourceSet"]

@@ -20,6 +20,7 @@ from .values import (
     SourceSet,
     Unknown,
     flatten,
+    stringify,
 )
 
 if TYPE_CHECKING:
@@ -194,8 +195,6 @@ CONFIGURATION = {
 # -- strings, lists, dicts, numbers ----------------------------------------------------------------
 
 def str_format(interp: Interpreter, s: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-    from .meson import stringify
-
     def sub(m: re.Match[str]) -> str:
         n = int(m.group(1))
         return stringify(args[n]) if n < len(args) else m.group()

@@ -132,3 +132,15 @@ def flatten(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [leaf for item in value for leaf in flatten(item)]
     return [value]
+
+
+def stringify(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, Unknown):
+        return value.what
+    return type(value).__name__
