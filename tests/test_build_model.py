@@ -219,3 +219,24 @@ def test_rust_is_off(models):
     build = models("v10.0.2", "aarch64")
     assert "CONFIG_HAVE_RUST" not in build.configs
     assert build.compiles("hw/char/pl011.c")
+
+
+def test_target_build_round_trips_through_plain_data(tmp_path):
+    import json
+
+    from vmsd_lint.extract.build import TargetBuild, cache_key
+
+    tree = mini_tree(tmp_path)
+    build = build_model(tree, "mini")
+    assert TargetBuild.from_dict(json.loads(json.dumps(build.to_dict()))) == build
+    assert cache_key(tree, "mini") is None  # a directory may change: no cache key
+
+
+@pytest.mark.qemu
+def test_rust_profile_swaps_pl011(qemu_repo):
+    from vmsd_lint.extract.build import RELEASE_WITH_RUST, cache_key
+
+    tree = git_revision_tree(qemu_repo, "v10.0.2")
+    build = build_model(tree, "aarch64", RELEASE_WITH_RUST)
+    assert build.compiles("rust/hw/char/pl011/src/lib.rs") and not build.compiles("hw/char/pl011.c")
+    assert cache_key(tree, "aarch64", RELEASE_WITH_RUST) != cache_key(tree, "aarch64")

@@ -82,6 +82,8 @@ class SourceTree:
     layers: tuple | None = field(repr=False, default=None)
     # path -> names in that directory, or None; trees made without one cannot list
     _dir_reader: object = field(repr=False, default=None)
+    # paths -> {path: bytes or None} in one go (a revision's: one git process, not one each)
+    _paths_reader: object = field(repr=False, default=None)
 
     def read(self, wanted: list[SourceFile]) -> dict[str, bytes]:
         return self._reader(wanted)
@@ -91,6 +93,12 @@ class SourceTree:
         if path not in self._path_cache:  # the cache key and the extraction both ask
             self._path_cache[path] = self._path_reader(path)
         return self._path_cache[path]
+
+    def prefetch(self, paths: list[str]) -> None:
+        """Read several files at once into the cache that read_path answers from."""
+        missing = [p for p in dict.fromkeys(paths) if p not in self._path_cache]
+        if missing and self._paths_reader:
+            self._path_cache.update(self._paths_reader(missing))
 
     def list_dir(self, path: str) -> list[str] | None:
         """The names in a directory of the tree (e.g. configs/targets), or None."""
@@ -142,7 +150,8 @@ def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_E
             files.append(SourceFile(path, sha.decode()))
     return SourceTree(rev, commit, files, lambda wanted: _read_blobs(repo, wanted),
                       lambda path: _read_git_path(repo, commit, path), skipped=skipped,
-                      _dir_reader=lambda path: _list_git_dir(repo, commit, path))
+                      _dir_reader=lambda path: _list_git_dir(repo, commit, path),
+                      _paths_reader=lambda paths: _read_git_paths(repo, commit, paths))
 
 
 def display_path(raw: bytes, skipped: list[tuple[str, str]]) -> str:
@@ -162,6 +171,28 @@ def _read_git_path(repo: str, commit: str, path: str) -> bytes | None:
         return run_git(repo, "cat-file", "blob", f"{commit}:{path}")
     except InputError:
         return None
+
+
+def _read_git_paths(repo: str, commit: str, paths: list[str]) -> dict[str, bytes | None]:
+    """Files of a revision by path with one `git cat-file --batch` (`COMMIT:PATH` names); a
+    path that is missing or not a file reads as None, like _read_git_path."""
+    wanted = [p for p in paths if "\n" not in p]  # a name --batch cannot take is read alone
+    result: dict[str, bytes | None] = {p: _read_git_path(repo, commit, p) for p in paths if "\n" in p}
+    if not wanted:
+        return result
+    out = run_git(repo, "cat-file", "--batch", input="".join(f"{commit}:{p}\n" for p in wanted).encode())
+    pos = 0
+    for path in wanted:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split(b" ")
+        pos = header_end + 1
+        if len(header) != 3 or not header[2].isdigit():  # "NAME missing", "NAME ambiguous"
+            result[path] = None
+            continue
+        size = int(header[2])
+        result[path] = out[pos:pos + size] if header[1] == b"blob" else None
+        pos += size + 1
+    return result
 
 
 def _list_git_dir(repo: str, commit: str, path: str) -> list[str] | None:

@@ -5,7 +5,16 @@
     build.compiles("hw/i386/pc_q35.c")       # True
 """
 from .diagnostics import Diagnostic
-from .model import RELEASE, RELEASE_WITH_RUST, Profile, TargetBuild, UnknownTarget, build_model, known_targets
+from .model import (
+    RELEASE,
+    RELEASE_WITH_RUST,
+    Profile,
+    TargetBuild,
+    UnknownTarget,
+    build_model,
+    cache_key,
+    known_targets,
+)
 
 __all__ = ["RELEASE", "RELEASE_WITH_RUST", "Diagnostic", "Profile", "TargetBuild", "UnknownTarget", "build_model",
-           "known_targets"]
+           "cache_key", "known_targets"]

@@ -25,6 +25,7 @@ TOKEN = re.compile(r"""
   | (?P<word>[A-Za-z0-9_]+)
   | (?P<other>.)
 """, re.VERBOSE)
+SOURCE_LINE = re.compile(r"^[ \t]*(?:source|include)[ \t]+(\S+)", re.MULTILINE)
 KEYWORDS = {"config", "bool", "default", "depends", "on", "select", "imply", "if", "y", "n"}
 
 
@@ -54,8 +55,10 @@ class Clause:
 class Kconfig:
     """The symbols and clauses read from Kconfig and .mak files; compute() gives the values."""
 
-    def __init__(self, read: Callable[[str], bytes | None], defconfig: bool = True) -> None:
+    def __init__(self, read: Callable[[str], bytes | None], defconfig: bool = True,
+                 prefetch: Callable[[list[str]], None] | None = None) -> None:
         self.read = read
+        self.prefetch = prefetch or (lambda paths: None)
         self.defconfig = defconfig  # False: --allnoconfig, every `default y` reads as n
         self.declared: set[str] = set()
         self.referenced: dict[str, list[str]] = {}  # symbol -> the symbols whose clauses it feeds
@@ -90,7 +93,11 @@ class Kconfig:
         if data is None:
             self.diagnostics.append(Diagnostic.at(included_from or path, f"Kconfig file {path} not found"))
             return
-        Parser(self, path, data.decode("utf-8", "replace")).parse()
+        text = data.decode("utf-8", "replace")
+        # the files it sources, read ahead in one batch (an optimisation only)
+        self.prefetch([posixpath.normpath(posixpath.join(posixpath.dirname(path), name))
+                       for name in SOURCE_LINE.findall(text)])
+        Parser(self, path, text).parse()
 
     # -- evaluation (minikconf's KconfigData.compute_config) ---------------------
 
@@ -319,11 +326,12 @@ class KconfigSyntax(Exception):
 
 
 def evaluate_kconfig(read: Callable[[str], bytes | None], inputs: list[str], assignments: list[str],
-                     defconfig: bool = True) -> tuple[dict[str, bool], list[Diagnostic]]:
+                     defconfig: bool = True, prefetch: Callable[[list[str]], None] | None = None,
+                     ) -> tuple[dict[str, bool], list[Diagnostic]]:
     """What minikconf prints for INPUTS (a .mak file and the root Kconfig) and ASSIGNMENTS
     (`CONFIG_X=y` words of its command line): {symbol: value}, minus the assigned ones
     only in that minikconf leaves command-line symbols out of its output (the caller decides)."""
-    kc = Kconfig(read, defconfig)
+    kc = Kconfig(read, defconfig, prefetch)
     for word in assignments:
         m = re.fullmatch(r"(CONFIG_[A-Za-z0-9_]+)=([yn]?)", word)
         if m:

@@ -8,8 +8,10 @@ evaluator does not know is a Diagnostic with its file and line, never dropped si
 """
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -72,10 +74,35 @@ class Host:
         self.cpu, self.system, self.rust = cpu, system, rust
 
 
+# subdir('NAME') with a literal name: the files a meson.build will want next, read ahead in
+# one batch (an optimisation only: a subdir() this misses is read when evaluated)
+LITERAL_SUBDIR = re.compile(r"""\bsubdir\(\s*'([^'\n]+)'""")
+
+
+# Parsed files by content: parsing is most of a model's time, and the trees of two targets,
+# or of two close revisions, share nearly every meson.build.  The evaluator never changes an AST.
+PARSED: OrderedDict[tuple[str, str], mparser.CodeBlockNode] = OrderedDict()
+PARSED_MAX = 4000  # about ten revisions' worth of meson.build files
+
+
+def parse_cached(text: str, path: str) -> mparser.CodeBlockNode:
+    key = (path, hashlib.sha1(text.encode()).hexdigest())
+    block = PARSED.get(key)
+    if block is None:
+        block = PARSED[key] = mparser.Parser(text, path).parse()
+        if len(PARSED) > PARSED_MAX:
+            PARSED.popitem(last=False)
+    else:
+        PARSED.move_to_end(key)
+    return block
+
+
 class Interpreter:
     def __init__(self, read: Callable[[str], bytes | None], host: Host,
-                 run_kconfig: Callable[[list[str], list[str], bool], dict[str, str]]) -> None:
+                 run_kconfig: Callable[[list[str], list[str], bool], dict[str, str]],
+                 prefetch: Callable[[list[str]], None] | None = None) -> None:
         self.read, self.host, self.run_kconfig = read, host, run_kconfig
+        self.prefetch = prefetch or (lambda paths: None)
         self.vars: dict[str, Any] = {}
         self.dir = ""
         self.file = "meson.build"
@@ -108,8 +135,12 @@ class Interpreter:
                 self.diagnose(f"{path} not found")
                 self.parsed[path] = None
             else:
+                text = data.decode("utf-8", "replace")
+                here = posixpath.dirname(path)
+                self.prefetch([posixpath.normpath(posixpath.join(here, name, "meson.build"))
+                               for name in LITERAL_SUBDIR.findall(text)])
                 try:
-                    self.parsed[path] = mparser.Parser(data.decode("utf-8", "replace"), path).parse()
+                    self.parsed[path] = parse_cached(text, path)
                 except mparser.ParseException as exc:
                     self.diagnostics.append(Diagnostic(path, exc.lineno, f"meson syntax error: {exc}; file skipped"))
                     self.parsed[path] = None

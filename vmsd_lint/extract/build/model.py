@@ -17,7 +17,7 @@ from ...sources.tree import SourceTree
 from .diagnostics import Diagnostic
 from .kconfig import evaluate_kconfig
 from .meson import Host, Interpreter
-from .values import Dependency, Feature, File, Library, Objects, SourceFiles, Unknown, flatten
+from .values import Dependency, Feature, File, Library, Objects, SourceFiles
 
 OPTION_FILES = ("meson_options.txt", "meson.options")
 
@@ -36,7 +36,7 @@ class Profile:
         # tools and flags configure records (QEMU 7.2 reads them from config-host.mak): no effect on what is built
         *((name, "") for name in ("QEMU_CFLAGS", "QEMU_OBJCFLAGS", "QEMU_LDFLAGS", "GLIB_CFLAGS", "GLIB_LIBS",
                                   "GLIB_BINDIR", "PYTHON", "GIT", "GIT_SUBMODULES", "MAKE", "GENISOIMAGE",
-                                  "EXESUF")),
+                                  "EXESUF", "MESON", "NINJA", "RUST_TARGET_TRIPLE")),
         ("GLIB_VERSION", "2.74.6"))
     rust: bool = False
     host_cpu: str = "x86_64"
@@ -64,6 +64,19 @@ class TargetBuild:
     def enabled(self, symbol: str) -> bool:
         return symbol in self.configs
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON, msgpack) for a cache: from_dict() gives the same record."""
+        return {"target": self.target, "configs": sorted(self.configs), "files": sorted(self.files),
+                "modules": sorted(self.modules),
+                "diagnostics": [[d.file, d.line, d.message] for d in self.diagnostics],
+                "assumptions": [[d.file, d.line, d.message] for d in self.assumptions]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TargetBuild:
+        return cls(data["target"], frozenset(data["configs"]), frozenset(data["files"]), frozenset(data["modules"]),
+                   tuple(Diagnostic(*d) for d in data["diagnostics"]),
+                   tuple(Diagnostic(*d) for d in data["assumptions"]))
+
 
 class UnknownTarget(ValueError):
     def __init__(self, target: str, known: list[str]) -> None:
@@ -77,16 +90,30 @@ def known_targets(tree: SourceTree) -> list[str]:
     return sorted(n[: -len("-softmmu.mak")] for n in names if n.endswith("-softmmu.mak"))
 
 
+# Bump when the model computes something else for the same tree (a cache key part).
+MODEL_VERSION = 1
+
+
+def cache_key(tree: SourceTree, target: str, profile: Profile = RELEASE) -> str | None:
+    """A key under which a revision's TargetBuild (to_dict) may be cached; None for a tree
+    that is not a commit (a directory, the working tree), whose files may change."""
+    if not tree.commit or tree.layers is not None:
+        return None
+    return f"build-model:{MODEL_VERSION}:{tree.commit}:{target}:{profile!r}"
+
+
 def build_model(tree: SourceTree, target: str, profile: Profile = RELEASE) -> TargetBuild:
     known = known_targets(tree)
     if target not in known:
         raise UnknownTarget(target, known)
     softmmu = f"{target}-softmmu"
+    tree.prefetch(["meson.build", *OPTION_FILES, "Kconfig", f"configs/targets/{softmmu}.mak",
+                   f"configs/devices/{softmmu}/default.mak"])
     kconfig_diagnostics: list[Diagnostic] = []
 
     def run_kconfig(inputs: list[str], words: list[str], defconfig: bool) -> dict[str, str]:
         assigns = [w for w in words if w.startswith("CONFIG_") and "=" in w]
-        values, diags = evaluate_kconfig(tree.read_path, inputs, assigns, defconfig)
+        values, diags = evaluate_kconfig(tree.read_path, inputs, assigns, defconfig, tree.prefetch)
         kconfig_diagnostics.extend(diags)
         external = {w.split("=", 1)[0][7:] for w in assigns}
         # minikconf prints the symbols that are on, less those given on its command line
@@ -94,7 +121,7 @@ def build_model(tree: SourceTree, target: str, profile: Profile = RELEASE) -> Ta
 
     host = Host(read_options(tree, profile), {**dict(profile.config_host), "TARGET_DIRS": softmmu},
                 cpu=profile.host_cpu, rust=profile.rust, absent=profile.absent)
-    interp = Interpreter(tree.read_path, host, run_kconfig)
+    interp = Interpreter(tree.read_path, host, run_kconfig, tree.prefetch)
     interp.run_file("meson.build")
     config = interp.vars.get("config_target_mak", {}).get(softmmu) if isinstance(
         interp.vars.get("config_target_mak"), dict) else None
@@ -200,13 +227,13 @@ def literal(node: Any) -> Any:
 
 
 __all__ = [
+    "MODEL_VERSION",
     "RELEASE",
     "RELEASE_WITH_RUST",
     "Profile",
     "TargetBuild",
-    "Unknown",
     "UnknownTarget",
     "build_model",
-    "flatten",
+    "cache_key",
     "known_targets",
 ]
