@@ -46,7 +46,7 @@ IGNORED_FUNCTIONS = {
     "add_project_dependencies", "add_test_setup", "alias_target", "assert", "benchmark", "custom_target",
     "environment", "find_program", "generator", "include_directories", "install_data", "install_emptydir",
     "install_headers", "install_man", "install_subdir", "install_symlink", "message", "run_command",
-    "run_target", "summary", "test", "vcs_tag", "warning", "error", "debug", "structured_sources", "subproject",
+    "run_target", "summary", "test", "vcs_tag", "warning", "debug", "structured_sources", "subproject",
     "meson_version", "dependency_fallback", "configure_file", "both_libraries",
 }
 LIBRARY_FUNCTIONS = {"static_library", "shared_library", "shared_module", "library", "executable",
@@ -413,6 +413,10 @@ class Interpreter:
             self.diagnose(f"subdir({describe(args[0] if args else None)}) not evaluated")
             return
         self.run_file(posixpath.normpath(posixpath.join(self.dir, args[0], "meson.build")))
+
+    def fn_error(self, args: list[Any], kwargs: dict[str, Any]) -> None:
+        # meson stops here: the profile asked for a build this tree refuses; evaluation goes on
+        self.diagnose(f"error() reached: {' '.join(stringify(a) for a in args)[:200]}")
 
     def fn_subdir_done(self, args: list[Any], kwargs: dict[str, Any]) -> None:
         raise StopFile()

@@ -40,8 +40,8 @@ class Profile:
         ("GLIB_VERSION", "2.74.6"))
     rust: bool = False
     host_cpu: str = "x86_64"
-    # pkg-config names of host libraries the build lacks: Debian packages neither libu2f-emu
-    # nor rutabaga_gfx, and its QEMU is built without libcbor (so no virtio-nsm)
+    # pkg-config names of host libraries the build lacks: the measured release binaries have
+    # no u2f-emulated, no rutabaga GPUs and no virtio-nsm-device, which need these
     absent: tuple[str, ...] = ("u2f-emu", "rutabaga_gfx_ffi", "libcbor")
 
 
