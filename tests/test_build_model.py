@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from vmsd_lint.errors import InputError
 from vmsd_lint.extract.build import UnknownTarget, build_model, known_targets
 from vmsd_lint.extract.build.kconfig import evaluate_kconfig
 from vmsd_lint.sources.tree import directory_tree, git_revision_tree
@@ -163,6 +164,7 @@ def test_known_and_unknown_targets(tmp_path):
     with pytest.raises(UnknownTarget) as info:
         build_model(tree, "x86_64")
     assert info.value.known == ["mini"] and "known: mini" in str(info.value)
+    assert isinstance(info.value, InputError)  # exit status 2 on the command line
 
 
 # -- real QEMU ----------------------------------------------------------------------------------

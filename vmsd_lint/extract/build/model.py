@@ -13,6 +13,7 @@ from typing import Any
 
 from mesonbuild import mparser
 
+from ...errors import InputError
 from ...sources.tree import SourceTree
 from .diagnostics import Diagnostic
 from .kconfig import evaluate_kconfig
@@ -78,7 +79,9 @@ class TargetBuild:
                    tuple(Diagnostic(*d) for d in data["assumptions"]))
 
 
-class UnknownTarget(ValueError):
+class UnknownTarget(InputError):
+    """An InputError, so that the command line ends with exit status 2 and this one line."""
+
     def __init__(self, target: str, known: list[str]) -> None:
         super().__init__(f"unknown target '{target}' (known: {', '.join(known)})")
         self.target, self.known = target, known
