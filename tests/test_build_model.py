@@ -242,3 +242,14 @@ def test_rust_profile_swaps_pl011(qemu_repo):
     build = build_model(tree, "aarch64", RELEASE_WITH_RUST)
     assert build.compiles("rust/hw/char/pl011/src/lib.rs") and not build.compiles("hw/char/pl011.c")
     assert cache_key(tree, "aarch64", RELEASE_WITH_RUST) != cache_key(tree, "aarch64")
+
+
+@pytest.mark.qemu
+def test_revision_tree_lists_and_prefetches(qemu_repo):
+    tree = git_revision_tree(qemu_repo, "v10.0.2")
+    tree.prefetch(["meson.build", "no/such/file", "hw", "hw/meson.build"])
+    assert tree.read_path("meson.build").startswith(b"project(")
+    assert tree.read_path("no/such/file") is None and tree.read_path("hw") is None  # a directory is no file
+    assert tree.read_path("hw/meson.build") == git_revision_tree(qemu_repo, "v10.0.2").read_path("hw/meson.build")
+    assert "x86_64-softmmu.mak" in tree.list_dir("configs/targets")
+    assert tree.list_dir("no/such/dir") is None
