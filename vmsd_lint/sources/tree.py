@@ -80,6 +80,10 @@ class SourceTree:
     # (base, changes) of a tree made by sources.apply.overlay(): an overlay of it is
     # made on that base, so that a series of 500 patches does not nest 500 readers
     layers: tuple | None = field(repr=False, default=None)
+    # path -> names in that directory, or None; trees made without one cannot list
+    _dir_reader: object = field(repr=False, default=None)
+    # paths -> {path: bytes or None} in one go (a revision's: one git process, not one each)
+    _paths_reader: object = field(repr=False, default=None)
 
     def read(self, wanted: list[SourceFile]) -> dict[str, bytes]:
         return self._reader(wanted)
@@ -89,6 +93,16 @@ class SourceTree:
         if path not in self._path_cache:  # the cache key and the extraction both ask
             self._path_cache[path] = self._path_reader(path)
         return self._path_cache[path]
+
+    def prefetch(self, paths: list[str]) -> None:
+        """Read several files at once into the cache that read_path answers from."""
+        missing = [p for p in dict.fromkeys(paths) if p not in self._path_cache]
+        if missing and self._paths_reader:
+            self._path_cache.update(self._paths_reader(missing))
+
+    def list_dir(self, path: str) -> list[str] | None:
+        """The names in a directory of the tree (e.g. configs/targets), or None."""
+        return self._dir_reader(path) if self._dir_reader else None
 
 
 def wanted_path(path: str, excludes: tuple[str, ...]) -> bool:
@@ -135,7 +149,9 @@ def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_E
         else:
             files.append(SourceFile(path, sha.decode()))
     return SourceTree(rev, commit, files, lambda wanted: _read_blobs(repo, wanted),
-                      lambda path: _read_git_path(repo, commit, path), skipped=skipped)
+                      lambda path: _read_git_path(repo, commit, path), skipped=skipped,
+                      _dir_reader=lambda path: _list_git_dir(repo, commit, path),
+                      _paths_reader=lambda paths: _read_git_paths(repo, commit, paths))
 
 
 def display_path(raw: bytes, skipped: list[tuple[str, str]]) -> str:
@@ -155,6 +171,36 @@ def _read_git_path(repo: str, commit: str, path: str) -> bytes | None:
         return run_git(repo, "cat-file", "blob", f"{commit}:{path}")
     except InputError:
         return None
+
+
+def _read_git_paths(repo: str, commit: str, paths: list[str]) -> dict[str, bytes | None]:
+    """Files of a revision by path with one `git cat-file --batch` (`COMMIT:PATH` names); a
+    path that is missing or not a file reads as None, like _read_git_path."""
+    wanted = [p for p in paths if "\n" not in p]  # a name --batch cannot take is read alone
+    result: dict[str, bytes | None] = {p: _read_git_path(repo, commit, p) for p in paths if "\n" in p}
+    if not wanted:
+        return result
+    out = run_git(repo, "cat-file", "--batch", input="".join(f"{commit}:{p}\n" for p in wanted).encode())
+    pos = 0
+    for path in wanted:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split(b" ")
+        pos = header_end + 1
+        if len(header) != 3 or not header[2].isdigit():  # "NAME missing", "NAME ambiguous"
+            result[path] = None
+            continue
+        size = int(header[2])
+        result[path] = out[pos:pos + size] if header[1] == b"blob" else None
+        pos += size + 1
+    return result
+
+
+def _list_git_dir(repo: str, commit: str, path: str) -> list[str] | None:
+    try:
+        out = run_git(repo, "ls-tree", "--name-only", "-z", f"{commit}:{path}")
+    except InputError:
+        return None
+    return sorted(name.decode("utf-8", "backslashreplace") for name in out.split(b"\0") if name)
 
 
 def _read_blobs(repo: str, wanted: list[SourceFile]) -> dict[str, bytes]:
@@ -322,7 +368,8 @@ def _disk_tree(root: str, paths: list[str], label: str, boundary: str,
         files.append(SourceFile(path, blob_id(data)))
     files.sort(key=lambda f: f.path)
     return SourceTree(label, None, files, lambda wanted: {f.path: contents[f.path] for f in wanted},
-                      lambda path: _read_disk_path(root, path, boundary), skipped=skipped)
+                      lambda path: _read_disk_path(root, path, boundary), skipped=skipped,
+                      _dir_reader=lambda path: _list_disk_dir(root, path, boundary))
 
 
 class SkippedFile(Exception):
@@ -348,6 +395,14 @@ def read_regular_file(path: str, limit: int = MAX_FILE_SIZE) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _list_disk_dir(root: str, path: str, boundary: str) -> list[str] | None:
+    disk_path = os.path.join(root, path)
+    try:
+        return sorted(os.listdir(disk_path)) if _inside(disk_path, boundary) else None
+    except OSError:
+        return None
 
 
 def _read_disk_path(root: str, path: str, boundary: str) -> bytes | None:
