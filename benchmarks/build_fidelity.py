@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from fidelity_compare import MACHINE_KEY, load_real_dump  # noqa: E402
 
-from vmsd_lint.check import Options, extract_tree  # noqa: E402
+from vmsd_lint.app.check import Options, extract_tree  # noqa: E402
 from vmsd_lint.extract.build import build_model  # noqa: E402
 from vmsd_lint.extract.cache import Cache, default_cache_dir  # noqa: E402
 from vmsd_lint.report.qemu_dump import qemu_dump  # noqa: E402
