@@ -289,7 +289,12 @@ class Diagnostic:
 
 @dataclass(slots=True)
 class Extraction:
-    """Everything extracted from one endpoint."""
+    """Everything extracted from one endpoint.
+
+    Not frozen: the extractor fills it in steps (the files' facts, then the tree-wide
+    linking adds VMSDs and diagnostics, then the placements; extract/derive.py the same
+    from a base), and a snapshot is read back into it entry by entry (report/jsonfiles.py).
+    The records it holds are frozen; once returned by the extractor it is not changed."""
     endpoint: str
     commit: str | None
     target: str | None

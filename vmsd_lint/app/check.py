@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..diff import compare
 from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
-from ..model import IMPLEMENTATIONS_DIFFER, Location
+from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
 from ..placement.wire import WireSchema, from_extraction
 
 WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
@@ -21,8 +21,10 @@ MAX_RANGE_LENGTH = 8192  # two paths of PATH_MAX (4096) and the '..'
 EXPLICIT_PATH_PREFIXES = ("./", "../", "/")  # a word starting so is a path: no git revision does
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Options:
+    """How endpoints are read: the repository of revisions, the target, the parser
+    processes and the cache (an open one, or None)."""
     repo: str | None = None
     target: str | None = None
     jobs: int = 1
@@ -174,9 +176,9 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
     if _is_json_endpoint(old_spec, options.repo) or _is_json_endpoint(new_spec, options.repo):
         old, old_source = load_endpoint(old_spec, options)
         new, new_source = load_endpoint(new_spec, options, base=old_source)
-        if "dump" in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: compare as declared
-            old = old if old.kind == "dump" else _unexpanded(old_spec, old_source, options)
-            new = new if new.kind == "dump" else _unexpanded(new_spec, new_source, options)
+        if EndpointKind.DUMP in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: as declared
+            old = old if old.kind == EndpointKind.DUMP else _unexpanded(old_spec, old_source, options)
+            new = new if new.kind == EndpointKind.DUMP else _unexpanded(new_spec, new_source, options)
         return build_report(old_spec, old, new_spec, new)
     from ..extract.pair import extract_pair
     old_tree, new_tree = open_tree(old_spec, options.repo), open_tree(new_spec, options.repo)
@@ -203,7 +205,7 @@ def _new_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
     before = {d.message for d in old.diagnostics}  # messages name the symbol: stable when files move
     findings = []
     for diag in new.diagnostics:
-        if diag.message in before or old.kind == "dump" or diag.kind == IMPLEMENTATIONS_DIFFER:
+        if diag.message in before or old.kind == EndpointKind.DUMP or diag.kind == IMPLEMENTATIONS_DIFFER:
             continue  # (two implementations of a device differ: each is compared with its own past)
         findings.append(new_finding("unresolved", vmsd=diag.file, path=diag.message, args={"what": diag.message},
                                     new=Location(diag.file, diag.line)))
@@ -223,7 +225,7 @@ def _notes(old: WireSchema, new: WireSchema) -> list[str]:
         if unreached:
             notes.append(f"{side}: {unreached} VMSD(s) are sent by no section this tool knows: a change to one is "
                          f"reported without sections, at most a warning (listed under diagnostics)")
-        if schema.kind == "dump":
+        if schema.kind == EndpointKind.DUMP:
             notes.append(f"{side} is a -dump-vmstate file: test and .needed functions, infos and registrations "
                          f"are unknown; only device types it lists are compared")
             if not schema.counts_known:
