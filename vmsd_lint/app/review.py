@@ -9,7 +9,7 @@ reply quotes the finding with the lines of the patch that introduced it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..diff.findings import Finding, Report
 from ..placement.wire import WireSchema, from_extraction
@@ -89,8 +89,6 @@ def _reaches_extractor(patch: Patch) -> bool:
 
 
 def _relabel(schema: WireSchema, tree: SourceTree) -> WireSchema:
-    from dataclasses import replace
-
     return replace(schema, label=tree.label, commit=None)
 
 
