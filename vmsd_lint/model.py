@@ -47,9 +47,49 @@ class Direction(StrEnum):
 
 
 class EndpointKind(StrEnum):
+    """What an endpoint was read from, and so how much its wire schema can say."""
     SOURCE = "source"  # a revision, directory, WORKTREE or INDEX, read as C and Rust
     DUMP = "dump"  # a -dump-vmstate file
     SNAPSHOT = "snapshot"  # vmsd-lint dump's native JSON
+
+
+class InitContext(StrEnum):
+    """The init path a wire section is registered from (placement/contexts.py): the hook
+    of the framework that the walk back from the registration site reaches.
+
+    Placement.context holds the value as a plain string -- the cache stores strings, not
+    enums (extract/codec.py), and a snapshot is read back as strings -- or, when several
+    contexts reach one site, ambiguous() of them."""
+    MACHINE_INIT = "machine init"  # a machine's mc->init
+    MACHINE_INSTANCE_INIT = "machine instance_init"
+    CPU_REALIZE = "CPU realize"  # dc->realize of a CPU or a CPU core
+    CPU_INSTANCE_INIT = "CPU instance_init"
+    DEVICE_REALIZE = "device realize"  # dc->realize of any other device
+    DEVICE_INSTANCE_INIT = "device instance_init"
+    QDEV = "device realize (qdev registers dc->vmsd)"  # a dc->vmsd: qdev registers it
+    MIGRATION_CORE = "migration core"  # no entry point, in migration/: the core's own
+    NOT_PARSED = "unknown (the function was not parsed)"
+    NO_ENTRY_POINT = "unknown (no entry point found in the tree)"
+
+    @staticmethod
+    def ambiguous(contexts: list[InitContext]) -> str:
+        """The context of a site that several contexts reach: never one guessed."""
+        return "ambiguous: " + " or ".join(sorted(contexts))
+
+
+_CONTEXT_OWNERS: dict[str, str] = {  # by the value: a str enum hashes and compares as its value
+    InitContext.MACHINE_INIT: "machine", InitContext.MACHINE_INSTANCE_INIT: "machine",
+    InitContext.CPU_REALIZE: "CPU", InitContext.CPU_INSTANCE_INIT: "CPU",
+    InitContext.DEVICE_REALIZE: "device", InitContext.DEVICE_INSTANCE_INIT: "device", InitContext.QDEV: "device",
+    InitContext.MIGRATION_CORE: "migration core",
+}
+
+
+def context_owner(context: str) -> str | None:
+    """Whose init path a Placement.context is: "machine", "CPU", "device" or "migration
+    core"; None when unknown or ambiguous.  A section that moves between a device's
+    instance_init and its realize keeps its owner (diff/placement.py)."""
+    return _CONTEXT_OWNERS.get(context)
 
 
 # VMStateField flags whose element count is a run-time value (vmstate.h)
@@ -215,7 +255,7 @@ class Placement:
     """Where a wire section is registered (computed by vmsd_lint.placement.contexts)."""
     section: str
     mechanism: str  # "qdev", or the registering call: vmstate_register, register_savevm_live, ...
-    context: str  # "machine init", "CPU realize", "device realize", "... instance_init", "migration core", ...
+    context: str  # an InitContext's value, or InitContext.ambiguous() of several
     function: str  # the function holding the registration (for qdev: the device types)
     entries: tuple[str, ...]  # the entry-point functions the walk reached
     instance_id: str
@@ -226,6 +266,11 @@ class Placement:
     @property
     def where(self) -> str:
         return f"{self.function} ({self.file}:{self.line})"
+
+    @property
+    def owner(self) -> str | None:
+        """Whose init path registers it (context_owner): None when unknown or ambiguous."""
+        return context_owner(self.context)
 
 
 # The Diagnostic kind of a device whose C and Rust implementations differ on the wire
@@ -244,7 +289,12 @@ class Diagnostic:
 
 @dataclass(slots=True)
 class Extraction:
-    """Everything extracted from one endpoint."""
+    """Everything extracted from one endpoint.
+
+    Not frozen: the extractor fills it in steps (the files' facts, then the tree-wide
+    linking adds VMSDs and diagnostics, then the placements; extract/derive.py the same
+    from a base), and a snapshot is read back into it entry by entry (report/jsonfiles.py).
+    The records it holds are frozen; once returned by the extractor it is not changed."""
     endpoint: str
     commit: str | None
     target: str | None

@@ -11,8 +11,20 @@ from dataclasses import dataclass
 from ..diff import compare
 from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
-from ..model import IMPLEMENTATIONS_DIFFER, Location
+from ..extract.extractor import Extractor
+from ..extract.pair import extract_pair
+from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
 from ..placement.wire import WireSchema, from_extraction
+from ..report.jsonfiles import read_json_endpoint
+from ..sources.tree import (
+    SourceTree,
+    directory_tree,
+    git_revision_tree,
+    index_tree,
+    resolve_commit,
+    run_git,
+    worktree_tree,
+)
 
 WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
 INDEX_ENDPOINTS = ("INDEX", ":index")
@@ -21,8 +33,10 @@ MAX_RANGE_LENGTH = 8192  # two paths of PATH_MAX (4096) and the '..'
 EXPLICIT_PATH_PREFIXES = ("./", "../", "/")  # a word starting so is a path: no git revision does
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Options:
+    """How endpoints are read: the repository of revisions, the target, the parser
+    processes and the cache (an open one, or None)."""
     repo: str | None = None
     target: str | None = None
     jobs: int = 1
@@ -77,8 +91,6 @@ def is_path_endpoint(spec: str, repo: str | None) -> bool:
 def _repo_with_revision(spec: str, repo: str | None) -> str | None:
     """The repository (REPO or the one around the current directory) in which SPEC names a
     commit, or None: no such repository, or no such commit in it."""
-    from ..sources.tree import resolve_commit
-
     try:
         repo_dir = find_repo(repo)
         resolve_commit(repo_dir, spec)
@@ -92,7 +104,6 @@ def load_endpoint(spec: str, options: Options, base=None, expand: bool = True) -
     base from which the extraction of a tree a few .c files away is derived.  Without
     EXPAND, what a -dump-vmstate file can be compared with (wire.from_extraction)."""
     if _is_json_endpoint(spec, options.repo):
-        from ..report.jsonfiles import read_json_endpoint
         return read_json_endpoint(spec, expand), None
     tree = open_tree(spec, options.repo)
     extraction = extract_tree(tree, options, base)
@@ -108,8 +119,7 @@ def extract_tree(tree, options: Options, base=None):
     return _extractor(options).run(tree, base)
 
 
-def _extractor(options: Options):
-    from ..extract.extractor import Extractor
+def _extractor(options: Options) -> Extractor:
     return Extractor(target=options.target, jobs=options.jobs, cache=options.cache)
 
 
@@ -123,8 +133,6 @@ def _is_json_endpoint(spec: str, repo: str | None) -> bool:
 
 def open_tree(endpoint: str, repo: str | None):
     """A SourceTree for ENDPOINT: a directory, the working tree, the staged index, or a git revision."""
-    from ..sources.tree import SourceTree, directory_tree, git_revision_tree, index_tree, worktree_tree
-
     if endpoint in WORKTREE_ENDPOINTS:
         return worktree_tree(find_repo(repo))
     if endpoint in INDEX_ENDPOINTS:
@@ -148,8 +156,6 @@ def find_repo(path: str | None) -> str:
     """The working directory of the git repository at (or around) path, default cwd
     (the git directory of a bare repository).  Found by `git rev-parse` under the safe
     configuration (run_git): nothing of the repository's own configuration runs."""
-    from ..sources.tree import run_git
-
     start = path or os.getcwd()
     if path is not None and not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
@@ -174,11 +180,10 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
     if _is_json_endpoint(old_spec, options.repo) or _is_json_endpoint(new_spec, options.repo):
         old, old_source = load_endpoint(old_spec, options)
         new, new_source = load_endpoint(new_spec, options, base=old_source)
-        if "dump" in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: compare as declared
-            old = old if old.kind == "dump" else _unexpanded(old_spec, old_source, options)
-            new = new if new.kind == "dump" else _unexpanded(new_spec, new_source, options)
+        if EndpointKind.DUMP in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: as declared
+            old = old if old.kind == EndpointKind.DUMP else _unexpanded(old_spec, old_source, options)
+            new = new if new.kind == EndpointKind.DUMP else _unexpanded(new_spec, new_source, options)
         return build_report(old_spec, old, new_spec, new)
-    from ..extract.pair import extract_pair
     old_tree, new_tree = open_tree(old_spec, options.repo), open_tree(new_spec, options.repo)
     old, new = extract_pair(_extractor(options), old_tree, new_tree)
     return build_report(old_spec, from_extraction(old), new_spec, from_extraction(new))
@@ -219,7 +224,7 @@ def _changed_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:
 def _one_side(side: WireSchema, other: WireSchema) -> list:
     """SIDE's diagnostics that OTHER lacks (messages name the symbol: stable when files
     move).  None when either side is a dump: a dump has no diagnostics to compare."""
-    if side.kind == "dump" or other.kind == "dump":
+    if side.kind == EndpointKind.DUMP or other.kind == EndpointKind.DUMP:
         return []
     elsewhere = {d.message for d in other.diagnostics}
     # (two implementations of a device differ: each is compared with its own past)
@@ -236,7 +241,7 @@ def _notes(old: WireSchema, new: WireSchema) -> list[str]:
         if unreached:
             notes.append(f"{side}: {unreached} VMSD(s) are sent by no section this tool knows: a change to one is "
                          f"reported without sections, at most a warning (listed under diagnostics)")
-        if schema.kind == "dump":
+        if schema.kind == EndpointKind.DUMP:
             notes.append(f"{side} is a -dump-vmstate file: test and .needed functions, infos and registrations "
                          f"are unknown; only device types it lists are compared")
             if not schema.counts_known:

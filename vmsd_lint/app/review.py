@@ -9,7 +9,7 @@ reply quotes the finding with the lines of the patch that introduced it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..diff.findings import Finding, Report
 from ..placement.wire import WireSchema, from_extraction
@@ -20,7 +20,7 @@ from .check import Options, build_report, extract_tree, open_tree
 from .timeline import persisting_since
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Step:
     patch: Patch
     tree: SourceTree
@@ -28,7 +28,7 @@ class Step:
     report: Report  # the tree before this patch -> the tree after it
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Shown:
     """A surviving finding as the patch that introduced it shows it: old/new lines are
     that patch's own (its diff's) lines, so a reply can quote them."""
@@ -37,8 +37,9 @@ class Shown:
     in_patch: bool = True  # False: its lines are the final tree's, not the patch's
 
 
-@dataclass
+@dataclass(slots=True)
 class Review:
+    """Not frozen: made first, then _attribute() fills `shown` and the report's findings."""
     base: str  # the --base revision as given
     base_schema: WireSchema
     steps: list[Step]
@@ -88,8 +89,6 @@ def _reaches_extractor(patch: Patch) -> bool:
 
 
 def _relabel(schema: WireSchema, tree: SourceTree) -> WireSchema:
-    from dataclasses import replace
-
     return replace(schema, label=tree.label, commit=None)
 
 

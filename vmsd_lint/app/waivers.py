@@ -18,8 +18,10 @@ import fnmatch
 import tomllib
 from dataclasses import dataclass
 
+from ..catalogue import load_catalogue
 from ..diff.findings import Finding, Report
 from ..errors import InputError
+from ..sources.tree import SkippedFile, read_regular_file
 
 KEYS = {"rule", "vmsd", "path", "directions", "reason"}
 
@@ -43,8 +45,6 @@ class Waiver:
 
 
 def load_waivers(path: str) -> list[Waiver]:
-    from ..sources.tree import SkippedFile, read_regular_file
-
     try:
         data = tomllib.loads(read_regular_file(path).decode("utf-8"))
     except SkippedFile as exc:  # a FIFO would wait for a writer forever
@@ -74,7 +74,6 @@ def _waiver(entry, path: str, number: int) -> Waiver:
     for key in ("rule", "vmsd", "reason"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise InputError(f"{where}: '{key}' is required (a non-empty string)")
-    from ..catalogue import load_catalogue
     if entry["rule"] not in load_catalogue():
         raise InputError(f"{where}: unknown rule '{entry['rule']}'")
     directions = entry.get("directions")

@@ -5,31 +5,26 @@ vmsd_lint.report.catalogue; docs/catalogue.md is `vmsd-lint rules --format markd
 """
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
+from ..app.config import RunConfig
 from ..catalogue import load_catalogue, match_error_lines
 from ..errors import InputError
-from ..report.catalogue import catalogue_markdown, explain_text, matches_json, matches_text, rule_dict, rules_text
-from .run import write_output
+from ..report.formats import ERROR_MATCH_FORMATS, EXPLAIN_FORMATS, RULES_FORMATS
+from .options import configured, format_option
+from .run import write_rendered
 
 # --- commands -------------------------------------------------------------------------
 
 @click.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="text: one line per rule; json: every entry in full; "
-                                      "markdown: the catalogue document (docs/catalogue.md).")
-def rules_command(fmt: str) -> None:
+@format_option(RULES_FORMATS, "text", help="text: one line per rule; json: every entry in full; "
+                                           "markdown: the catalogue document (docs/catalogue.md).")
+@configured
+def rules_command(config: RunConfig) -> None:
     """List the failure catalogue: every finding type vmsd-lint reports."""
-    catalogue = load_catalogue()
-    if fmt == "json":
-        write_output(json.dumps([rule_dict(rule) for rule in catalogue.values()], indent=2) + "\n", None)
-    elif fmt == "markdown":
-        write_output(catalogue_markdown(catalogue), None)
-    else:
-        write_output(rules_text(catalogue), None)
+    write_rendered(RULES_FORMATS[config.format], load_catalogue(), config)
 
 
 @click.command("explain")
@@ -37,8 +32,9 @@ def rules_command(fmt: str) -> None:
 @click.option("--error", "error_text", metavar="TEXT",
               help="An error line QEMU printed (several lines are fine; '-' reads standard input): "
                    "which finding types produce it.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain_command(slug: str | None, error_text: str | None, fmt: str) -> None:
+@format_option(EXPLAIN_FORMATS, "text")
+@configured
+def explain_command(config: RunConfig, slug: str | None, error_text: str | None) -> None:
     """Explain the finding type SLUG, or which types produce an error QEMU printed.
 
     \b
@@ -53,13 +49,9 @@ def explain_command(slug: str | None, error_text: str | None, fmt: str) -> None:
         if error_text == "-":
             error_text = sys.stdin.read()
         matches = match_error_lines(error_text)
-        if fmt == "json":
-            write_output(json.dumps(matches_json(error_text, matches), indent=2) + "\n", None)
-        else:
-            write_output(matches_text(error_text, matches), None)
+        write_rendered(ERROR_MATCH_FORMATS[config.format], (error_text, matches), config)
         click.get_current_context().exit(0 if matches else 1)
-    catalogue = load_catalogue()
-    rule = catalogue.get(slug)
+    rule = load_catalogue().get(slug or "")
     if rule is None:
         raise InputError(f"unknown rule '{slug}' (see vmsd-lint rules)")
-    write_output(json.dumps(rule_dict(rule), indent=2) + "\n" if fmt == "json" else explain_text(rule), None)
+    write_rendered(EXPLAIN_FORMATS[config.format], rule, config)

@@ -13,12 +13,17 @@ import sys
 import click
 
 from .. import __version__
+from ..app.check import extract_endpoint, parse_range
+from ..app.config import RunConfig
+from ..app.runs import reading_options
 from ..errors import ChildDied, InputError
+from ..extract.cache import clean, default_cache_dir, info
 from ..processes import signals_handled
+from ..report.formats import CHECK_FORMATS, DUMP_FORMATS
 from .catalogue import explain_command, rules_command
 from .graph import graph
-from .options import default_jobs, policy_options, source_options
-from .run import cache_cap, close_caches, describe_error, open_cache, run_check_command, write_output
+from .options import configured, format_option, output_option, policy_options, quiet_option, source_options
+from .run import cache_cap, close_caches, describe_error, open_cache, run_check_command, write_rendered
 from .workflows import pre_commit_command, review_command
 
 EXPECTED_ERRORS = (InputError, ChildDied, OSError, UnicodeError, sqlite3.DatabaseError)
@@ -88,36 +93,28 @@ def main() -> None:
 
 @main.command()
 @click.argument("endpoint")
-@click.option("--format", "fmt", type=click.Choice(["native", "qemu"]), default="native", show_default=True,
-              help="native: vmsd-lint's model; qemu: the JSON `qemu-system-* -dump-vmstate` writes.")
+@format_option(DUMP_FORMATS, "native",
+               help="native: vmsd-lint's model; qemu: the JSON `qemu-system-* -dump-vmstate` writes.")
 @source_options
-@click.option("--output", "-o", metavar="FILE", default=None, help="Write the dump to FILE instead of stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="Do not print the coverage line on stderr.")
-def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) -> None:
+@output_option("Write the dump to FILE instead of stdout.")
+@quiet_option("Do not print the coverage line on stderr.")
+@configured
+def dump(config: RunConfig, endpoint: str) -> None:
     """Dump the migration state model of ENDPOINT as JSON.
 
     ENDPOINT is a git revision of --repo (read from the object database, nothing is
     checked out), a directory holding a QEMU-like source tree, or WORKTREE (also
     spelled :worktree) for the repository's working tree including uncommitted changes.
     """
-    from ..app.check import Options, extract_endpoint
-
-    extraction = extract_endpoint(endpoint, Options(repo, target, default_jobs(jobs), open_cache(cache_dir, no_cache)))
-    if fmt == "qemu":
-        from ..report.qemu_dump import dumps, qemu_dump
-        text = dumps(qemu_dump(extraction))
-    else:
-        from ..report.native import dumps_native, native_dump
-        text = dumps_native(native_dump(extraction))
-    write_output(text, output)
-    if not quiet:
+    extraction = extract_endpoint(endpoint, reading_options(config, open_cache(config)))
+    write_rendered(DUMP_FORMATS[config.format], extraction, config)
+    if not config.quiet:
         click.echo(coverage_line(extraction), err=True)
 
 
 @main.command()
 @click.argument("revision_range", metavar="OLD..NEW")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
-              show_default=True)
+@format_option(CHECK_FORMATS, "text")
 @source_options
 @policy_options
 @click.option("--show-waived", is_flag=True, help="List the findings that waivers matched.")
@@ -126,10 +123,10 @@ def dump(endpoint, fmt, target, repo, jobs, cache_dir, no_cache, output, quiet) 
               help="Write a waiver for every current finding to FILE (then give each a real reason).")
 @click.option("--per-commit", is_flag=True,
               help="Attribute each finding to the commit of OLD..NEW that introduced it (git revisions only).")
-@click.option("--output", "-o", metavar="FILE", default=None, help="Write the report to FILE instead of stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing when nothing fails.")
-def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, strict, show_waived,
-          show_diagnostics, write_baseline, per_commit, output, quiet) -> None:
+@output_option("Write the report to FILE instead of stdout.")
+@quiet_option("Print nothing when nothing fails.")
+@configured
+def check(config: RunConfig, revision_range: str) -> None:
     """Report every change between two endpoints that breaks migration (the default command).
 
     OLD..NEW compares two endpoints, OLD.. compares OLD with HEAD, and a single REV checks
@@ -138,13 +135,8 @@ def check(revision_range, fmt, target, repo, jobs, cache_dir, no_cache, config, 
 
     Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad input.
     """
-    from ..app.check import parse_range
-
-    old_spec, new_spec = parse_range(revision_range, repo)
-    run_check_command(old_spec, new_spec, fmt=fmt, target=target, repo=repo, jobs=jobs, cache_dir=cache_dir,
-                      no_cache=no_cache, config=config, strict=strict, show_waived=show_waived,
-                      show_diagnostics=show_diagnostics, write_baseline=write_baseline, output=output, quiet=quiet,
-                      per_commit=per_commit)
+    old_spec, new_spec = parse_range(revision_range, config.repo)
+    run_check_command(old_spec, new_spec, config)
 
 
 main.add_command(rules_command)
@@ -167,8 +159,6 @@ _CACHE_DIR = click.option("--cache-dir", metavar="DIR", default=None,
 @_CACHE_DIR
 def cache_info(cache_dir: str | None) -> None:
     """Print the cache's location, entries, size and size cap."""
-    from ..extract.cache import default_cache_dir, info
-
     for name, value in info(cache_dir or default_cache_dir(), cache_cap()).items():
         click.echo(f"{name}: {value}")
 
@@ -177,8 +167,6 @@ def cache_info(cache_dir: str | None) -> None:
 @_CACHE_DIR
 def cache_clean(cache_dir: str | None) -> None:
     """Remove the whole cache (every file of vmsd-lint's caches in its directory)."""
-    from ..extract.cache import clean, default_cache_dir
-
     directory = cache_dir or default_cache_dir()
     click.echo(f"vmsd-lint: removed {clean(directory)} file(s) from {directory}")
 

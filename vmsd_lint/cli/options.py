@@ -1,13 +1,42 @@
-"""Options every command that reads endpoints shares (main.py, graph.py and
-workflows.py import this; it imports none of them)."""
+"""The options the commands share, and their parsing: click gives a command its options
+by name, configured() gathers them once into a RunConfig (app/config.py), the one object
+the command and the app stage read.  (main.py, graph.py, workflows.py and catalogue.py
+import this; it imports none of them.)"""
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from typing import Any, TypeVar
 
 import click
 
+from ..app.config import RunConfig
 
-def source_options(func):
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONFIG_FIELDS = frozenset(f.name for f in fields(RunConfig))
+
+
+def configured(command: Callable[..., None]) -> Callable[..., None]:
+    """COMMAND receives its options as one RunConfig, `config`, first; its arguments and
+    its own options (an endpoint, --focus, --base) by name."""
+    @functools.wraps(command)
+    def parsed(**params: Any) -> None:
+        given = {name: value for name, value in params.items() if name in CONFIG_FIELDS}
+        given["jobs"] = default_jobs(given.get("jobs"))
+        command(RunConfig(**given), **{name: value for name, value in params.items() if name not in CONFIG_FIELDS})
+    return parsed
+
+
+def format_option(formats: Mapping[str, object], default: str, help: str | None = None) -> Callable[[F], F]:
+    """--format, whose choices are a registry's names (report/formats.py), in its order."""
+    return click.option("--format", "format", type=click.Choice(list(formats)), default=default,
+                        show_default=True, help=help)
+
+
+def source_options(func: F) -> F:
     """--target, --repo, --jobs, --cache-dir, --no-cache: how endpoints are read."""
     options = [
         click.option("--target", metavar="ARCH", default=None,
@@ -24,7 +53,7 @@ def source_options(func):
     return func
 
 
-def policy_options(func):
+def policy_options(func: F) -> F:
     """--config, --strict: which findings are waived, and whether warnings fail too."""
     options = [
         click.option("--config", metavar="FILE", default=None,
@@ -34,6 +63,14 @@ def policy_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def output_option(help: str) -> Callable[[F], F]:
+    return click.option("--output", "-o", metavar="FILE", default=None, help=help)
+
+
+def quiet_option(help: str) -> Callable[[F], F]:
+    return click.option("--quiet", "-q", is_flag=True, help=help)
 
 
 def default_jobs(jobs: int | None) -> int:

@@ -98,15 +98,17 @@ def _placeholders(rule: str) -> tuple[str, ...]:
     return placeholders(load_catalogue()[rule].message)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     label: str
     commit: str | None
-    kind: EndpointKind | str  # "source", "dump" (a -dump-vmstate file) or "snapshot" (vmsd-lint dump)
+    kind: EndpointKind
 
 
 @dataclass(slots=True)
 class Report:
+    """Not frozen: a check fills it in steps (compare, then --per-commit attribution and
+    the waivers replace `findings`, app/); the renderers only read it."""
     old: Endpoint
     new: Endpoint
     findings: list[Finding] = field(default_factory=list)

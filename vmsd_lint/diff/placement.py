@@ -43,11 +43,7 @@ def _path(placement: Placement) -> tuple[str, str | None]:
     device's instance_init and its realize keeps the owner, and the section with it."""
     if placement.mechanism == "qdev" or _device_owned(placement):
         return "qdev", "device"
-    mechanism = "registration"
-    for owner in ("machine", "CPU", "device", "migration core"):
-        if placement.context.startswith(owner):
-            return mechanism, owner
-    return mechanism, None
+    return "registration", placement.owner
 
 
 def _moved(differ: Differ, section: str, before: list[Placement], after: list[Placement]) -> None:
@@ -131,7 +127,7 @@ def _device_owned(placement: Placement) -> bool:
     """vmstate_register(VMSTATE_IF(dev), 0 or ANY, ...) from a device's own init path names
     the section as qdev does (the device's path, then the VMSD name)."""
     return placement.mechanism.endswith("(owner)") and placement.instance_id in ("0", ANY) \
-        and placement.context.startswith("device")
+        and placement.owner == "device"
 
 
 def _words(placement: Placement) -> str:

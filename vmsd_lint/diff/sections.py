@@ -3,7 +3,7 @@ owns a qdev section (so a type whose VMSD changed its .name is a rename, not a r
 from __future__ import annotations
 
 from ..catalogue import qemu_prints
-from ..model import Location
+from ..model import EndpointKind, Location
 from ..placement.wire import Section, WireSchema
 from .engine import Differ
 from .findings import BACKWARD, Finding, new_finding
@@ -28,7 +28,7 @@ def compare_sections(differ: Differ) -> None:
 def _comparable(section: Section, own: WireSchema, other: WireSchema) -> bool:
     """A -dump-vmstate file lists one binary's device types: a source section of a type it
     does not list (another target's device, a registration) cannot be judged against it."""
-    if other.kind != "dump" or own.kind == "dump":
+    if other.kind != EndpointKind.DUMP or own.kind == EndpointKind.DUMP:
         return True
     return any(t in other.type_sections for t in section.types)
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 
-from ..model import Extraction, Placement, section_key, target_of
+from ..model import Extraction, InitContext, Placement, section_key, target_of
 from ..resolve import Resolved
 from .graph import CallIndex, fn_node, type_function_edges, walk_callers
-
-QDEV = "device realize (qdev registers dc->vmsd)"
 
 
 def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[str, list[Placement]]:
@@ -43,7 +41,7 @@ def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[s
         if vmsd is None or vmsd.name is None or not extraction.in_build(vmsd.file):
             continue
         result.setdefault(section_key(vmsd.name, target_of(vmsd.file)), []).append(Placement(
-            vmsd.name, "qdev", QDEV, f"dc->vmsd of {name}", (), legacy.instance_id(qom), qom.file,
+            vmsd.name, "qdev", InitContext.QDEV.value, f"dc->vmsd of {name}", (), legacy.instance_id(qom), qom.file,
             qom.vmsd_line or qom.line, vmsd.key))
     return {name: _merge_qdev(sorted(found, key=lambda p: (p.mechanism, p.file, p.line, p.function)))
             for name, found in result.items()}
@@ -111,25 +109,25 @@ def _merge_qdev(found: list[Placement]) -> list[Placement]:
         same = [p for p in qdev if (p.vmsd or "", p.instance_id) == (vmsd, instance)]
         types = ", ".join(sorted(p.function.removeprefix("dc->vmsd of ") for p in same))
         first = min(same, key=lambda p: (p.file, p.line))
-        merged.append(Placement(first.section, "qdev", QDEV, f"dc->vmsd of {types}", (), instance, first.file,
-                                first.line, first.vmsd))
+        merged.append(Placement(first.section, "qdev", InitContext.QDEV.value, f"dc->vmsd of {types}", (), instance,
+                                first.file, first.line, first.vmsd))
     return [p for p in found if p.mechanism != "qdev"] + merged
 
 
-def _entry_points(extraction: Extraction, calls: CallIndex, resolved: Resolved) -> dict[str, str]:
+def _entry_points(extraction: Extraction, calls: CallIndex, resolved: Resolved) -> dict[str, InitContext]:
     """Function node -> the init context it starts (hooks installed by QOM classes)."""
-    entries: dict[str, str] = {}
+    entries: dict[str, InitContext] = {}
     for qom_type, hooks in _type_hooks(extraction, calls):
         for target, kind in hooks:
             if kind == "hook:init" and resolved.is_a(qom_type, "machine"):
-                entries.setdefault(target, "machine init")
+                entries.setdefault(target, InitContext.MACHINE_INIT)
             elif kind == "hook:realize":
                 cpu = resolved.is_a(qom_type, "cpu") or resolved.is_a(qom_type, "cpu-core")
-                entries.setdefault(target, "CPU realize" if cpu else "device realize")
+                entries.setdefault(target, InitContext.CPU_REALIZE if cpu else InitContext.DEVICE_REALIZE)
             elif kind == "instance_init":
-                owner = "machine" if resolved.is_a(qom_type, "machine") else \
-                    "CPU" if resolved.is_a(qom_type, "cpu") else "device"
-                entries.setdefault(target, f"{owner} instance_init")
+                entries.setdefault(target, InitContext.MACHINE_INSTANCE_INIT if resolved.is_a(qom_type, "machine")
+                                   else InitContext.CPU_INSTANCE_INIT if resolved.is_a(qom_type, "cpu")
+                                   else InitContext.DEVICE_INSTANCE_INIT)
     return entries
 
 
@@ -143,22 +141,24 @@ def _type_hooks(extraction: Extraction, calls: CallIndex):
         yield qom.name, [(target, kind) for target, kinds in by_target.items() for kind in kinds]
 
 
-def _context(calls: CallIndex, function_key: str, entries: dict[str, str], file: str) -> tuple[str, tuple[str, ...]]:
-    """Walk callers back from a function to the entry points it is reached from."""
+def _context(calls: CallIndex, function_key: str, entries: dict[str, InitContext],
+             file: str) -> tuple[str, tuple[str, ...]]:
+    """Walk callers back from a function to the entry points it is reached from: the
+    context as the plain string a Placement holds (the cache stores no enums)."""
     if function_key not in calls.x.functions:
-        return "unknown (the function was not parsed)", ()
+        return InitContext.NOT_PARSED.value, ()
     # an entry point is where the walk stops: the framework calls it
     reached = {node: entries[node] for node in walk_callers(calls.callers_of, [fn_node(function_key)], stop=entries)
                if node in entries}
     names = tuple(sorted(calls.x.functions[n[len("fn:"):]].name for n in reached))
     contexts = sorted(set(reached.values()))
     if len(contexts) == 1:
-        return contexts[0], names
+        return contexts[0].value, names
     if contexts:
-        return "ambiguous: " + " or ".join(contexts), names
+        return InitContext.ambiguous(contexts), names
     if file.startswith("migration/"):
-        return "migration core", names
-    return "unknown (no entry point found in the tree)", names
+        return InitContext.MIGRATION_CORE.value, names
+    return InitContext.NO_ENTRY_POINT.value, names
 
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import VARIABLE_COUNT, Diagnostic, Extraction, Field, Placement, Vmsd, section_key, target_of
+from ..model import VARIABLE_COUNT, Diagnostic, EndpointKind, Extraction, Field, Placement, Vmsd, section_key, target_of
 from ..resolve import Resolved
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
@@ -55,7 +55,8 @@ class WireVmsd:
 
 @dataclass(slots=True)
 class Section:
-    """A top-level wire section: a qdev VMSD or a registration outside qdev."""
+    """A top-level wire section: a qdev VMSD or a registration outside qdev.  Not frozen:
+    each qdev type and registration that sends it adds itself (from_extraction)."""
     name: str
     target: str | None = None  # the target whose own section it is (a CPU): target/<target>/
     vmsds: set[str] = field(default_factory=set)  # keys; empty for register_savevm_live handlers
@@ -87,9 +88,10 @@ class Section:
 
 @dataclass(slots=True)
 class WireSchema:
+    """Not frozen: built section by section (from_extraction, jsonfiles), then only read."""
     label: str
     commit: str | None
-    kind: str  # "source", "snapshot", "dump"
+    kind: EndpointKind
     vmsds: dict[str, WireVmsd] = field(default_factory=dict)
     sections: dict[str, Section] = field(default_factory=dict)
     # every concrete device type -> (section name, VMSD key), or None when it has no VMSD
@@ -103,7 +105,7 @@ class WireSchema:
     @property
     def precise(self) -> bool:
         """False for -dump-vmstate input: no hooks, test names, infos or registrations."""
-        return self.kind != "dump"
+        return self.kind != EndpointKind.DUMP
 
     def section(self, name: str, target: str | None = None) -> Section:
         key = section_key(name, target)
@@ -114,7 +116,8 @@ class WireSchema:
 
 # -- from a source extraction -------------------------------------------------------------
 
-def from_extraction(extraction: Extraction, kind: str = "source", expand: bool = True) -> WireSchema:
+def from_extraction(extraction: Extraction, kind: EndpointKind = EndpointKind.SOURCE,
+                    expand: bool = True) -> WireSchema:
     """EXPAND: what each type's section sends, hand-written fields included (extract.saves);
     without it, each type's dc->vmsd as declared, which is all a -dump-vmstate file shows."""
     resolved = Resolved(extraction)

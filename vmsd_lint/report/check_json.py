@@ -1,11 +1,17 @@
-"""`--format json` of a check: the schema in design/cli.md."""
+"""`--format json` of a check: the schema in design/cli.md; of a review, the same with
+the patches."""
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from ..diff.findings import Finding, Report
+from ..sources.patches import Patch
 from .messages import message
+
+if TYPE_CHECKING:  # the review rendered (app stage): used for annotations only
+    from ..app.review import Review
 
 
 def finding_dict(finding: Finding) -> dict:
@@ -46,3 +52,14 @@ def report_dict(report: Report, show_waived: bool = False) -> dict:
 
 def render_json(report: Report, show_waived: bool = False) -> str:
     return json.dumps(report_dict(report, show_waived), indent=2) + "\n"
+
+
+def render_review_json(review: Review) -> str:
+    data = report_dict(review.report)
+    data["patches"] = [_patch_dict(step.patch) for step in review.steps]
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _patch_dict(patch: Patch) -> dict:
+    return {"number": patch.number, "total": patch.total, "subject": patch.subject, "author": patch.author,
+            "date": patch.date, "message_id": patch.message_id, "files": sorted({d.path for d in patch.files})}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..catalogue import load_catalogue
 from ..diff.findings import Finding
 from ..sources.patches import FileDiff, Hunk, Patch
 
@@ -229,8 +230,6 @@ def wrap(text: str, indent: str = "") -> list[str]:
 
 def comment(finding: Finding, located: bool) -> list[str]:
     """A finding in the catalogue's words; LOCATED: it sits below its own quoted line."""
-    from ..catalogue import load_catalogue
-
     rule = load_catalogue().get(finding.rule)
     place_ = "" if located or finding.location is None else f"{finding.location}: "
     # a file name or C string may hold a newline: one line, so that it cannot start one

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import io
 import json
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..model import Extraction
 from ..placement.graph import callers
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_INSTALLERS = 3  # QOM types shown per entry point (spapr has a dozen CPU core models)
 SHAPES = {"type": "box", "vmsd": "note", "function": "ellipse", "registration": "diamond"}
@@ -77,19 +79,23 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
 
 
 def to_graphml(graph: nx.MultiDiGraph) -> str:
+    import networkx as nx  # only `vmsd-lint graph` needs it: 0.16 s to import
+
     buffer = io.BytesIO()
     nx.write_graphml(_sorted_copy(graph), buffer)
     return buffer.getvalue().decode()
 
 
 def to_json(graph: nx.MultiDiGraph) -> str:
+    import networkx as nx  # only `vmsd-lint graph` needs it: 0.16 s to import
+
     data = nx.node_link_data(_sorted_copy(graph), edges="edges")
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def _sorted_copy(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """The same graph with nodes and edges inserted in sorted order: deterministic output."""
-    copy = nx.MultiDiGraph()
+    copy = type(graph)()
     for node, data in sorted(graph.nodes(data=True)):
         copy.add_node(node, **data)
     for source, target, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1], sorted(e[2].items()))):

@@ -12,7 +12,18 @@ import types
 import typing
 
 from ..errors import InputError
-from ..model import Diagnostic, Extraction, Field, Placement, QomType, Registration, Vmsd, section_key, target_of
+from ..model import (
+    Diagnostic,
+    EndpointKind,
+    Extraction,
+    Field,
+    Placement,
+    QomType,
+    Registration,
+    Vmsd,
+    section_key,
+    target_of,
+)
 from ..placement.wire import UNKNOWN_TEST, WireField, WireSchema, WireVmsd, from_extraction
 
 DUMP_MACHINE_KEY = "vmschkmachine"
@@ -31,7 +42,7 @@ def read_json_endpoint(path: str, expand: bool = True) -> WireSchema:
     except ValueError as exc:  # an integer longer than Python converts (sys.get_int_max_str_digits)
         raise InputError(f"{path}: not a JSON file this tool reads ({exc})") from None
     if isinstance(data, dict) and {"vmsds", "types", "endpoint"} <= data.keys():
-        return from_extraction(_snapshot_extraction(data, path), kind="snapshot", expand=expand)
+        return from_extraction(_snapshot_extraction(data, path), kind=EndpointKind.SNAPSHOT, expand=expand)
     if isinstance(data, dict) and DUMP_MACHINE_KEY in data:
         return _dump_schema(data, path)
     raise InputError(f"{path}: neither a -dump-vmstate file (no \"{DUMP_MACHINE_KEY}\") "
@@ -55,7 +66,7 @@ def _object(pairs: list[tuple[str, object]], path: str) -> dict:
 # -- -dump-vmstate ------------------------------------------------------------------------
 
 def _dump_schema(data: dict, path: str) -> WireSchema:
-    schema = WireSchema(path, None, "dump")
+    schema = WireSchema(path, None, EndpointKind.DUMP)
     schema.counts_known = _mentions_num(data)
     for type_name, entry in sorted(data.items()):
         if type_name == DUMP_MACHINE_KEY:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from ..catalogue import load_catalogue, render_message
 from ..diff.findings import Finding
 
 # Characters that would end a line or drive a terminal: C0 and C1 controls, DEL, and the
@@ -23,8 +24,6 @@ def _escape(char: str) -> str:
 
 
 def message(finding: Finding) -> str:
-    from ..catalogue import load_catalogue, render_message
-
     rule = load_catalogue().get(finding.rule)
     if rule is None:  # a finding must name a catalogue type; say so rather than hide it
         return f"{finding.rule}: " + ", ".join(f"{k}={v}" for k, v in finding.args)
