@@ -9,6 +9,7 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from ..catalogue import qemu_prints
+from ..model import Severity
 from ..placement.wire import WireField
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
@@ -91,7 +92,7 @@ class FieldDiff:
             k = end
             if all(self.new_fields[j].kind == "unused" for j in news):
                 continue  # replaced by VMSTATE_UNUSED placeholders of the same size
-            self.emit("field-relayout", "info", (), news[0], olds[0],
+            self.emit("field-relayout", news[0], olds[0],
                       {"old_fields": ", ".join(old_names), "new_fields": ", ".join(new_names)})
         return kept
 
@@ -157,7 +158,7 @@ class FieldDiff:
             added.remove(j)
             del new_by_name[self.new_fields[j].name]
             old = self.old_fields[i]
-            self.emit("field-reordered", "error", BOTH, j, i,
+            self.emit("field-reordered", j, i,
                       {"field": old.name, "old_index": str(i + 1), "new_index": str(j + 1)})
 
     # -- classification ----------------------------------------------------------------
@@ -181,10 +182,10 @@ class FieldDiff:
             return False  # unresolved on one side: the diagnostic says so
         old_nested, new_nested = self._nested_name(old, self.differ.old), self._nested_name(new, self.differ.new)
         if old_key[0] == new_key[0] == "struct" and old_key[1] == new_key[1] and old_nested != new_nested:
-            self.emit("nested-vmsd-changed", "error", BOTH, j, i,
+            self.emit("nested-vmsd-changed", j, i,
                       {"field": new.name, "old_nested": old_nested or "?", "new_nested": new_nested or "?"})
         else:
-            self.emit("field-size-changed", "error", BOTH, j, i,
+            self.emit("field-size-changed", j, i,
                       {"field": new.name, "old_layout": describe(old, self.differ.old),
                        "new_layout": describe(new, self.differ.new)})
         return False
@@ -193,7 +194,7 @@ class FieldDiff:
         old, new = self.old_fields[i], self.new_fields[j]
         if new.kind == "unused":
             return  # a same-size VMSTATE_UNUSED placeholder: compatible by design
-        self.emit("field-renamed", "info", (), j, i,
+        self.emit("field-renamed", j, i,
                   {"old_field": old.name, "field": new.name, "new_layout": describe(new, self.differ.new)})
         self.conditions(i, j)
 
@@ -213,9 +214,9 @@ class FieldDiff:
         if result is None:
             return  # the gate moved but every stream still reads the same bytes
         directions, severity = result
-        self.emit("field-condition-changed", severity, directions, j, i,
+        self.emit("field-condition-changed", j, i,
                   {"field": new.name, "old_condition": condition_words(old),
-                   "new_condition": condition_words(new)})
+                   "new_condition": condition_words(new)}, severity=severity, directions=directions)
 
     def equal_checks(self, i: int, j: int) -> None:
         old, new = self.old_fields[i], self.new_fields[j]
@@ -224,11 +225,11 @@ class FieldDiff:
         if old.is_equal_check and old.info == new.info:
             return
         directions = BOTH if old.is_equal_check else (FORWARD,)
-        self.emit("equal-check-added", "warning", directions, j, i,
+        self.emit("equal-check-added", j, i,
                   {"field": new.name, "new_check": f"{new.info[len('vmstate_info_'):]} (value must equal the "
                                                    f"destination's)",
                    "old_check": old.info[len("vmstate_info_"):] if old.is_equal_check else "nothing"},
-                  prints=("field-failed", self.pair.new.name, new.name))
+                  prints=("field-failed", self.pair.new.name, new.name), directions=directions)
 
     def nested(self, old: WireField, new: WireField) -> None:
         old_vmsd = self.differ.old.vmsds.get(old.nested)
@@ -247,34 +248,37 @@ class FieldDiff:
         if result is None:
             return
         directions, severity = result
-        self.emit("field-removed", severity, directions, None, i,
+        self.emit("field-removed", None, i,
                   {"field": old.name, "old_layout": describe(old, self.differ.old),
-                   "after": _after(self.old_fields, i)})
+                   "after": _after(self.old_fields, i)}, severity=severity, directions=directions)
 
     def added(self, j: int) -> None:
         new = self.new_fields[j]
         args = {"field": new.name, "new_layout": describe(new, self.differ.new), "after": _after(self.new_fields, j)}
         forward = loads(new, self.pair.load_version(FORWARD))
         if new.test is not None:
-            self.emit("field-added-conditional", "warning", BOTH, j, None,
+            self.emit("field-added-conditional", j, None,
                       {**args, "test": f"{new.test}()" if new.test != "?" else "a test"})
         elif forward is False:
-            self.emit("field-added-versioned", "error", (BACKWARD,), j, None,
+            self.emit("field-added-versioned", j, None,
                       {**args, "field_version": str(new.version_id)}, prints=self._rejected_version())
         else:
-            self.emit("field-added", "error", BOTH, j, None, args)
+            self.emit("field-added", j, None, args)
 
     # -- output ------------------------------------------------------------------------
-    def emit(self, rule: str, severity: str, directions: tuple[str, ...], j: int | None, i: int | None,
-             args: dict, prints: tuple | None = LOAD_FAILED) -> None:
+    def emit(self, rule: str, j: int | None, i: int | None, args: dict, prints: tuple | None = LOAD_FAILED, *,
+             severity: Severity | None = None, directions: tuple[str, ...] | None = None) -> None:
+        """A finding of RULE on new field J / old field I; the severity and directions are
+        the rule file's unless the detector chose one of the others it allows."""
         pair, differ = self.pair, self.differ
         path = self.new_paths[j] if j is not None else self.old_paths[i]
         old_loc = differ.where(pair.old, self.old_fields[i].line) if i is not None else None
         new_loc = differ.where(pair.new, self.new_fields[j].line) if j is not None else None
         finding = new_finding(rule, severity=severity, directions=directions,
                               vmsd=pair.new.name or pair.old.name or "", path=path, args=args,
-                              old=old_loc, new=new_loc,
-                              runtime_error=qemu_prints(rule, *prints) if prints and directions else None)
+                              old=old_loc, new=new_loc)
+        if prints and finding.directions:  # (info breaks nothing: QEMU prints nothing)
+            finding = finding.with_(runtime_error=qemu_prints(rule, *prints))
         differ.report(pair, finding)
 
     def _rejected_version(self) -> tuple | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..catalogue import SEVERITIES, load_catalogue, placeholders
-from ..model import Diagnostic, Direction, EndpointKind, Location
+from ..model import Diagnostic, Direction, EndpointKind, Location, Severity
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 
@@ -125,5 +125,5 @@ class Report:
         return counts
 
     def failed(self, strict: bool = False) -> bool:
-        failing = ("error", "warning") if strict else ("error",)
+        failing = (Severity.ERROR, Severity.WARNING) if strict else (Severity.ERROR,)
         return any(f.severity in failing for f in self.findings)

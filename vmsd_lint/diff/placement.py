@@ -6,7 +6,7 @@ id), so either change leaves OLD's sections unmatched."""
 from __future__ import annotations
 
 from ..catalogue import qemu_prints
-from ..model import Location, Placement
+from ..model import Location, Placement, Severity
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
 from .semantics import BOTH
@@ -74,7 +74,7 @@ def _registration_added(differ: Differ, came: Placement) -> None:
     """NEW also registers the section from a new path: OLD has nothing to load those into."""
     owner = f"{came.mechanism}() in {came.where}"
     differ.report(None, new_finding(
-        "section-added", severity="warning", directions=(BACKWARD,), vmsd=came.section,
+        "section-added", severity=Severity.WARNING, directions=(BACKWARD,), vmsd=came.section,
         path=f"{came.section}@{came.function}", args={"owner": owner, "section": came.section},
         new=Location(came.file, came.line), sections=(came.section,),
         runtime_error=qemu_prints("section-added", "unknown-section", came.section, _instance_words(came))))
@@ -90,7 +90,7 @@ def _legacy_aliases(differ: Differ, section: str, before: list[Placement], after
             continue
         args = {"section": section, "old_instance": old_id, "new_instance": new_id}
         differ.report(None, new_finding(
-            "instance-id-changed", severity="warning", directions=(FORWARD,), vmsd=section,
+            "instance-id-changed", severity=Severity.WARNING, directions=(FORWARD,), vmsd=section,
             path=f"{section}@{qom_type}", args=args, old=Location(old_p.file, old_p.line),
             new=Location(new_p.file, new_p.line), sections=(section,),
             types=(qom_type,), runtime_error=qemu_prints("instance-id-changed", "unknown-section", section, "<alias>")))
@@ -114,7 +114,7 @@ def _instance_ids(differ: Differ, section: str, before: list[Placement], after: 
         # for a single instance that is 0 again, so only a second instance would differ
         any_and_zero = {old.instance_id, new.instance_id} == {"0", ANY}
         differ.report(None, new_finding(
-            "instance-id-changed", severity="warning" if any_and_zero else "error", directions=BOTH,
+            "instance-id-changed", severity=Severity.WARNING if any_and_zero else Severity.ERROR, directions=BOTH,
             vmsd=section, path=f"{section}@{old.function}", args=args, old=Location(old.file, old.line),
             new=Location(new.file, new.line), sections=(section,),
             runtime_error=qemu_prints("instance-id-changed", "unknown-section", section, _instance_words(old))))

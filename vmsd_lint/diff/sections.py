@@ -3,7 +3,7 @@ owns a qdev section (so a type whose VMSD changed its .name is a rename, not a r
 from __future__ import annotations
 
 from ..catalogue import qemu_prints
-from ..model import EndpointKind, Location
+from ..model import EndpointKind, Location, Severity
 from ..placement.wire import Section, WireSchema
 from .engine import Differ
 from .findings import BACKWARD, Finding, new_finding
@@ -96,10 +96,10 @@ def _section_removed(differ: Differ, section: Section) -> None:
 
 def _section_added(differ: Differ, section: Section) -> None:
     existed = sorted(t for t in section.types if t in differ.old.type_sections)
-    severity = "warning" if existed else "info"
-    directions = (BACKWARD,) if existed else ()
+    # a device OLD has too: OLD cannot load it (a warning); else the rule's own info
+    verdict = {"severity": Severity.WARNING, "directions": (BACKWARD,)} if existed else {}
     differ.report(None, new_finding(
-        "section-added", severity=severity, directions=directions, vmsd=section.name, path=section.name,
+        "section-added", **verdict, vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, new=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
         runtime_error=qemu_prints("section-added", "unknown-section", section.name, 0) if existed else None,
@@ -135,7 +135,7 @@ def compare_unreached(differ: Differ) -> None:
         if match is not None:
             compare_pair(differ, Pair(vmsd, new.vmsds[match], "section"))
     differ.drafts[first:] = [(None, f.with_(sections=(), types=(), note=NO_SENDER,
-                                            severity="warning" if f.severity == "error" else f.severity))
+                                            severity=Severity.WARNING if f.severity == Severity.ERROR else f.severity))
                              for _, f in differ.drafts[first:]]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..model import Severity
 from ..placement.wire import WireField, WireVmsd
 from .findings import BACKWARD, FORWARD
 
@@ -81,14 +82,14 @@ def breaks_if_differ(sent: Maybe, loaded: Maybe) -> Maybe:
     return sent != loaded
 
 
-def verdict(breaks: dict[str, Maybe]) -> tuple[tuple[str, ...], str] | None:
+def verdict(breaks: dict[str, Maybe]) -> tuple[tuple[str, ...], Severity] | None:
     """(directions, severity) from per-direction break states; None when nothing breaks."""
     certain = [d for d, b in breaks.items() if b is True]
     possible = [d for d, b in breaks.items() if b is None]
     directions = tuple(sorted(certain + possible))
     if not directions:
         return None
-    return directions, "error" if certain else "warning"
+    return directions, Severity.ERROR if certain else Severity.WARNING
 
 
 def directions_of(*names: str) -> tuple[str, ...]:

@@ -5,8 +5,8 @@ from ..catalogue import qemu_prints
 from ..placement.wire import UNKNOWN_TEST, WireVmsd
 from . import fields
 from .engine import Differ
-from .findings import BACKWARD, FORWARD, Finding, new_finding
-from .semantics import BOTH, LOAD_FAILED, Pair, too_new
+from .findings import Finding, new_finding
+from .semantics import LOAD_FAILED, Pair, too_new
 
 MAX_NESTING = 64  # VMSDs nested in one another (QEMU's deepest chains are under 10)
 
@@ -16,7 +16,7 @@ def compare_pair(differ: Differ, pair: Pair, parent: Pair | None = None) -> None
         return
     if differ.depth >= MAX_NESTING:
         what = f"VMSD '{pair.new.name}' is nested more than {MAX_NESTING} deep: it was not compared"
-        differ.report(pair, _finding(differ, pair, "unresolved", "info", (), pair.new.name or "", {"what": what}))
+        differ.report(pair, _finding(differ, pair, "unresolved", pair.new.name or "", {"what": what}))
         return
     if not differ.first_visit(pair, parent):
         return
@@ -31,17 +31,16 @@ def _compare_pair(differ: Differ, pair: Pair) -> None:
     if pair.versioned_on_wire:
         _versions(differ, pair)
     if pair.level == "section" and pair.new.unmigratable and pair.old.unmigratable is False:
-        differ.report(pair, _finding(differ, pair, "unmigratable-added", "error", BOTH, pair.new.name or "",
+        differ.report(pair, _finding(differ, pair, "unmigratable-added", pair.new.name or "",
                                      {}, prints=("blocked", "{section}")))
     fields.compare_fields(differ, pair, compare_pair)
     _subsections(differ, pair)
 
 
-def _finding(differ: Differ, pair: Pair, rule: str, severity: str, directions: tuple[str, ...], path: str,
-             args: dict, prints: tuple | None = None, old_line: int | None = None,
-             new_line: int | None = None) -> Finding:
+def _finding(differ: Differ, pair: Pair, rule: str, path: str, args: dict, prints: tuple | None = None,
+             old_line: int | None = None, new_line: int | None = None) -> Finding:
     vmsd = pair.new.name or pair.old.name or ""
-    return new_finding(rule, severity=severity, directions=directions, vmsd=vmsd, path=path, args=args,
+    return new_finding(rule, vmsd=vmsd, path=path, args=args,
                        old=differ.where(pair.old, old_line), new=differ.where(pair.new, new_line),
                        runtime_error=qemu_prints(rule, *prints) if prints else None)
 
@@ -53,15 +52,15 @@ def _versions(differ: Differ, pair: Pair) -> None:
     name = new.name or ""
     args = {"old_version": str(old.version_id), "new_version": str(new.version_id)}
     if new.version_id > old.version_id:
-        differ.report(pair, _finding(differ, pair, "version-bumped", "error", (BACKWARD,), name, args,
+        differ.report(pair, _finding(differ, pair, "version-bumped", name, args,
                                      prints=too_new(pair, new.version_id, old.version_id)))
     elif new.version_id < old.version_id:
-        differ.report(pair, _finding(differ, pair, "version-decreased", "error", (FORWARD,), name, args,
+        differ.report(pair, _finding(differ, pair, "version-decreased", name, args,
                                      prints=too_new(pair, old.version_id, new.version_id)))
     minimum = new.minimum_version_id
     if minimum is not None and minimum > old.version_id:
         args = {"new_minimum": str(minimum), "old_version": str(old.version_id)}
-        differ.report(pair, _finding(differ, pair, "minimum-version-raised", "error", (FORWARD,), name, args,
+        differ.report(pair, _finding(differ, pair, "minimum-version-raised", name, args,
                                      prints=("too-old", name, old.version_id, minimum)))
 
 
@@ -74,22 +73,21 @@ def _subsections(differ: Differ, pair: Pair) -> None:
         removed.remove(old_name)
         added.remove(new_name)
         old_sub, new_sub = old_subs[old_name], new_subs[new_name]
-        differ.report(pair, _sub_finding(differ, pair, old_sub, new_sub, "subsection-renamed", "error", BOTH,
+        differ.report(pair, _sub_finding(differ, pair, old_sub, new_sub, "subsection-renamed",
                                          {"old_subsection": old_name}, LOAD_FAILED))
     for name in removed:
         sub = old_subs[name]
         when = "always (it has no .needed)" if sub.needed is None else f"whenever {_needed_words(sub.needed)} is true"
-        differ.report(pair, _sub_finding(differ, pair, sub, None, "subsection-removed", "error", (FORWARD,),
-                                         {"when": when}, LOAD_FAILED))
+        differ.report(pair, _sub_finding(differ, pair, sub, None, "subsection-removed", {"when": when}, LOAD_FAILED))
     for name in added:
         sub = new_subs[name]
         if sub.needed is None:
-            differ.report(pair, _sub_finding(differ, pair, None, sub, "subsection-added-unconditional", "error",
-                                             (BACKWARD,), {}, LOAD_FAILED))
+            differ.report(pair, _sub_finding(differ, pair, None, sub, "subsection-added-unconditional", {},
+                                             LOAD_FAILED))
         else:
             needed = sub.needed if sub.needed != UNKNOWN_TEST else "its .needed"
-            differ.report(pair, _sub_finding(differ, pair, None, sub, "subsection-added", "warning",
-                                             (BACKWARD,), {"needed": needed}, LOAD_FAILED))
+            differ.report(pair, _sub_finding(differ, pair, None, sub, "subsection-added", {"needed": needed},
+                                             LOAD_FAILED))
     for name in old_subs:
         if name in new_subs:
             _compare_subsection(differ, pair, old_subs[name], new_subs[name])
@@ -99,17 +97,15 @@ def _compare_subsection(differ: Differ, pair: Pair, old_sub: WireVmsd, new_sub: 
     known = UNKNOWN_TEST not in (old_sub.needed, new_sub.needed)
     if known and old_sub.needed != new_sub.needed:
         args = {"old_needed": _needed_words(old_sub.needed), "new_needed": _needed_words(new_sub.needed)}
-        differ.report(pair, _sub_finding(differ, pair, old_sub, new_sub, "subsection-needed-changed", "info",
-                                         (), args))
+        differ.report(pair, _sub_finding(differ, pair, old_sub, new_sub, "subsection-needed-changed", args))
     compare_pair(differ, Pair(old_sub, new_sub, "subsection"), pair)
 
 
 def _sub_finding(differ: Differ, pair: Pair, old_sub: WireVmsd | None, new_sub: WireVmsd | None,
-                 rule: str, severity: str, directions: tuple[str, ...], args: dict,
-                 prints: tuple | None = None) -> Finding:
+                 rule: str, args: dict, prints: tuple | None = None) -> Finding:
     sub = new_sub or old_sub
     args = {"subsection": sub.name or "", **args}
-    return new_finding(rule, severity=severity, directions=directions, vmsd=pair.new.name or pair.old.name or "",
+    return new_finding(rule, vmsd=pair.new.name or pair.old.name or "",
                        path=sub.name or "", args=args, old=differ.where(old_sub) if old_sub else None,
                        new=differ.where(new_sub) if new_sub else None,
                        runtime_error=qemu_prints(rule, *prints) if prints else None)

@@ -20,10 +20,11 @@ from ..sources.patches import FileDiff, Hunk, Patch
 
 if TYPE_CHECKING:  # the review the reply renders (app stage): used for annotations only
     from ..app.review import Review, Shown
+from ..model import Severity
 from .messages import headline, one_line
 
 WIDTH = 72
-SHOWN_SEVERITIES = ("error", "warning")  # info findings are wire-compatible: counted, not quoted
+SHOWN_SEVERITIES = (Severity.ERROR, Severity.WARNING)  # info findings are wire-compatible: counted, not quoted
 LONG_HUNK = 20  # longer hunks are cut to a few lines around each finding
 BEFORE, AFTER = 6, 3  # quoted lines kept before and after a finding's line in a long hunk
 CUT = "[...]"
@@ -245,7 +246,7 @@ def comment(finding: Finding, located: bool) -> list[str]:
 def direction_sentence(finding: Finding) -> str:
     if not finding.directions:
         return "This is wire-compatible (info)."
-    verb = "This breaks" if finding.severity == "error" else "This can break"
+    verb = "This breaks" if finding.severity == Severity.ERROR else "This can break"
     return f"{verb} migration {' and '.join(DIRECTION_WORDS[d] for d in finding.directions)}."
 
 
@@ -290,7 +291,7 @@ def closing(review: Review, step: int, findings: list[Finding]) -> list[str]:
     if others:
         text += (" 1 other finding of the series is in the reply to its patch." if others == 1 else
                  f" {others} other findings of the series are in the replies to their patches.")
-    infos = sum(1 for f in review.report.findings if f.severity == "info")
+    infos = sum(1 for f in review.report.findings if f.severity == Severity.INFO)
     if infos:
         text += f" {_count(infos, 'wire-compatible change')} (info) not shown: vmsd-lint review --format text."
     return wrap(text) + [""] + wrap("Each type is explained, with what QEMU prints and every fix, "
@@ -310,7 +311,7 @@ def no_findings_note(review: Review) -> str:
     text = (f"vmsd-lint {__version__} found no migration-breaking change in {what}, applied to "
             f"{_base(review)}: {_count(len(before.vmsds), 'VMSD')} in {_count(len(before.sections), 'section')} "
             f"before, {_count(len(after.vmsds), 'VMSD')} in {_count(len(after.sections), 'section')} after.")
-    infos = sum(1 for f in review.report.findings if f.severity == "info")
+    infos = sum(1 for f in review.report.findings if f.severity == Severity.INFO)
     if infos:
         text += f" {_count(infos, 'wire-compatible change')} noted (info; see --format text)."
     if review.report.waived:

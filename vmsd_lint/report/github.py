@@ -10,10 +10,11 @@ are plain text, so they show in the job log.
 from __future__ import annotations
 
 from ..diff.findings import Finding, Report
+from ..model import Severity
 from .messages import directions_words, headline, one_line
 from .text import summary_line
 
-COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
+COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def escape_data(text: str) -> str:

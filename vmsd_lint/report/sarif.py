@@ -15,7 +15,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..catalogue import Rule, load_catalogue
 from ..diff.findings import Finding, Report
-from ..model import Location
+from ..model import Location, Severity
 from .catalogue import md_prose
 from .messages import directions_words, headline
 
@@ -25,7 +25,7 @@ SARIF_VERSION = "2.1.0"
 INFORMATION_URI = "https://pypi.org/project/vmsd-lint/"
 FINGERPRINT_KEY = "vmsdLint/v1"
 SRCROOT = "%SRCROOT%"
-LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def render_sarif(report: Report) -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import click
 
 from ..diff.findings import Finding, Report
+from ..model import Severity
 from .messages import directions_words, headline, one_line
 
-COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def render_text(report: Report, show_waived: bool = False, show_diagnostics: bool = False) -> str:
