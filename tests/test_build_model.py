@@ -253,3 +253,49 @@ def test_revision_tree_lists_and_prefetches(qemu_repo):
     assert tree.read_path("hw/meson.build") == git_revision_tree(qemu_repo, "v10.0.2").read_path("hw/meson.build")
     assert "x86_64-softmmu.mak" in tree.list_dir("configs/targets")
     assert tree.list_dir("no/such/dir") is None
+
+
+# -- the models of a tree's targets, cached by its build description ----------------------------
+
+def test_target_builds_are_cached_by_the_build_description(tmp_path, monkeypatch):
+    from vmsd_lint.extract.build import targets as targets_module
+    from vmsd_lint.extract.cache import Cache
+
+    tree = mini_tree(tmp_path / "a")
+    cache = Cache(str(tmp_path / "cache"))
+    first = targets_module.target_builds(tree, cache)
+    assert sorted(first) == ["mini"]
+    cache.close()
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("computed again although its build description is cached")
+    monkeypatch.setattr(targets_module, "build_model", no_model)
+    cache = Cache(str(tmp_path / "cache"))
+    again = targets_module.target_builds(mini_tree(tmp_path / "b"), cache)  # another tree, same build files
+    assert again["mini"] == first["mini"]
+    # a source file changed: the same build; a Kconfig changed: computed again
+    tree = mini_tree(tmp_path / "c", extra={"main.c": "int x;\n"})
+    assert targets_module.target_builds(tree, cache)["mini"] == first["mini"]
+    tree = mini_tree(tmp_path / "d", mak="CONFIG_MINI_DEV=y\n")
+    with pytest.raises(AssertionError, match="computed again"):
+        targets_module.target_builds(tree, cache)
+    with pytest.raises(UnknownTarget):
+        targets_module.target_builds(tree, cache, ["x86_64"])
+    cache.close()
+
+
+def test_a_tree_without_a_build_description_has_no_targets(tmp_path):
+    from vmsd_lint.extract.build.targets import target_builds
+
+    write(tmp_path, {"hw/dev.c": "int x;\n"})
+    assert target_builds(directory_tree(str(tmp_path)), None) is None
+
+
+@pytest.mark.qemu
+def test_a_revision_and_its_index_share_a_build_digest(qemu_repo):
+    from vmsd_lint.sources.tree import index_tree
+
+    head = git_revision_tree(qemu_repo, "HEAD")
+    assert head.build_digest() == index_tree(qemu_repo).build_digest()
+    assert head.build_digest() != git_revision_tree(qemu_repo, "v7.2.0").build_digest()
+    assert "meson.build" in head.build_files and "hw/arm/Kconfig" in head.build_files

@@ -12,7 +12,7 @@ import sys
 
 from ..errors import InputError
 from .patches import FileDiff, Hunk, Patch
-from .tree import DEFAULT_EXCLUDES, SOURCE_SUFFIXES, SourceFile, SourceTree, blob_id, wanted_path
+from .tree import DEFAULT_EXCLUDES, SOURCE_SUFFIXES, SourceFile, SourceTree, blob_id, is_build_file, wanted_path
 
 
 class PatchDoesNotApply(InputError):
@@ -125,6 +125,8 @@ def overlay(base: SourceTree, changes: dict[str, bytes | None], label: str) -> S
     def read_path(path: str) -> bytes | None:
         return changes[path] if path in changes else base.read_path(path)
 
+    build = {path: blob for path, blob in base.build_files.items() if path not in changes}
+    build.update({path: blob_id(data) for path, data in changes.items() if data is not None and is_build_file(path)})
     return SourceTree(label, None, sorted(files.values(), key=lambda f: f.path), read, read_path,
                       skipped=[(path, why) for path, why in base.skipped if path not in changes],
-                      layers=(base, changes))
+                      layers=(base, changes), _dir_reader=base.list_dir, build_files=build)

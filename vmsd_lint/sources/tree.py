@@ -15,6 +15,7 @@ DEFAULT_EXCLUDES = ("roms/", "subprojects/", "tests/", "linux-headers/")
 SOURCE_SUFFIXES = (".c", ".h", ".inc")
 # Rust devices, and the qemu-api crate that says what their macros and types mean
 # (extract/rust.py); no other Rust is read.
+BUILD_FILE_NAMES = ("meson.build", "meson_options.txt", "meson.options")
 RUST_DIRS = ("rust/hw/", "rust/qemu-api/src/")
 # A source larger than this is skipped (and named in a diagnostic): QEMU's largest is ~1 MB,
 # and a stranger's 5 GB file must not be read into memory.
@@ -84,6 +85,25 @@ class SourceTree:
     _dir_reader: object = field(repr=False, default=None)
     # paths -> {path: bytes or None} in one go (a revision's: one git process, not one each)
     _paths_reader: object = field(repr=False, default=None)
+    # the build description (meson.build, Kconfig, configs/**.mak): path -> blob id, or None
+    # where the id is computed when asked (a file on disk); what build_digest() hashes
+    build_files: dict[str, str | None] = field(repr=False, default_factory=dict)
+
+    def build_digest(self) -> str | None:
+        """A digest of the tree's build description: equal for two trees whose builds the
+        build model reads the same.  None for a tree with no meson.build (not QEMU's)."""
+        if "meson.build" not in self.build_files:
+            return None
+        unknown = [path for path, blob in self.build_files.items() if blob is None]
+        if unknown:
+            self.prefetch(unknown)
+            for path in unknown:
+                data = self.read_path(path)
+                self.build_files[path] = blob_id(data) if data is not None else "-"
+        digest = hashlib.sha1()
+        for path, blob in sorted(self.build_files.items()):
+            digest.update(f"{path}\0{blob}\n".encode())
+        return digest.hexdigest()
 
     def read(self, wanted: list[SourceFile]) -> dict[str, bytes]:
         return self._reader(wanted)
@@ -109,6 +129,13 @@ def wanted_path(path: str, excludes: tuple[str, ...]) -> bool:
     return (path.endswith(SOURCE_SUFFIXES) or is_rust_source(path)) and not path.startswith(excludes)
 
 
+def is_build_file(path: str) -> bool:
+    """A file of the build description the build model reads (extract/build)."""
+    name = path.rpartition("/")[2]
+    return name in BUILD_FILE_NAMES or name.startswith("Kconfig") or \
+        (path.startswith("configs/") and path.endswith(".mak"))
+
+
 def is_rust_source(path: str) -> bool:
     return path.endswith(".rs") and path.startswith(RUST_DIRS)
 
@@ -132,13 +159,15 @@ def resolve_commit(repo: str, rev: str) -> str:
 def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
     commit = resolve_commit(repo, rev)
     listing = run_git(repo, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
-    files, skipped = [], []
+    files, skipped, build = [], [], {}
     for entry in listing.split(b"\0"):
         if not entry:
             continue
         meta, _, raw_path = entry.partition(b"\t")
         mode, kind, sha, size = meta.split()
         path = display_path(raw_path, notes := [])
+        if kind == b"blob" and is_build_file(path):
+            build[path] = sha.decode()
         if kind != b"blob" or not wanted_path(path, excludes):
             continue
         skipped += notes
@@ -151,7 +180,7 @@ def git_revision_tree(repo: str, rev: str, excludes: tuple[str, ...] = DEFAULT_E
     return SourceTree(rev, commit, files, lambda wanted: _read_blobs(repo, wanted),
                       lambda path: _read_git_path(repo, commit, path), skipped=skipped,
                       _dir_reader=lambda path: _list_git_dir(repo, commit, path),
-                      _paths_reader=lambda paths: _read_git_paths(repo, commit, paths))
+                      _paths_reader=lambda paths: _read_git_paths(repo, commit, paths), build_files=build)
 
 
 def display_path(raw: bytes, skipped: list[tuple[str, str]]) -> str:
@@ -228,8 +257,8 @@ def directory_tree(root: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES, labe
     if not os.path.isdir(root):
         raise InputError(f"{root}: not a directory")
     boundary = _checkout_around(root)
-    paths, skipped = _walk(root, excludes, boundary)
-    return _disk_tree(root, paths, label or root, boundary, skipped)
+    paths, skipped, build = _walk(root, excludes, boundary)
+    return _disk_tree(root, paths, label or root, boundary, skipped, build)
 
 
 def _checkout_around(root: str) -> str:
@@ -251,10 +280,11 @@ def _inside(path: str, boundary: str) -> bool:
     return real == boundary or real.startswith(boundary.rstrip(os.sep) + os.sep)
 
 
-def _walk(root: str, excludes: tuple[str, ...], boundary: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """The wanted paths under ROOT (as os.walk spells them), and the directory links not
-    followed because they leave the tree (a link to / would read the whole filesystem)."""
-    paths, skipped = [], []
+def _walk(root: str, excludes: tuple[str, ...], boundary: str) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+    """The wanted paths under ROOT (as os.walk spells them), the directory links not
+    followed because they leave the tree (a link to / would read the whole filesystem),
+    and the files of the build description."""
+    paths, skipped, build = [], [], []
     # each real directory is walked once, so a link loop cannot recurse
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -275,8 +305,10 @@ def _walk(root: str, excludes: tuple[str, ...], boundary: str) -> tuple[list[str
             else:
                 kept.append(name)
         dirnames[:] = kept
-        paths += [rel for rel in (_join(rel_dir, name) for name in sorted(filenames)) if wanted_path(rel, excludes)]
-    return paths, skipped
+        names = [_join(rel_dir, name) for name in sorted(filenames)]
+        paths += [rel for rel in names if wanted_path(rel, excludes)]
+        build += [rel for rel in names if is_build_file(rel)]
+    return paths, skipped, build
 
 
 def _join(rel_dir: str, name: str) -> str:
@@ -286,8 +318,9 @@ def _join(rel_dir: str, name: str) -> str:
 def worktree_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
     listing = run_git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     paths = sorted({p.decode("utf-8", "surrogateescape") for p in listing.split(b"\0") if p})
+    build = [p for p in paths if is_build_file(p)]
     paths = [p for p in paths if wanted_path(p, excludes)]
-    return _disk_tree(repo, paths, "working tree", os.path.realpath(repo), [])
+    return _disk_tree(repo, paths, "working tree", os.path.realpath(repo), [], build)
 
 
 def index_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> SourceTree:
@@ -329,7 +362,16 @@ def index_tree(repo: str, excludes: tuple[str, ...] = DEFAULT_EXCLUDES) -> Sourc
         sha = blobs.get(path)
         return _read_blobs(repo, [SourceFile(path, sha)])[path] if sha else None
 
-    return SourceTree("index", None, files, lambda wanted: _read_blobs(repo, wanted), read_path, skipped=skipped)
+    return SourceTree("index", None, files, lambda wanted: _read_blobs(repo, wanted), read_path, skipped=skipped,
+                      _dir_reader=lambda path: _list_paths(blobs, path),
+                      build_files={path: sha for path, sha in blobs.items() if is_build_file(path)})
+
+
+def _list_paths(paths: dict[str, str], directory: str) -> list[str] | None:
+    """The names in DIRECTORY of a tree known by its list of file paths."""
+    prefix = directory.rstrip("/") + "/"
+    names = sorted({p[len(prefix):].split("/", 1)[0] for p in paths if p.startswith(prefix)})
+    return names or None
 
 
 def _index_env() -> dict[str, str]:
@@ -340,7 +382,7 @@ def _index_env() -> dict[str, str]:
 
 
 def _disk_tree(root: str, paths: list[str], label: str, boundary: str,
-               skipped: list[tuple[str, str]]) -> SourceTree:
+               skipped: list[tuple[str, str]], build: list[str]) -> SourceTree:
     """A tree read from disk, every file now.  Links are followed only when they stay inside
     BOUNDARY, and only regular files up to MAX_FILE_SIZE are read; each file skipped is
     noted.  A file listed but gone (deleted in a working tree) is simply not there."""
@@ -369,7 +411,8 @@ def _disk_tree(root: str, paths: list[str], label: str, boundary: str,
     files.sort(key=lambda f: f.path)
     return SourceTree(label, None, files, lambda wanted: {f.path: contents[f.path] for f in wanted},
                       lambda path: _read_disk_path(root, path, boundary), skipped=skipped,
-                      _dir_reader=lambda path: _list_disk_dir(root, path, boundary))
+                      _dir_reader=lambda path: _list_disk_dir(root, path, boundary),
+                      build_files=dict.fromkeys(build))
 
 
 class SkippedFile(Exception):
