@@ -60,6 +60,34 @@ def test_every_finding_is_complete_and_sorted(real_range) -> None:
     assert len(set(fingerprints)) == len(fingerprints)
 
 
+def test_each_finding_lists_the_targets_holding_its_state(real_range) -> None:
+    """Without --target every target is modelled (extract/build): a finding lists the
+    targets whose binaries send its sections."""
+    by_path = {(f["rule"], f["path"]): f for f in real_range["findings"]}
+    aspeed = by_path[("field-size-changed", "aspeed.i2c/regs")]["targets"]
+    assert aspeed == ["aarch64", "arm"]  # an Arm board's device
+    hpet = by_path[("field-renamed", "hpet/num_timers_save")]["targets"]
+    assert "x86_64" in hpet and "aarch64" not in hpet
+    cpu = [f for f in real_range["findings"] if f["sections"] == ["cpu"] and f["target"] == "arm"]
+    assert cpu and all(set(f["targets"]) <= {"arm", "aarch64"} for f in cpu)
+    assert all(isinstance(f["targets"], list) for f in real_range["findings"])
+
+
+def test_a_target_on_one_side_only_is_a_note_not_findings(real_range) -> None:
+    # cris and nios2 were removed after 7.2: their CPUs' sections are one note each
+    notes = [n for n in real_range["notes"] if n.startswith("target ")]
+    assert [n.split()[1] for n in notes] == ["cris", "nios2"]
+    assert all("exists in OLD only" in n for n in notes)
+    assert not any(f["target"] in ("cris", "nios2") for f in real_range["findings"])
+
+
+def test_an_unknown_target_is_bad_input_naming_the_known_ones(qemu_repo, tmp_path) -> None:
+    code, output = run(["--repo", qemu_repo, "--cache-dir", str(tmp_path), "--target", "nosucharch",
+                        "v10.0.2..v10.0.2"])
+    assert code == 2
+    assert "unknown target 'nosucharch' (known: aarch64, alpha, arm," in output and "x86_64" in output
+
+
 def test_dump_files_are_endpoints(dumps) -> None:
     _code, output = run(["--format", "json", f"{dumps['v7.2.0']}..{dumps['v10.0.2']}"])
     report = json.loads(output)

@@ -84,6 +84,20 @@ def test_fidelity_against_real_binary(request, target, version):
         f"{target} {version}: {result.summary()}, target {goal} %; non-identical types:\n{report}")
 
 
+# The device types of --target's binary, both ways (issue 14: >= 99 % each way; the
+# build model reaches 100 %). The 7.2 binaries lack what they build as modules: one way only.
+@pytest.mark.parametrize("target, version", sorted(FIDELITY))
+def test_target_holds_exactly_the_binarys_device_types(request, target, version):
+    shared = shared_dir()
+    if not (shared / "qemu" / "dumps").is_dir():
+        pytest.skip(f"no real -dump-vmstate output in {shared}/qemu/dumps (set VMSD_LINT_SHARED)")
+    ours = set(request.getfixturevalue("qemu_dumps" if target == "x86_64" else "aarch64_dumps")[version])
+    real = set(load_real_dump(shared, version, target))
+    assert real - ours == set(), f"{target} {version}: the binary has, we lack"
+    if version != "v7.2.0":
+        assert ours - real == set(), f"{target} {version}: we list, the binary lacks"
+
+
 # registered by virtio_pci_types_register() (extract/qom.py virtio_pci_types)
 VIRTIO_VGA_TYPES = ("virtio-vga", "virtio-vga-base-type", "virtio-vga-gl", "virtio-vga-gl-base-type",
                     "vhost-user-vga", "vhost-user-vga-base-type")

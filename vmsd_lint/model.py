@@ -318,10 +318,17 @@ class Extraction:
     # path -> names of the .c files it #includes (those are not derived: extract.derive)
     c_includes: dict | None = None
     names: object = None  # extract.names.NameMap of a derived extraction (kept in the cache otherwise)
+    # with --target, the files its binary compiles (extract/build), set after the extraction;
+    # None: every file counts (no target, or a tree without a build description)
+    built: frozenset[str] | None = None
 
-    def in_build(self, vmsd_file: str | None) -> bool:
-        """With --target, another target's own state (target/<other>/) is not built."""
-        target = target_of(vmsd_file)
+    def in_build(self, path: str | None) -> bool:
+        """With --target, what its binary does not compile is not there: another target's
+        own state (target/<other>/), and with the build model every .c or .rs file it
+        leaves out (a header is in whatever includes it)."""
+        if self.built is not None and path is not None and path.endswith((".c", ".rs")):
+            return path in self.built
+        target = target_of(path)
         return target is None or self.target_dir is None or self.target_dir == f"target/{target}/"
 
     def to_dict(self) -> dict:

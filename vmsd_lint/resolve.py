@@ -88,7 +88,7 @@ class Resolved:
         """(type name, QomType, its effective VMSD or None) of every concrete device type:
         the dc->vmsd qdev registers as a section when such a device is realized."""
         for name, qom in self.x.types.items():
-            if not qom.abstract and self.may_be_a(name, "device"):
+            if not qom.abstract and self.x.in_build(qom.file) and self.may_be_a(name, "device"):
                 yield name, qom, self.type_vmsd(name)
 
     def sent_vmsds(self):

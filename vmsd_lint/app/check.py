@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from ..diff import compare
 from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
+from ..extract.build.targets import target_builds
 from ..extract.extractor import Extractor
 from ..extract.pair import extract_pair
 from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
+from ..placement.targets import with_targets
 from ..placement.wire import WireSchema, from_extraction
 from ..report.jsonfiles import read_json_endpoint
 from ..sources.tree import (
@@ -107,7 +109,25 @@ def load_endpoint(spec: str, options: Options, base=None, expand: bool = True) -
         return read_json_endpoint(spec, expand), None
     tree = open_tree(spec, options.repo)
     extraction = extract_tree(tree, options, base)
-    return from_extraction(extraction, expand=expand), (tree, extraction)
+    return schema_of(tree, extraction, options, expand), (tree, extraction)
+
+
+def schema_of(tree, extraction, options: Options, expand: bool = True) -> WireSchema:
+    """The wire schema of a source endpoint's extraction, with the build models of its
+    targets (only --target's, when given: then the schema holds what that binary compiles)."""
+    builds = _restrict(tree, extraction, options)
+    schema = from_extraction(extraction, expand=expand)
+    schema.builds = builds
+    return schema
+
+
+def _restrict(tree, extraction, options: Options):
+    """The build models (every target's, or --target's) of TREE; with --target, EXTRACTION
+    is restricted to the files that target compiles."""
+    builds = target_builds(tree, options.cache, [options.target] if options.target else None)
+    if options.target:
+        extraction.built = builds[options.target].files if builds else None
+    return builds
 
 
 def extract_endpoint(spec: str, options: Options):
@@ -116,7 +136,12 @@ def extract_endpoint(spec: str, options: Options):
 
 
 def extract_tree(tree, options: Options, base=None):
-    return _extractor(options).run(tree, base)
+    """The extraction of TREE; with --target, restricted to what that target's binary
+    compiles (extract/build; an unknown target is an input error)."""
+    extraction = _extractor(options).run(tree, base)
+    if options.target:
+        _restrict(tree, extraction, options)
+    return extraction
 
 
 def _extractor(options: Options) -> Extractor:
@@ -186,7 +211,7 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
         return build_report(old_spec, old, new_spec, new)
     old_tree, new_tree = open_tree(old_spec, options.repo), open_tree(new_spec, options.repo)
     old, new = extract_pair(_extractor(options), old_tree, new_tree)
-    return build_report(old_spec, from_extraction(old), new_spec, from_extraction(new))
+    return build_report(old_spec, schema_of(old_tree, old, options), new_spec, schema_of(new_tree, new, options))
 
 
 def _unexpanded(spec: str, source, options: Options) -> WireSchema:
@@ -197,10 +222,31 @@ def _unexpanded(spec: str, source, options: Options) -> WireSchema:
 
 def build_report(old_spec: str, old: WireSchema, new_spec: str, new: WireSchema) -> Report:
     report = Report(Endpoint(old_spec, old.commit, old.kind), Endpoint(new_spec, new.commit, new.kind))
-    report.findings = compare(old, new) + _changed_unresolved(old, new)
+    findings = with_targets(compare(old, new) + _changed_unresolved(old, new), old, new)
+    report.findings, one_sided = _outside_common_targets(findings, old, new)
     report.diagnostics = [("old", d) for d in old.diagnostics] + [("new", d) for d in new.diagnostics]
-    report.notes = _notes(old, new)
+    report.notes = _notes(old, new) + one_sided
+    if old.builds is not None or new.builds is not None:
+        report.targets = tuple(sorted(set(old.builds or ()) | set(new.builds or ())))
     return report
+
+
+def _outside_common_targets(findings: list[Finding], old: WireSchema,
+                            new: WireSchema) -> tuple[list[Finding], list[str]]:
+    """A target one side has and the other lacks (added or removed between them) would
+    make a finding of every section only it sends: one note says so instead."""
+    if old.builds is None or new.builds is None:
+        return findings, []
+    only = {"OLD": set(old.builds) - set(new.builds), "NEW": set(new.builds) - set(old.builds)}
+    one_sided = only["OLD"] | only["NEW"]
+    kept = [f for f in findings if not f.targets or not set(f.targets) <= one_sided]
+    notes = []
+    for side, targets in only.items():
+        for target in sorted(targets):
+            count = sum(1 for f in findings if f.targets and target in f.targets and set(f.targets) <= one_sided)
+            notes.append(f"target {target} exists in {side} only: {count} finding(s) on state only its binary "
+                         f"holds are not reported")
+    return kept, notes
 
 
 def _changed_unresolved(old: WireSchema, new: WireSchema) -> list[Finding]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..diff.findings import Finding, Report
-from ..placement.wire import WireSchema, from_extraction
+from ..placement.wire import WireSchema
 from ..sources.apply import apply_patch, changed_paths
 from ..sources.patches import Mail, Patch
 from ..sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
-from .check import Options, build_report, extract_tree, open_tree
+from .check import Options, build_report, extract_tree, open_tree, schema_of
 from .timeline import persisting_since
 
 
@@ -58,7 +58,7 @@ def review_series(patches: list[Patch], base: str, options: Options, cover: Mail
     for patch in patches:  # all applied before any extraction: a bad patch fails fast
         trees.append(apply_patch(trees[-1], patch, tree_label(base, patch)))
     extracted = (base_tree, extract_tree(base_tree, options))
-    schemas = [from_extraction(extracted[1])]
+    schemas = [schema_of(base_tree, extracted[1], options)]
     changed = []  # per patch: whether it changed what the extractor reads
     for patch, tree in zip(patches, trees[1:]):
         changed.append(_reaches_extractor(patch))
@@ -66,7 +66,7 @@ def review_series(patches: list[Patch], base: str, options: Options, cover: Mail
             schemas.append(_relabel(schemas[-1], tree))
             continue
         extracted = (tree, extract_tree(tree, options, base=extracted))  # derived from the tree before
-        schemas.append(from_extraction(extracted[1]))
+        schemas.append(schema_of(tree, extracted[1], options))
     steps = [Step(patch, tree, schema, build_report(before.label, before, schema.label, schema))
              for patch, tree, before, schema in zip(patches, trees[1:], schemas, schemas[1:])]
     final = build_report(base, schemas[0], schemas[-1].label, schemas[-1])

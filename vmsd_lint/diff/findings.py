@@ -34,7 +34,10 @@ class Finding:
     # the target whose own state it is (target/<target>/: its CPU), where one wire name
     # ("cpu", "cpu/fpu") is used by several targets; None for shared state
     target: str | None = None
-    note: str | None = None  # what the reader must know besides the message (no sender found...)
+    note: str | None = None
+    # the targets whose qemu-system binary holds the state (the build model); None when
+    # the endpoints cannot say (a dump, a tree without meson.build)
+    targets: tuple[str, ...] | None = None  # what the reader must know besides the message (no sender found...)
 
     @property
     def fingerprint(self) -> str:
@@ -116,6 +119,8 @@ class Report:
     diagnostics: list[tuple[str, Diagnostic]] = field(default_factory=list)  # (side, diagnostic)
     unmatched_waivers: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was not checked, and why
+    # every target either endpoint builds (extract/build); None when they cannot say
+    targets: tuple[str, ...] | None = None
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)

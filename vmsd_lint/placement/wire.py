@@ -7,9 +7,13 @@ registrations), and `precise` says so.  The diff compares two of these, never th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..model import VARIABLE_COUNT, Diagnostic, EndpointKind, Extraction, Field, Placement, Vmsd, section_key, target_of
 from ..resolve import Resolved
+
+if TYPE_CHECKING:
+    from ..extract.build import TargetBuild
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
 
@@ -65,6 +69,9 @@ class Section:
     file: str | None = None
     line: int | None = None
     version: int | None = None  # register_savevm_live(): the version its handlers save and load
+    # the files whose code puts the section on the wire: each type's (its TypeInfo) and
+    # each registration's; a binary compiling one of them sends the section
+    files: set[str] = field(default_factory=set)
 
     @property
     def key(self) -> str:
@@ -101,6 +108,9 @@ class WireSchema:
     placements: dict[str, list[Placement]] | None = None  # None: unknown (a dump)
     notes: list[str] = field(default_factory=list)  # what this endpoint cannot tell
     unreached: set[str] = field(default_factory=set)  # keys of VMSDs with fields no section sends
+    # target -> what its binary compiles (extract/build), None when unknown (a dump, a tree
+    # without meson.build); with --target, that target's only
+    builds: dict[str, TargetBuild] | None = None
 
     @property
     def precise(self) -> bool:
@@ -122,11 +132,14 @@ def from_extraction(extraction: Extraction, kind: EndpointKind = EndpointKind.SO
     without it, each type's dc->vmsd as declared, which is all a -dump-vmstate file shows."""
     resolved = Resolved(extraction)
     schema = WireSchema(extraction.endpoint, extraction.commit, kind,
-                        diagnostics=list(extraction.diagnostics), placements=extraction.placements)
+                        diagnostics=[d for d in extraction.diagnostics if extraction.in_build(d.file)],
+                        placements=extraction.placements)
     for vmsd in extraction.vmsds.values():
         schema.vmsds[vmsd.key] = _wire_vmsd(resolved, vmsd)
     _add_qdev_sections(schema, resolved, expand)
     _add_registered_sections(schema, extraction)
+    if extraction.built is not None and schema.placements is not None:  # only what the binary has
+        schema.placements = {key: found for key, found in schema.placements.items() if key in schema.sections}
     schema.unreached = {v.key for v in resolved.unreached()}
     return schema
 
@@ -170,6 +183,7 @@ def _add_qdev_sections(schema: WireSchema, resolved: Resolved, expand: bool) -> 
         schema.type_sections[name] = (section.key, vmsd.key)
         section.vmsds.add(vmsd.key)
         section.types.add(name)
+        section.files.add(extraction.types[name].file)
         if section.file is None:
             section.file, section.line = vmsd.file, vmsd.line
 
@@ -178,7 +192,8 @@ def _add_registered_sections(schema: WireSchema, extraction: Extraction) -> None
     for reg in extraction.registrations:
         vmsd = extraction.vmsds.get(reg.vmsd) if reg.vmsd else None
         name = vmsd.name if vmsd is not None else reg.idstr
-        if not name or not extraction.in_build(vmsd.file if vmsd is not None else None):
+        if not name or not extraction.in_build(vmsd.file if vmsd is not None else None) \
+                or not extraction.in_build(reg.file):
             continue  # the extractor already reported what it could not resolve
         section = schema.section(name, target_of(vmsd.file) if vmsd is not None else None)
         if vmsd is not None:
@@ -186,5 +201,6 @@ def _add_registered_sections(schema: WireSchema, extraction: Extraction) -> None
         elif reg.version is not None:
             section.version = reg.version
         section.registrations.append(f"{reg.function}() in {reg.enclosing} ({reg.file}:{reg.line})")
+        section.files.add(reg.file)
         if section.file is None:
             section.file, section.line = reg.file, reg.line

@@ -27,6 +27,7 @@ def finding_dict(finding: Finding) -> dict:
         "new": asdict(finding.new) if finding.new else None,
         "message": message(finding),
         "runtime_error": finding.runtime_error,
+        "targets": list(finding.targets) if finding.targets is not None else None,
         "commit": finding.commit,
         "introduced_by": finding.introduced_by,
         "fingerprint": finding.fingerprint,

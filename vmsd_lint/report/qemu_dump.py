@@ -16,8 +16,9 @@ def qemu_dump(extraction: Extraction, machine: str = "vmsd-lint") -> dict:
     resolved = Resolved(extraction)
     out: dict = {"vmschkmachine": {"Name": machine}}
     for name in sorted(extraction.types):
-        if not resolved.is_a(name, TYPE_DEVICE) or extraction.types[name].file.endswith(".rs"):
-            continue  # a binary holds one implementation of a device: this one is built without Rust
+        path = extraction.types[name].file
+        if not resolved.is_a(name, TYPE_DEVICE) or path.endswith(".rs") or not extraction.in_build(path):
+            continue  # not in the binary (with --target: the build model's); Rust is off in it
         vmsd = resolved.type_vmsd(name)
         if vmsd is None:
             continue

@@ -21,7 +21,7 @@ def render_text(report: Report, show_waived: bool = False, show_diagnostics: boo
         if section != group:
             group = section
             lines.append(click.style(one_line(section), bold=True))
-        lines.extend(_finding_lines(finding))
+        lines.extend(_finding_lines(finding, report.targets))
     if show_waived and report.waived:
         lines.append(click.style("waived", bold=True))
         for finding in report.waived:
@@ -49,7 +49,17 @@ def _group(finding: Finding) -> str:
     return f"section {sections}{target}{types}"
 
 
-def _finding_lines(finding: Finding) -> list[str]:
+def targets_words(found: tuple[str, ...], every: tuple[str, ...]) -> str:
+    """The targets whose binaries hold a finding's state, in few words."""
+    if not found:
+        return "none (no target's build compiles it)"
+    if set(found) >= set(every):
+        return f"all {len(every)}"
+    shown = ", ".join(found[:6])
+    return shown + (f" and {len(found) - 6} more" if len(found) > 6 else "") + f" (of {len(every)})"
+
+
+def _finding_lines(finding: Finding, targets: tuple[str, ...] | None = None) -> list[str]:
     loc = finding.location
     where = f"{loc.file}:{loc.line}: " if loc else ""
     severity = click.style(finding.severity, fg=COLOURS[finding.severity], bold=True)
@@ -59,6 +69,8 @@ def _finding_lines(finding: Finding) -> list[str]:
         lines.append(one_line(f"    was at {finding.old}"))
     if finding.runtime_error:
         lines.append(one_line(f"    QEMU prints: {finding.runtime_error}"))
+    if finding.targets is not None and targets is not None and (len(targets) > 1 or not finding.targets):
+        lines.append(f"    targets: {targets_words(finding.targets, targets)}")
     if finding.origin:
         lines.append(one_line(f"    introduced by {finding.origin}"))
     if finding.note:

@@ -12,6 +12,7 @@ from ..cache import Cache
 from .model import RELEASE, Profile, TargetBuild, UnknownTarget, build_model, known_targets
 
 KIND = "build-model"
+_MADE: dict[str, TargetBuild] = {}  # key -> model, for the trees of one run (the commits of a range)
 
 
 def target_builds(tree: SourceTree, cache: Cache | None, targets: list[str] | None = None,
@@ -29,15 +30,18 @@ def target_builds(tree: SourceTree, cache: Cache | None, targets: list[str] | No
     wanted = targets or known
     kind = _kind()
     keys = {target: f"{digest}:{target}:{profile!r}" for target in wanted}
-    stored = cache.get_many(kind, list(keys.values())) if cache is not None else {}
+    missing = [key for key in keys.values() if key not in _MADE]
+    stored = cache.get_many(kind, missing) if cache is not None and missing else {}
     builds: dict[str, TargetBuild] = {}
     made: dict[str, object] = {}
     for target, key in keys.items():
         data = stored.get(key)
-        if isinstance(data, dict):
-            builds[target] = TargetBuild.from_dict(data)
+        if key in _MADE:
+            builds[target] = _MADE[key]
+        elif isinstance(data, dict):
+            builds[target] = _MADE[key] = TargetBuild.from_dict(data)
         else:
-            builds[target] = build_model(tree, target, profile)
+            builds[target] = _MADE[key] = build_model(tree, target, profile)
             made[key] = builds[target].to_dict()
     if made and cache is not None:
         cache.write_later(kind, made)

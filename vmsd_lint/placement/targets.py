@@ -1,0 +1,58 @@
+"""Which targets' binaries hold a piece of state: a section is in qemu-system-TARGET when
+the target compiles one of the files that put it on the wire (a type's TypeInfo, a
+registration), as the build model of the revision says (extract/build)."""
+from __future__ import annotations
+
+from ..model import section_key
+from .wire import WireSchema
+
+# only C and Rust sources are compiled; a header or an .inc is in whatever includes it
+COMPILED_SUFFIXES = (".c", ".rs")
+
+
+def section_targets(schema: WireSchema, key: str) -> set[str] | None:
+    """The targets sending section KEY; None when the schema knows no builds."""
+    if schema.builds is None:
+        return None
+    section = schema.sections.get(key)
+    if section is None:
+        return set()
+    # a target's own section (its CPU's "cpu") is sent by the targets built from its
+    # target/<dir>/, although common code (cpu_exec_realizefn) registers it
+    return {target for target, build in schema.builds.items()
+            if any(_holds(build, f) for f in section.files)
+            and (section.target is None or _builds_dir(build, f"target/{section.target}/"))}
+
+
+def file_targets(schema: WireSchema, path: str | None) -> set[str] | None:
+    """The targets compiling PATH (all of them for a header); None when unknown."""
+    if schema.builds is None or path is None:
+        return None
+    return {target for target, build in schema.builds.items() if _holds(build, path)}
+
+
+def _builds_dir(build, directory: str) -> bool:
+    return any(path.startswith(directory) for path in build.files)
+
+
+def _holds(build, path: str) -> bool:
+    return not path.endswith(COMPILED_SUFFIXES) or build.compiles(path)
+
+
+def with_targets(findings: list, old: WireSchema, new: WireSchema) -> list:
+    """FINDINGS (diff.findings.Finding) with the targets holding their state, on either
+    side: their sections', or for a finding no section sends, its file's."""
+    if old.builds is None and new.builds is None:
+        return findings
+    return [f.with_(targets=_finding_targets(f, old, new)) for f in findings]
+
+
+def _finding_targets(finding, old: WireSchema, new: WireSchema) -> tuple[str, ...]:
+    found: set[str] = set()
+    for schema, location in ((old, finding.old), (new, finding.new)):
+        if finding.sections:
+            for name in finding.sections:
+                found |= section_targets(schema, section_key(name, finding.target)) or set()
+        elif location is not None:
+            found |= file_targets(schema, location.file) or set()
+    return tuple(sorted(found))
