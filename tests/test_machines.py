@@ -1,0 +1,74 @@
+"""Machine types and the compat properties they apply (extract/machines.py), on a small
+tree (tests/machines_tree.py) whose every case is written out next to what it must give."""
+from __future__ import annotations
+
+import pytest
+from machines_tree import make_tree
+
+from vmsd_lint.extract.machines import MachineReader, is_machine_file, read_file
+from vmsd_lint.extract.sourceset import SourceSet
+from vmsd_lint.sources.tree import directory_tree
+
+
+@pytest.fixture(scope="module")
+def facts(tmp_path_factory):
+    tree = directory_tree(str(make_tree(tmp_path_factory.mktemp("machines") / "tree")))
+    sources = SourceSet(tree, is_machine_file)
+    return MachineReader(sources.files, sources.index.context).machine_types()
+
+
+def machine(facts, name):
+    return next(m for m in facts.machines if m.name == name)
+
+
+def test_versioned_machine_types_are_named_by_the_trees_macros(facts):
+    # DEFINE_TOY_MACHINE(8, 1) builds "toy-8.1-machine" with stringify and ##; 7.2's style
+    # writes "old-6.0" TYPE_MACHINE_SUFFIX; the abstract base and the unversioned board
+    # ("plainboard") have no cross-version promise
+    assert [(m.name, m.version, m.hw_dir) for m in facts.machines] == [
+        ("old-6.0", (6, 0), "toy"), ("toy-7.2", (7, 2), "toy"), ("toy-8.1", (8, 1), "toy"), ("toy-9.0", (9, 0), "toy")]
+    assert machine(facts, "toy-8.1").class_init == "toy_machine_8_1_class_init"
+    assert (machine(facts, "old-6.0").file, machine(facts, "old-6.0").line) == ("hw/toy/toy-board.c", 93)
+
+
+def test_the_options_chain_adds_arrays_newest_first(facts):
+    toy72 = machine(facts, "toy-7.2")
+    assert toy72.chain == ("toy_compat_set", "toy_machine_7_2_options", "toy_machine_8_1_options",
+                           "toy_machine_9_0_options")
+    # the local `static GlobalProperty compat[]` is named after its function
+    assert toy72.arrays == ("toy_compat", "hw_compat_8_1", "hw_compat_7_2", "toy_machine_7_2_options:compat",
+                            "hw_compat_7_1")
+    # `if (latest)` is decided once the macro is expanded: only the latest gets latest_compat
+    assert machine(facts, "toy-9.0").arrays == ("toy_compat", "latest_compat")
+    assert machine(facts, "toy-8.1").arrays == ("toy_compat", "hw_compat_8_1")
+
+
+def test_compat_entries_are_evaluated_with_their_place(facts):
+    entries = [(e.driver, e.property, e.value, e.compat, e.file, e.line, e.condition)
+               for e in machine(facts, "toy-7.2").compat]
+    assert entries == [
+        ("toy-dev", "x-always", "on", "toy_compat", "hw/toy/toy-board.c", 27, None),
+        ("toy-dev", "x-migrate", "off", "hw_compat_8_1", "hw/core/machine.c", 4, None),
+        ("toy-base", "x-flag", "on", "hw_compat_8_1", "hw/core/machine.c", 5, None),
+        ("toy-dev", "x-bits", "false", "hw_compat_7_2", "hw/core/machine.c", 10, None),  # designated
+        ("toy-dev", "model-id", "Toy 7.2", "hw_compat_7_2", "hw/core/machine.c", 11, None),  # from a macro
+        ("toy-base", "model-id", "Toy 7.2", "hw_compat_7_2", "hw/core/machine.c", 11, None),
+        ("toy-dev", "x-local", "off", "toy_machine_7_2_options:compat", "hw/toy/toy-board.c", 61, None),
+        # added under a run-time condition: kept, with it
+        ("toy-dev", "x-migrate", "on", "hw_compat_7_1", "hw/core/machine.c", 17, "kvm_enabled()"),
+    ]
+
+
+def test_what_cannot_be_evaluated_is_a_diagnostic_with_its_line(facts):
+    assert sorted((d.file, d.line, d.message) for d in facts.diagnostics) == [
+        ("hw/core/machine.c", 12, 'GlobalProperty hw_compat_7_2: {TYPE_NOWHERE, "x-unknown", "off"}: '
+                                  'driver, property or value could not be evaluated'),
+        ("hw/toy/toy-board.c", 70, "toy_machine_7_2_options: GlobalProperty array missing_compat not found"),
+        ("hw/toy/toy-board.c", 71, "toy_machine_7_2_options: compat_props_add(mc->compat_props, mc->extra, 1): "
+                                   "not an array name"),
+    ]
+
+
+def test_an_expansion_is_read_on_the_line_of_its_macro_call():
+    facts = read_file(b"static void f(M *m) { g(m); compat_props_add(m->p, a, 1); }", first_line=40)
+    assert [(c.callee, c.line) for c in facts.functions["f"].calls] == [("g", 40), ("compat_props_add", 40)]

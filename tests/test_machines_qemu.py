@@ -1,0 +1,83 @@
+"""Machine types and compat properties read from the real QEMU v7.2.0 and v10.0.2
+(VMSD_LINT_QEMU_REPO): what QEMU's own code says, checked against the source lines
+quoted in each test."""
+from __future__ import annotations
+
+import pytest
+
+from vmsd_lint.extract.machines import MachineReader, is_machine_file
+from vmsd_lint.extract.sourceset import SourceSet
+from vmsd_lint.sources.tree import git_revision_tree
+
+COVERED = {"i386": ("pc_q35.c", "pc_piix.c", "pc.c"), "arm": ("virt.c",), "ppc": ("spapr.c",),
+           "s390x": ("s390-virtio-ccw.c",)}
+
+
+@pytest.fixture(scope="module")
+def releases(qemu_repo):
+    """release -> (tree, machine types), for x86_64 (the target decides TYPE_X86_CPU's name)."""
+    found = {}
+    for tag in ("v7.2.0", "v10.0.2"):
+        tree = git_revision_tree(qemu_repo, tag)
+        sources = SourceSet(tree, is_machine_file, "x86_64")
+        found[tag] = tree, MachineReader(sources.files, sources.index.context).machine_types()
+    return found
+
+
+def machine(facts, name, hw_dir):
+    return next(m for m in facts.machines if m.name == name and m.hw_dir == hw_dir)
+
+
+def test_pc_q35_7_2_of_10_0_applies_every_array_from_7_2_up(releases):
+    # pc_q35_machine_7_2_options: pc_q35_machine_8_0_options(m); then
+    # compat_props_add(m->compat_props, hw_compat_7_2, ...); ... pc_compat_7_2
+    q35 = machine(releases["v10.0.2"][1], "pc-q35-7.2", "i386")
+    assert (q35.file, q35.class_init) == ("hw/i386/pc_q35.c", "pc_q35_machine_7_2_class_init")
+    assert q35.chain[:3] == ("pc_q35_machine_7_2_options", "pc_q35_machine_8_0_options", "pc_q35_machine_8_1_options")
+    releases_up = ["9_2", "9_1", "9_0", "8_2", "8_1", "8_0", "7_2"]
+    expected = [f"{kind}_compat_{r}" for r in releases_up for kind in ("hw", "pc")]
+    assert [a for a in q35.arrays if a.startswith(("hw_compat", "pc_compat"))] == expected
+    assert q35.arrays[0] == "pc_q35_compat_defaults"  # pc_q35_machine_options, at the end of the chain
+    entry = next(e for e in q35.compat if e.property == "migrate-timadj")
+    assert (entry.driver, entry.value, entry.compat, entry.file) == ("e1000e", "off", "hw_compat_7_2",
+                                                                     "hw/core/machine.c")
+
+
+def test_virt_7_2_of_10_0_has_hw_compat_7_2(releases):
+    virt = machine(releases["v10.0.2"][1], "virt-7.2", "arm")
+    assert virt.arrays[0] == "arm_virt_compat"  # arm_virt_compat_set(mc), before the options
+    assert virt.arrays[-1] == "hw_compat_7_2" and "pc_compat_7_2" not in virt.arrays
+
+
+def test_machine_types_of_7_2(releases):
+    facts = releases["v7.2.0"][1]
+    names = {(m.name, m.hw_dir) for m in facts.machines}
+    assert {("pc-q35-7.2", "i386"), ("pc-i440fx-7.2", "i386"), ("virt-7.2", "arm"), ("pseries-7.2", "ppc"),
+            ("s390-ccw-virtio-7.2", "s390x")} <= names
+    # DEFINE_Q35_MACHINE(v7_1, "pc-q35-7.1", NULL, pc_q35_7_1_machine_options)
+    q35 = machine(facts, "pc-q35-7.1", "i386")
+    assert q35.chain[0] == "pc_q35_7_1_machine_options" and q35.arrays == ("hw_compat_7_1", "pc_compat_7_1")
+    # the newest machine types of a release add nothing
+    assert machine(facts, "pc-q35-7.2", "i386").compat == ()
+    # spapr_machine_5_0_class_options: static GlobalProperty compat[] = { ... }
+    pseries = machine(facts, "pseries-5.0", "ppc")
+    assert pseries.arrays[-1] == "spapr_machine_5_0_class_options:compat"
+
+
+def test_s390_local_compat_arrays_of_10_0(releases):
+    # ccw_machine_9_2_class_options: static GlobalProperty compat[] = {
+    #     { TYPE_S390_PCI_DEVICE, "relaxed-translation", "off", }, };
+    ccw = machine(releases["v10.0.2"][1], "s390-ccw-virtio-9.2", "s390x")
+    assert ccw.arrays == ("hw_compat_9_2", "ccw_machine_9_2_class_options:compat")
+    assert [(e.driver, e.property, e.value) for e in ccw.compat if e.compat.endswith(":compat")] == [
+        ("zpci", "relaxed-translation", "off")]
+
+
+@pytest.mark.parametrize("tag", ["v7.2.0", "v10.0.2"])
+def test_the_covered_machine_files_read_whole(releases, tag):
+    facts = releases[tag][1]
+    for hw_dir, files in COVERED.items():
+        assert [m for m in facts.machines if m.hw_dir == hw_dir]
+        wrong = [d for d in facts.diagnostics if d.file.startswith(f"hw/{hw_dir}/") and d.file.endswith(files)]
+        assert wrong == []
+    assert not [d for d in facts.diagnostics if d.file == "hw/core/machine.c"]
