@@ -423,6 +423,18 @@ static const TypeInfo toy_types[] = {
 };
 
 DEFINE_TYPES(toy_types)
+
+typedef struct ToyInfo {
+    const Property *props;
+} ToyInfo;
+
+static void toy_data_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    const ToyInfo *info = data;
+
+    device_class_set_props(dc, info->props);
+}
 """,
 }
 

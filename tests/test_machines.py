@@ -1,20 +1,33 @@
-"""Machine types and the compat properties they apply (extract/machines.py), on a small
-tree (tests/machines_tree.py) whose every case is written out next to what it must give."""
+"""Machine types and the compat properties they apply (extract/machines.py) and device
+properties (properties.py), on a small tree (tests/machines_tree.py) whose every case is
+written out next to what it must give."""
 from __future__ import annotations
 
 import pytest
 from machines_tree import make_tree
 
+from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.extract.machines import MachineReader, is_machine_file, read_file
+from vmsd_lint.extract.properties import PropertyReader, is_property_file
 from vmsd_lint.extract.sourceset import SourceSet
 from vmsd_lint.sources.tree import directory_tree
 
 
 @pytest.fixture(scope="module")
-def facts(tmp_path_factory):
-    tree = directory_tree(str(make_tree(tmp_path_factory.mktemp("machines") / "tree")))
+def tree(tmp_path_factory):
+    return directory_tree(str(make_tree(tmp_path_factory.mktemp("machines") / "tree")))
+
+
+@pytest.fixture(scope="module")
+def facts(tree):
     sources = SourceSet(tree, is_machine_file)
     return MachineReader(sources.files, sources.index.context).machine_types()
+
+
+@pytest.fixture(scope="module")
+def properties(tree):
+    sources = SourceSet(tree, is_property_file)
+    return PropertyReader(sources.files, sources.index.context, Extractor().run(tree)).properties()
 
 
 def machine(facts, name):
@@ -67,6 +80,27 @@ def test_what_cannot_be_evaluated_is_a_diagnostic_with_its_line(facts):
         ("hw/toy/toy-board.c", 71, "toy_machine_7_2_options: compat_props_add(mc->compat_props, mc->extra, 1): "
                                    "not an array name"),
     ]
+
+
+def test_device_properties_from_the_trees_define_prop_macros(properties):
+    own = {p.name: (p.struct, p.field, p.bit, p.info, p.value) for p in properties.own["toy-dev"]}
+    assert own == {
+        "x-migrate": ("ToyState", "migrate", None, "qdev_prop_bool", 1),
+        "x-bits": ("ToyState", "bits", 3, "qdev_prop_bit", 1),  # the bit number, a #define of the file
+        "x-local": ("ToyState", "local", None, "qdev_prop_bool", 1),  # through a wrapper macro
+        "count": ("ToyState", "count", None, "qdev_prop_uint32", 4),
+        "x-off": ("ToyState", "off", None, "qdev_prop_bool", 0),
+        "custom": (None, None, None, "toy_prop_custom", None),  # accessors of its own, no field
+    }
+    # installed by a helper the class_init calls; a parent's properties are inherited
+    assert [(owner, p.name) for owner, p in properties.of("toy-dev")][-1] == ("toy-base", "x-flag")
+    assert properties.lineage("toy-dev") == ["toy-dev", "toy-base", "device"]
+
+
+def test_properties_given_as_class_data_are_a_diagnostic(properties):
+    assert [(d.file, d.line, d.message) for d in properties.diagnostics] == [
+        ("hw/misc/toy-dev.c", 221, "toy_data_class_init: device_class_set_props(..., info->props): properties "
+                                   "from class data or an expression are not read")]
 
 
 def test_an_expansion_is_read_on_the_line_of_its_macro_call():

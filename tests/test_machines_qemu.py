@@ -1,11 +1,12 @@
-"""Machine types and compat properties read from the real QEMU v7.2.0 and v10.0.2
-(VMSD_LINT_QEMU_REPO): what QEMU's own code says, checked against the source lines
-quoted in each test."""
+"""Machine types, compat properties and device properties read from the real QEMU v7.2.0
+and v10.0.2 (VMSD_LINT_QEMU_REPO): what QEMU's own code says, checked against the source
+lines quoted in each test."""
 from __future__ import annotations
 
 import pytest
 
 from vmsd_lint.extract.machines import MachineReader, is_machine_file
+from vmsd_lint.extract.properties import PropertyReader, is_property_file
 from vmsd_lint.extract.sourceset import SourceSet
 from vmsd_lint.sources.tree import git_revision_tree
 
@@ -81,3 +82,44 @@ def test_the_covered_machine_files_read_whole(releases, tag):
         wrong = [d for d in facts.diagnostics if d.file.startswith(f"hw/{hw_dir}/") and d.file.endswith(files)]
         assert wrong == []
     assert not [d for d in facts.diagnostics if d.file == "hw/core/machine.c"]
+
+
+@pytest.fixture(scope="module")
+def properties(qemu_repo, release_extractions):
+    """release -> its device properties."""
+    found = {}
+    for tag in ("v7.2.0", "v10.0.2"):
+        sources = SourceSet(git_revision_tree(qemu_repo, tag), is_property_file, "x86_64")
+        found[tag] = PropertyReader(sources.files, sources.index.context,
+                                    release_extractions(tag, "x86_64")).properties()
+    return found
+
+
+def test_device_properties_of_10_0(properties):
+    props = properties["v10.0.2"]
+    # ramfb-standalone.c: DEFINE_PROP_BOOL("x-migrate", RAMFBStandaloneState, migrate,  true)
+    owner, ramfb = props.named("ramfb", "x-migrate")
+    assert (owner, ramfb.struct, ramfb.field, ramfb.info, ramfb.value, ramfb.line) == (
+        "ramfb", "RAMFBStandaloneState", "migrate", "qdev_prop_bool", 1, 64)
+    # e1000e.c: DEFINE_PROP_BOOL("migrate-timadj", E1000EState, timadj, true)
+    assert props.named("e1000e", "migrate-timadj")[1].field == "timadj"
+    # virtio-net.c: DEFINE_PROP_BIT64("host_uso", VirtIONet, host_features, VIRTIO_NET_F_HOST_USO, true)
+    owner, uso = props.named("virtio-net-device", "host_uso")
+    assert (owner, uso.field, uso.bit, uso.info) == ("virtio-net-device", "host_features", 56, "qdev_prop_bit64")
+    # inherited: virtio.c's DEFINE_VIRTIO_COMMON_FEATURES, pci.c's pci_props
+    assert props.named("virtio-net-device", "queue_reset")[0] == "virtio-device"
+    assert props.named("e1000e", "x-pcie-err-unc-mask")[0] == "pci-device"
+    assert "virtio-pci" in props.lineage("virtio-net-pci")
+
+
+def test_device_properties_of_7_2(properties):
+    props = properties["v7.2.0"]
+    assert props.named("ramfb", "x-migrate") is None  # x-migrate came in 8.2
+    assert props.named("e1000e", "init-vet")[1].field == "init_vet"
+    assert len(props.own) > 700
+
+
+@pytest.mark.parametrize("tag", ["v7.2.0", "v10.0.2"])
+def test_properties_not_read_are_named(properties, tag):
+    # armsse.c, megasas.c: device_class_set_props(dc, info->props) (_n in 10.0)
+    assert sorted(d.file for d in properties[tag].diagnostics) == ["hw/arm/armsse.c", "hw/scsi/megasas.c"]
