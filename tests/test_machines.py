@@ -1,12 +1,14 @@
-"""Machine types and the compat properties they apply (extract/machines.py) and device
-properties (properties.py), on a small tree (tests/machines_tree.py) whose every case is
-written out next to what it must give."""
+"""Machine types and the compat properties they apply (extract/machines.py), device
+properties (properties.py) and the .needed and test functions they gate (gates.py), on a
+small tree (tests/machines_tree.py) whose every case is written out next to what it must
+give."""
 from __future__ import annotations
 
 import pytest
 from machines_tree import make_tree
 
 from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.extract.gates import gate, read_gates
 from vmsd_lint.extract.machines import MachineReader, is_machine_file, read_file
 from vmsd_lint.extract.properties import PropertyReader, is_property_file
 from vmsd_lint.extract.sourceset import SourceSet
@@ -24,10 +26,26 @@ def facts(tree):
     return MachineReader(sources.files, sources.index.context).machine_types()
 
 
+DEVICE = "hw/misc/toy-dev.c"
+
+
 @pytest.fixture(scope="module")
-def properties(tree):
+def extraction(tree):
+    return Extractor().run(tree)
+
+
+@pytest.fixture(scope="module")
+def properties(tree, extraction):
     sources = SourceSet(tree, is_property_file)
-    return PropertyReader(sources.files, sources.index.context, Extractor().run(tree)).properties()
+    return PropertyReader(sources.files, sources.index.context, extraction).properties()
+
+
+@pytest.fixture(scope="module")
+def reads(tree, extraction):
+    sources = SourceSet(tree, lambda path, data: path == DEVICE)
+    found, diagnostics = read_gates(extraction, sources.text, sources.index.context)
+    assert diagnostics == []
+    return found
 
 
 def machine(facts, name):
@@ -101,6 +119,39 @@ def test_properties_given_as_class_data_are_a_diagnostic(properties):
     assert [(d.file, d.line, d.message) for d in properties.diagnostics] == [
         ("hw/misc/toy-dev.c", 221, "toy_data_class_init: device_class_set_props(..., info->props): properties "
                                    "from class data or an expression are not read")]
+
+
+@pytest.mark.parametrize("function, expected", [
+    ("toy_migrate_needed", [("ToyState", "migrate", None, True, None)]),  # return s->migrate;
+    ("toy_bits_needed", [("ToyState", "bits", 3, True, None)]),  # return s->bits & (1 << TOY_BIT_FLAG);
+    # if (!s->local) return false; return s->runtime && s->count > 2;
+    ("toy_runtime_needed", [("ToyState", "local", None, True, "s->runtime && s->count > 2"),
+                            ("ToyState", "runtime", None, True, "s->local && s->count > 2")]),
+    ("toy_either_needed", []),  # return s->migrate || s->runtime;: no one term decides
+    ("toy_cast_needed", [(None, "off", None, False, None)]),  # return TOY(opaque)->off == 0;
+    ("toy_count_test", [("ToyState", "off", None, False, None)]),  # a field's test: return !s->off;
+])
+def test_what_a_needed_or_test_function_reads(reads, function, expected):
+    assert [(r.struct, r.field, r.bit, r.sends_when, r.condition) for r in reads[f"{DEVICE}:{function}"]] == expected
+
+
+@pytest.mark.parametrize("function, driver, prop, disables", [
+    ("toy_migrate_needed", "toy-dev", "x-migrate", "off"),
+    ("toy_bits_needed", "toy-dev", "x-bits", "off"),
+    ("toy_cast_needed", "toy-dev", "x-off", "on"),
+    ("toy_flag_needed", "toy-base", "x-flag", "off"),
+])
+def test_the_property_behind_a_read(reads, properties, function, driver, prop, disables):
+    found = gate(reads[f"{DEVICE}:{function}"][0], properties, ("toy-dev",))
+    assert (found.driver, found.property, found.disables) == (driver, prop, disables)
+
+
+def test_a_read_of_no_property_is_no_gate(reads, properties):
+    # toy_runtime_needed's other term, s->runtime, is state no property sets
+    runtime = reads[f"{DEVICE}:toy_runtime_needed"][1]
+    assert runtime.field == "runtime" and gate(runtime, properties) is None
+    # without the owning types, any type's properties are searched
+    assert gate(reads[f"{DEVICE}:toy_migrate_needed"][0], properties).driver == "toy-dev"
 
 
 def test_an_expansion_is_read_on_the_line_of_its_macro_call():

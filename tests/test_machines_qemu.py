@@ -1,10 +1,11 @@
-"""Machine types, compat properties and device properties read from the real QEMU v7.2.0
-and v10.0.2 (VMSD_LINT_QEMU_REPO): what QEMU's own code says, checked against the source
-lines quoted in each test."""
+"""Machine types, compat properties, device properties and the functions they gate, read
+from the real QEMU v7.2.0 and v10.0.2 (VMSD_LINT_QEMU_REPO): what QEMU's own code says,
+checked against the source lines quoted in each test."""
 from __future__ import annotations
 
 import pytest
 
+from vmsd_lint.extract.gates import gate, gating_functions, read_gates
 from vmsd_lint.extract.machines import MachineReader, is_machine_file
 from vmsd_lint.extract.properties import PropertyReader, is_property_file
 from vmsd_lint.extract.sourceset import SourceSet
@@ -123,3 +124,38 @@ def test_device_properties_of_7_2(properties):
 def test_properties_not_read_are_named(properties, tag):
     # armsse.c, megasas.c: device_class_set_props(dc, info->props) (_n in 10.0)
     assert sorted(d.file for d in properties[tag].diagnostics) == ["hw/arm/armsse.c", "hw/scsi/megasas.c"]
+
+
+@pytest.fixture(scope="module")
+def reads(qemu_repo, release_extractions):
+    extraction = release_extractions("v10.0.2", "x86_64")
+    files = set(gating_functions(extraction))
+    sources = SourceSet(git_revision_tree(qemu_repo, "v10.0.2"), lambda path, data: path in files, "x86_64")
+    found, diagnostics = read_gates(extraction, sources.text, sources.index.context)
+    # spapr_caps.c's SPAPR_CAP_MIG_STATE(htm, ...) defines spapr_cap_htm_needed; pl011's Rust
+    # VMSD names a Rust function: neither is C to read
+    assert sorted({d.file for d in diagnostics}) == ["hw/ppc/spapr_caps.c", "rust/hw/char/pl011/src/device_class.rs"]
+    assert len(diagnostics) == 16
+    return found
+
+
+@pytest.mark.parametrize("key, read, driver, prop, disables", [
+    # ramfb-standalone.c: RAMFBStandaloneState *ramfb = RAMFB(opaque); return ramfb->migrate;
+    ("hw/display/ramfb-standalone.c:migrate_needed", ("RAMFBStandaloneState", "migrate", None, True, None),
+     "ramfb", "x-migrate", "off"),
+    # e1000e.c: E1000EState *s = opaque; return s->timadj;
+    ("hw/net/e1000e.c:e1000e_migrate_timadj", ("E1000EState", "timadj", None, True, None),
+     "e1000e", "migrate-timadj", "off"),
+    # hpet.c: return s->hpet_offset_saved && hpet_enabled(s); (its order in the source)
+    ("hw/timer/hpet.c:hpet_offset_needed", ("HPETState", "hpet_offset_saved", None, True, "hpet_enabled(s)"),
+     "hpet", "hpet-offset-saved", "off"),
+    # target/i386/machine.c: return cpu->migrate_smi_count && env->msr_smi_count != 0;
+    ("target/i386/machine.c:msr_smi_count_needed",
+     ("X86CPU", "migrate_smi_count", None, True, "env->msr_smi_count != 0"),
+     "x86_64-cpu", "x-migrate-smi-count", "off"),
+])
+def test_functions_gated_by_a_property_in_10_0(reads, properties, key, read, driver, prop, disables):
+    first = reads[key][0]
+    assert (first.struct, first.field, first.bit, first.sends_when, first.condition) == read
+    found = gate(first, properties["v10.0.2"])
+    assert (found.driver, found.property, found.disables) == (driver, prop, disables)
