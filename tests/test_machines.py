@@ -1,17 +1,16 @@
 """Machine types and the compat properties they apply (extract/machines.py), device
-properties (properties.py) and the .needed and test functions they gate (gates.py), on a
-small tree (tests/machines_tree.py) whose every case is written out next to what it must
-give."""
+properties (properties.py), the .needed and test functions they gate (gates.py) and the
+machine verdict of a finding (placement/machines.py), on a small tree
+(tests/machines_tree.py) whose every case is written out next to what it must give."""
 from __future__ import annotations
 
 import pytest
 from machines_tree import make_tree
 
 from vmsd_lint.extract.extractor import Extractor
-from vmsd_lint.extract.gates import gate, read_gates
-from vmsd_lint.extract.machines import MachineReader, is_machine_file, read_file
-from vmsd_lint.extract.properties import PropertyReader, is_property_file
-from vmsd_lint.extract.sourceset import SourceSet
+from vmsd_lint.extract.gates import gate
+from vmsd_lint.extract.machines import machine_facts, read_file
+from vmsd_lint.placement.machines import Question, common_machines, machine_verdict, property_value, release
 from vmsd_lint.sources.tree import directory_tree
 
 
@@ -20,32 +19,22 @@ def tree(tmp_path_factory):
     return directory_tree(str(make_tree(tmp_path_factory.mktemp("machines") / "tree")))
 
 
-@pytest.fixture(scope="module")
-def facts(tree):
-    sources = SourceSet(tree, is_machine_file)
-    return MachineReader(sources.files, sources.index.context).machine_types()
-
-
 DEVICE = "hw/misc/toy-dev.c"
 
 
 @pytest.fixture(scope="module")
-def extraction(tree):
-    return Extractor().run(tree)
+def facts(tree):
+    return machine_facts(tree, Extractor().run(tree))
 
 
 @pytest.fixture(scope="module")
-def properties(tree, extraction):
-    sources = SourceSet(tree, is_property_file)
-    return PropertyReader(sources.files, sources.index.context, extraction).properties()
+def properties(facts):
+    return facts.properties
 
 
 @pytest.fixture(scope="module")
-def reads(tree, extraction):
-    sources = SourceSet(tree, lambda path, data: path == DEVICE)
-    found, diagnostics = read_gates(extraction, sources.text, sources.index.context)
-    assert diagnostics == []
-    return found
+def reads(facts):
+    return facts.reads
 
 
 def machine(facts, name):
@@ -91,7 +80,7 @@ def test_compat_entries_are_evaluated_with_their_place(facts):
 
 
 def test_what_cannot_be_evaluated_is_a_diagnostic_with_its_line(facts):
-    assert sorted((d.file, d.line, d.message) for d in facts.diagnostics) == [
+    assert sorted((d.file, d.line, d.message) for d in facts.diagnostics if d.file != DEVICE) == [
         ("hw/core/machine.c", 12, 'GlobalProperty hw_compat_7_2: {TYPE_NOWHERE, "x-unknown", "off"}: '
                                   'driver, property or value could not be evaluated'),
         ("hw/toy/toy-board.c", 70, "toy_machine_7_2_options: GlobalProperty array missing_compat not found"),
@@ -100,7 +89,7 @@ def test_what_cannot_be_evaluated_is_a_diagnostic_with_its_line(facts):
     ]
 
 
-def test_device_properties_from_the_trees_define_prop_macros(properties):
+def test_device_properties_from_the_trees_define_prop_macros(facts, properties):
     own = {p.name: (p.struct, p.field, p.bit, p.info, p.value) for p in properties.own["toy-dev"]}
     assert own == {
         "x-migrate": ("ToyState", "migrate", None, "qdev_prop_bool", 1),
@@ -113,10 +102,11 @@ def test_device_properties_from_the_trees_define_prop_macros(properties):
     # installed by a helper the class_init calls; a parent's properties are inherited
     assert [(owner, p.name) for owner, p in properties.of("toy-dev")][-1] == ("toy-base", "x-flag")
     assert properties.lineage("toy-dev") == ["toy-dev", "toy-base", "device"]
+    assert facts.children == {"toy-proxy": ("toy-dev",)}  # virtio_instance_init_common(..., TYPE_TOY_DEV)
 
 
-def test_properties_given_as_class_data_are_a_diagnostic(properties):
-    assert [(d.file, d.line, d.message) for d in properties.diagnostics] == [
+def test_properties_given_as_class_data_are_a_diagnostic(facts):
+    assert [(d.file, d.line, d.message) for d in facts.diagnostics if d.file == DEVICE] == [
         ("hw/misc/toy-dev.c", 221, "toy_data_class_init: device_class_set_props(..., info->props): properties "
                                    "from class data or an expression are not read")]
 
@@ -152,6 +142,67 @@ def test_a_read_of_no_property_is_no_gate(reads, properties):
     assert runtime.field == "runtime" and gate(runtime, properties) is None
     # without the owning types, any type's properties are searched
     assert gate(reads[f"{DEVICE}:toy_migrate_needed"][0], properties).driver == "toy-dev"
+
+
+def verdict(facts, function, old, types=("toy-dev",)):
+    return machine_verdict(Question("toy", types, function, DEVICE, old), facts)
+
+
+def test_a_subsection_gated_by_a_compat_property_breaks_no_older_machine_type(facts):
+    found = verdict(facts, "toy_migrate_needed", "8.1")
+    assert found.to_json() == {"breaks": [], "gated": {
+        "driver": "toy-dev", "property": "x-migrate", "value": "off", "compat": "hw_compat_8_1",
+        "file": "hw/core/machine.c", "line": 4, "up_to": "8.1"}}
+    # from 9.0 on, the property is on: toy-9.0 breaks
+    assert verdict(facts, "toy_migrate_needed", "9.0").breaks == ("toy-9.0",)
+
+
+def test_a_gate_covering_fewer_machine_types_names_the_ones_it_leaves(facts):
+    found = verdict(facts, "toy_bits_needed", "8.1")
+    assert found.breaks == ("toy-8.1",)
+    assert (found.gated.compat, found.gated.value, found.gated.up_to) == ("hw_compat_7_2", "false", "7.2")
+
+
+def test_a_run_time_condition_is_said(facts):
+    found = verdict(facts, "toy_runtime_needed", "7.2")
+    assert found.breaks == () and found.gated.compat == "toy_machine_7_2_options:compat"
+    assert found.condition == "s->runtime && s->count > 2"
+
+
+def test_no_gate_breaks_every_machine_type_of_both_releases(facts):
+    assert verdict(facts, "toy_either_needed", "8.1").to_json() == {
+        "breaks": ["old-6.0", "toy-7.2", "toy-8.1"], "gated": None}
+    assert verdict(facts, None, "7.2").breaks == ("old-6.0", "toy-7.2")
+
+
+def test_a_property_of_a_parent_type_and_of_a_device_inside_a_proxy(facts):
+    # hw_compat_8_1 sets x-flag on toy-base, toy-dev's parent, for the older types
+    value, entry, holder = property_value(facts, machine(facts, "toy-8.1"), "toy-dev", "x-flag")
+    assert (value, entry.driver, holder) == (True, "toy-base", "toy-dev")
+    # the proxy creates a toy-dev: the compat entry for toy-dev reaches its state
+    found = verdict(facts, "toy_migrate_needed", "8.1", types=("toy-proxy",))
+    assert found.breaks == () and found.gated.compat == "hw_compat_8_1"
+    value, entry, holder = property_value(facts, machine(facts, "toy-8.1"), "toy-proxy", "x-migrate")
+    assert (value, entry.compat, holder) == (False, "hw_compat_8_1", "toy-dev")
+    assert property_value(facts, machine(facts, "toy-9.0"), "toy-proxy", "x-migrate")[:2] == (True, None)
+
+
+def test_a_default_sparing_only_newer_machine_types_is_no_gate(facts):
+    # toy_flag_needed sends while x-flag is on: off by default (toy-9.0), turned on by
+    # hw_compat_8_1 for the older types, which all send it
+    found = verdict(facts, "toy_flag_needed", "9.0")
+    assert found.breaks == ("old-6.0", "toy-7.2", "toy-8.1") and found.gated is None
+
+
+def test_an_entry_under_a_condition_spares_nothing(facts):
+    # toy-7.2 turns x-migrate back on only `if (kvm_enabled())`: hw_compat_8_1's off stands
+    assert property_value(facts, machine(facts, "toy-7.2"), "toy-dev", "x-migrate")[0] is False
+
+
+def test_releases_and_common_machine_types(facts):
+    assert release("7.2") == (7, 2) and release("v10.0.2") == (10, 0, 2) and release("v7.2.0") == (7, 2)
+    assert [m.name for m in common_machines(facts, "7.2")] == ["old-6.0", "toy-7.2"]
+    assert common_machines(facts, "9.0", hw_dirs=["i386"]) == []
 
 
 def test_an_expansion_is_read_on_the_line_of_its_macro_call():

@@ -1,14 +1,15 @@
-"""Machine types, compat properties, device properties and the functions they gate, read
-from the real QEMU v7.2.0 and v10.0.2 (VMSD_LINT_QEMU_REPO): what QEMU's own code says,
-checked against the source lines quoted in each test."""
+"""Machine types, compat properties, device properties, the functions they gate and the
+verdicts they give, read from the real QEMU v7.2.0 and v10.0.2 (VMSD_LINT_QEMU_REPO):
+what QEMU's own code says, checked against the source lines quoted in each test."""
 from __future__ import annotations
 
 import pytest
 
 from vmsd_lint.extract.gates import gate, gating_functions, read_gates
-from vmsd_lint.extract.machines import MachineReader, is_machine_file
+from vmsd_lint.extract.machines import MachineReader, is_machine_file, machine_facts, qemu_release
 from vmsd_lint.extract.properties import PropertyReader, is_property_file
 from vmsd_lint.extract.sourceset import SourceSet
+from vmsd_lint.placement.machines import Question, common_machines, machine_verdict, property_value
 from vmsd_lint.sources.tree import git_revision_tree
 
 COVERED = {"i386": ("pc_q35.c", "pc_piix.c", "pc.c"), "arm": ("virt.c",), "ppc": ("spapr.c",),
@@ -159,3 +160,53 @@ def test_functions_gated_by_a_property_in_10_0(reads, properties, key, read, dri
     assert (first.struct, first.field, first.bit, first.sends_when, first.condition) == read
     found = gate(first, properties["v10.0.2"])
     assert (found.driver, found.property, found.disables) == (driver, prop, disables)
+
+
+@pytest.fixture(scope="module")
+def new(qemu_repo, release_extractions):
+    """The machine facts of v10.0.2, the NEW of v7.2.0..v10.0.2."""
+    return machine_facts(git_revision_tree(qemu_repo, "v10.0.2"), release_extractions("v10.0.2", "x86_64"))
+
+
+def test_the_release_of_a_tree(releases):
+    assert qemu_release(releases["v7.2.0"][0]) == "7.2" and qemu_release(releases["v10.0.2"][0]) == "10.0"
+
+
+def test_ramfb_migrate_subsection_is_gated_by_hw_compat_8_1(new):
+    # ramfb-standalone.c: migrate_needed() { ... return ramfb->migrate; }
+    # DEFINE_PROP_BOOL("x-migrate", RAMFBStandaloneState, migrate, true)
+    # hw_compat_8_1: { "ramfb", "x-migrate", "off" }
+    facts = new
+    found = machine_verdict(Question("ramfb-dev", ("ramfb",), "migrate_needed", "hw/display/ramfb-standalone.c",
+                                     "7.2"), facts)
+    assert found.breaks == () and found.condition is None
+    assert found.gated.to_json() == {"driver": "ramfb", "property": "x-migrate", "value": "off",
+                                     "compat": "hw_compat_8_1", "file": "hw/core/machine.c", "line": 77,
+                                     "up_to": "8.1"}
+    assert "pc-q35-7.2" in [m.name for m in common_machines(facts, "7.2")]
+
+
+def test_e1000e_timadj_field_is_gated_by_hw_compat_7_2(new):
+    # VMSTATE_INT64_TEST(core.timadj, E1000EState, e1000e_migrate_timadj): return s->timadj;
+    facts = new
+    question = Question("e1000e", ("e1000e",), "e1000e_migrate_timadj", "hw/net/e1000e.c", "7.2")
+    found = machine_verdict(question, facts)
+    assert found.breaks == ()
+    assert (found.gated.driver, found.gated.property, found.gated.compat, found.gated.up_to) == (
+        "e1000e", "migrate-timadj", "hw_compat_7_2", "7.2")
+    # a source on 8.1 has pc-q35-8.0 and 8.1, which turn it on: those break
+    later = machine_verdict(Question("e1000e", ("e1000e",), "e1000e_migrate_timadj", "hw/net/e1000e.c", "8.1"),
+                            facts, hw_dirs=["i386"])
+    assert later.breaks == ("pc-i440fx-8.0", "pc-i440fx-8.1", "pc-q35-8.0", "pc-q35-8.1")
+
+
+def test_a_property_on_type_virtio_net_reaches_virtio_net_pci(new):
+    # hw_compat_8_1: { TYPE_VIRTIO_NET, "host_uso", "off"}: the virtio-net-device that
+    # virtio_net_pci_instance_init creates inside virtio-net-pci
+    facts = new
+    assert "virtio-net-device" in facts.objects("virtio-net-pci")
+    value, entry, holder = property_value(facts, machine(facts, "pc-q35-8.1", "i386"), "virtio-net-pci", "host_uso")
+    assert (value, entry.compat, entry.driver, holder) == (False, "hw_compat_8_1", "virtio-net-device",
+                                                           "virtio-net-device")
+    assert property_value(facts, machine(facts, "pc-q35-8.2", "i386"), "virtio-net-pci", "host_uso")[:2] == (
+        True, None)

@@ -11,7 +11,13 @@ that a device of that type (or a subtype) gets instead of its default.
 Everything is read from the revision's own code: the machine-defining macros
 (`DEFINE_Q35_MACHINE(7, 2)`) are expanded with the tree's definitions and the expansion
 is read like C; names like TYPE_VIRTIO_NET are evaluated.  What cannot be evaluated is
-a diagnostic naming its file and line.
+a diagnostic naming its file and line.  Only a machine type's own class_init chain
+counts: machine_class_base_init() gives each non-abstract machine class a fresh
+compat_props, so what an abstract parent's class_init would add is not kept.
+
+machine_facts() is the whole pass: these machine types, the device properties
+(properties.py), what each .needed or test function reads (gates.py) and the devices a
+proxy creates inside it; placement/machines.py gives a finding's verdict from them.
 """
 from __future__ import annotations
 
@@ -25,14 +31,18 @@ from typing import NamedTuple
 
 from tree_sitter import Node, Query, QueryCursor
 
-from ..model import Diagnostic, QomType
+from ..model import Diagnostic, Extraction, QomType
+from ..sources.tree import SourceTree
 from .cexpr import Symbol, split_top
-from .context import FileContext
+from .context import FileContext, TreeIndex
 from .ctypes import Unresolved
+from .gates import FieldRead, gating_functions, read_gates
 from .lexer import Token, join_tokens, tokenize
 from .parse import Decl, _language, parse_tree
 from .preprocess import ExpansionError
+from .properties import DeviceProperties, PropertyReader, is_property_file
 from .qom import type_infos
+from .sourceset import SourceSet
 from .vmsd import designated
 
 COMPAT_ADD = "compat_props_add"
@@ -423,3 +433,73 @@ def _evaluate_text(ctx: FileContext, text: str) -> object:
 def _hw_dir(path: str) -> str:
     parts = path.split("/")
     return parts[1] if len(parts) > 2 and parts[0] == "hw" else parts[0]
+
+
+# -- the machine pass: machine types, device properties, and what gates a function ----------
+
+
+@dataclass(frozen=True, slots=True)
+class MachineFacts:
+    """What decides, in one revision, which versioned machine types send a piece of state."""
+    machines: tuple[MachineType, ...]
+    properties: DeviceProperties
+    children: dict[str, tuple[str, ...]]  # QOM type -> the device types its instance_init creates in it
+    # "vmsd file:function" -> the fields each .needed or test function of its VMSDs reads (gates.py)
+    reads: dict[str, tuple[FieldRead, ...]]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def objects(self, type_name: str) -> list[str]:
+        """TYPE_NAME and the devices created inside one (virtio-net-pci: virtio-net-device),
+        whose properties the state of TYPE_NAME's section may depend on."""
+        found = [type_name]
+        for current in found:
+            for owner in self.properties.lineage(current):
+                found.extend(child for child in self.children.get(owner, ()) if child not in found)
+        return found
+
+    def built_in(self, hw_dir: str) -> tuple[MachineType, ...]:
+        """The machine types of hw/<HW_DIR>: those the targets of that base arch build."""
+        return tuple(m for m in self.machines if m.hw_dir == hw_dir)
+
+
+# a virtio proxy's instance_init creates its device: virtio_instance_init_common(obj, &dev->vdev,
+# sizeof(dev->vdev), TYPE_VIRTIO_NET), the type being its fourth argument
+CHILD_CALLS = {"virtio_instance_init_common": 3}
+
+
+def machine_facts(tree: SourceTree, extraction: Extraction, index: TreeIndex | None = None) -> MachineFacts:
+    """The machine facts of TREE, whose extraction is EXTRACTION.  INDEX: the tree's index
+    when the caller has one (else one is built: every header and the files read)."""
+    gating_files = set(gating_functions(extraction))
+    sources = SourceSet(tree, lambda path, data: _wanted(path, data) or path in gating_files, extraction.target,
+                        index)
+    machine_files = {path: data for path, data in sources.files.items() if is_machine_file(path, data)}
+    machines = MachineReader(machine_files, sources.index.context).machine_types()
+    property_files = {path: data for path, data in sources.files.items() if is_property_file(path, data)}
+    properties = PropertyReader(property_files, sources.index.context, extraction).properties()
+    reads, unread = read_gates(extraction, sources.text, sources.index.context)
+    return MachineFacts(machines.machines, properties, _children(extraction), reads,
+                        machines.diagnostics + properties.diagnostics + tuple(unread))
+
+
+def _wanted(path: str, data: bytes) -> bool:
+    return is_machine_file(path, data) or is_property_file(path, data)
+
+
+def _children(extraction: Extraction) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for qom in extraction.types.values():
+        fn = extraction.functions.get(f"{qom.file}:{qom.instance_init}") if qom.instance_init else None
+        created = [args[CHILD_CALLS[callee]] for callee, args, _ in fn.evaluated_calls
+                   if callee in CHILD_CALLS and len(args) > CHILD_CALLS[callee]] if fn else []
+        names = tuple(name for name in created if isinstance(name, str) and name in extraction.types)
+        if names:
+            found[qom.name] = names
+    return found
+
+
+def qemu_release(tree: SourceTree) -> str | None:
+    """The QEMU release of TREE, from its VERSION file ("7.2.0" -> "7.2"); None without one."""
+    data = tree.read_path("VERSION")
+    match = re.match(rb"\s*(\d+)\.(\d+)", data or b"")
+    return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
