@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vmsd_lint.extract.gates import gate, gating_functions, read_gates
-from vmsd_lint.extract.machines import MachineReader, is_machine_file, machine_facts, qemu_release
+from vmsd_lint.extract.machines import MachineReader, is_machine_file, machine_facts, qemu_release, target_hw_dir
 from vmsd_lint.extract.properties import PropertyReader, is_property_file
 from vmsd_lint.extract.sourceset import SourceSet
 from vmsd_lint.placement.machines import Question, common_machines, machine_verdict, property_value
@@ -170,6 +170,17 @@ def new(qemu_repo, release_extractions):
 
 def test_the_release_of_a_tree(releases):
     assert qemu_release(releases["v7.2.0"][0]) == "7.2" and qemu_release(releases["v10.0.2"][0]) == "10.0"
+
+
+@pytest.mark.parametrize("tag", ["v7.2.0", "v10.0.2"])
+def test_the_machine_directory_of_a_target(releases, tag):
+    # configs/targets/<target>-softmmu.mak's TARGET_BASE_ARCH, and meson.build's
+    # `hw_dir = target_name == 'sparc64' ? 'sparc64' : target_base_arch`
+    tree = releases[tag][0]
+    found = {target: target_hw_dir(tree, target) for target in ("x86_64", "aarch64", "ppc64", "s390x", "sparc64",
+                                                                "nonesuch")}
+    assert found == {"x86_64": "i386", "aarch64": "arm", "ppc64": "ppc", "s390x": "s390x", "sparc64": "sparc64",
+                     "nonesuch": None}
 
 
 def test_ramfb_migrate_subsection_is_gated_by_hw_compat_8_1(new):

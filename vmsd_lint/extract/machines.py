@@ -33,6 +33,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from ..model import Diagnostic, Extraction, QomType
 from ..sources.tree import SourceTree
+from .buildconfig import target_config
 from .cexpr import Symbol, split_top
 from .context import FileContext, TreeIndex
 from .ctypes import Unresolved
@@ -409,7 +410,7 @@ def _may_declare_type(ctx: FileContext, text: str) -> bool:
         words = {t.text for t in macro.body}
         if "TypeInfo" in words:
             return True
-        pending.extend(w for w in words if w.isupper() or w.startswith("DEFINE_"))
+        pending.extend(words)  # the macros it calls: ctx.macro() says which words are
     return False
 
 
@@ -496,6 +497,24 @@ def _children(extraction: Extraction) -> dict[str, tuple[str, ...]]:
         if names:
             found[qom.name] = names
     return found
+
+
+# meson.build: `hw_dir = target_name == 'sparc64' ? 'sparc64' : target_base_arch`
+_HW_DIR_RE = re.compile(rb"hw_dir\s*=\s*target_name\s*==\s*'([\w-]+)'\s*\?\s*'([\w-]+)'\s*:\s*target_base_arch")
+
+
+def target_hw_dir(tree: SourceTree, target: str) -> str | None:
+    """The hw/<dir> whose machine types TARGET builds: its TARGET_BASE_ARCH
+    (configs/targets/<target>-softmmu.mak), unless meson.build names it an exception;
+    None when the tree has no such target.  (Which of that directory's machines a target
+    builds is its Kconfig's say: pseries is ppc64's, not ppc's.)"""
+    mak = tree.read_path(f"configs/targets/{target}-softmmu.mak")
+    if mak is None:
+        return None
+    exception = _HW_DIR_RE.search(tree.read_path("meson.build") or b"")
+    if exception is not None and exception.group(1).decode() == target:
+        return exception.group(2).decode()
+    return target_config(target, mak.decode("utf-8", "replace")).base_arch
 
 
 def qemu_release(tree: SourceTree) -> str | None:
