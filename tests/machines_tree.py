@@ -435,6 +435,21 @@ static void toy_data_class_init(ObjectClass *klass, void *data)
 
     device_class_set_props(dc, info->props);
 }
+
+static bool toy_count_is_one(void *opaque)
+{
+    ToyState *s = opaque;
+    return s->count == 1;
+}
+
+static const VMStateDescription vmstate_toy_one = {
+    .name = "toy/one",
+    .needed = toy_count_is_one,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(count, ToyState),
+        VMSTATE_END_OF_LIST()
+    }
+};
 """,
 }
 

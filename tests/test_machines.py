@@ -120,6 +120,7 @@ def test_properties_given_as_class_data_are_a_diagnostic(facts):
     ("toy_either_needed", []),  # return s->migrate || s->runtime;: no one term decides
     ("toy_cast_needed", [(None, "off", None, False, None)]),  # return TOY(opaque)->off == 0;
     ("toy_count_test", [("ToyState", "off", None, False, None)]),  # a field's test: return !s->off;
+    ("toy_count_is_one", []),  # return s->count == 1;: a number, not a truth value
 ])
 def test_what_a_needed_or_test_function_reads(reads, function, expected):
     assert [(r.struct, r.field, r.bit, r.sends_when, r.condition) for r in reads[f"{DEVICE}:{function}"]] == expected

@@ -287,9 +287,10 @@ def _binary_read(ctx: FileContext, operands: tuple[str, Node, Node], negated: bo
         return _bit_read(ctx, left, right, negated, pointers) or _bit_read(ctx, right, left, negated, pointers)
     if operator in ("==", "!="):
         for value, other in ((right, left), (left, right)):
-            constant = _evaluate(ctx, _spelling(value))
-            if isinstance(constant, int) and constant in (0, 1):
-                # `x != 0`, `x == true` keep the sense of x; `x == 0`, `x != true` invert it
+            # `x != 0`, `x == true` keep the sense of x; `x == 0`, `x != true` invert it.
+            # `x == 1` is not `x` for a number: only the words true and false stand for one
+            constant = 1 if value.type == "true" else 0 if value.type == "false" else _evaluate(ctx, _spelling(value))
+            if constant == 0 or value.type == "true":
                 keeps = (operator == "!=") == (constant == 0)
                 return _read(ctx, other, negated if keeps else not negated, pointers)
     return None
