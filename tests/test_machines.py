@@ -137,6 +137,14 @@ def test_the_property_behind_a_read(reads, properties, function, driver, prop, d
     assert (found.driver, found.property, found.disables) == (driver, prop, disables)
 
 
+def test_what_gates_a_function(facts):
+    # (driver, property, value turning it off, run-time condition): the runtime term is no property
+    assert [(g.driver, g.property, g.disables, g.condition) for g in facts.gates(f"{DEVICE}:toy_runtime_needed")] \
+        == [("toy-dev", "x-local", "off", "s->runtime && s->count > 2")]
+    assert facts.gates(f"{DEVICE}:toy_migrate_needed", ("toy-proxy",))[0].driver == "toy-dev"
+    assert facts.gates(f"{DEVICE}:toy_either_needed") == ()
+
+
 def test_a_read_of_no_property_is_no_gate(reads, properties):
     # toy_runtime_needed's other term, s->runtime, is state no property sets
     runtime = reads[f"{DEVICE}:toy_runtime_needed"][1]

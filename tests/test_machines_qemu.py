@@ -195,6 +195,9 @@ def test_ramfb_migrate_subsection_is_gated_by_hw_compat_8_1(new):
                                      "compat": "hw_compat_8_1", "file": "hw/core/machine.c", "line": 77,
                                      "up_to": "8.1"}
     assert "pc-q35-7.2" in [m.name for m in common_machines(facts, "7.2")]
+    assert [(g.driver, g.property, g.disables, g.condition)
+            for g in facts.gates("hw/display/ramfb-standalone.c:migrate_needed")] == [
+        ("ramfb", "x-migrate", "off", None)]
 
 
 def test_e1000e_timadj_field_is_gated_by_hw_compat_7_2(new):

@@ -37,7 +37,7 @@ from .buildconfig import target_config
 from .cexpr import Symbol, split_top
 from .context import FileContext, TreeIndex
 from .ctypes import Unresolved
-from .gates import FieldRead, gating_functions, read_gates
+from .gates import FieldRead, Gate, gate, gating_functions, read_gates
 from .lexer import Token, join_tokens, tokenize
 from .parse import Decl, _language, parse_tree
 from .preprocess import ExpansionError
@@ -457,6 +457,14 @@ class MachineFacts:
             for owner in self.properties.lineage(current):
                 found.extend(child for child in self.children.get(owner, ()) if child not in found)
         return found
+
+    def gates(self, key: str, types: tuple[str, ...] = ()) -> tuple[Gate, ...]:
+        """What gates function KEY ("vmsd file:function", a .needed or a field's test):
+        a Gate (driver, property, the value turning it off, the run-time condition left)
+        per term of its result that reads a property, of TYPES' devices when given."""
+        objects = tuple(obj for type_name in types for obj in self.objects(type_name))
+        found = (gate(read, self.properties, objects) for read in self.reads.get(key, ()))
+        return tuple(dict.fromkeys(g for g in found if g is not None))
 
     def built_in(self, hw_dir: str) -> tuple[MachineType, ...]:
         """The machine types of hw/<HW_DIR>: those the targets of that base arch build."""
