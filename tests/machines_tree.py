@@ -211,6 +211,29 @@ static const TypeInfo toy_machine_info = {
     .abstract = true,
 };
 """,
+    # another target's machine family, one of whose names is also toy's
+    "hw/other/other-board.c": r"""
+#include "hw/toy.h"
+
+static void other_8_1_class_init(ObjectClass *oc, void *data)
+{
+}
+
+static const TypeInfo other_machine_type_8_1 = {
+    .name       = MACHINE_TYPE_NAME("toy-8.1"),
+    .parent     = TYPE_MACHINE,
+    .class_init = other_8_1_class_init,
+};
+
+static GlobalProperty other_compat[] = {
+    { TYPE_TOY_DEV, "x-other", "on" },
+};
+
+static void other_options(MachineClass *mc)
+{
+    compat_props_add(mc->compat_props, other_compat, G_N_ELEMENTS(other_compat));
+}
+""",
     # a device with properties, the functions that read them, and a proxy holding it
     "hw/misc/toy-dev.c": r"""
 #include "hw/qdev-core.h"

@@ -37,8 +37,8 @@ def reads(facts):
     return facts.reads
 
 
-def machine(facts, name):
-    return next(m for m in facts.machines if m.name == name)
+def machine(facts, name, hw_dir="toy"):
+    return next(m for m in facts.machines if m.name == name and m.hw_dir == hw_dir)
 
 
 def test_versioned_machine_types_are_named_by_the_trees_macros(facts):
@@ -46,6 +46,7 @@ def test_versioned_machine_types_are_named_by_the_trees_macros(facts):
     # writes "old-6.0" TYPE_MACHINE_SUFFIX; the abstract base and the unversioned board
     # ("plainboard") have no cross-version promise
     assert [(m.name, m.version, m.hw_dir) for m in facts.machines] == [
+        ("toy-8.1", (8, 1), "other"),  # another target's, with a TypeInfo of its own
         ("old-6.0", (6, 0), "toy"), ("toy-7.2", (7, 2), "toy"), ("toy-8.1", (8, 1), "toy"), ("toy-9.0", (9, 0), "toy")]
     assert machine(facts, "toy-8.1").class_init == "toy_machine_8_1_class_init"
     assert (machine(facts, "old-6.0").file, machine(facts, "old-6.0").line) == ("hw/toy/toy-board.c", 93)
@@ -153,8 +154,8 @@ def test_a_read_of_no_property_is_no_gate(reads, properties):
     assert gate(reads[f"{DEVICE}:toy_migrate_needed"][0], properties).driver == "toy-dev"
 
 
-def verdict(facts, function, old, types=("toy-dev",)):
-    return machine_verdict(Question("toy", types, function, DEVICE, old), facts)
+def verdict(facts, function, old, types=("toy-dev",), hw_dirs=("toy",)):
+    return machine_verdict(Question("toy", types, function, DEVICE, old), facts, hw_dirs)
 
 
 def test_a_subsection_gated_by_a_compat_property_breaks_no_older_machine_type(facts):
@@ -176,6 +177,15 @@ def test_a_run_time_condition_is_said(facts):
     found = verdict(facts, "toy_runtime_needed", "7.2")
     assert found.breaks == () and found.gated.compat == "toy_machine_7_2_options:compat"
     assert found.condition == "s->runtime && s->count > 2"
+
+
+def test_machine_types_of_one_name_in_two_directories_are_told_apart(facts):
+    # hw/other's toy-8.1 has no hw_compat_8_1: it sends toy/migrate, hw/toy's does not
+    assert verdict(facts, "toy_migrate_needed", "8.1", hw_dirs=None).breaks == ("toy-8.1",)
+    assert verdict(facts, "toy_migrate_needed", "8.1", hw_dirs=("other",)).breaks == ("toy-8.1",)
+    assert verdict(facts, "toy_migrate_needed", "8.1").breaks == ()
+    # and a name both break is listed once
+    assert verdict(facts, "toy_either_needed", "8.1", hw_dirs=None).breaks == ("toy-8.1", "old-6.0", "toy-7.2")
 
 
 def test_no_gate_breaks_every_machine_type_of_both_releases(facts):

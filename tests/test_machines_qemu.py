@@ -212,6 +212,10 @@ def test_e1000e_timadj_field_is_gated_by_hw_compat_7_2(new):
     later = machine_verdict(Question("e1000e", ("e1000e",), "e1000e_migrate_timadj", "hw/net/e1000e.c", "8.1"),
                             facts, hw_dirs=["i386"])
     assert later.breaks == ("pc-i440fx-8.0", "pc-i440fx-8.1", "pc-q35-8.0", "pc-q35-8.1")
+    # every target's: virt-8.0 of arm and of m68k is one name
+    everywhere = machine_verdict(Question("e1000e", ("e1000e",), "e1000e_migrate_timadj", "hw/net/e1000e.c",
+                                          "8.1"), facts).breaks
+    assert everywhere.count("virt-8.0") == 1 and "pseries-8.1" in everywhere and "s390-ccw-virtio-8.0" in everywhere
 
 
 def test_a_property_on_type_virtio_net_reaches_virtio_net_pci(new):

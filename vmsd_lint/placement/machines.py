@@ -65,9 +65,9 @@ def release(text: str) -> tuple[int, ...]:
 def common_machines(facts: MachineFacts, old_release: str,
                     hw_dirs: Iterable[str] | None = None) -> list[MachineType]:
     """NEW's versioned machine types that OLD's release has too (of HW_DIRS, when given)."""
-    oldest_unknown = release(old_release)
+    old = release(old_release)
     dirs = set(hw_dirs) if hw_dirs is not None else None
-    return [m for m in facts.machines if m.version <= oldest_unknown and (dirs is None or m.hw_dir in dirs)]
+    return [m for m in facts.machines if m.version <= old and (dirs is None or m.hw_dir in dirs)]
 
 
 def machine_verdict(question: Question, facts: MachineFacts, hw_dirs: Iterable[str] | None = None) -> Verdict:
@@ -76,12 +76,13 @@ def machine_verdict(question: Question, facts: MachineFacts, hw_dirs: Iterable[s
     machines = common_machines(facts, question.old_release, hw_dirs)
     reads = facts.reads.get(f"{question.file}:{question.function}") if question.function else None
     if not reads or not question.types:
-        return Verdict(tuple(m.name for m in machines), None)
+        return Verdict(tuple(dict.fromkeys(m.name for m in machines)), None)
     # a machine type is spared when, for every type the section belongs to, the state is off
     per_owner = [_spared(owner, reads, facts, machines) for owner in question.types]
-    spared = {m.name: [pair for found in per_owner for pair in found[m.name]] for m in machines
-              if all(found[m.name] for found in per_owner)}
-    breaks = tuple(m.name for m in machines if m.name not in spared)
+    spared = {_key(m): [pair for found in per_owner for pair in found[_key(m)]] for m in machines
+              if all(found[_key(m)] for found in per_owner)}
+    # one name in two directories (virt-7.2 of arm and of m68k) is listed once
+    breaks = tuple(dict.fromkeys(m.name for m in machines if _key(m) not in spared))
     function = f"{question.file}:{question.function}"
     best = _most_sparing(spared)
     if best is None:
@@ -91,13 +92,18 @@ def machine_verdict(question: Question, facts: MachineFacts, hw_dirs: Iterable[s
 
 
 Spare = tuple[Gate, "CompatProperty | None"]  # a gate, and the compat entry turning it off (None: the default)
+Key = tuple[str, str]  # (hw_dir, name): two targets' machine types may share a name
+
+
+def _key(machine: MachineType) -> Key:
+    return machine.hw_dir, machine.name
 
 
 def _spared(owner: str, reads: tuple[FieldRead, ...], facts: MachineFacts,
-            machines: list[MachineType]) -> dict[str, list[Spare]]:
-    """machine name -> what keeps OWNER's state unsent on it: a term of the function's
+            machines: list[MachineType]) -> dict[Key, list[Spare]]:
+    """machine type -> what keeps OWNER's state unsent on it: a term of the function's
     conjunction whose property is off, on OWNER or a device created in it."""
-    found: dict[str, list[Spare]] = {m.name: [] for m in machines}
+    found: dict[Key, list[Spare]] = {_key(m): [] for m in machines}
     for obj in facts.objects(owner):
         for read in reads:
             found_gate = gate(read, facts.properties, (obj,))
@@ -106,7 +112,7 @@ def _spared(owner: str, reads: tuple[FieldRead, ...], facts: MachineFacts,
             for m in machines:
                 off, entry = _turned_off(facts, m, obj, found_gate)
                 if off:
-                    found[m.name].append((found_gate, entry))
+                    found[_key(m)].append((found_gate, entry))
     return found
 
 
@@ -145,7 +151,7 @@ def property_value(facts: MachineFacts, machine: MachineType, type_name: str,
     return None
 
 
-def _most_sparing(spared: dict[str, list[Spare]]) -> tuple[Gate, CompatProperty] | None:
+def _most_sparing(spared: dict[Key, list[Spare]]) -> tuple[Gate, CompatProperty] | None:
     """The (gate, compat entry) sparing the most machine types: the one to report.  A
     property whose default spares the newer types while compat entries turn it on for
     older ones is the reverse of a gate for older machine types: not reported."""
