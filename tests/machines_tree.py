@@ -40,6 +40,12 @@ extern const PropertyInfo qdev_prop_bool, qdev_prop_bit, qdev_prop_uint32;
                 .defval.u    = (bool)_defval)
 #define DEFINE_PROP_UINT32(_n, _s, _f, _d)                    \
     DEFINE_PROP_UNSIGNED(_n, _s, _f, _d, qdev_prop_uint32, uint32_t)
+#define DEFINE_PROP_SIGNED(_name, _state, _field, _defval, _prop, _type) \
+    DEFINE_PROP(_name, _state, _field, _prop, _type,                     \
+                .set_default = true,                                     \
+                .defval.i    = (_type)_defval)
+#define DEFINE_PROP_ON_OFF_AUTO(_n, _s, _f, _d) \
+    DEFINE_PROP_SIGNED(_n, _s, _f, _d, qdev_prop_on_off_auto, OnOffAuto)
 void device_class_set_props_n(DeviceClass *dc, const Property *props, size_t n);
 #define device_class_set_props(dc, props) \
     device_class_set_props_n((dc), (props), ARRAY_SIZE(props))
@@ -472,6 +478,43 @@ static const VMStateDescription vmstate_toy_one = {
         VMSTATE_UINT32(count, ToyState),
         VMSTATE_END_OF_LIST()
     }
+};
+
+typedef struct ToyAutoState {
+    DeviceState parent_obj;
+    OnOffAuto mode;
+} ToyAutoState;
+
+static bool toy_auto_needed(void *opaque)
+{
+    ToyAutoState *s = opaque;
+    return s->mode;
+}
+
+static const VMStateDescription vmstate_toy_auto = {
+    .name = "toy-auto",
+    .needed = toy_auto_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const Property toy_auto_properties[] = {
+    DEFINE_PROP_ON_OFF_AUTO("mode", ToyAutoState, mode, ON_OFF_AUTO_AUTO),
+};
+
+static void toy_auto_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->vmsd = &vmstate_toy_auto;
+    device_class_set_props(dc, toy_auto_properties);
+}
+
+static const TypeInfo toy_auto_info = {
+    .name = "toy-auto",
+    .parent = TYPE_DEVICE,
+    .class_init = toy_auto_class_init,
 };
 """,
 }

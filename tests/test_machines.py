@@ -146,6 +146,14 @@ def test_what_gates_a_function(facts):
     assert facts.gates(f"{DEVICE}:toy_either_needed") == ()
 
 
+def test_an_enum_property_read_as_a_truth_value_is_no_gate(reads, properties):
+    # return s->mode; with DEFINE_PROP_ON_OFF_AUTO("mode", ...): 0 is ON_OFF_AUTO_AUTO, "off" is 2
+    (mode,) = properties.own["toy-auto"]
+    assert (mode.info, mode.default, mode.value) == ("qdev_prop_on_off_auto", "(OnOffAuto)ON_OFF_AUTO_AUTO", None)
+    (read,) = reads[f"{DEVICE}:toy_auto_needed"]
+    assert read.field == "mode" and gate(read, properties) is None
+
+
 def test_a_read_of_no_property_is_no_gate(reads, properties):
     # toy_runtime_needed's other term, s->runtime, is state no property sets
     runtime = reads[f"{DEVICE}:toy_runtime_needed"][1]

@@ -12,6 +12,7 @@ device properties (extract.properties): the same struct, field and bit.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +29,7 @@ from .preprocess import ExpansionError
 from .properties import DeviceProperties, DeviceProperty
 
 BOOL_INFOS = ("qdev_prop_bool", "qdev_prop_bit", "qdev_prop_bit64")
+NUMBER_INFO = re.compile(r"qdev_prop_(u?int\d+|size(32)?)$")  # qdev-properties.c's integer PropertyInfos
 TRUE_WORDS = frozenset({"on", "yes", "true", "y"})
 FALSE_WORDS = frozenset({"off", "no", "false", "n"})
 # `virtio_has_feature(features, bit)` tests a bit of a feature word (include/hw/virtio/virtio.h)
@@ -350,8 +352,8 @@ def gate(read: FieldRead, props: DeviceProperties, types: tuple[str, ...] = ()) 
     driver, found = prop
     if found.info in BOOL_INFOS:
         disables = "off" if read.sends_when else "on"
-    elif read.sends_when and read.bit is None:
-        disables = "0"  # a number: zero is false
+    elif read.sends_when and read.bit is None and NUMBER_INFO.match(found.info):
+        disables = "0"  # a number: zero is false (an enum's zero, ON_OFF_AUTO_AUTO, says nothing)
     else:
         return None
     return Gate(read.function, read.file, read.line, driver, found.name, disables, read.condition, found)
