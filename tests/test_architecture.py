@@ -25,12 +25,9 @@ STAGES = [
     ("cli", ["vmsd_lint.cli"]),
 ]
 # Known debt, to be removed, not added to: the extractor's tree-wide linking computes the
-# placements (placement/) at the end of an extraction, and reuses the graph's call index.
+# placements (placement/) at the end of an extraction.
 DEBT = {
-    ("vmsd_lint.extract.classes", "vmsd_lint.placement.graph"),
     ("vmsd_lint.extract.extractor", "vmsd_lint.placement"),
-    ("vmsd_lint.extract.extractor", "vmsd_lint.placement.graph"),
-    ("vmsd_lint.extract.saves", "vmsd_lint.placement.graph"),
 }
 
 

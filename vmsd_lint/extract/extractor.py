@@ -23,12 +23,12 @@ from .. import __version__
 from ..errors import ChildDied
 from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
 from ..placement import placements
-from ..placement.graph import CallIndex
 from ..processes import how_it_ended, name_process
 from ..resolve import Resolved
 from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree
 from .buildconfig import target_config
 from .cache import Cache, pack, unpack
+from .calls import CallIndex
 from .cexpr import Unresolved
 from .classes import ClassModel, member_chain
 from .context import TreeIndex

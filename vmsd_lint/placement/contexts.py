@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import re
 
+from ..extract.calls import CallIndex, fn_node, walk_callers
 from ..model import Extraction, Placement, section_key, target_of
 from ..resolve import Resolved
-from .graph import CallIndex, fn_node, type_function_edges, walk_callers
+from .graph import type_function_edges
 
 QDEV = "device realize (qdev registers dc->vmsd)"
 
 
 def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[str, list[Placement]]:
     """Every section's placements, by section name, sorted.  The walks follow the
-    graph's edges (vmsd_lint.placement.graph) through a CallIndex, which finds them on
-    demand instead of building the whole graph."""
+    graph's edges (vmsd_lint.placement.graph) through a CallIndex (extract/calls.py),
+    which finds them on demand instead of building the whole graph."""
     resolved = Resolved(extraction)
     calls = calls or CallIndex(extraction)
     entries = _entry_points(extraction, calls, resolved)
