@@ -36,6 +36,17 @@ from .implementations import check_implementations
 from .lexer import join_tokens, tokenize
 from .parse import Decl, ParseFacts, is_interesting, parse_file, parse_tree
 from .preprocess import ExpansionError
+from .qemu import (
+    CALLS_WITH_ARGS,
+    EVALUATED_CALLS,
+    HOOK_CALLS,
+    REGISTRATION_CALLS,
+    SAVEVM,
+    savevm_field_keys,
+    target_mak,
+    target_mak_text,
+    vms_flag_values,
+)
 from .qom import type_infos, virtio_pci_types, vmsd_assignment
 from .registrars import (
     FileTypes,
@@ -49,24 +60,6 @@ from .rust import resolve_rust, rust_facts, rust_files
 from .saves import model_saves
 from .scan import TextFacts, scan_text
 from .vmsd import VmsdBuilder
-
-REGISTRATION_CALLS = {
-    # callee: (index of instance id, index of vmsd or None, index of idstr or None)
-    "vmstate_register": (1, 2, None),
-    "vmstate_register_any": (None, 1, None),
-    "vmstate_register_with_alias_id": (1, 2, None),
-    "register_savevm_live": (1, None, 0),
-}
-# Calls whose arguments a later stage reads; of the others only the callee is kept.
-# Calls that install a hook: callee -> (hook, index of the function argument).
-HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
-# Calls whose arguments the tree-wide steps read, evaluated in their file: the bus a
-# device creates, the virtio device a proxy creates, the version a hand-made load uses.
-EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state",
-                             "qdev_set_legacy_instance_id"})
-CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
-    | EVALUATED_CALLS
-_SAVEVM = "migration/savevm.c"
 
 
 @dataclass(slots=True)
@@ -195,7 +188,7 @@ class Extractor:
             digest.update(f"{f.path}\0{f.blob}\n".encode())
         for path, why in tree.skipped:  # their diagnostics are part of the cached extraction
             digest.update(f"{path}\0{why}\n".encode())
-        for extra in (_SAVEVM, f"configs/targets/{self.target}-softmmu.mak"):
+        for extra in (SAVEVM, target_mak(self.target)):
             digest.update(hashlib.sha1(tree.read_path(extra) or b"").digest())
         return digest.hexdigest()
 
@@ -362,27 +355,6 @@ def c_includes(files: dict[str, TextFacts]) -> dict[str, tuple[str, ...]]:
         if names:
             found[path] = names
     return found
-
-
-def savevm_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
-    """The JSON keys `dump_vmstate_vmsf` of this revision prints per field."""
-    data = tree.read_path(_SAVEVM)
-    if data is None:
-        return None
-    text = data.decode("utf-8", "replace")
-    start = text.find("static void dump_vmstate_vmsf(")
-    end = text.find("\n}\n", start)
-    if start < 0 or end < 0:
-        return None
-    keys = re.findall(r'\\"(\w+)\\":', text[start:end])
-    return tuple(dict.fromkeys(keys)) or None
-
-
-def target_mak_text(tree: SourceTree, target: str | None) -> str | None:
-    if not target:
-        return None
-    data = tree.read_path(f"configs/targets/{target}-softmmu.mak")
-    return data.decode("utf-8", "replace") if data is not None else None
 
 
 class _ResolvedCache:
@@ -982,13 +954,3 @@ def _check_abstract_owners(resolved: Resolved, result: Extraction) -> None:
                 "unresolved", qom.file, qom.vmsd_line or qom.line,
                 f"type '{qom.name}' is abstract and installs VMSD {vmsd.symbol if vmsd else qom.vmsd}, but no "
                 f"concrete type that inherits it was found: its sections are not checked"))
-
-
-def vms_flag_values(index: TreeIndex) -> dict[str, int]:
-    flags = {}
-    for name in index.enumerators:
-        if name.startswith("VMS_"):
-            value = index.enum_constant(name, "include/migration/vmstate.h")
-            if value is not None:
-                flags[name] = value
-    return flags
