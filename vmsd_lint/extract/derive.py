@@ -19,6 +19,7 @@ from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import target_config
 from .context import TreeIndex
 from .names import LazyTreeIndex, NameMap
+from .store import PARSE, SCAN
 
 MAX_CHANGED = 16  # more changed files than this: a whole extraction is about as quick
 
@@ -57,9 +58,8 @@ def derive(extractor, tree: SourceTree, base_tree: SourceTree, base: Extraction)
         if parsed is not None:
             file_result, _ = ex.resolve_file(index, vms_flags, path, parsed)
             records[path] = ex.file_record(index, path, parsed, file_result, tree.read_path)
-    if extractor.cache is not None:
-        extractor.cache.put_many(ex.facts_kind("scan"), {new[p]: new_scans[p] for p in changed})
-        extractor.cache.put_many(ex.facts_kind("parse"), fresh_parses)
+    extractor.store.put_many(SCAN, {new[p]: new_scans[p] for p in changed})
+    extractor.store.put_many(PARSE, fresh_parses)
 
     result = Extraction(tree.label, tree.commit, extractor.target, index.target_dir)
     result.dump_field_keys = ex.savevm_field_keys(tree) or result.dump_field_keys
@@ -119,8 +119,7 @@ def _scans(extractor, tree: SourceTree, files: list[SourceFile]) -> dict:
     """The text facts of files by path: from the cache, else read and scanned here."""
     from . import extractor as ex
 
-    cached = extractor.cache.get_many(ex.facts_kind("scan"), [f.blob for f in files]) \
-        if extractor.cache is not None else {}
+    cached = extractor.store.get_many(SCAN, [f.blob for f in files])
     missing = [f for f in files if f.blob not in cached]
     data = tree.read(missing) if missing else {}
     found = {f.path: cached[f.blob] for f in files if f.blob in cached}

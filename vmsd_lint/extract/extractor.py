@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import hashlib
 import itertools
 import multiprocessing
 import posixpath
@@ -17,9 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import MISSING, dataclass, field, fields
 from functools import partial
-from pathlib import Path
 
-from .. import __version__
 from ..errors import ChildDied
 from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
 from ..placement import placements
@@ -34,6 +31,7 @@ from .classes import ClassModel, member_chain
 from .context import TreeIndex
 from .implementations import check_implementations
 from .lexer import join_tokens, tokenize
+from .names import NameMap
 from .parse import Decl, ParseFacts, is_interesting, parse_file, parse_tree
 from .preprocess import ExpansionError
 from .qemu import (
@@ -41,9 +39,7 @@ from .qemu import (
     EVALUATED_CALLS,
     HOOK_CALLS,
     REGISTRATION_CALLS,
-    SAVEVM,
     savevm_field_keys,
-    target_mak,
     target_mak_text,
     vms_flag_values,
 )
@@ -59,6 +55,7 @@ from .registrars import (
 from .rust import resolve_rust, rust_facts, rust_files
 from .saves import model_saves
 from .scan import TextFacts, scan_text
+from .store import EXTRACTION, NAMES, PARSE, RUST, SCAN, Kind, ResolvedCache, Store, tree_key
 from .vmsd import VmsdBuilder
 
 
@@ -136,18 +133,18 @@ class Extractor:
         self.target = target
         self.jobs = max(1, jobs)
         self.cache = cache
+        self.store = Store(cache)
 
     def run(self, tree: SourceTree, base: tuple[SourceTree, Extraction] | None = None) -> Extraction:
         """Extract a tree.  With a cache, a tree whose files (by blob id) and options
         were seen before is answered from it; otherwise only the files not seen
         before are read and parsed.  BASE, a tree and its extraction: a tree that
         differs from it in a few .c files is derived from it (extract.derive)."""
-        key = self._tree_key(tree)
-        if self.cache is not None:
-            cached = self.cache.get(facts_kind("extraction"), key)
-            if cached is not None:
-                cached.endpoint, cached.commit = tree.label, tree.commit
-                return cached
+        key = tree_key(tree, self.target)
+        cached = self.store.get(EXTRACTION, key)
+        if cached is not None:
+            cached.endpoint, cached.commit = tree.label, tree.commit
+            return cached
         if base is not None:
             from .derive import derive
             with _without_gc():
@@ -156,10 +153,10 @@ class Extractor:
                 return _with_skipped_files(derived, tree)
         with _without_gc():
             result = _with_skipped_files(self._extract(tree, key), tree)
-        if self.cache is not None:
+        if self.store.enabled:
             # the pool and the second resolver are gone: no thread runs, a fork is safe
-            self.cache.write_later(facts_kind("extraction"), {key: result})
-            self.cache.flush_in_background()
+            self.store.write_later(EXTRACTION, {key: result})
+            self.store.flush_in_background()
         return result
 
     @staticmethod
@@ -167,37 +164,20 @@ class Extractor:
         """The files an extraction reads, in path order."""
         return sorted((f for f in tree.files if f.path.endswith(SOURCE_SUFFIXES)), key=lambda f: f.path)
 
-    def _cache_names(self, key: str, index: TreeIndex) -> None:
-        if self.cache is not None:
-            from .names import NameMap
-            self.cache.write_later(facts_kind("names"), lambda: {key: NameMap.of(index)})  # by the writer
-
     def is_cached(self, tree: SourceTree) -> bool:
         """Whether the cache holds the extraction of TREE."""
-        return self.cache is not None and self.cache.has(facts_kind("extraction"), self._tree_key(tree))
+        return self.store.has(EXTRACTION, tree_key(tree, self.target))
 
-    def cached_names(self, tree: SourceTree):
+    def cached_names(self, tree: SourceTree) -> NameMap | None:
         """The NameMap of a tree extracted before (None when the cache has none)."""
-        if self.cache is None:
-            return None
-        return self.cache.get(facts_kind("names"), self._tree_key(tree))
-
-    def _tree_key(self, tree: SourceTree) -> str:
-        digest = hashlib.sha1(f"{__version__}:{_code_digest()}:{self.target}".encode())
-        for f in sorted(tree.files, key=lambda f: f.path):
-            digest.update(f"{f.path}\0{f.blob}\n".encode())
-        for path, why in tree.skipped:  # their diagnostics are part of the cached extraction
-            digest.update(f"{path}\0{why}\n".encode())
-        for extra in (SAVEVM, target_mak(self.target)):
-            digest.update(hashlib.sha1(tree.read_path(extra) or b"").digest())
-        return digest.hexdigest()
+        return self.store.get(NAMES, tree_key(tree, self.target))
 
     def _extract(self, tree: SourceTree, key: str) -> Extraction:
         """Scan every file, index the scans, then resolve the parsed files one by one in
         path order while the worker processes are still parsing the later ones."""
         files = self.source_files(tree)
-        cached_scans = self._cached("scan", files)
-        cached_parses = self._cached("parse", files)
+        cached_scans = self._cached(SCAN, files)
+        cached_parses = self._cached(PARSE, files)
         missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
         with self._pool(len(missing)) as pool:
             contents, interesting, computed_scans = self._read_and_scan(pool, tree, missing)
@@ -209,18 +189,16 @@ class Extractor:
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
             result.dump_field_keys = savevm_field_keys(tree) or result.dump_field_keys
             result.c_includes = c_includes(index.files)
-            self._cache_names(key, index)
-            rust = rust_records(self.cache, tree, index)  # a few small files, while the workers parse
+            self.store.write_later(NAMES, lambda: {key: NameMap.of(index)})  # made by the writer
+            rust = rust_records(self.store, tree, index)  # a few small files, while the workers parse
             result.files_read = len(index.files) + len(rust_files(tree))
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
-            reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
+            reuse = ResolvedCache(self.store, {f.path: f.blob for f in files}, self.target)
             result.files_parsed = len(_resolve(index, parsed, result, reuse, rust, tree.read_path)) + len(rust)
         return result
 
-    def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
-        if self.cache is None:
-            return {}
-        return self.cache.get_many(facts_kind(kind), [f.blob for f in files])
+    def _cached(self, kind: Kind, files: list[SourceFile]) -> dict:
+        return self.store.get_many(kind, [f.blob for f in files])
 
     def _pool(self, count: int):
         if self.jobs > 1 and count > 50:
@@ -252,7 +230,7 @@ class Extractor:
         in the worker processes (the tasks are queued now, the results read lazily),
         or in this process (lazily)."""
         if pool is None:
-            return ((value, pack(value) if self.cache is not None else None)
+            return ((value, pack(value) if self.store.enabled else None)
                     for value in (compute(path, data) for path, data in items))
         chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
         results = pool.map(partial(_packed, compute), chunks)
@@ -269,8 +247,7 @@ class Extractor:
             else:
                 scan = cached[f.blob]
             yield f.path, scan
-        if self.cache is not None:
-            self.cache.put_packed(facts_kind("scan"), fresh)
+        self.store.put_packed(SCAN, fresh)
 
     def _parses(self, files, missing, computing: set[str], cached, computed):
         """(path, ParsedFile, packed ParsedFile or None) of every parsed file in path
@@ -288,8 +265,7 @@ class Extractor:
                 parsed, fresh[f.blob] = None, _NOT_PARSED
             if parsed is not None:
                 yield f.path, parsed, packed
-        if self.cache is not None:
-            self.cache.put_packed(facts_kind("parse"), fresh)
+        self.store.put_packed(PARSE, fresh)
 
 
 @contextlib.contextmanager
@@ -329,24 +305,6 @@ def _merged_scans(files: list[SourceFile], plain: set[str], computed):
         yield (TextFacts(), _plain_scan()) if f.path in plain else next(computed)
 
 
-def facts_kind(kind: str) -> str:
-    """The cache's kind for facts of KIND: made by this very code, so that two builds of
-    vmsd-lint never share facts (a version number bumped by hand was forgotten)."""
-    return f"{kind}:{_code_digest()[:20]}"
-
-
-@functools.cache
-def _code_digest() -> str:
-    """A digest of the code that makes facts and extractions (every .py and .scm file of
-    the package: about 3 ms, once per process)."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha1()
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".scm") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
 def c_includes(files: dict[str, TextFacts]) -> dict[str, tuple[str, ...]]:
     """path -> the names of the .c files it #includes, for the files that include any."""
     found = {}
@@ -357,46 +315,8 @@ def c_includes(files: dict[str, TextFacts]) -> dict[str, tuple[str, ...]]:
     return found
 
 
-class _ResolvedCache:
-    """Per-file resolutions, keyed by the file's blob, and kept with every answer the
-    file's lookups got (macros, constants, types, #if conditions): one is reused only
-    when all of those answer the same in this tree, so a changed header re-resolves
-    just the files it affects."""
-
-    def __init__(self, cache: Cache | None, blobs: dict[str, str], target: str | None):
-        self.kind = facts_kind("resolved")
-        self.cache, self.blobs = cache, blobs
-        self.suffix = f":{target}:{_code_digest()}"
-        self.entries: dict[str, tuple] = {}
-        self.fresh: dict[str, tuple] = {}
-
-    def load(self, vms_flags: dict[str, int]) -> None:
-        if self.cache is None:
-            return
-        self.suffix += ":" + hashlib.sha1(repr(sorted(vms_flags.items())).encode()).hexdigest()
-        self.entries = self.cache.get_many(self.kind, [self._key(p) for p in self.blobs])
-
-    def reusable(self, index: TreeIndex, path: str) -> FileResult | None:
-        entry = self.entries.get(self._key(path))
-        if entry is None:
-            return None
-        lookups, file_result = entry
-        return file_result if index.context(path).same_answers(lookups) else None
-
-    def keep(self, path: str, lookups: dict, file_result: FileResult) -> None:
-        if self.cache is not None:
-            self.fresh[self._key(path)] = (lookups, file_result)
-
-    def save(self) -> None:
-        if self.cache is not None and self.fresh:
-            self.cache.write_later(self.kind, self.fresh)
-
-    def _key(self, path: str) -> str:
-        return f"{self.blobs.get(path)}:{path}{self.suffix}"
-
-
 def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
-             result: Extraction, reuse: _ResolvedCache, rust: dict[str, FileRecord],
+             result: Extraction, reuse: ResolvedCache, rust: dict[str, FileRecord],
              read=None) -> dict[str, ParsedFile]:
     """Resolve the parsed files (in path order) into `result`, with the records of the
     Rust files; returns the parsed C files by path.  READ(path) reads a file of the tree."""
@@ -506,10 +426,10 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     result.records = records
 
 
-def rust_records(cache: Cache | None, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
+def rust_records(store: Store, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
     """The records of the Rust files (extract/rust.py): resolved together, crate by crate.
     They hold VMSDs, types and diagnostics; every other list of a record stays empty."""
-    facts = rust_facts(tree, rust_files(tree), cache, facts_kind("rust"))
+    facts = rust_facts(tree, rust_files(tree), store.cache, RUST.tag)
     empty = [f.name for f in fields(FileRecord) if f.default is MISSING and f.default_factory is MISSING][3:]
     return {path: FileRecord(vmsds, types, diagnostics, **{name: [] for name in empty})
             for path, (vmsds, types, diagnostics) in resolve_rust(facts, index).items()}
