@@ -12,6 +12,7 @@ from conftest import make_branch
 from vmsd_lint.extract.cache import Cache
 from vmsd_lint.extract.derive import derive
 from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.extract.store import Store
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.sources.tree import directory_tree, git_revision_tree
 
@@ -66,7 +67,7 @@ def dump(extraction) -> str:
 def test_derived_extraction_is_the_whole_extraction(qemu_base, branch) -> None:
     clone, cache_dir, base_tree, base = qemu_base
     tree = git_revision_tree(str(clone), branch)
-    derived = derive(Extractor(jobs=2, cache=Cache(cache_dir)), tree, base_tree, base)
+    derived = derive(Store(Cache(cache_dir)), None, tree, base_tree, base)
     assert derived is not None, f"{branch}: expected a derivation"
     whole = Extractor(jobs=2, cache=None).run(tree)
     assert dump(derived) == dump(whole)
@@ -76,7 +77,7 @@ def test_derived_extraction_is_the_whole_extraction(qemu_base, branch) -> None:
 def test_a_header_change_is_extracted_whole(qemu_base) -> None:
     clone, cache_dir, base_tree, base = qemu_base
     tree = git_revision_tree(str(clone), "header")
-    assert derive(Extractor(jobs=2, cache=Cache(cache_dir)), tree, base_tree, base) is None
+    assert derive(Store(Cache(cache_dir)), None, tree, base_tree, base) is None
     # run() then extracts the whole tree: the header's field shows in the serial VMSD's users
     through_run = Extractor(jobs=2, cache=Cache(cache_dir)).run(tree, base=(base_tree, base))
     assert dump(through_run) == dump(Extractor(jobs=2, cache=None).run(tree))
@@ -107,7 +108,7 @@ def test_samples_changing_one_c_file_are_derived(sample, tmp_path) -> None:
     new_tree = directory_tree(str(SAMPLES / sample / "new"))
     cache = Cache(str(tmp_path / "cache"))
     base = Extractor(cache=cache).run(old_tree)
-    assert derive(Extractor(cache=cache), new_tree, old_tree, base) is not None
+    assert derive(Store(cache), None, new_tree, old_tree, base) is not None
 
 
 def test_a_changed_target_configuration_is_extracted_whole(tmp_path) -> None:
@@ -123,7 +124,7 @@ def test_a_changed_target_configuration_is_extracted_whole(tmp_path) -> None:
         trees[side] = directory_tree(str(root))
     cache = Cache(str(tmp_path / "cache"))
     base = Extractor(target="x86_64", cache=cache).run(trees["old"])
-    assert derive(Extractor(target="x86_64", cache=cache), trees["new"], trees["old"], base) is None
+    assert derive(Store(cache), "x86_64", trees["new"], trees["old"], base) is None
 
 
 def test_derivation_without_a_cache_indexes_every_file_and_is_exact() -> None:
@@ -131,6 +132,6 @@ def test_derivation_without_a_cache_indexes_every_file_and_is_exact() -> None:
     old_tree = directory_tree(str(SAMPLES / "field-added" / "old"))
     new_tree = directory_tree(str(SAMPLES / "field-added" / "new"))
     base = Extractor(cache=None).run(old_tree)
-    derived = derive(Extractor(cache=None), new_tree, old_tree, base)
+    derived = derive(Store(None), None, new_tree, old_tree, base)
     assert derived is not None and derived.names is not None
     assert dump(derived) == dump(Extractor(cache=None).run(new_tree))

@@ -17,12 +17,12 @@ from ..processes import how_it_ended, name_process
 from ..sources.tree import SourceTree
 from .cache import Cache
 from .derive import few_c_files_apart
+from .perfile import source_files
 from .rust import rust_files
 
 
 def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple[Extraction, Extraction]:
-    if extractor.is_cached(old_tree) or extractor.is_cached(new_tree) or _few_c_files_apart(
-            extractor, old_tree, new_tree):
+    if extractor.is_cached(old_tree) or extractor.is_cached(new_tree) or _few_c_files_apart(old_tree, new_tree):
         old = extractor.run(old_tree)
         return old, extractor.run(new_tree, base=(old_tree, old))
     # the two extractions share the cores: each gets half the workers
@@ -38,9 +38,9 @@ def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple
     return old, new_job.result()
 
 
-def _few_c_files_apart(extractor, old_tree: SourceTree, new_tree: SourceTree) -> bool:
+def _few_c_files_apart(old_tree: SourceTree, new_tree: SourceTree) -> bool:
     """Whether NEW may be derived from OLD (extract.derive decides for sure)."""
-    blobs = [{f.path: f.blob for f in extractor.source_files(tree)} for tree in (old_tree, new_tree)]
+    blobs = [{f.path: f.blob for f in source_files(tree)} for tree in (old_tree, new_tree)]
     return few_c_files_apart(*blobs) is not None and rust_files(old_tree) == rust_files(new_tree)
 
 

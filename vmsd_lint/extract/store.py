@@ -22,8 +22,8 @@ from .qemu import SAVEVM, target_mak
 if TYPE_CHECKING:
     from ..model import Extraction
     from .context import TreeIndex
-    from .extractor import FileResult, ParsedFile
     from .names import NameMap
+    from .perfile import FileResult, ParsedFile
     from .rustparse import RustFacts
     from .scan import TextFacts
 
