@@ -109,8 +109,8 @@ def extract_tree(tree, options: Options, base=None):
 
 
 def _extractor(options: Options):
-    from ..extract.extractor import Extractor
-    return Extractor(target=options.target, jobs=options.jobs, cache=options.cache)
+    from ..placement.extraction import placing_extractor
+    return placing_extractor(target=options.target, jobs=options.jobs, cache=options.cache)
 
 
 def _is_json_file(spec: str) -> bool:

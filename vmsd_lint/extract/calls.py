@@ -27,7 +27,7 @@ def walk_callers(callers_of: Callable[[str], Iterable[str]], starts: list[str],
     found: set[str] = set()
     frontier = list(starts)
     for _ in range(MAX_DEPTH):
-        next_frontier = []
+        next_frontier: list[str] = []
         for node in frontier:
             if node in found:
                 continue

@@ -19,7 +19,7 @@ from ..model import Extraction
 from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import target_config
 from .context import TreeIndex
-from .linking import assemble
+from .linking import Finish, assemble
 from .names import LazyTreeIndex, NameMap
 from .perfile import c_includes, file_record, parse_facts, resolve_file, scan_facts, source_files
 from .qemu import savevm_field_keys, target_mak_text, vms_flag_values
@@ -29,10 +29,10 @@ from .store import NAMES, PARSE, SCAN, Store, tree_key
 MAX_CHANGED = 16  # more changed files than this: a whole extraction is about as quick
 
 
-def derive(store: Store, target: str | None, tree: SourceTree, base_tree: SourceTree,
-           base: Extraction) -> Extraction | None:
+def derive(store: Store, target: str | None, tree: SourceTree, base_tree: SourceTree, base: Extraction,
+           finish: Finish | None) -> Extraction | None:
     """TREE's extraction for TARGET from BASE (the extraction of BASE_TREE), or None when
-    it cannot be derived exactly."""
+    it cannot be derived exactly; FINISH is the extractor's (linking.assemble)."""
     if base.records is None or base.target != target or base.c_includes is None:
         return None
     if target_mak_text(tree, target) != target_mak_text(base_tree, target):
@@ -73,7 +73,7 @@ def derive(store: Store, target: str | None, tree: SourceTree, base_tree: Source
     includes.update(c_includes(new_scans))
     result.c_includes = {path: includes[path] for path in sorted(includes)}
     result.names = names
-    assemble(result, index, {path: records[path] for path in sorted(records)})
+    assemble(result, index, {path: records[path] for path in sorted(records)}, finish)
     return result
 
 

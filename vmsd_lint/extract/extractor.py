@@ -13,7 +13,7 @@ import itertools
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, dataclass, field, fields
 from functools import partial
 
 from ..errors import ChildDied
@@ -24,7 +24,7 @@ from .buildconfig import target_config
 from .cache import Cache, pack, unpack
 from .context import TreeIndex
 from .derive import derive
-from .linking import assemble
+from .linking import Finish, assemble
 from .names import NameMap
 from .parse import is_interesting
 from .perfile import FileRecord, c_includes, file_record, parse_interesting, scan_source, source_files
@@ -64,12 +64,22 @@ SCAN_CHUNK = 128  # files per worker task: scans are quick
 PARSE_CHUNK = 8  # parses are slow: small tasks let the resolver start on the first files early
 
 
+@dataclass
 class Extractor:
-    def __init__(self, target: str | None = None, jobs: int = 1, cache: Cache | None = None):
-        self.target = target
-        self.jobs = max(1, jobs)
-        self.cache = cache
-        self.store = Store(cache)
+    """Extracts trees.  TARGET: the target architecture (target/<arch>/ is preferred
+    where names collide, its build configuration answers the #ifs); JOBS: the worker
+    processes that scan and parse; CACHE: the cache (None: none); FINISH, always said
+    (None: none): a later stage's pass over each extraction, made before the extraction
+    is cached (linking.Finish: the placements, placement.extraction.placing_extractor)."""
+    target: str | None = None
+    jobs: int = 1
+    cache: Cache | None = None
+    finish: Finish | None = field(kw_only=True)
+    store: Store = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = max(1, self.jobs)
+        self.store = Store(self.cache)
 
     def run(self, tree: SourceTree, base: tuple[SourceTree, Extraction] | None = None) -> Extraction:
         """Extract a tree.  With a cache, a tree whose files (by blob id) and options
@@ -77,26 +87,31 @@ class Extractor:
         before are read and parsed.  BASE, a tree and its extraction: a tree that
         differs from it in a few .c files is derived from it (extract.derive)."""
         key = tree_key(tree, self.target)
-        cached = self.store.get(EXTRACTION, key)
+        cached = self.store.get(EXTRACTION, self._extraction_key(key))
         if cached is not None:
             cached.endpoint, cached.commit = tree.label, tree.commit
             return cached
         if base is not None:
             with _without_gc():
-                derived = derive(self.store, self.target, tree, *base)
+                derived = derive(self.store, self.target, tree, *base, self.finish)
             if derived is not None:
                 return _with_skipped_files(derived, tree)
         with _without_gc():
             result = _with_skipped_files(self._extract(tree, key), tree)
         if self.store.enabled:
             # the pool and the second resolver are gone: no thread runs, a fork is safe
-            self.store.write_later(EXTRACTION, {key: result})
+            self.store.write_later(EXTRACTION, {self._extraction_key(key): result})
             self.store.flush_in_background()
         return result
 
     def is_cached(self, tree: SourceTree) -> bool:
         """Whether the cache holds the extraction of TREE."""
-        return self.store.has(EXTRACTION, tree_key(tree, self.target))
+        return self.store.has(EXTRACTION, self._extraction_key(tree_key(tree, self.target)))
+
+    def _extraction_key(self, key: str) -> str:
+        """An extraction is cached with what FINISH made of it: under the tree's key and
+        FINISH's name."""
+        return key if self.finish is None else f"{key}:{self.finish.__module__}.{self.finish.__qualname__}"
 
     def _extract(self, tree: SourceTree, key: str) -> Extraction:
         """Scan every file, index the scans, then resolve the parsed files one by one in
@@ -124,7 +139,7 @@ class Extractor:
             records = {path: file_record(index, path, ff, file_result, tree.read_path)
                        for path, ff, file_result in resolved}
             records.update(rust)
-            assemble(result, index, {path: records[path] for path in sorted(records)})
+            assemble(result, index, {path: records[path] for path in sorted(records)}, self.finish)
             result.files_parsed = len(resolved) + len(rust)
         return result
 

@@ -3,13 +3,13 @@ order, into one extraction, and the steps that need the whole tree: types regist
 functions of other files (extract/registrars.py), each type linked to the VMSD its
 class_init assigns, each registration to the VMSD it names (from the class where it
 reads one: extract/classes.py), bytes written by hand and virtio (extract/saves.py),
-references checked, and the placements."""
+references checked, and a later stage's pass (FINISH: the placements) over the result."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from ..model import Diagnostic, Extraction, FunctionInfo, QomType, Registration
-from ..placement import placements
 from ..resolve import Resolved
 from .calls import CallIndex
 from .classes import ClassModel, member_chain
@@ -21,9 +21,16 @@ from .qom import vmsd_assignment
 from .registrars import FileTypes
 from .saves import model_saves
 
+# A later stage's pass over a linked extraction, given its call index: the placement
+# stage's placements (placement.contexts.place), made here so that they are cached with
+# the extraction and a warm run does not make them again.
+Finish = Callable[[Extraction, CallIndex], None]
 
-def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord]) -> None:
-    """The tree-wide steps over the file records (in path order) into `result`."""
+
+def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord],
+             finish: Finish | None = None) -> None:
+    """The tree-wide steps over the file records (in path order) into `result`; FINISH
+    last but the diagnostics."""
     for record in records.values():  # merged in path order, as if resolved here one by one
         for vmsd in record.vmsds:
             result.vmsds[vmsd.key] = vmsd
@@ -43,12 +50,13 @@ def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord
     resolved = Resolved(result)
     _link_types(index, result, resolved)
     _resolve_registrations(records, result, resolved)
-    calls = CallIndex(result)  # the call edges, for the saves' buses and the placements
+    calls = CallIndex(result)  # the call edges, for the saves' buses and FINISH
     model_saves(result, resolved, index, calls)
     _check_references(resolved, result)
     _check_abstract_owners(resolved, result)
     check_implementations(resolved, result)
-    result.placements = placements(result, calls)
+    if finish is not None:
+        finish(result, calls)
     result.diagnostics.extend(Diagnostic("unreached", v.file, v.line, f"VMSD {v.symbol} ('{v.name}') is sent by no "
                                          f"section this tool knows: a change to it is reported without sections")
                               for v in Resolved(result).unreached())

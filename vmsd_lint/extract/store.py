@@ -65,7 +65,7 @@ RUST: Kind[RustFacts] = Kind("rust", "the file's blob id")
 RESOLVED: Kind[tuple[Lookups, FileResult]] = Kind("resolved", "ResolvedCache.key(): blob id, path, target, VMS_* flags")
 # Per tree, by tree_key()
 NAMES: Kind[NameMap] = Kind("names", "tree_key()")
-EXTRACTION: Kind[Extraction] = Kind("extraction", "tree_key()")
+EXTRACTION: Kind[Extraction] = Kind("extraction", "tree_key() and the extractor's finishing pass")
 KINDS = (SCAN, PARSE, RUST, RESOLVED, NAMES, EXTRACTION)
 
 

@@ -50,6 +50,12 @@ def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[s
             for name, found in result.items()}
 
 
+def place(extraction: Extraction, calls: CallIndex) -> None:
+    """The placements of a linked extraction: its extractor's last tree-wide pass (the
+    FINISH of extract.linking.assemble), so that they are cached with it."""
+    extraction.placements = placements(extraction, calls)
+
+
 LEGACY_CALL = "qdev_set_legacy_instance_id"
 MAX_HOOK_DEPTH = 1  # realize -> a helper of its file: where a device sets its own legacy instance id
 _SELF = re.compile(r"\w+|DEVICE\((?:dev|obj|d|s)\)")  # the device being realized, not a child it made
