@@ -11,7 +11,9 @@ from conftest import make_branch
 
 from vmsd_lint.extract.cache import Cache
 from vmsd_lint.extract.derive import derive
-from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.extract.store import Store
+from vmsd_lint.placement.contexts import place
+from vmsd_lint.placement.extraction import placing_extractor
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.sources.tree import directory_tree, git_revision_tree
 
@@ -55,7 +57,7 @@ def qemu_base(qemu_repo, tmp_path_factory):
         make_branch(clone, name, edits)
     cache_dir = str(root / "cache")
     base_tree = git_revision_tree(str(clone), "v10.0.2")
-    return clone, cache_dir, base_tree, Extractor(jobs=2, cache=Cache(cache_dir)).run(base_tree)
+    return clone, cache_dir, base_tree, placing_extractor(jobs=2, cache=Cache(cache_dir)).run(base_tree)
 
 
 def dump(extraction) -> str:
@@ -66,9 +68,9 @@ def dump(extraction) -> str:
 def test_derived_extraction_is_the_whole_extraction(qemu_base, branch) -> None:
     clone, cache_dir, base_tree, base = qemu_base
     tree = git_revision_tree(str(clone), branch)
-    derived = derive(Extractor(jobs=2, cache=Cache(cache_dir)), tree, base_tree, base)
+    derived = derive(Store(Cache(cache_dir)), None, tree, base_tree, base, place)
     assert derived is not None, f"{branch}: expected a derivation"
-    whole = Extractor(jobs=2, cache=None).run(tree)
+    whole = placing_extractor(jobs=2, cache=None).run(tree)
     assert dump(derived) == dump(whole)
     assert derived.functions == whole.functions and derived.records.keys() == whole.records.keys()
 
@@ -76,10 +78,10 @@ def test_derived_extraction_is_the_whole_extraction(qemu_base, branch) -> None:
 def test_a_header_change_is_extracted_whole(qemu_base) -> None:
     clone, cache_dir, base_tree, base = qemu_base
     tree = git_revision_tree(str(clone), "header")
-    assert derive(Extractor(jobs=2, cache=Cache(cache_dir)), tree, base_tree, base) is None
+    assert derive(Store(Cache(cache_dir)), None, tree, base_tree, base, place) is None
     # run() then extracts the whole tree: the header's field shows in the serial VMSD's users
-    through_run = Extractor(jobs=2, cache=Cache(cache_dir)).run(tree, base=(base_tree, base))
-    assert dump(through_run) == dump(Extractor(jobs=2, cache=None).run(tree))
+    through_run = placing_extractor(jobs=2, cache=Cache(cache_dir)).run(tree, base=(base_tree, base))
+    assert dump(through_run) == dump(placing_extractor(jobs=2, cache=None).run(tree))
 
 
 def sample_pairs() -> list[str]:
@@ -93,9 +95,9 @@ def test_samples_derive_or_fall_back_to_the_same_answer(sample, tmp_path) -> Non
     old_tree = directory_tree(str(SAMPLES / sample / "old"))
     new_tree = directory_tree(str(SAMPLES / sample / "new"))
     cache = Cache(str(tmp_path / "cache"))
-    base = Extractor(cache=cache).run(old_tree)
-    through_run = Extractor(cache=cache).run(new_tree, base=(old_tree, base))
-    whole = Extractor(cache=None).run(new_tree)
+    base = placing_extractor(cache=cache).run(old_tree)
+    through_run = placing_extractor(cache=cache).run(new_tree, base=(old_tree, base))
+    whole = placing_extractor(cache=None).run(new_tree)
     through_run.endpoint = whole.endpoint
     assert dump(through_run) == dump(whole)
 
@@ -106,8 +108,8 @@ def test_samples_changing_one_c_file_are_derived(sample, tmp_path) -> None:
     old_tree = directory_tree(str(SAMPLES / sample / "old"))
     new_tree = directory_tree(str(SAMPLES / sample / "new"))
     cache = Cache(str(tmp_path / "cache"))
-    base = Extractor(cache=cache).run(old_tree)
-    assert derive(Extractor(cache=cache), new_tree, old_tree, base) is not None
+    base = placing_extractor(cache=cache).run(old_tree)
+    assert derive(Store(cache), None, new_tree, old_tree, base, place) is not None
 
 
 def test_a_changed_target_configuration_is_extracted_whole(tmp_path) -> None:
@@ -122,15 +124,15 @@ def test_a_changed_target_configuration_is_extracted_whole(tmp_path) -> None:
         (root / "configs" / "targets" / "x86_64-softmmu.mak").write_text(mak)
         trees[side] = directory_tree(str(root))
     cache = Cache(str(tmp_path / "cache"))
-    base = Extractor(target="x86_64", cache=cache).run(trees["old"])
-    assert derive(Extractor(target="x86_64", cache=cache), trees["new"], trees["old"], base) is None
+    base = placing_extractor(target="x86_64", cache=cache).run(trees["old"])
+    assert derive(Store(cache), "x86_64", trees["new"], trees["old"], base, place) is None
 
 
 def test_derivation_without_a_cache_indexes_every_file_and_is_exact() -> None:
     """With no cache there is no name map to start from: the whole index is built."""
     old_tree = directory_tree(str(SAMPLES / "field-added" / "old"))
     new_tree = directory_tree(str(SAMPLES / "field-added" / "new"))
-    base = Extractor(cache=None).run(old_tree)
-    derived = derive(Extractor(cache=None), new_tree, old_tree, base)
+    base = placing_extractor(cache=None).run(old_tree)
+    derived = derive(Store(None), None, new_tree, old_tree, base, place)
     assert derived is not None and derived.names is not None
-    assert dump(derived) == dump(Extractor(cache=None).run(new_tree))
+    assert dump(derived) == dump(placing_extractor(cache=None).run(new_tree))

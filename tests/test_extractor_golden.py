@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.placement.extraction import placing_extractor
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.sources.tree import directory_tree
@@ -43,7 +43,7 @@ def case_tree(sample_tree: Path, case: str) -> tuple[Path, set[str]]:
 
 
 def extract(root: Path, **kwargs):
-    return Extractor(**kwargs).run(directory_tree(str(root)))
+    return placing_extractor(**kwargs).run(directory_tree(str(root)))
 
 
 def case_model(sample_tree: Path, case: str) -> dict:

@@ -46,7 +46,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from vmsd_lint.cli.main import main
-from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.placement.extraction import placing_extractor
 from vmsd_lint.placement.wire import from_extraction
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import dumps as qemu_dumps
@@ -154,7 +154,7 @@ def assert_clean(code: int, stdout: str, stderr: str, json_report: bool = False,
 def extract_clean(tree: Path):
     """The extractor and both dump renderers on a directory tree, in this process."""
     with time_limit():
-        extraction = Extractor(jobs=1).run(directory_tree(str(tree)))
+        extraction = placing_extractor(jobs=1).run(directory_tree(str(tree)))
         from_extraction(extraction)
         dumps_native(native_dump(extraction))
         qemu_dumps(qemu_dump(extraction))
@@ -688,7 +688,7 @@ def test_pathological_rust_tree(work, name):
 @pytest.fixture(scope="module")
 def json_bases(work) -> dict[str, Path]:
     """A -dump-vmstate file and a native snapshot of the serial sample (the intact side)."""
-    extraction = Extractor(jobs=1).run(directory_tree(str(SAMPLES / "serial-device")))
+    extraction = placing_extractor(jobs=1).run(directory_tree(str(SAMPLES / "serial-device")))
     bases = {"qemu": work / "base-qemu.json", "native": work / "base-native.json"}
     bases["qemu"].write_text(qemu_dumps(qemu_dump(extraction)))
     bases["native"].write_text(dumps_native(native_dump(extraction)))

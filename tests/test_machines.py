@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from machines_tree import make_tree
 
-from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.extract.gates import gate
 from vmsd_lint.extract.machines import machine_facts, read_file
+from vmsd_lint.placement.extraction import placing_extractor
 from vmsd_lint.placement.machines import Question, common_machines, machine_verdict, property_value, release
 from vmsd_lint.sources.tree import directory_tree
 
@@ -24,7 +24,7 @@ DEVICE = "hw/misc/toy-dev.c"
 
 @pytest.fixture(scope="module")
 def facts(tree):
-    return machine_facts(tree, Extractor().run(tree))
+    return machine_facts(tree, placing_extractor().run(tree))
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from vmsd_lint.errors import InputError
 from vmsd_lint.extract import pair
 from vmsd_lint.extract.cache import Cache
 from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.placement.extraction import placing_extractor
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.sources.tree import directory_tree
 
@@ -49,22 +50,22 @@ def forks(monkeypatch) -> list:
 def test_trees_extracted_at_once_give_the_sequential_answer(sample, with_cache, forks, tmp_path) -> None:
     old_tree, new_tree = trees(sample)
     cache = Cache(str(tmp_path / "cache")) if with_cache else None
-    old, new = pair.extract_pair(Extractor(jobs=2, cache=cache), old_tree, new_tree)
+    old, new = pair.extract_pair(placing_extractor(jobs=2, cache=cache), old_tree, new_tree)
     assert len(forks) == 1 and forks[0] is not None
-    assert dump(old) == dump(Extractor(cache=None).run(old_tree))
-    assert dump(new) == dump(Extractor(cache=None).run(new_tree))
+    assert dump(old) == dump(placing_extractor(cache=None).run(old_tree))
+    assert dump(new) == dump(placing_extractor(cache=None).run(new_tree))
     if with_cache:  # the forked process wrote NEW's extraction to the cache
         cache.close()
-        again = Extractor(jobs=2, cache=Cache(str(tmp_path / "cache")))
+        again = placing_extractor(jobs=2, cache=Cache(str(tmp_path / "cache")))
         assert again.is_cached(old_tree) and again.is_cached(new_tree)
         assert dump(again.run(new_tree)) == dump(new)
 
 
 def test_cached_or_derivable_trees_are_extracted_here(forks, tmp_path) -> None:
     old_tree, new_tree = trees("field-added")  # one .c file apart: NEW is derived
-    pair.extract_pair(Extractor(cache=None), old_tree, new_tree)
+    pair.extract_pair(placing_extractor(cache=None), old_tree, new_tree)
     old_tree, new_tree = trees("section-removed")
-    extractor = Extractor(cache=Cache(str(tmp_path / "cache")))
+    extractor = placing_extractor(cache=Cache(str(tmp_path / "cache")))
     extractor.run(old_tree)  # OLD cached: NEW alone is left to extract
     pair.extract_pair(extractor, old_tree, new_tree)
     assert forks == []
@@ -80,7 +81,7 @@ def test_a_failure_in_the_forked_extraction_is_raised_here(monkeypatch) -> None:
         return run(self, tree, base)
     monkeypatch.setattr(Extractor, "run", failing_run)
     with pytest.raises(InputError, match="hw/broken.c: cannot be read"):
-        pair.extract_pair(Extractor(cache=None), old_tree, new_tree)
+        pair.extract_pair(placing_extractor(cache=None), old_tree, new_tree)
 
 
 def test_a_cache_the_forked_process_cannot_open_only_costs_time(monkeypatch, forks, tmp_path) -> None:
@@ -88,9 +89,9 @@ def test_a_cache_the_forked_process_cannot_open_only_costs_time(monkeypatch, for
         raise sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(pair, "Cache", busy)  # the forked process's own connection
     old_tree, new_tree = trees("section-removed")
-    extractor = Extractor(cache=Cache(str(tmp_path / "cache")))
+    extractor = placing_extractor(cache=Cache(str(tmp_path / "cache")))
     _old, new = pair.extract_pair(extractor, old_tree, new_tree)
-    assert len(forks) == 1 and dump(new) == dump(Extractor(cache=None).run(new_tree))
+    assert len(forks) == 1 and dump(new) == dump(placing_extractor(cache=None).run(new_tree))
     assert extractor.is_cached(old_tree) and not extractor.is_cached(new_tree)
 
 
@@ -99,6 +100,6 @@ def test_without_fork_both_are_extracted_here(monkeypatch, forks) -> None:
         raise OSError("no room for a process")
     monkeypatch.setattr(os, "fork", no_fork)
     old_tree, new_tree = trees("registration-moved-icp")
-    _old, new = pair.extract_pair(Extractor(cache=None), old_tree, new_tree)
+    _old, new = pair.extract_pair(placing_extractor(cache=None), old_tree, new_tree)
     assert forks == [None]
-    assert dump(new) == dump(Extractor(cache=None).run(new_tree))
+    assert dump(new) == dump(placing_extractor(cache=None).run(new_tree))

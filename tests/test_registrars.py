@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.placement.extraction import placing_extractor
 from vmsd_lint.report.qemu_dump import qemu_dump
 from vmsd_lint.resolve import Resolved
 from vmsd_lint.sources.tree import directory_tree
@@ -410,7 +410,7 @@ def make_tree(root: Path, files: dict[str, str]) -> Path:
 
 
 def extract(root: Path):
-    return Extractor().run(directory_tree(str(root)))
+    return placing_extractor().run(directory_tree(str(root)))
 
 
 def registration_diagnostics(extraction) -> list:

@@ -14,10 +14,10 @@ from conftest import ROOT, make_branch
 
 from vmsd_lint.app.check import Options, run_check
 from vmsd_lint.cli.main import main
-from vmsd_lint.extract.extractor import Extractor
 from vmsd_lint.extract.implementations import wire_shape
 from vmsd_lint.extract.rustexpr import Unread, eval_int, rust_int, rust_string
 from vmsd_lint.model import IMPLEMENTATIONS_DIFFER
+from vmsd_lint.placement.extraction import placing_extractor
 from vmsd_lint.placement.wire import from_extraction
 from vmsd_lint.report.native import dumps_native, native_dump
 from vmsd_lint.report.qemu_dump import qemu_dump
@@ -30,7 +30,7 @@ DEVICE_RS = "rust/hw/char/pl011/src/device.rs"
 
 
 def extract(root: Path):
-    return Extractor().run(directory_tree(str(root)))
+    return placing_extractor().run(directory_tree(str(root)))
 
 
 def vmsd(extraction, name: str, rust: bool = True):

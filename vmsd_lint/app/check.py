@@ -15,6 +15,7 @@ from ..extract.build.targets import target_builds
 from ..extract.extractor import Extractor
 from ..extract.pair import extract_pair
 from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
+from ..placement.extraction import placing_extractor
 from ..placement.targets import with_targets
 from ..placement.wire import WireSchema, from_extraction
 from ..report.jsonfiles import read_json_endpoint
@@ -145,7 +146,7 @@ def extract_tree(tree, options: Options, base=None):
 
 
 def _extractor(options: Options) -> Extractor:
-    return Extractor(target=options.target, jobs=options.jobs, cache=options.cache)
+    return placing_extractor(target=options.target, jobs=options.jobs, cache=options.cache)
 
 
 def _is_json_file(spec: str) -> bool:

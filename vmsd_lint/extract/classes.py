@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from ..model import Extraction, FunctionInfo, OpsTable, QomType
-from ..placement.graph import FunctionIndex
 from ..resolve import Resolved
+from .calls import FunctionIndex
 
 MAX_HELPER_DEPTH = 4  # class_init -> helper -> helper ...: QEMU's chains are one or two deep
 

@@ -33,7 +33,7 @@ RECORD_CLASSES = {
     "vmsd_lint.extract.parse": ("Decl", "Call", "Assignment", "MemberSet", "OpsTable", "Function", "ParseFacts"),
     "vmsd_lint.extract.registrars": ("Expr", "Loop", "Func", "Text", "Array", "RegistrarFacts", "Struct",
                                      "Elements", "Pending"),
-    "vmsd_lint.extract.extractor": ("ParsedFile", "FileRecord"),
+    "vmsd_lint.extract.perfile": ("ParsedFile", "FileRecord"),
     "vmsd_lint.extract.names": ("NameMap",),
     "vmsd_lint.extract.rustparse": ("Tok", "Item", "Struct", "Impl", "MacroCall", "RustFacts"),
     "vmsd_lint.extract.cexpr": ("Symbol", "Address", "Typed", "Compound"),

@@ -1,113 +1,39 @@
-"""Extraction of one endpoint: read → scan every header → parse files that can hold
-migration state → resolve VMSDs, QOM types and registrations."""
+"""Extraction of one endpoint, the pipeline: read every file, scan it (text facts:
+extract/scan.py) and index the scans, parse the files that can hold migration state, in
+worker processes, while this one resolves them (extract/resolver.py) in path order, then
+link the tree (extract/linking.py).  With a cache, what was seen before is not done
+again (extract/store.py): a tree, a file's scan, parse or resolution; and a tree a few
+.c files away from one extracted is derived from it (extract/derive.py)."""
 from __future__ import annotations
 
 import contextlib
 import functools
 import gc
-import hashlib
 import itertools
-import multiprocessing
-import posixpath
-import re
 import signal
-import traceback
-from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import MISSING, dataclass, field, fields
 from functools import partial
-from pathlib import Path
 
-from .. import __version__
 from ..errors import ChildDied
-from ..model import Diagnostic, Extraction, FunctionInfo, OpsTable, QomType, Registration, Vmsd
-from ..placement import placements
-from ..placement.graph import CallIndex
+from ..model import Diagnostic, Extraction
 from ..processes import how_it_ended, name_process
-from ..resolve import Resolved
-from ..sources.tree import SOURCE_SUFFIXES, SourceFile, SourceTree
+from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import target_config
 from .cache import Cache, pack, unpack
-from .cexpr import Unresolved
-from .classes import ClassModel, member_chain
 from .context import TreeIndex
-from .implementations import check_implementations
-from .lexer import join_tokens, tokenize
-from .parse import Decl, ParseFacts, is_interesting, parse_file, parse_tree
-from .preprocess import ExpansionError
-from .qom import type_infos, virtio_pci_types, vmsd_assignment
-from .registrars import (
-    FileTypes,
-    RegistrarFacts,
-    included_arrays,
-    passes_array_elements,
-    registers_dynamically,
-    registrar_facts,
-)
+from .derive import derive
+from .linking import Finish, assemble
+from .names import NameMap
+from .parse import is_interesting
+from .perfile import FileRecord, c_includes, file_record, parse_interesting, scan_source, source_files
+from .qemu import savevm_field_keys, target_mak_text
+from .registrars import passes_array_elements
+from .resolver import resolve_files
 from .rust import resolve_rust, rust_facts, rust_files
-from .saves import model_saves
-from .scan import TextFacts, scan_text
-from .vmsd import VmsdBuilder
-
-REGISTRATION_CALLS = {
-    # callee: (index of instance id, index of vmsd or None, index of idstr or None)
-    "vmstate_register": (1, 2, None),
-    "vmstate_register_any": (None, 1, None),
-    "vmstate_register_with_alias_id": (1, 2, None),
-    "register_savevm_live": (1, None, 0),
-}
-# Calls whose arguments a later stage reads; of the others only the callee is kept.
-# Calls that install a hook: callee -> (hook, index of the function argument).
-HOOK_CALLS = {"device_class_set_parent_realize": ("realize", 1)}
-# Calls whose arguments the tree-wide steps read, evaluated in their file: the bus a
-# device creates, the virtio device a proxy creates, the version a hand-made load uses.
-EVALUATED_CALLS = frozenset({"qbus_init", "virtio_instance_init_common", "vmstate_load_state",
-                             "qdev_set_legacy_instance_id"})
-CALLS_WITH_ARGS = frozenset(REGISTRATION_CALLS) | frozenset(HOOK_CALLS) | {"type_register", "type_register_static"} \
-    | EVALUATED_CALLS
-_SAVEVM = "migration/savevm.c"
-
-
-@dataclass(slots=True)
-class ParsedFile:
-    """The tree-sitter facts of a file that can hold migration state."""
-    parse: ParseFacts
-    # for files registering types from data (arrays of descriptors, helpers): what that reads
-    registrars: RegistrarFacts | None = None
-
-
-def scan_facts(path: str, data: bytes) -> TextFacts:
-    """The text facts of one file, from its bytes alone (so they can be cached by blob id)."""
-    if path.endswith(".c") and not is_interesting(data):
-        return TextFacts()  # nothing of a plain .c file is visible elsewhere
-    return scan_source(path, data)
-
-
-def scan_source(path: str, data: bytes) -> TextFacts:
-    """The text facts of a file that is not a plain .c file."""
-    return scan_text(data.decode("utf-8", "surrogateescape"))
-
-
-def parse_facts(path: str, data: bytes) -> ParsedFile | None:
-    """The parse of one file (None when it cannot hold migration state), from its bytes alone."""
-    return parse_interesting(path, data) if worth_a_parse(path, data) else None
-
-
-def worth_a_parse(path: str, data: bytes) -> bool:
-    """Files that can hold migration state, and .c files that may register types by
-    passing array elements to a function of another file (`arm_cpu_register(&arm_v7m_cpus[i])`
-    in a file that has nothing else of QOM or migration)."""
-    return is_interesting(data) or (path.endswith(".c") and passes_array_elements(data))
-
-
-def parse_interesting(path: str, data: bytes) -> ParsedFile:
-    """The parse of a file that can hold migration state (is_interesting)."""
-    tree = parse_tree(data)
-    parsed = ParsedFile(parse_file(data, CALLS_WITH_ARGS, tree))
-    if registers_dynamically(parsed.parse, data):
-        parsed.registrars = registrar_facts(tree, data, parsed.parse)
-    return parsed
+from .scan import TextFacts
+from .store import EXTRACTION, NAMES, PARSE, RUST, SCAN, Kind, ResolvedCache, Store, tree_key
 
 
 def _packed(compute, items: list[tuple[str, bytes]]) -> list[bytes]:
@@ -138,73 +64,61 @@ SCAN_CHUNK = 128  # files per worker task: scans are quick
 PARSE_CHUNK = 8  # parses are slow: small tasks let the resolver start on the first files early
 
 
+@dataclass
 class Extractor:
-    def __init__(self, target: str | None = None, jobs: int = 1, cache: Cache | None = None):
-        self.target = target
-        self.jobs = max(1, jobs)
-        self.cache = cache
+    """Extracts trees.  TARGET: the target architecture (target/<arch>/ is preferred
+    where names collide, its build configuration answers the #ifs); JOBS: the worker
+    processes that scan and parse; CACHE: the cache (None: none); FINISH, always said
+    (None: none): a later stage's pass over each extraction, made before the extraction
+    is cached (linking.Finish: the placements, placement.extraction.placing_extractor)."""
+    target: str | None = None
+    jobs: int = 1
+    cache: Cache | None = None
+    finish: Finish | None = field(kw_only=True)
+    store: Store = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = max(1, self.jobs)
+        self.store = Store(self.cache)
 
     def run(self, tree: SourceTree, base: tuple[SourceTree, Extraction] | None = None) -> Extraction:
         """Extract a tree.  With a cache, a tree whose files (by blob id) and options
         were seen before is answered from it; otherwise only the files not seen
         before are read and parsed.  BASE, a tree and its extraction: a tree that
         differs from it in a few .c files is derived from it (extract.derive)."""
-        key = self._tree_key(tree)
-        if self.cache is not None:
-            cached = self.cache.get(facts_kind("extraction"), key)
-            if cached is not None:
-                cached.endpoint, cached.commit = tree.label, tree.commit
-                return cached
+        key = tree_key(tree, self.target)
+        cached = self.store.get(EXTRACTION, self._extraction_key(key))
+        if cached is not None:
+            cached.endpoint, cached.commit = tree.label, tree.commit
+            return cached
         if base is not None:
-            from .derive import derive
             with _without_gc():
-                derived = derive(self, tree, *base)
+                derived = derive(self.store, self.target, tree, *base, self.finish)
             if derived is not None:
                 return _with_skipped_files(derived, tree)
         with _without_gc():
             result = _with_skipped_files(self._extract(tree, key), tree)
-        if self.cache is not None:
+        if self.store.enabled:
             # the pool and the second resolver are gone: no thread runs, a fork is safe
-            self.cache.write_later(facts_kind("extraction"), {key: result})
-            self.cache.flush_in_background()
+            self.store.write_later(EXTRACTION, {self._extraction_key(key): result})
+            self.store.flush_in_background()
         return result
-
-    @staticmethod
-    def source_files(tree: SourceTree) -> list[SourceFile]:
-        """The files an extraction reads, in path order."""
-        return sorted((f for f in tree.files if f.path.endswith(SOURCE_SUFFIXES)), key=lambda f: f.path)
-
-    def _cache_names(self, key: str, index: TreeIndex) -> None:
-        if self.cache is not None:
-            from .names import NameMap
-            self.cache.write_later(facts_kind("names"), lambda: {key: NameMap.of(index)})  # by the writer
 
     def is_cached(self, tree: SourceTree) -> bool:
         """Whether the cache holds the extraction of TREE."""
-        return self.cache is not None and self.cache.has(facts_kind("extraction"), self._tree_key(tree))
+        return self.store.has(EXTRACTION, self._extraction_key(tree_key(tree, self.target)))
 
-    def cached_names(self, tree: SourceTree):
-        """The NameMap of a tree extracted before (None when the cache has none)."""
-        if self.cache is None:
-            return None
-        return self.cache.get(facts_kind("names"), self._tree_key(tree))
-
-    def _tree_key(self, tree: SourceTree) -> str:
-        digest = hashlib.sha1(f"{__version__}:{_code_digest()}:{self.target}".encode())
-        for f in sorted(tree.files, key=lambda f: f.path):
-            digest.update(f"{f.path}\0{f.blob}\n".encode())
-        for path, why in tree.skipped:  # their diagnostics are part of the cached extraction
-            digest.update(f"{path}\0{why}\n".encode())
-        for extra in (_SAVEVM, f"configs/targets/{self.target}-softmmu.mak"):
-            digest.update(hashlib.sha1(tree.read_path(extra) or b"").digest())
-        return digest.hexdigest()
+    def _extraction_key(self, key: str) -> str:
+        """An extraction is cached with what FINISH made of it: under the tree's key and
+        FINISH's name."""
+        return key if self.finish is None else f"{key}:{self.finish.__module__}.{self.finish.__qualname__}"
 
     def _extract(self, tree: SourceTree, key: str) -> Extraction:
         """Scan every file, index the scans, then resolve the parsed files one by one in
         path order while the worker processes are still parsing the later ones."""
-        files = self.source_files(tree)
-        cached_scans = self._cached("scan", files)
-        cached_parses = self._cached("parse", files)
+        files = source_files(tree)
+        cached_scans = self._cached(SCAN, files)
+        cached_parses = self._cached(PARSE, files)
         missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
         with self._pool(len(missing)) as pool:
             contents, interesting, computed_scans = self._read_and_scan(pool, tree, missing)
@@ -216,18 +130,21 @@ class Extractor:
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
             result.dump_field_keys = savevm_field_keys(tree) or result.dump_field_keys
             result.c_includes = c_includes(index.files)
-            self._cache_names(key, index)
-            rust = rust_records(self.cache, tree, index)  # a few small files, while the workers parse
+            self.store.write_later(NAMES, lambda: {key: NameMap.of(index)})  # made by the writer
+            rust = rust_records(self.store, tree, index)  # a few small files, while the workers parse
             result.files_read = len(index.files) + len(rust_files(tree))
             parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
-            reuse = _ResolvedCache(self.cache, {f.path: f.blob for f in files}, self.target)
-            result.files_parsed = len(_resolve(index, parsed, result, reuse, rust, tree.read_path)) + len(rust)
+            reuse = ResolvedCache(self.store, {f.path: f.blob for f in files}, self.target)
+            resolved = resolve_files(index, parsed, reuse)
+            records = {path: file_record(index, path, ff, file_result, tree.read_path)
+                       for path, ff, file_result in resolved}
+            records.update(rust)
+            assemble(result, index, {path: records[path] for path in sorted(records)}, self.finish)
+            result.files_parsed = len(resolved) + len(rust)
         return result
 
-    def _cached(self, kind: str, files: list[SourceFile]) -> dict[str, object]:
-        if self.cache is None:
-            return {}
-        return self.cache.get_many(facts_kind(kind), [f.blob for f in files])
+    def _cached(self, kind: Kind, files: list[SourceFile]) -> dict:
+        return self.store.get_many(kind, [f.blob for f in files])
 
     def _pool(self, count: int):
         if self.jobs > 1 and count > 50:
@@ -259,7 +176,7 @@ class Extractor:
         in the worker processes (the tasks are queued now, the results read lazily),
         or in this process (lazily)."""
         if pool is None:
-            return ((value, pack(value) if self.cache is not None else None)
+            return ((value, pack(value) if self.store.enabled else None)
                     for value in (compute(path, data) for path, data in items))
         chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
         results = pool.map(partial(_packed, compute), chunks)
@@ -276,8 +193,7 @@ class Extractor:
             else:
                 scan = cached[f.blob]
             yield f.path, scan
-        if self.cache is not None:
-            self.cache.put_packed(facts_kind("scan"), fresh)
+        self.store.put_packed(SCAN, fresh)
 
     def _parses(self, files, missing, computing: set[str], cached, computed):
         """(path, ParsedFile, packed ParsedFile or None) of every parsed file in path
@@ -295,8 +211,7 @@ class Extractor:
                 parsed, fresh[f.blob] = None, _NOT_PARSED
             if parsed is not None:
                 yield f.path, parsed, packed
-        if self.cache is not None:
-            self.cache.put_packed(facts_kind("parse"), fresh)
+        self.store.put_packed(PARSE, fresh)
 
 
 @contextlib.contextmanager
@@ -326,7 +241,7 @@ _NOT_PARSED = pack(None)  # None needs no record class: packed while this module
 
 @functools.cache
 def _plain_scan() -> bytes:
-    """The scan of a plain .c file, as cached (made once the codec can import this module)."""
+    """The scan of a plain .c file, as cached (made on first use, with the codec's tables)."""
     return pack(TextFacts())
 
 
@@ -334,161 +249,6 @@ def _merged_scans(files: list[SourceFile], plain: set[str], computed):
     """The scans of FILES in order: those computed, and the empty ones of plain .c files."""
     for f in files:
         yield (TextFacts(), _plain_scan()) if f.path in plain else next(computed)
-
-
-def facts_kind(kind: str) -> str:
-    """The cache's kind for facts of KIND: made by this very code, so that two builds of
-    vmsd-lint never share facts (a version number bumped by hand was forgotten)."""
-    return f"{kind}:{_code_digest()[:20]}"
-
-
-@functools.cache
-def _code_digest() -> str:
-    """A digest of the code that makes facts and extractions (every .py and .scm file of
-    the package: about 3 ms, once per process)."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha1()
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".scm") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def c_includes(files: dict[str, TextFacts]) -> dict[str, tuple[str, ...]]:
-    """path -> the names of the .c files it #includes, for the files that include any."""
-    found = {}
-    for path, facts in files.items():
-        names = tuple(posixpath.basename(inc) for inc in facts.includes if inc.endswith(".c"))
-        if names:
-            found[path] = names
-    return found
-
-
-def savevm_field_keys(tree: SourceTree) -> tuple[str, ...] | None:
-    """The JSON keys `dump_vmstate_vmsf` of this revision prints per field."""
-    data = tree.read_path(_SAVEVM)
-    if data is None:
-        return None
-    text = data.decode("utf-8", "replace")
-    start = text.find("static void dump_vmstate_vmsf(")
-    end = text.find("\n}\n", start)
-    if start < 0 or end < 0:
-        return None
-    keys = re.findall(r'\\"(\w+)\\":', text[start:end])
-    return tuple(dict.fromkeys(keys)) or None
-
-
-def target_mak_text(tree: SourceTree, target: str | None) -> str | None:
-    if not target:
-        return None
-    data = tree.read_path(f"configs/targets/{target}-softmmu.mak")
-    return data.decode("utf-8", "replace") if data is not None else None
-
-
-class _ResolvedCache:
-    """Per-file resolutions, keyed by the file's blob, and kept with every answer the
-    file's lookups got (macros, constants, types, #if conditions): one is reused only
-    when all of those answer the same in this tree, so a changed header re-resolves
-    just the files it affects."""
-
-    def __init__(self, cache: Cache | None, blobs: dict[str, str], target: str | None):
-        self.kind = facts_kind("resolved")
-        self.cache, self.blobs = cache, blobs
-        self.suffix = f":{target}:{_code_digest()}"
-        self.entries: dict[str, tuple] = {}
-        self.fresh: dict[str, tuple] = {}
-
-    def load(self, vms_flags: dict[str, int]) -> None:
-        if self.cache is None:
-            return
-        self.suffix += ":" + hashlib.sha1(repr(sorted(vms_flags.items())).encode()).hexdigest()
-        self.entries = self.cache.get_many(self.kind, [self._key(p) for p in self.blobs])
-
-    def reusable(self, index: TreeIndex, path: str) -> FileResult | None:
-        entry = self.entries.get(self._key(path))
-        if entry is None:
-            return None
-        lookups, file_result = entry
-        return file_result if index.context(path).same_answers(lookups) else None
-
-    def keep(self, path: str, lookups: dict, file_result: FileResult) -> None:
-        if self.cache is not None:
-            self.fresh[self._key(path)] = (lookups, file_result)
-
-    def save(self) -> None:
-        if self.cache is not None and self.fresh:
-            self.cache.write_later(self.kind, self.fresh)
-
-    def _key(self, path: str) -> str:
-        return f"{self.blobs.get(path)}:{path}{self.suffix}"
-
-
-def _resolve(index: TreeIndex, parsed_files: Iterable[tuple[str, ParsedFile, bytes | None]],
-             result: Extraction, reuse: _ResolvedCache, rust: dict[str, FileRecord],
-             read=None) -> dict[str, ParsedFile]:
-    """Resolve the parsed files (in path order) into `result`, with the records of the
-    Rust files; returns the parsed C files by path.  READ(path) reads a file of the tree."""
-    vms_flags = vms_flag_values(index)
-    reuse.load(vms_flags)
-    facts: dict[str, ParsedFile] = {}
-    mine: dict[int, FileResult] = {}
-    theirs: list[tuple[int, str]] = []  # (position, path) of the files the second resolver has
-    with _SecondResolver(index, vms_flags) as second:
-        for position, (path, ff, packed) in enumerate(parsed_files):
-            facts[path] = ff
-            reused = reuse.reusable(index, path)
-            if reused is not None:
-                mine[position] = reused
-            elif second.active and position // RESOLVE_BLOCK % 2:
-                second.send(path, ff, packed)
-                theirs.append((position, path))
-            else:
-                mine[position], lookups = resolve_file(index, vms_flags, path, ff)
-                reuse.keep(path, lookups, mine[position])
-        for (position, path), (file_result, lookups) in zip(theirs, second.results()):
-            mine[position] = file_result
-            reuse.keep(path, lookups, file_result)
-        files_results = mine
-    reuse.save()
-    records = {path: file_record(index, path, ff, files_results[position], read)
-               for position, (path, ff) in enumerate(facts.items())}
-    records.update(rust)
-    assemble(result, index, {path: records[path] for path in sorted(records)})
-    return facts
-
-
-@dataclass(slots=True)
-class FileRecord:
-    """What one parsed file gives, before the tree-wide steps (merging, linking types to
-    VMSDs, resolving registrations, placements): kept with the extraction, so that a
-    tree differing in a few files can be assembled again without resolving the rest."""
-    vmsds: list[Vmsd]
-    types: list[QomType]  # from its TypeInfos, not yet linked to their VMSDs
-    diagnostics: list[Diagnostic]
-    functions: list[FunctionInfo]
-    registrations: list[Registration]  # evaluated in the file's context; vmsd not resolved yet
-    loop_types: list[QomType]  # registered by its functions from data (extract/registrars.py)
-    loop_diagnostics: list[Diagnostic]
-    tables: list[OpsTable] = field(default_factory=list)
-    registrars: RegistrarFacts | None = None  # those functions, for calls from other files
-    calls_elsewhere: tuple[str, ...] = ()  # functions of other files it passes array elements to
-    uncalled: tuple[str, ...] = ()  # its functions registering types from their parameters, not called in it
-
-
-def file_record(index: TreeIndex, path: str, ff: ParsedFile, file_result: FileResult, read=None) -> FileRecord:
-    """READ(path) -> bytes | None reads the .inc files whose arrays its registrations use."""
-    vmsds, types, diagnostics = file_result
-    ctx = index.context(path)
-    tables = [OpsTable(t.type, t.symbol, path, t.line, t.static, t.members) for t in ff.parse.tables]
-    record = FileRecord(vmsds, types, diagnostics, [_function_info(ctx, path, fn) for fn in ff.parse.functions],
-                        _file_registrations(ctx, path, ff), [], [], tables, ff.registrars)
-    if ff.registrars is not None:
-        run = FileTypes(path, ff.registrars, index.context, included_arrays(path, ff.registrars, read))
-        run.run()
-        record.loop_types, record.loop_diagnostics = run.types, run.diagnostics
-        record.calls_elsewhere = tuple(sorted({p.callee for p in run.pending}))
-        record.uncalled = tuple(fn.name for fn in run.uncalled_helpers())
-    return record
 
 
 def _with_skipped_files(result: Extraction, tree: SourceTree) -> Extraction:
@@ -500,495 +260,10 @@ def _with_skipped_files(result: Extraction, tree: SourceTree) -> Extraction:
     return result
 
 
-def assemble(result: Extraction, index: TreeIndex, records: dict[str, FileRecord]) -> None:
-    """The tree-wide steps over the file records (in path order) into `result`."""
-    for record in records.values():  # merged in path order, as if resolved here one by one
-        for vmsd in record.vmsds:
-            result.vmsds[vmsd.key] = vmsd
-        for qom in record.types:
-            _add_type(result, qom)
-        result.diagnostics.extend(record.diagnostics)
-    for record in records.values():
-        for info in record.functions:
-            result.functions[info.key] = info
-        for table in record.tables:
-            result.tables[table.key] = table
-    for record in _with_calls_elsewhere(index, records, result.target_dir).values():
-        for qom in record.loop_types:
-            if qom.name not in result.types:
-                result.types[qom.name] = qom
-        result.diagnostics.extend(record.loop_diagnostics)
-    resolved = Resolved(result)
-    _link_types(index, result, resolved)
-    _resolve_registrations(records, result, resolved)
-    calls = CallIndex(result)  # the call edges, for the saves' buses and the placements
-    model_saves(result, resolved, index, calls)
-    _check_references(resolved, result)
-    _check_abstract_owners(resolved, result)
-    check_implementations(resolved, result)
-    result.placements = placements(result, calls)
-    result.diagnostics.extend(Diagnostic("unreached", v.file, v.line, f"VMSD {v.symbol} ('{v.name}') is sent by no "
-                                         f"section this tool knows: a change to it is reported without sections")
-                              for v in Resolved(result).unreached())
-    result.diagnostics = sorted(set(result.diagnostics), key=lambda d: (d.file, d.line, d.message))
-    result.records = records
-
-
-def rust_records(cache: Cache | None, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
+def rust_records(store: Store, tree: SourceTree, index: TreeIndex) -> dict[str, FileRecord]:
     """The records of the Rust files (extract/rust.py): resolved together, crate by crate.
     They hold VMSDs, types and diagnostics; every other list of a record stays empty."""
-    facts = rust_facts(tree, rust_files(tree), cache, facts_kind("rust"))
+    facts = rust_facts(tree, rust_files(tree), store.cache, RUST.tag)
     empty = [f.name for f in fields(FileRecord) if f.default is MISSING and f.default_factory is MISSING][3:]
     return {path: FileRecord(vmsds, types, diagnostics, **{name: [] for name in empty})
             for path, (vmsds, types, diagnostics) in resolve_rust(facts, index).items()}
-
-
-# What resolving one file gives: its VMSDs, QOM types and diagnostics.
-FileResult = tuple[list[Vmsd], list[QomType], list[Diagnostic]]
-RESOLVE_BLOCK = 16  # the two resolvers take turns by blocks of files (neighbours share headers)
-
-
-def resolve_file(index: TreeIndex, vms_flags: dict[str, int], path: str,
-                  ff: ParsedFile) -> tuple[FileResult, dict]:
-    """A file's VMSDs, types and diagnostics, with the lookups they depended on."""
-    ctx = index.context(path)
-    ctx.record_lookups()
-    try:
-        return _resolve_decls(ctx, vms_flags, ff), ctx.recorded_lookups()
-    finally:
-        ctx.lookups = None
-
-
-def _resolve_decls(ctx, vms_flags: dict[str, int], ff: ParsedFile) -> FileResult:
-    decls = ff.parse.decls
-    arrays = {d.symbol: d for d in decls if d.is_array or d.is_pointer}
-    builder = VmsdBuilder(ctx, arrays, vms_flags)
-    vmsds, types, diagnostics = [], [], []
-    for decl in decls:
-        if decl.type == "VMStateDescription" and not decl.is_array and not decl.is_pointer:
-            vmsds.append(builder.build(decl))
-        elif decl.type == "TypeInfo" and not _inside_function(decl, ff.parse):
-            types.extend(type_infos(ctx, decl, diagnostics))
-        elif decl.type == "VirtioPCIDeviceTypeInfo" and not decl.is_array and not _inside_function(decl, ff.parse):
-            types.extend(virtio_pci_types(ctx, decl, diagnostics))
-    for decl in macro_declarations(ctx, ff.parse.macro_calls, diagnostics):
-        vmsds.append(builder.build(decl))
-    diagnostics.extend(builder.diagnostics)
-    return vmsds, types, diagnostics
-
-
-def macro_declarations(ctx, calls: list[tuple[str, str, int]], diagnostics: list[Diagnostic]) -> list[Decl]:
-    """The VMSDs a macro called at file level declares (`SPAPR_CAP_MIG_STATE(htm, ...)`
-    defines `vmstate_spapr_cap_htm`): its expansion, parsed, placed on the call's line."""
-    found = []
-    for name, text, line in calls:
-        macro = ctx.macro(name)
-        if macro is None or not any(t.text == "VMStateDescription" for t in macro.body):
-            continue
-        try:
-            expanded = join_tokens(ctx.expand(tokenize(text, line)))
-        except (ExpansionError, RecursionError) as exc:
-            diagnostics.append(Diagnostic("unresolved", ctx.path, line, f"{name}(...): not expanded: {exc}"))
-            continue
-        for decl in parse_file(expanded.encode("utf-8", "surrogateescape")).decls:
-            if decl.type == "VMStateDescription" and not decl.is_array and not decl.is_pointer:
-                found.append(decl._replace(line=line, init_line=line))
-    return found
-
-
-class _SecondResolver:
-    """A process that resolves every other block of files, so that two cores share
-    the resolution.  It is forked once the index is built, whatever --jobs is: a
-    resolution fills caches (records, conditions) whose content can depend on what
-    was resolved before, so the split must not depend on the number of workers."""
-
-    def __init__(self, index: TreeIndex, vms_flags: dict[str, int]):
-        self.active = False
-        try:
-            context = multiprocessing.get_context("fork")
-        except ValueError:  # no fork on this platform: everything is resolved here
-            return
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_second_resolver_main, args=(index, vms_flags, child, self._conn),
-                                        daemon=True)
-        try:
-            self._process.start()
-        except OSError:  # no room for a process: everything is resolved here
-            self._conn.close()
-            return
-        finally:
-            child.close()
-        self.active = True
-
-    def __enter__(self) -> _SecondResolver:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.active and self._process.is_alive():
-            self._process.kill()
-        if self.active:
-            self._process.join()
-            self._conn.close()
-
-    def send(self, path: str, ff: ParsedFile, packed: bytes | None) -> None:
-        try:
-            self._conn.send((path, packed if packed is not None else pack(ff)))
-        except OSError:  # it died: say so, rather than "Broken pipe"
-            raise self._died() from None
-
-    def results(self) -> list[FileResult]:
-        """The results of the files sent, in order."""
-        if not self.active:
-            return []
-        try:
-            self._conn.send(None)
-            status, value = self._conn.recv()
-        except (OSError, EOFError):
-            raise self._died() from None
-        if status != "ok":
-            raise RuntimeError(f"second resolver: {value}")
-        return value
-
-    def _died(self) -> ChildDied:
-        self._process.join(10)  # its end of the pipe is closed: it is dead or about to be
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-            return ChildDied(f"the second resolver (pid {self._process.pid}) closed its pipe")
-        return ChildDied(f"the second resolver (pid {self._process.pid}) {how_it_ended(self._process.exitcode)}")
-
-
-def _second_resolver_main(index: TreeIndex, vms_flags: dict[str, int], conn, parent_end) -> None:
-    # The parent's end, copied by the fork: held here, this process would never read the
-    # end of its input if the parent died.
-    parent_end.close()
-    name_process("vmsd-resolver")
-    try:
-        results = []
-        while (item := conn.recv()) is not None:
-            path, packed = item
-            results.append(resolve_file(index, vms_flags, path, unpack(packed)))
-        reply = ("ok", results)
-    except EOFError:  # the parent ended (and says why): a traceback here would be a second line
-        return
-    except Exception:
-        reply = ("error", traceback.format_exc())
-    try:
-        conn.send(reply)
-    except OSError:  # the parent ended meanwhile
-        pass
-
-
-def _function_info(ctx, path: str, fn) -> FunctionInfo:
-    hooks = [(h.lhs, h.rhs, h.line) for h in fn.hooks]
-    for call in fn.calls:
-        hook = HOOK_CALLS.get(call.callee)
-        if hook and len(call.args) > hook[1] and call.args[hook[1]].strip().isidentifier():
-            hooks.append((hook[0], call.args[hook[1]].strip(), call.line))
-    classes = fn.class_vars
-    vmsds = tuple((a.rhs, a.line, classes.get(_assigned_object(a.lhs))) for a in fn.vmsd_assignments) \
-        if fn.vmsd_assignments else ()
-    members = tuple((classes[m.object], m.member, m.value, m.line) for m in fn.members if m.object in classes) \
-        if classes and fn.members else ()
-    evaluated = tuple((call.callee, tuple(_argument_value(ctx, a) for a in call.args), call.line)
-                      for call in fn.calls if call.callee in EVALUATED_CALLS) if fn.calls else ()
-    if not fn.events:  # most functions: only what the call graph needs
-        return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees), tuple(hooks), vmsds, members,
-                            (), (), tuple(fn.version_checks), tuple(fn.copies), evaluated)
-    return FunctionInfo(fn.name, path, fn.line, fn.static, tuple(fn.callees), tuple(hooks), vmsds, members,
-                        tuple(fn.events), tuple(sorted(classes.items())), tuple(fn.version_checks),
-                        tuple(fn.copies), evaluated)
-
-
-def _argument_value(ctx, text: str):
-    """An argument as a string or number where it evaluates to one (`TYPE_VIRTIO_NET`
-    -> "virtio-net-device"), else as written."""
-    try:
-        value = ctx.evaluate(ctx.expand(tokenize(text)))
-    except (Unresolved, ExpansionError, RecursionError, IndexError):
-        return " ".join(text.split())
-    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else " ".join(text.split())
-
-
-def _assigned_object(lhs: str) -> str:
-    """`vdc->vmsd` -> `vdc`: the variable whose member is assigned."""
-    return re.split(r"->|\.", lhs, maxsplit=1)[0].strip()
-
-
-def _inside_function(decl: Decl, parse: ParseFacts) -> bool:
-    return any(fn.line <= decl.line <= fn.end_line for fn in parse.functions)
-
-
-def _add_type(result: Extraction, qom: QomType) -> None:
-    existing = result.types.get(qom.name)
-    if existing is None or _type_preference(qom, result.target) < _type_preference(existing, result.target):
-        result.types[qom.name] = qom
-
-
-def _type_preference(qom: QomType, target: str | None) -> tuple:
-    in_target = qom.file.startswith("target/")
-    return (in_target, qom.file)
-
-
-def _with_calls_elsewhere(index: TreeIndex, records: dict[str, FileRecord],
-                          target_dir: str | None) -> dict[str, FileRecord]:
-    """The records, those that pass array elements to a registering function of another
-    file (`arm_cpu_register(&arm_tcg_cpus[i])`) run again now that it is known."""
-    helpers: dict[str, list] = {}
-    for path, record in records.items():
-        for fn in (record.registrars.functions.values() if record.registrars else ()):
-            if fn.params and not fn.static:
-                helpers.setdefault(fn.name, []).append((path, fn))
-
-    def others(name: str):
-        candidates = helpers.get(name)
-        if not candidates:
-            return None
-        path, fn = _prefer_target(candidates, target_dir)
-        return FileTypes(path, records[path].registrars, index.context), fn
-
-    out = dict(records)
-    called = set()
-    for path, record in records.items():
-        if any(name in helpers for name in record.calls_elsewhere):
-            run = FileTypes(path, record.registrars, index.context, others=others)
-            run.run()
-            called |= run.called_elsewhere
-            out[path] = _replace_record(record, run.types, run.diagnostics)
-    # Called by no function the extractor read (xtensa_register_core(), called by the
-    # REGISTER_CORE() macro): what they register is unknown, and that is said.
-    called |= {callee for record in records.values() for fn in record.functions for callee in fn.calls}
-    for path, record in records.items():
-        for name in record.uncalled:
-            if name not in called:
-                note = FileTypes(path, record.registrars, index.context)
-                note.note_uncalled(record.registrars.functions[name])
-                out[path] = _replace_record(out[path], out[path].loop_types,
-                                            out[path].loop_diagnostics + note.diagnostics)
-    return out
-
-
-def _replace_record(record: FileRecord, types: list[QomType], diagnostics: list[Diagnostic]) -> FileRecord:
-    from dataclasses import replace
-    return replace(record, loop_types=types, loop_diagnostics=diagnostics)
-
-
-def _link_types(index: TreeIndex, result: Extraction, resolved: Resolved) -> None:
-    """Attach to each type the VMSD its class_init assigns."""
-    functions_by_file: dict[str, dict[str, FunctionInfo]] = {}
-    global_functions: dict[str, list[tuple[str, FunctionInfo]]] = {}
-    for fn in result.functions.values():
-        functions_by_file.setdefault(fn.file, {})[fn.name] = fn
-        global_functions.setdefault(fn.name, []).append((fn.file, fn))
-
-    def elsewhere(name: str):
-        candidates = [(p, f) for p, f in global_functions.get(name, []) if not f.static]
-        if not candidates:
-            return None
-        path, fn = _prefer_target(candidates, index.target_dir)
-        return index.context(path), fn, functions_by_file[path]
-
-    for name, qom in list(result.types.items()):
-        if not qom.class_init:
-            continue
-        fns = functions_by_file.get(qom.file, {})
-        fn = fns.get(qom.class_init)
-        path = qom.file
-        if fn is None:
-            candidates = global_functions.get(qom.class_init, [])
-            if not candidates:
-                continue
-            path, fn = _prefer_target(candidates, index.target_dir)
-            fns = functions_by_file[path]
-        found = vmsd_assignment(index.context(path), fn, fns, None, elsewhere)
-        if found is None and qom.data_vmsd:
-            found = (qom.data_vmsd, qom.line, qom.file)  # the class_data descriptor names it
-        if found:
-            symbol, line, path = found
-            key = resolve_vmsd(resolved, symbol, path)
-            if key is None:
-                result.diagnostics.append(Diagnostic("unresolved", path, line,
-                                                     f"type {name}: vmsd '{symbol}' is not defined in the tree"))
-                continue
-            result.types[name] = _replace(qom, vmsd=key, vmsd_line=line)
-
-
-def _prefer_target(candidates, target_dir):
-    if target_dir:
-        for path, fn in candidates:
-            if path.startswith(target_dir):
-                return path, fn
-        others = [(p, f) for p, f in candidates if not p.startswith("target/")]
-        if others:
-            return others[0]
-    return candidates[0]
-
-
-def _replace(qom: QomType, **changes) -> QomType:
-    from dataclasses import replace
-    return replace(qom, **changes)
-
-
-def resolve_vmsd(resolved: Resolved, symbol: str, from_path: str) -> str | None:
-    """The key of the VMSD a C symbol names, as seen from `from_path`."""
-    vmsd = resolved.ref(symbol, from_path)
-    return vmsd.key if vmsd is not None else None
-
-
-def _file_registrations(ctx, path: str, ff: ParsedFile) -> list[Registration]:
-    """The registration calls of a file, evaluated in its context (VMSDs resolved later)."""
-    found = []
-    for fn in ff.parse.functions:
-        if fn.name in REGISTRATION_CALLS:
-            continue  # a wrapper's own body (vmstate_register() calls ..._with_alias_id())
-        for call in fn.calls:
-            spec = REGISTRATION_CALLS.get(call.callee)
-            if spec is None:
-                continue
-            id_index, _, idstr_index = spec
-            args = call.args
-            instance = args[id_index] if id_index is not None and id_index < len(args) else "VMSTATE_INSTANCE_ID_ANY"
-            idstr = None
-            if idstr_index is not None and idstr_index < len(args):
-                try:
-                    value = ctx.evaluate(ctx.expand(tokenize(args[idstr_index])))
-                    idstr = value if isinstance(value, str) else None
-                except (Unresolved, ExpansionError, RecursionError, IndexError):
-                    idstr = None
-            version = _argument_value(ctx, args[2]) if call.callee == "register_savevm_live" and len(args) > 2 else None
-            found.append(Registration(call.callee, path, call.line, fn.name, _instance_id(ctx, instance),
-                                      None, idstr, tuple(args), version=version if isinstance(version, int) else None))
-    return found
-
-
-def _resolve_registrations(records: dict[str, FileRecord], result: Extraction, resolved: Resolved) -> None:
-    """Every registration, in path order, with the VMSD its argument names; one whose
-    argument is read from the class (`cpu->cc->sysemu_ops->legacy_vmsd`) is one
-    registration per VMSD the classes give, naming the types that give it."""
-    classes = None
-    for record in records.values():
-        for reg in record.registrations:
-            vmsd_index = REGISTRATION_CALLS[reg.function][1]
-            if vmsd_index is None or vmsd_index >= len(reg.args):
-                result.registrations.append(reg)
-                continue
-            argument = reg.args[vmsd_index].strip()
-            symbol = argument.lstrip("&").strip()
-            key = resolve_vmsd(resolved, symbol, reg.file) if symbol.isidentifier() else None
-            if key is not None:
-                result.registrations.append(_replace(reg, vmsd=key))
-                continue
-            copy = _run_time_copy(result, resolved, reg, argument)
-            if copy is not None:
-                result.registrations.append(_replace(reg, vmsd=copy))
-                continue
-            chain = member_chain(argument)
-            if chain is not None:
-                classes = classes or ClassModel(result, resolved)
-                by_class = _class_registrations(classes, result, reg, chain)
-                if by_class:
-                    result.registrations.extend(by_class)
-                    continue
-            result.diagnostics.append(Diagnostic(
-                "unresolved", reg.file, reg.line,
-                f"{reg.function}() in {reg.enclosing}: VMSD argument '{reg.args[vmsd_index]}' "
-                f"is not a known VMSD"))
-            result.registrations.append(reg)
-
-
-def _run_time_copy(result: Extraction, resolved: Resolved, reg: Registration, argument: str) -> str | None:
-    """`s->vmstate = g_memdup(&vmstate_eepro100, ...); s->vmstate->name = <run time>;
-    vmstate_register_any(..., s->vmstate, s)`: a copy of that VMSD, under the name it is
-    given (known only at run time: checked under a name that stands for it, `<...>`)."""
-    fn = result.functions.get(f"{reg.file}:{reg.enclosing}")
-    argument = " ".join(argument.split())
-    for lhs, symbol, name, _ in fn.copies if fn is not None else ():
-        original = resolved.ref(symbol, reg.file) if lhs == argument else None
-        if original is None:
-            continue
-        if not name:
-            return original.key
-        copy = _replace(original, symbol=f"{original.symbol}@{reg.enclosing}", name=f"<{name}>",
-                        copy_of=original.key, synthetic=f"a copy of {original.symbol} made at run time in "
-                                                         f"{reg.enclosing}(), named {name}")
-        result.vmsds[copy.key] = copy
-        result.diagnostics.append(Diagnostic(
-            "unresolved", reg.file, reg.line,
-            f"{reg.function}() in {reg.enclosing}: registers a copy of {original.symbol} named at run time "
-            f"({name}): it is checked as section '<{name}>'"))
-        return copy.key
-    return None
-
-
-def _class_registrations(classes: ClassModel, result: Extraction, reg: Registration,
-                         chain: list[str]) -> list[Registration]:
-    """REG once per VMSD that the types' classes give through CHAIN, naming the concrete
-    types that give it.  A VMSD only abstract types are known to give (their concrete
-    types are built by code the extractor does not read) is still registered, so its
-    section is checked, and that is said."""
-    by_vmsd: dict[str, list[str]] = {}
-    for name, qom in sorted(result.types.items()):
-        found = classes.vmsd_through(name, chain)
-        if found is not None:
-            types = by_vmsd.setdefault(found[0], [])
-            if not qom.abstract:
-                types.append(name)
-    for key, types in sorted(by_vmsd.items()):
-        if not types:
-            vmsd = result.vmsds[key]
-            result.diagnostics.append(Diagnostic(
-                "unresolved", reg.file, reg.line,
-                f"{reg.function}() in {reg.enclosing} registers {vmsd.symbol} ('{chain[-1]}' of a class) "
-                f"for abstract types only: no concrete type that inherits it was found"))
-    return [_replace(reg, vmsd=key, types=tuple(types)) for key, types in sorted(by_vmsd.items())]
-
-
-def _instance_id(ctx, text: str) -> str:
-    """The instance id argument: a constant as its value (VMSTATE_INSTANCE_ID_ANY for -1,
-    as vmstate.h defines it), anything else as written."""
-    text = " ".join(text.split())
-    try:
-        value = ctx.evaluate(ctx.expand(tokenize(text)))
-    except (Unresolved, ExpansionError, RecursionError, IndexError):
-        return text
-    if isinstance(value, int) and not isinstance(value, bool):
-        return "VMSTATE_INSTANCE_ID_ANY" if value == -1 else str(value)
-    return text
-
-
-def _check_references(resolved: Resolved, result: Extraction) -> None:
-    """Nested and subsection symbols must name VMSDs of the tree."""
-    for vmsd in result.vmsds.values():
-        for sub in vmsd.subsections or ():
-            if resolve_vmsd(resolved, sub, vmsd.file) is None:
-                message = f"VMSD {vmsd.symbol}: subsection '{sub}' is not defined in the tree"
-                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, vmsd.line, message))
-        for member in vmsd.fields or ():
-            if member.vmsd and resolve_vmsd(resolved, member.vmsd, vmsd.file) is None:
-                message = f"VMSD {vmsd.symbol}: field '{member.name}' nests '{member.vmsd}', not defined in the tree"
-                result.diagnostics.append(Diagnostic("unresolved", vmsd.file, member.line, message))
-
-
-def _check_abstract_owners(resolved: Resolved, result: Extraction) -> None:
-    """A VMSD installed by an abstract type reaches the wire only through the concrete
-    types that inherit it: when none is known (they are built by C code the extractor
-    does not read), its sections cannot be checked, and that must be said."""
-    inherited = {vmsd.key for qom in result.types.values() if not qom.abstract
-                 if (vmsd := resolved.type_vmsd(qom.name)) is not None}
-    for qom in result.types.values():
-        if qom.abstract and qom.vmsd and qom.vmsd not in inherited:
-            vmsd = result.vmsds.get(qom.vmsd)
-            result.diagnostics.append(Diagnostic(
-                "unresolved", qom.file, qom.vmsd_line or qom.line,
-                f"type '{qom.name}' is abstract and installs VMSD {vmsd.symbol if vmsd else qom.vmsd}, but no "
-                f"concrete type that inherits it was found: its sections are not checked"))
-
-
-def vms_flag_values(index: TreeIndex) -> dict[str, int]:
-    flags = {}
-    for name in index.enumerators:
-        if name.startswith("VMS_"):
-            value = index.enum_constant(name, "include/migration/vmstate.h")
-            if value is not None:
-                flags[name] = value
-    return flags

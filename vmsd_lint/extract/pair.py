@@ -10,6 +10,7 @@ import os
 import signal
 import sqlite3
 import traceback
+from dataclasses import replace
 
 from ..errors import ChildDied
 from ..model import Extraction
@@ -17,16 +18,17 @@ from ..processes import how_it_ended, name_process
 from ..sources.tree import SourceTree
 from .cache import Cache
 from .derive import few_c_files_apart
+from .extractor import Extractor
+from .perfile import source_files
 from .rust import rust_files
 
 
-def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple[Extraction, Extraction]:
-    if extractor.is_cached(old_tree) or extractor.is_cached(new_tree) or _few_c_files_apart(
-            extractor, old_tree, new_tree):
+def extract_pair(extractor: Extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple[Extraction, Extraction]:
+    if extractor.is_cached(old_tree) or extractor.is_cached(new_tree) or _few_c_files_apart(old_tree, new_tree):
         old = extractor.run(old_tree)
         return old, extractor.run(new_tree, base=(old_tree, old))
     # the two extractions share the cores: each gets half the workers
-    half = type(extractor)(extractor.target, max(1, extractor.jobs // 2), extractor.cache)
+    half = replace(extractor, jobs=max(1, extractor.jobs // 2))
     new_job = _ForkedExtraction.start(half, new_tree)
     if new_job is None:  # no process could be forked
         return extractor.run(old_tree), extractor.run(new_tree)
@@ -38,9 +40,9 @@ def extract_pair(extractor, old_tree: SourceTree, new_tree: SourceTree) -> tuple
     return old, new_job.result()
 
 
-def _few_c_files_apart(extractor, old_tree: SourceTree, new_tree: SourceTree) -> bool:
+def _few_c_files_apart(old_tree: SourceTree, new_tree: SourceTree) -> bool:
     """Whether NEW may be derived from OLD (extract.derive decides for sure)."""
-    blobs = [{f.path: f.blob for f in extractor.source_files(tree)} for tree in (old_tree, new_tree)]
+    blobs = [{f.path: f.blob for f in source_files(tree)} for tree in (old_tree, new_tree)]
     return few_c_files_apart(*blobs) is not None and rust_files(old_tree) == rust_files(new_tree)
 
 
@@ -53,7 +55,7 @@ class _ForkedExtraction:
         self.pid, self._reader, self._cache = pid, reader, cache
 
     @classmethod
-    def start(cls, extractor, tree: SourceTree) -> _ForkedExtraction | None:
+    def start(cls, extractor: Extractor, tree: SourceTree) -> _ForkedExtraction | None:
         reader, writer = multiprocessing.Pipe(duplex=False)
         try:
             pid = os.fork()
@@ -112,7 +114,7 @@ class _ForkedExtraction:
             pass
 
 
-def _child(extractor, tree: SourceTree, writer) -> None:
+def _child(extractor: Extractor, tree: SourceTree, writer) -> None:
     code = 1
     try:
         name_process("vmsd-new-tree")
@@ -123,7 +125,7 @@ def _child(extractor, tree: SourceTree, writer) -> None:
             except (OSError, sqlite3.Error):
                 pass  # busy or damaged: NEW is extracted without it (only costs time)
         try:
-            result = ("ok", type(extractor)(extractor.target, extractor.jobs, cache).run(tree))
+            result = ("ok", replace(extractor, cache=cache).run(tree))
         except Exception as exc:
             result = ("error", exc)
         try:

@@ -461,7 +461,7 @@ class Each(Exception):
 
 class Pending(NamedTuple):
     """A call to a function of another file, with each element-wise set of argument
-    values: resolved once every file's facts are known (extractor.assemble)."""
+    values: resolved once every file's facts are known (linking.assemble)."""
     callee: str
     args: tuple
     file: str

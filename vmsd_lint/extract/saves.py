@@ -40,7 +40,11 @@ from dataclasses import replace
 
 from ..model import Diagnostic, Extraction, Field, FunctionInfo, Registration, Step, Vmsd
 from ..resolve import Resolved
+from .calls import CallIndex, fn_node, walk_callers
+from .cexpr import Unresolved
 from .classes import ClassModel
+from .lexer import tokenize
+from .preprocess import ExpansionError
 
 # Bytes each qemu_put_* writes (migration/qemu-file.h, include/migration/qemu-file-types.h).
 PUT_SIZES = {
@@ -510,8 +514,6 @@ def _proxies(extraction: Extraction, resolved: Resolved) -> dict[str, str]:
 def _bus_creators(extraction: Extraction, classes: ClassModel, calls=None) -> dict[str, list[str]]:
     """Bus type -> the types whose hooks (realize, instance_init...) create it
     (`qbus_init(bus, size, TYPE_VIRTIO_PCI_BUS, ...)`, directly or through helpers)."""
-    from ..placement.graph import CallIndex, fn_node, walk_callers
-
     creating: dict[str, set[str]] = {}  # function key -> bus types it creates
     for fn in extraction.functions.values():
         for callee, args, _ in fn.evaluated_calls:
@@ -550,9 +552,6 @@ def _buses(extraction: Extraction, resolved: Resolved, classes: ClassModel, type
 
 
 def _evaluate(index, path: str, text: str):
-    from .cexpr import Unresolved
-    from .lexer import tokenize
-    from .preprocess import ExpansionError
     try:
         ctx = index.context(path)
         return ctx.evaluate(ctx.expand(tokenize(text)))

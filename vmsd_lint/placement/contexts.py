@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 
+from ..extract.calls import CallIndex, fn_node, walk_callers
 from ..model import Extraction, InitContext, Placement, section_key, target_of
 from ..resolve import Resolved
-from .graph import CallIndex, fn_node, type_function_edges, walk_callers
+from .graph import type_function_edges
 
 
 def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[str, list[Placement]]:
     """Every section's placements, by section name, sorted.  The walks follow the
-    graph's edges (vmsd_lint.placement.graph) through a CallIndex, which finds them on
-    demand instead of building the whole graph."""
+    graph's edges (vmsd_lint.placement.graph) through a CallIndex (extract/calls.py),
+    which finds them on demand instead of building the whole graph."""
     resolved = Resolved(extraction)
     calls = calls or CallIndex(extraction)
     entries = _entry_points(extraction, calls, resolved)
@@ -45,6 +46,12 @@ def placements(extraction: Extraction, calls: CallIndex | None = None) -> dict[s
             qom.vmsd_line or qom.line, vmsd.key))
     return {name: _merge_qdev(sorted(found, key=lambda p: (p.mechanism, p.file, p.line, p.function)))
             for name, found in result.items()}
+
+
+def place(extraction: Extraction, calls: CallIndex) -> None:
+    """The placements of a linked extraction: its extractor's last tree-wide pass (the
+    FINISH of extract.linking.assemble), so that they are cached with it."""
+    extraction.placements = placements(extraction, calls)
 
 
 LEGACY_CALL = "qdev_set_legacy_instance_id"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model import Extraction, FunctionInfo
+from ..extract.calls import FunctionIndex, fn_node, walk_callers
+from ..model import Extraction
 from ..resolve import Resolved
 
 if TYPE_CHECKING:
@@ -25,62 +26,16 @@ def vmsd_node(key: str) -> str:
     return f"vmsd:{key}"
 
 
-def fn_node(key: str) -> str:
-    return f"fn:{key}"
-
-
 def reg_node(file: str, line: int) -> str:
     return f"reg:{file}:{line}"
 
 
-MAX_DEPTH = 16  # call levels walked back from a registration site
-
-
 def callers(graph: nx.MultiDiGraph, starts: list[str], stop=frozenset()) -> set[str]:
-    """The functions `starts` and, level by level up to MAX_DEPTH, every function that
-    calls them directly or transitively; a function in `stop` is kept, its callers not."""
+    """The functions `starts` and, level by level up to MAX_DEPTH (extract/calls.py), every
+    function that calls them directly or transitively; a function in `stop` is kept, its
+    callers not."""
     return walk_callers(lambda node: (caller for caller, _, data in graph.in_edges(node, data=True)
                                       if data["kind"] == "calls"), starts, stop)
-
-
-def walk_callers(callers_of, starts: list[str], stop=frozenset()) -> set[str]:
-    """`callers` over any graph: `callers_of(node)` gives the direct callers of a node."""
-    found: set[str] = set()
-    frontier = list(starts)
-    for _ in range(MAX_DEPTH):
-        next_frontier = []
-        for node in frontier:
-            if node in found:
-                continue
-            found.add(node)
-            if node in stop:
-                continue
-            next_frontier.extend(caller for caller in callers_of(node) if caller not in found)
-        frontier = next_frontier
-        if not frontier:
-            break
-    return found
-
-
-class CallIndex:
-    """The `calls` edges of the graph without building it: the callers of a function
-    are found on demand among the functions that call its name (placements walk back
-    from a few hundred registration sites, not over the whole tree)."""
-
-    def __init__(self, extraction: Extraction):
-        self.x = extraction
-        self.functions = FunctionIndex(extraction)
-        self.by_callee: dict[str, list[FunctionInfo]] = {}
-        for fn in extraction.functions.values():
-            for callee in fn.calls:
-                self.by_callee.setdefault(callee, []).append(fn)
-
-    def callers_of(self, node: str) -> list[str]:
-        fn = self.x.functions.get(node[len("fn:"):])
-        if fn is None:
-            return []
-        return [fn_node(caller.key) for caller in self.by_callee.get(fn.name, ())
-                if caller.key != fn.key and self.functions.find(fn.name, caller.file) is fn]
 
 
 def build_graph(extraction: Extraction) -> nx.MultiDiGraph:
@@ -94,28 +49,6 @@ def build_graph(extraction: Extraction) -> nx.MultiDiGraph:
     _add_types(graph, extraction, functions)
     _add_registrations(graph, extraction)
     return graph
-
-
-class FunctionIndex:
-    """Which function a name means from a file: the file's own, else the one non-static
-    definition elsewhere (preferring the endpoint's target directory)."""
-
-    def __init__(self, extraction: Extraction):
-        self.x = extraction
-        self.global_by_name: dict[str, list[FunctionInfo]] = {}
-        for fn in extraction.functions.values():
-            if not fn.static:
-                self.global_by_name.setdefault(fn.name, []).append(fn)
-
-    def find(self, name: str, from_file: str) -> FunctionInfo | None:
-        own = self.x.functions.get(f"{from_file}:{name}")
-        if own is not None:
-            return own
-        candidates = self.global_by_name.get(name, [])
-        target = self.x.target_dir
-        if len(candidates) > 1 and target:
-            candidates = [f for f in candidates if f.file.startswith(target)] or candidates
-        return min(candidates, key=lambda f: f.file) if candidates else None
 
 
 def _add_vmsds(graph, extraction: Extraction, resolved: Resolved) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from ...sources.tree import SourceTree
 from ..cache import Cache
+from ..store import Kind
 from .model import RELEASE, Profile, TargetBuild, UnknownTarget, build_model, known_targets
 
-KIND = "build-model"
+BUILDS: Kind[dict] = Kind("build-model", "the build description's digest, the target and the profile")
 _MADE: dict[str, TargetBuild] = {}  # key -> model, for the trees of one run (the commits of a range)
 
 
@@ -50,5 +51,4 @@ def target_builds(tree: SourceTree, cache: Cache | None, targets: list[str] | No
 
 def _kind() -> str:
     """The cache kind, tied to the code that computes the models (as every kind is)."""
-    from ..extractor import facts_kind  # the extractor's digest of the package's code
-    return facts_kind(KIND)
+    return BUILDS.tag
