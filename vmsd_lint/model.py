@@ -202,7 +202,7 @@ class FunctionInfo:
     version_checks: tuple[tuple[str, str], ...] = ()  # (operator, value) of each `version_id OP value`
     # (lhs, VMSD symbol, run-time name or "", line) of `lhs = g_memdup(&vmsd, ...)` (and `lhs->name = ...`)
     copies: tuple[tuple[str, str, str, int], ...] = ()
-    # calls whose arguments the tree-wide steps read (extract.extractor.EVALUATED_CALLS):
+    # calls whose arguments the tree-wide steps read (extract.qemu.EVALUATED_CALLS):
     # (callee, arguments evaluated to a string or number where they can be, else as written, line)
     evaluated_calls: tuple[tuple[str, tuple, int], ...] = ()
 
@@ -313,7 +313,7 @@ class Extraction:
     dump_field_keys: tuple[str, ...] = ("field", "version_id", "field_exists", "num", "size")
     files_read: int = 0
     files_parsed: int = 0
-    # per parsed file, what it gave before the tree-wide steps (extract.extractor.FileRecord)
+    # per parsed file, what it gave before the tree-wide steps (extract.perfile.FileRecord)
     records: dict | None = None
     # path -> names of the .c files it #includes (those are not derived: extract.derive)
     c_includes: dict | None = None
