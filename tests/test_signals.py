@@ -1,7 +1,8 @@
 """How a run ends when it is interrupted or one of its processes is killed: real runs in
 their own process group, real signals.
 
-Each ends with one `vmsd-lint: error: ...` line on stderr, nothing on stdout, a defined
+Each ends with one `vmsd-lint: error: ...` line on stderr, nothing on stdout (or all of the
+report, when the signal came while it was being written), a defined
 exit status (130 SIGINT, 143 SIGTERM, 2 a child killed), no process of the run left (none
 holding the caller's pipes open), and a cache that gives what --no-cache gives.
 """
@@ -104,7 +105,9 @@ def test_ctrl_c_at_any_moment(qemu_repo, tmp_path):
         else:
             assert proc.returncode == 130, (fraction, err)
             assert_one_line(err, "SIGINT")
-            assert out == "", fraction
+            # the report is written with the signals held (processes.signals_deferred):
+            # a signal that comes during the write ends the run after it, never in it
+            assert out in ("", reference), fraction
         assert_group_gone(proc.pid)
     warm = finish(start(*check(qemu_repo, "--cache-dir", cache)), 600)[0]
     assert warm == reference
@@ -181,3 +184,35 @@ def test_review_interrupted_leaves_no_temporary_file(tmp_path, signum, status):
     assert out == ""
     assert list(scratch.iterdir()) == []
     assert_group_gone(proc.pid)
+
+
+WRITER = """
+import os, signal, sys
+from vmsd_lint.processes import signals_handled, signals_deferred
+from vmsd_lint.cli.output import write_report
+with signals_handled():
+    with signals_deferred(limit=float(sys.argv[1])):
+        os.kill(os.getpid(), signal.SIGINT)
+        write_report("x" * 4_000_000 + "\\n", None)
+    print("not reached", file=sys.stderr)
+"""
+
+
+def test_a_signal_during_the_report_write_waits_for_its_end():
+    """SIGINT while the report is written: all of it on stdout, then exit 130."""
+    proc = subprocess.run([sys.executable, "-c", WRITER, "30"], capture_output=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 130
+    assert proc.stdout == b"x" * 4_000_000 + b"\n"
+    assert_one_line(proc.stderr.decode(), "SIGINT")
+
+
+def test_a_stalled_reader_does_not_hold_an_interrupted_run():
+    """The same with a pipe nobody reads: the run ends the limit after the signal."""
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        status = proc.wait(timeout=30)  # the pipe holds 64 KiB of the 4 MB: the write stalls
+    finally:
+        proc.kill()
+    assert status == 130
+    assert_one_line(proc.stderr.read().decode(), "SIGINT")

@@ -32,6 +32,7 @@ _main_pid: int | None = None  # the process handling the signals, while a comman
 _forking_pid: int | None = None  # set just before a fork: the child's parent
 _hooks_registered = False
 _on_exit: dict[int, object] = {}  # id -> function run when a signal ends the run
+_deferred: list[int] | None = None  # inside signals_deferred(): the signals that came
 
 
 @contextlib.contextmanager
@@ -63,6 +64,15 @@ def _on_signal(signum: int, frame) -> None:
         if signum != signal.SIGINT:
             os._exit(EXIT_STATUS[signum])
         return
+    if _deferred is not None:
+        if not _deferred:  # the first: the block has LIMIT seconds left (signals_deferred)
+            signal.setitimer(signal.ITIMER_REAL, _deferred_limit)
+        _deferred.append(signum)
+        return
+    _end_run(signum)
+
+
+def _end_run(signum: int) -> None:
     for function in list(_on_exit.values()):
         try:
             function()
@@ -71,6 +81,32 @@ def _on_signal(signum: int, frame) -> None:
     name = signal.Signals(signum).name
     os.write(2, f"vmsd-lint: error: interrupted by {name}\n".encode())
     os._exit(EXIT_STATUS[signum])  # the children die with this process (_in_child)
+
+
+_deferred_limit = 5.0
+
+
+@contextlib.contextmanager
+def signals_deferred(limit: float = 5.0):
+    """Hold SIGINT, SIGTERM and SIGHUP while the block runs (the report's final write, so
+    that an interrupted run prints all of it or nothing), and end the run by the first of
+    them when the block is done.  Bounded: LIMIT seconds after a signal came, it ends the
+    run even though the block is still running (a reader that stopped reading the pipe)."""
+    global _deferred, _deferred_limit
+    if os.getpid() != _main_pid or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+    _deferred, _deferred_limit = came, limit
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: _end_run(came[0]))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        _deferred = None
+    if came:
+        _end_run(came[0])
 
 
 @contextlib.contextmanager

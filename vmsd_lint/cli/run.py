@@ -16,6 +16,7 @@ from ..app.runs import check_report
 from ..app.waivers import baseline_toml
 from ..errors import InputError
 from ..extract.cache import Cache, default_cache_dir, max_bytes_from_env
+from ..processes import signals_deferred
 from ..report.formats import CHECK_FORMATS, Format, RenderOptions, Styles
 from .output import stdout_is_terminal, write_report
 
@@ -67,7 +68,8 @@ def write_output(text: str, output: str | None) -> None:
     # Output comes last, once the cache writers are done: a run interrupted before it
     # has printed nothing (processes.py), rather than a whole report with exit status 130.
     close_caches()
-    write_report(text, output)
+    with signals_deferred():  # all of the report or none of it, even at the last moment
+        write_report(text, output)
 
 
 def write_rendered(fmt: Format[T], subject: T, config: RunConfig, quiet: bool = False) -> None:
