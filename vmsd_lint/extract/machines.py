@@ -22,6 +22,7 @@ proxy creates inside it; placement/machines.py gives a finding's verdict from th
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,10 +35,12 @@ from tree_sitter import Node, Query, QueryCursor
 from ..model import Diagnostic, Extraction, QomType
 from ..sources.tree import SourceTree
 from .buildconfig import target_config
+from .cache import Cache
 from .cexpr import Symbol, split_top
 from .context import FileContext, TreeIndex
 from .ctypes import Unresolved
 from .gates import FieldRead, Gate, gate, gating_functions, read_gates
+from .holders import FunctionTexts, Holders, holders
 from .lexer import Token, join_tokens, tokenize
 from .parse import Decl, _language, parse_tree
 from .preprocess import ExpansionError
@@ -79,6 +82,12 @@ class MachineType:
     chain: tuple[str, ...]  # the functions its class_init reaches, in call order (options functions)
     arrays: tuple[str, ...]  # the GlobalProperty arrays it adds, in order (empty ones too)
     compat: tuple[CompatProperty, ...]
+    parent: str | None = None  # its QOM parent (TYPE_PC_MACHINE): whose class_init and instance_init run too
+
+    @property
+    def key(self) -> str:
+        """"i386/pc-q35-7.2": a machine type's name is unique within its hw/ directory."""
+        return f"{self.hw_dir}/{self.name}"
 
     @property
     def release(self) -> str:
@@ -288,7 +297,7 @@ class MachineReader:
             self._walk(ctx.path, class_init, local, (), chain, compat)
         return MachineType(name, tuple(int(g) for g in version.groups() if g is not None), _hw_dir(ctx.path),
                            ctx.path, line, qom.class_init, tuple(chain[1:]), tuple(name for name, _ in compat),
-                           tuple(entry for _, entries in compat for entry in entries))
+                           tuple(entry for _, entries in compat for entry in entries), qom.parent)
 
     def _walk(self, path: str, fn: Function, local: FileFacts, conditions: tuple[str, ...],
               chain: list[str], compat: list[tuple[str, tuple[CompatProperty, ...]]]) -> None:
@@ -448,6 +457,7 @@ class MachineFacts:
     # "vmsd file:function" -> the fields each .needed or test function of its VMSDs reads (gates.py)
     reads: dict[str, tuple[FieldRead, ...]]
     diagnostics: tuple[Diagnostic, ...]
+    holders: Holders | None = None  # which device types each machine type can hold (holders.py)
 
     def objects(self, type_name: str) -> list[str]:
         """TYPE_NAME and the devices created inside one (virtio-net-pci: virtio-net-device),
@@ -487,8 +497,30 @@ def machine_facts(tree: SourceTree, extraction: Extraction, index: TreeIndex | N
     property_files = {path: data for path, data in sources.files.items() if is_property_file(path, data)}
     properties = PropertyReader(property_files, sources.index.context, extraction).properties()
     reads, unread = read_gates(extraction, sources.text, sources.index.context)
+    held = holders(machines.machines, extraction, FunctionTexts(sources.texts), _TreeMacros(sources))
     return MachineFacts(machines.machines, properties, _children(extraction), reads,
-                        machines.diagnostics + properties.diagnostics + tuple(unread))
+                        machines.diagnostics + properties.diagnostics + tuple(unread), held)
+
+
+class _TreeMacros:
+    """The object-like macros of a SourceSet's tree, as each file sees them (holders.Macros)."""
+
+    def __init__(self, sources: SourceSet):
+        self.sources = sources
+        self.indexed: set[str] = set()
+
+    def known(self, path: str, word: str) -> bool:
+        if path not in self.indexed:  # a .c file's own #defines: seen by itself only
+            self.indexed.add(path)
+            self.sources.text(path)
+        candidates = self.sources.index.macros.get(word)
+        # a type name is a string, or a macro making one (`RISCV_CPU_TYPE_NAME("x")`, another TYPE_*)
+        return bool(candidates) and any(c.item.params is None and ('"' in c.item.body or "TYPE" in c.item.body
+                                                                   or c.item.body.strip().isidentifier())
+                                        for c in candidates)
+
+    def value(self, path: str, word: str) -> object:
+        return _evaluate_text(self.sources.index.context(path), word)
 
 
 def _wanted(path: str, data: bytes) -> bool:
@@ -530,3 +562,44 @@ def qemu_release(tree: SourceTree) -> str | None:
     data = tree.read_path("VERSION")
     match = re.match(rb"\s*(\d+)\.(\d+)", data or b"")
     return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+
+
+# -- cached per tree -------------------------------------------------------------------------
+
+KIND = "machine-facts"
+_MADE: dict[str, MachineFacts] = {}  # key -> facts, for the trees of one run
+
+
+def stored_machine_facts(tree: SourceTree, extraction: Extraction, cache: Cache | None) -> MachineFacts:
+    """machine_facts(TREE, EXTRACTION), from CACHE when a tree of the same files (by blob
+    id) and target was seen before, else computed and stored (a pass of a few seconds;
+    loading it back takes a few hundredths)."""
+    key = _tree_key(tree, extraction.target)
+    found = _MADE.get(key)
+    if found is not None:
+        return found
+    kind = _kind()
+    stored = cache.get(kind, key) if cache is not None else None
+    if isinstance(stored, MachineFacts):
+        found = stored
+    else:
+        found = machine_facts(tree, extraction)
+        if cache is not None:
+            cache.write_later(kind, {key: found})
+    _MADE[key] = found
+    return found
+
+
+def _tree_key(tree: SourceTree, target: str | None) -> str:
+    """The C files and headers of TREE (what the machine pass reads) and the target."""
+    digest = hashlib.sha1(f"{target}\n".encode())
+    for f in sorted(tree.files, key=lambda f: f.path):
+        if f.path.endswith((".c", ".h", ".inc")):
+            digest.update(f"{f.path}\0{f.blob}\n".encode())
+    return digest.hexdigest()
+
+
+def _kind() -> str:
+    """The cache kind, tied to the code that computes the facts (as every kind is)."""
+    from .extractor import facts_kind  # the extractor's digest of the package's code
+    return facts_kind(KIND)

@@ -1,0 +1,78 @@
+"""Which device types a versioned machine type can hold (extract/holders.py), on a small
+tree (tests/holders_tree.py): every case is written out next to what it must give."""
+from __future__ import annotations
+
+import pytest
+from holders_tree import make_tree
+
+from vmsd_lint.extract import codec
+from vmsd_lint.extract.cache import Cache
+from vmsd_lint.extract.extractor import Extractor
+from vmsd_lint.extract.holders import function_spans
+from vmsd_lint.extract.machines import machine_facts, stored_machine_facts
+from vmsd_lint.sources.tree import directory_tree
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory):
+    base = tmp_path_factory.mktemp("holders")
+    return make_tree(base / "old", old=True), make_tree(base / "new")
+
+
+@pytest.fixture(scope="module")
+def facts(trees):
+    tree = directory_tree(str(trees[1]))
+    return machine_facts(tree, Extractor().run(tree))
+
+
+def test_functions_are_found_by_their_column_zero_braces():
+    text = (b"static void a(int x,\n               int y)\n{\n    b();\n}\n\n"
+            b"int c(void (*f)(void))\n{\n}\n"
+            b"static const TypeInfo t = {\n    .name = \"x\",\n};\n"
+            b"#define M(x) \\\n{\n}\n")
+    found = [(f.name, f.static) for f in function_spans("f.c", text)]
+    assert found == [("a", True), ("c", False)]
+
+
+def test_a_machine_type_holds_what_its_code_creates(facts):
+    held = facts.holders.held("toy/vboard-1.0")
+    # through a header's static inline helper; sysbus_create_simple(); what a device it
+    # creates makes in its realize (the bridge's bus); a user-creatable device on that bus
+    # and what it creates in turn
+    assert {"onboard-dev", "toy-bridge", "toy-bus", "plug-dev", "child-dev"} <= held
+    # vboard-1.0 and vboard-2.0 share one set
+    assert facts.holders.by_machine == {"toy/vboard-1.0": 0, "toy/vboard-2.0": 0}
+
+
+def test_what_only_an_unversioned_board_creates_is_held_by_no_machine_type(facts):
+    held = facts.holders.held("toy/vboard-2.0")
+    # uboard's SoC (not user-creatable) and the UART its instance_init makes
+    assert not {"toy-soc", "soc-uart"} & held
+    # a user-creatable device whose bus no machine type provides
+    assert facts.holders.user_creatable["lonely-plug"] == "lonely-bus"
+    assert not facts.holders.holds("toy/vboard-2.0", "lonely-plug")
+
+
+def test_user_creatable_follows_the_nearest_class_init_saying_so(facts):
+    creatable = facts.holders.user_creatable
+    # sysbus_device_class_init sets user_creatable = false for every sysbus device
+    assert not {"onboard-dev", "soc-uart", "toy-bridge", "toy-soc", "child-dev"} & set(creatable)
+    assert creatable["plug-dev"] == "toy-bus"
+
+
+def test_state_registered_by_a_board_is_known_with_the_machine_types_reaching_it(facts):
+    assert facts.holders.registrations == {"hw/toy/uboard.c:uboard_init": ()}
+    assert facts.holders.registers("toy/vboard-1.0", "hw/toy/uboard.c:uboard_init") is False
+    assert facts.holders.hooked["plug_realize"] == ("plug-dev",)
+
+
+def test_machine_facts_are_stored_as_data_and_read_back(trees, facts, tmp_path):
+    assert codec.decode(codec.encode(facts)) == facts
+    tree = directory_tree(str(trees[1]))
+    extraction = Extractor().run(tree)
+    with Cache(str(tmp_path)) as cache:
+        first = stored_machine_facts(tree, extraction, cache)
+    from vmsd_lint.extract import machines
+    machines._MADE.clear()  # a new run: read from the cache
+    with Cache(str(tmp_path)) as cache:
+        assert stored_machine_facts(tree, extraction, cache) == first == facts
