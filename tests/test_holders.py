@@ -1,10 +1,15 @@
-"""Which device types a versioned machine type can hold (extract/holders.py), on a small
-tree (tests/holders_tree.py): every case is written out next to what it must give."""
+"""Which device types a versioned machine type can hold (extract/holders.py), and each
+finding's machine verdict in a check (app/verdicts.py), on a small tree pair
+(tests/holders_tree.py): every case is written out next to what it must give."""
 from __future__ import annotations
 
+import json
+
 import pytest
+from click.testing import CliRunner
 from holders_tree import make_tree
 
+from vmsd_lint.cli.main import main
 from vmsd_lint.extract import codec
 from vmsd_lint.extract.cache import Cache
 from vmsd_lint.extract.extractor import Extractor
@@ -76,3 +81,63 @@ def test_machine_facts_are_stored_as_data_and_read_back(trees, facts, tmp_path):
     machines._MADE.clear()  # a new run: read from the cache
     with Cache(str(tmp_path)) as cache:
         assert stored_machine_facts(tree, extraction, cache) == first == facts
+
+
+def check_json(trees, *args):
+    old, new = trees
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", *args, f"{old}..{new}"])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.output)
+
+
+def by_path(report):
+    return {f["path"]: f for f in report["findings"]}
+
+
+def test_a_board_only_device_is_info_with_the_reason(trees):
+    found = by_path(check_json(trees))["soc-uart/extra"]
+    assert found["severity"] == "info" and found["directions"] == []
+    assert found["machines"] == {"breaks": [], "gated": None, "board_only": True}
+    assert found["downgrade"]["severity"] == "error" and found["downgrade"]["directions"] == ["backward", "forward"]
+    assert "board-only" in found["downgrade"]["reason"]
+
+
+def test_state_a_board_registers_is_board_only_too(trees):
+    found = by_path(check_json(trees))["uboard-regs/mode"]
+    assert found["severity"] == "info" and found["machines"]["board_only"]
+
+
+def test_a_gated_subsection_is_info_naming_the_compat_array(trees):
+    found = by_path(check_json(trees))["onboard-dev/extra"]
+    assert found["severity"] == "info"
+    assert found["machines"]["gated"] == {"driver": "onboard-dev", "property": "x-migrate-extra", "value": "off",
+                                          "compat": "hw_compat_1_0", "file": "hw/core/machine.c", "line": 4,
+                                          "up_to": "1.0"}
+    assert found["machines"]["breaks"] == []
+
+
+def test_a_break_of_a_versioned_machine_type_stays_an_error_with_a_recipe(trees):
+    report = check_json(trees)
+    found = by_path(report)["plug-dev/extra"]
+    assert found["severity"] == "error" and found["machines"]["breaks"] == ["vboard-1.0"]
+    assert '{ "plug-dev", "x-migrate-extra", "off" } to hw_compat_1_0' in found["fix"]
+    assert report["summary"] == {"error": 1, "warning": 0, "info": 3, "waived": 0, "board_only": 2, "gated": 1,
+                                 "breaking": 1}
+
+
+def test_the_fingerprint_does_not_follow_the_verdict(trees):
+    report = check_json(trees)
+    from vmsd_lint.diff.findings import new_finding
+    plain = new_finding("field-added", vmsd="soc-uart", path="soc-uart/extra",
+                        args={"field": "x", "new_layout": "y", "after": "z"})
+    assert by_path(report)["soc-uart/extra"]["fingerprint"] == plain.fingerprint
+
+
+def test_the_text_shows_the_verdict_and_the_counts(trees):
+    old, new = trees
+    result = CliRunner().invoke(main, ["check", "--no-cache", f"{old}..{new}"])
+    assert "machine types: board-only: no versioned machine type can hold soc-uart" in result.output
+    assert ("machine types: safe for machine types <= 1.0: gated by onboard-dev x-migrate-extra, off in "
+            "hw_compat_1_0 (hw/core/machine.c:4)") in result.output
+    assert "machine types: breaks vboard-1.0" in result.output
+    assert "2 board-only, 1 gated, 1 breaking versioned machine types" in result.output.splitlines()[-1]
