@@ -141,3 +141,55 @@ def test_the_text_shows_the_verdict_and_the_counts(trees):
             "hw_compat_1_0 (hw/core/machine.c:4)") in result.output
     assert "machine types: breaks vboard-1.0" in result.output
     assert "2 board-only, 1 gated, 1 breaking versioned machine types" in result.output.splitlines()[-1]
+
+
+def write_config(tmp_path, text):
+    path = tmp_path / "vmsd-lint.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_settings_give_the_machine_and_the_board_only_severity(trees, tmp_path):
+    config = write_config(tmp_path, '[settings]\nmachine = "vboard-1.0"\nboard_only = "warning"\n')
+    report = check_json(trees, "--config", config)
+    # vboard-1.0 cannot hold soc-uart or uboard's state: left out, with a note
+    assert set(by_path(report)) == {"onboard-dev/extra", "plug-dev/extra"}
+    assert any("--machine vboard-1.0: 2 finding(s)" in note for note in report["notes"])
+    assert by_path(report)["plug-dev/extra"]["machines"]["breaks"] == ["vboard-1.0"]
+    # without a machine, board-only findings are warnings breaking what they break on the wire
+    config = write_config(tmp_path, '[settings]\nboard_only = "warning"\ncpu = "max"\n')
+    report = check_json(trees, "--config", config)
+    found = by_path(report)["soc-uart/extra"]
+    assert (found["severity"], found["directions"]) == ("warning", ["backward", "forward"])
+    assert any("CPU models are not checked yet" in note for note in report["notes"])
+    config = write_config(tmp_path, '[settings]\nboard_only = "error"\n')
+    assert by_path(check_json(trees, "--config", config))["soc-uart/extra"]["severity"] == "error"
+
+
+def test_the_command_line_beats_the_settings(trees, tmp_path):
+    config = write_config(tmp_path, '[settings]\nmachine = "vboard-2.0"\n')  # newer than OLD: an error
+    report = check_json(trees, "--config", config, "--machine", "vboard-1.0")
+    assert report["summary"]["error"] == 1
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[settings]\nboard_only = "fatal"\n', "board_only must be one of info, warning, error"),
+    ('[settings]\nmachines = "x"\n', "unknown key(s) machines"),
+    ('[settings]\nmachine = 3\n', "'machine' must be a non-empty string"),
+    ('[other]\n', "expected only [[waiver]] tables and a [settings] table"),
+])
+def test_a_bad_settings_table_is_one_line_and_exit_2(trees, tmp_path, text, message):
+    old, new = trees
+    config = write_config(tmp_path, text)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--config", config, f"{old}..{new}"])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+@pytest.mark.parametrize("machine, message", [
+    ("vboard-9.0", "unknown machine type 'vboard-9.0' (versioned machine types of NEW: vboard-1.0, vboard-2.0)"),
+    ("vboard-2.0", "machine type 'vboard-2.0' is newer than OLD's release 1.0"),
+])
+def test_an_unknown_machine_is_exit_2_naming_the_known_ones(trees, machine, message):
+    old, new = trees
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--machine", machine, f"{old}..{new}"])
+    assert result.exit_code == 2 and message in result.output, result.output
