@@ -58,6 +58,10 @@ class MachineJudge:
     def __init__(self, old: WireSchema, new: WireSchema, policy: MachinePolicy):
         self.old, self.new, self.policy = old, new, policy
         self._old_facts: MachineFacts | None = None
+        self._by_targets: dict[tuple[str, ...] | None, list[MachineType]] = {}
+        self._held: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._files: dict[str, set[str]] = {}
+        self._arrays: dict[str, str] = {}  # compat array -> where NEW defines it, for the recipe
 
     def available(self) -> bool:
         """Whether both endpoints are source trees of a QEMU release with versioned machine
@@ -106,12 +110,23 @@ class MachineJudge:
 
     def _versioned(self, finding: Finding) -> list[MachineType]:
         """NEW's versioned machine types (any version) of the finding's targets."""
-        machines = list(self.new_facts.machines)
-        if finding.targets is not None:
-            machines = [m for m in machines if any(self._compiles(t, m.file) for t in finding.targets)]
-        if self.policy.machine is not None:
-            machines = [m for m in machines if m.name == self.policy.machine]
-        return machines
+        found = self._by_targets.get(finding.targets)
+        if found is None:
+            machines = list(self.new_facts.machines)
+            if finding.targets is not None:
+                built = {target: self._built(target) for target in finding.targets}
+                machines = [m for m in machines if any(m.file in files for files in built.values())]
+            if self.policy.machine is not None:
+                machines = [m for m in machines if m.name == self.policy.machine]
+            found = self._by_targets[finding.targets] = machines
+        return found
+
+    def _built(self, target: str) -> set[str]:
+        """The files of NEW's machine types that TARGET compiles."""
+        found = self._files.get(target)
+        if found is None:
+            found = self._files[target] = {m.file for m in self.new_facts.machines if self._compiles(target, m.file)}
+        return found
 
     def _holds(self, machine: MachineType, finding: Finding) -> bool:
         """Whether MACHINE can hold the finding's state: a device of its types, or else
@@ -122,10 +137,18 @@ class MachineJudge:
         return not placements or any(self._placement_holds(machine, p) for p in placements)
 
     def _holds_types(self, machine: MachineType, types: Iterable[str]) -> bool:
-        types = tuple(types)
+        key = (machine.key, tuple(types))
+        found = self._held.get(key)
+        if found is None:
+            found = self._held[key] = self._holds_any(machine, key[1])
+        return found
+
+    def _holds_any(self, machine: MachineType, types: tuple[str, ...]) -> bool:
         new = self.new_facts.holders
         if new is None or any(new.holds(machine.key, t) for t in types):
             return True
+        if all(t in self.new.type_sections for t in types):
+            return False  # NEW knows them all: OLD's facts are not needed (nor computed)
         old = self.old_facts.holders
         return old is None or any(old.holds(machine.key, t) for t in types)
 
@@ -142,15 +165,20 @@ class MachineJudge:
         migration core's own sections, an unknown or ambiguous context) counts as held."""
         if placement.context in (InitContext.MACHINE_INIT, InitContext.MACHINE_INSTANCE_INIT):
             function = f"{placement.file}:{placement.function}"
-            answers = [facts.holders.registers(machine.key, function) if facts.holders is not None else None
-                       for facts in (self.new_facts, self.old_facts)]
-            return any(answers) or all(a is None for a in answers)  # (a tree not knowing it: the other's)
+            for facts in (self.new_facts, self.old_facts):  # OLD's only where NEW does not know the function
+                found = facts.holders.registers(machine.key, function) if facts.holders is not None else None
+                if found is not None:
+                    return found
+            return True
         if placement.context == InitContext.QDEV and placement.function.startswith(QDEV_OWNER):
             return self._holds_types(machine, [placement.function[len(QDEV_OWNER):]])
         if placement.context in (InitContext.DEVICE_REALIZE, InitContext.DEVICE_INSTANCE_INIT):
-            types = {t for facts in (self.new_facts, self.old_facts) if facts.holders is not None
-                     for entry in placement.entries for t in facts.holders.hooked.get(entry, ())}
-            return not types or self._holds_types(machine, types)
+            for facts in (self.new_facts, self.old_facts):  # OLD's only where NEW does not know the hook
+                types = {t for entry in placement.entries
+                         for t in (facts.holders.hooked.get(entry, ()) if facts.holders is not None else ())}
+                if types:
+                    return self._holds_types(machine, types)
+            return True
         return True
 
     # -- the verdict --------------------------------------------------------------------
@@ -224,8 +252,10 @@ class MachineJudge:
         array = f"hw_compat_{major}_{minor}"
         holder = finding.types[0] if finding.types else "<device>"
         name = re.sub(r"[^a-z0-9]+", "-", finding.path.rsplit("/", 1)[-1].lower()).strip("-") or "state"
-        files = sorted({e.file for m in self.new_facts.machines for e in m.compat if e.compat == array})
-        where = f" ({files[0]})" if files else " (added with the next release's machine types)"
+        if array not in self._arrays:
+            files = sorted({e.file for m in self.new_facts.machines for e in m.compat if e.compat == array})
+            self._arrays[array] = f" ({files[0]})" if files else " (added with the next release's machine types)"
+        where = self._arrays[array]
         what = "its .needed" if finding.rule.startswith("subsection") else "the .needed of a subsection holding it"
         return (f"no device property gates it: add one, e.g. DEFINE_PROP_BOOL(\"x-migrate-{name}\", <State>, "
                 f"migrate_{name.replace('-', '_')}, true), test it in {what}, and add "
