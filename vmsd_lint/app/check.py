@@ -28,7 +28,7 @@ from ..sources.tree import (
     run_git,
     worktree_tree,
 )
-from .verdicts import DEFAULT_POLICY, MachinePolicy, apply_machine_verdicts
+from .verdicts import DEFAULT_POLICY, MachinePolicy, apply_machine_verdicts, property_findings
 
 WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
 INDEX_ENDPOINTS = ("INDEX", ":index")
@@ -220,7 +220,11 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
 
 
 def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -> Report:
-    """REPORT with each finding's verdict for versioned machine types (app/verdicts.py)."""
+    """REPORT with the property defaults compared and each finding's verdict for versioned
+    machine types (app/verdicts.py)."""
+    found = property_findings(report, old, new)
+    if found:
+        report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
     return report
 

@@ -28,10 +28,13 @@ from dataclasses import dataclass
 
 from ..catalogue import SEVERITIES, load_catalogue
 from ..diff.findings import Finding, Report
+from ..diff.properties import property_defaults
 from ..errors import InputError
-from ..extract.machines import MachineFacts, MachineType
+from ..extract.machines import MachineFacts, MachineType, is_machine_file
+from ..extract.properties import defaults_may_differ
 from ..model import InitContext, Placement, Severity, section_key
 from ..placement.machines import Question, Verdict, machine_verdict, release
+from ..placement.targets import with_targets
 from ..placement.wire import WireSchema
 
 QDEV_OWNER = "dc->vmsd of "  # a qdev placement's function: the device type whose dc->vmsd it is (contexts.py)
@@ -193,6 +196,8 @@ class MachineJudge:
             return None if self.policy.machine is not None else Verdict((), None, board_only=True)
         old = release(self.old_release)
         common = [m for m in holding if m.version <= old]
+        if finding.machines is not None:  # the detector's own verdict (property-default-changed)
+            common = [m for m in common if m.name in finding.machines.breaks]
         if not finding.broken_directions:
             return Verdict((), None)  # wire-compatible: it breaks nothing
         names = list(dict.fromkeys(m.name for m in common))
@@ -231,6 +236,8 @@ class MachineJudge:
         verdict = self.verdict(finding)
         if verdict is None:  # compiled by no target; with --machine, not that machine type's
             return None if self.policy.machine is not None else finding
+        if finding.machines is not None and not verdict.breaks and not verdict.board_only:
+            return None  # the detector's breaks (property-default-changed) none of its targets builds
         judged = finding.with_(machines=verdict)
         if verdict.board_only:
             reason = "board-only: no versioned machine type" + (f" of {', '.join(finding.targets)}"
@@ -287,6 +294,20 @@ def _lowered(finding: Finding, severity: str, reason: str) -> Finding:
 def _machine_order(name: str) -> tuple:
     numbers = tuple(int(n) for n in re.findall(r"\d+", name.rsplit("-", 1)[-1]))
     return (name.rsplit("-", 1)[0], numbers)
+
+
+def property_findings(report: Report, old: WireSchema, new: WireSchema) -> list[Finding]:
+    """`property-default-changed` findings of OLD..NEW (diff/properties.py), with their
+    targets; none when the endpoints cannot say, or when nothing a default depends on
+    changed (the machine pass is then not run for them)."""
+    if old.machines is None or new.machines is None or old.machines.release is None:
+        return []
+    if not defaults_may_differ(old.machines.tree, new.machines.tree, is_machine_file):
+        return []
+    new_facts = new.machines.facts()
+    if not new_facts.machines:
+        return []
+    return with_targets(property_defaults(old.machines.facts(), new_facts, old.machines.release, new), old, new)
 
 
 def apply_machine_verdicts(report: Report, old: WireSchema, new: WireSchema, policy: MachinePolicy,

@@ -147,6 +147,12 @@ def _value_on(machine: MachineType, lineage: list[str], prop: DeviceProperty) ->
     return value, setter
 
 
+def machine_value(machine: MachineType, lineage: list[str], prop: DeviceProperty) -> Value:
+    """PROP's value on MACHINE for a device whose type and ancestors are LINEAGE: its
+    default, or the last unconditional compat entry setting it."""
+    return _value_on(machine, lineage, prop)[0]
+
+
 def property_value(facts: MachineFacts, machine: MachineType, type_name: str,
                    name: str) -> tuple[Value, CompatProperty | None, str] | None:
     """(value, compat entry setting it or None for the default, device type having it) of
