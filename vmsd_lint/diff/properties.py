@@ -7,7 +7,9 @@ whose default (as qdev reads it) differs, every machine type of both releases th
 hold a device of the type (or a subtype) is asked for the value each release gives it --
 the default, or the last of the machine type's compat entries setting it
 (placement/machines.py); one whose two values differ breaks.  A default that cannot be
-evaluated on either side is not compared.
+evaluated on either side is not compared, nor one whose property changed type (its
+PropertyInfo): QEMU 9.1 made pci-device's rombar an int32 whose -1 means what uint32 1
+meant, and values of two types say nothing about each other.
 """
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ def property_defaults(old: MachineFacts, new: MachineFacts, old_release: str, ne
         devices = [t for t in _subtypes(owner, children) if t in new_schema.type_sections]
         for prop in props:
             was = before.get(prop.name)
-            old_value, new_value = (default_value(was), default_value(prop)) if was is not None else (None, None)
+            if was is None or was.info != prop.info:
+                continue  # new, or of another type: its values do not compare (rombar: uint32 1 -> int32 -1, "auto")
+            old_value, new_value = default_value(was), default_value(prop)
             if old_value is None or new_value is None or old_value == new_value:
                 continue
             breaks = [m.name for m in machines
