@@ -193,3 +193,61 @@ def test_an_unknown_machine_is_exit_2_naming_the_known_ones(trees, machine, mess
     old, new = trees
     result = CliRunner().invoke(main, ["check", "--no-cache", "--machine", machine, f"{old}..{new}"])
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def derive_case(tmp_path, edit):
+    """(derived facts or None, whole facts) of the NEW tree with EDIT(tree dir) applied."""
+    from vmsd_lint.extract.machines import changed_c_files, derived_machine_facts
+    base_dir, changed_dir = make_tree(tmp_path / "base"), make_tree(tmp_path / "changed")
+    edit(changed_dir)
+    base, changed = directory_tree(str(base_dir)), directory_tree(str(changed_dir))
+    base_x, changed_x = Extractor().run(base), Extractor().run(changed)
+    paths = changed_c_files(base, changed)
+    derived = derived_machine_facts(changed, changed_x, base, base_x, machine_facts(base, base_x), paths)
+    return derived, machine_facts(changed, changed_x)
+
+
+def test_a_device_file_change_derives_the_facts_of_the_whole_pass(tmp_path):
+    def edit(tree):  # a property and a subsection gated by it, as a patch would add them
+        path = tree / "hw/misc/toy-devices.c"
+        text = path.read_text()
+        text = text.replace("    bool migrate_extra;\n", "    bool migrate_extra;\n    bool migrate_more;\n")
+        text = text.replace('''static const VMStateDescription vmstate_onboard = {''', '''static bool onboard_more_needed(void *opaque)
+{
+    ToyDevState *s = opaque;
+
+    return s->migrate_more;
+}
+
+static const VMStateDescription vmstate_onboard_more = {
+    .name = "onboard-dev/more",
+    .needed = onboard_more_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(extra, ToyDevState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_onboard = {''')
+        text = text.replace("        &vmstate_onboard_extra, /* NEW */\n",
+                            "        &vmstate_onboard_extra, /* NEW */\n        &vmstate_onboard_more,\n")
+        text = text.replace('DEFINE_PROP_BOOL("x-migrate-extra", ToyDevState, migrate_extra, true),',
+                            'DEFINE_PROP_BOOL("x-migrate-extra", ToyDevState, migrate_extra, true),\n'
+                            '    DEFINE_PROP_BOOL("x-migrate-more", ToyDevState, migrate_more, false),')
+        path.write_text(text)
+    derived, whole = derive_case(tmp_path, edit)
+    assert derived is not None
+    assert derived.properties == whole.properties and derived.reads == whole.reads
+    assert derived.holders == whole.holders and derived.machines == whole.machines
+    assert sorted(derived.diagnostics) == sorted(whole.diagnostics)
+    assert "hw/misc/toy-devices.c:onboard_more_needed" in derived.reads
+
+
+def test_a_change_to_code_a_walk_reaches_takes_the_whole_pass(tmp_path):
+    def edit(tree):  # the bridge's realize now makes a lonely bus too: lonely-plug is held
+        path = tree / "hw/misc/toy-devices.c"
+        path.write_text(path.read_text().replace('qbus_new(TYPE_TOY_BUS, dev, "toy.0");',
+                                                 'qbus_new(TYPE_TOY_BUS, dev, "toy.0");\n'
+                                                 '    qbus_new(TYPE_LONELY_BUS, dev, "lonely.0");'))
+    derived, whole = derive_case(tmp_path, edit)
+    assert derived is None and whole.holders.holds("toy/vboard-1.0", "lonely-plug")

@@ -222,6 +222,8 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
 def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -> Report:
     """REPORT with the property defaults compared and each finding's verdict for versioned
     machine types (app/verdicts.py)."""
+    if old.machines is not None and new.machines is not None:
+        new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
     found = property_findings(report, old, new)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..model import Extraction, QomType
@@ -86,6 +86,9 @@ class Holders:
     # a hook function's name (realize, instance_init: where a device registers state by
     # hand) -> the concrete types running it (the type installing it and its subtypes)
     hooked: dict[str, tuple[str, ...]]
+    # path -> the functions of it that some walk reached: a change to any other function
+    # of the file leaves the sets as they are (extract/machines.py derives a tree's facts)
+    reached: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def held(self, key: str) -> frozenset[str]:
         """The types machine type KEY can hold (MachineType.key), with their ancestors."""
@@ -185,6 +188,7 @@ class FunctionTexts:
         self.texts = texts
         self.by_name: dict[str, list[TextFunction]] = {}
         self.by_path: dict[str, list[TextFunction]] = {}
+        self._at: dict[tuple[str, int], TextFunction] = {}
         for path in sorted(texts):
             if path.startswith(NOT_SYSTEM):
                 continue
@@ -199,10 +203,33 @@ class FunctionTexts:
         own = [fn for fn in candidates if fn.path == from_path]
         return own or [fn for fn in candidates if not fn.static or not fn.path.endswith(".c")]
 
+    def at(self, path: str, start: int) -> TextFunction | None:
+        """The function of PATH whose body starts at START."""
+        if not self._at:
+            self._at.update(((fn.path, fn.start), fn) for fns in self.by_path.values() for fn in fns)
+        return self._at.get((path, start))
+
     def whole(self, path: str) -> TextFunction:
         """PATH's whole text as one function: what it mentions anywhere (its functions, and
         the type names of its tables: a machine's choice of south bridge)."""
         return TextFunction(path, "", 0, len(self.texts.get(path, b"")), False)
+
+
+def _body(data: bytes, fn: TextFunction) -> bytes:
+    """FN's body as the walk reads it: `dc->bus_type = TYPE_X` names the bus a device
+    plugs into, which it does not create."""
+    return _BUS_TYPE.sub(b"", data[fn.start:fn.end])
+
+
+def mention_profiles(path: str, data: bytes) -> dict[str, frozenset[bytes]]:
+    """Function name -> the words and strings its body (or bodies: one per #if branch)
+    mention: what a walk reads of a function."""
+    found: dict[str, frozenset[bytes]] = {}
+    for fn in function_spans(path, data):
+        body = _body(data, fn)
+        found[fn.name] = found.get(fn.name, frozenset()) | frozenset(_IDENT.findall(body)) \
+            | frozenset(_STRING.findall(body))
+    return found
 
 
 # -- what a machine's code reaches ----------------------------------------------------------
@@ -230,8 +257,7 @@ class Reach:
         found = self._mentions.get(key)
         if found is not None:
             return found
-        # `dc->bus_type = TYPE_X` names the bus a device plugs into, which it does not create
-        body = _BUS_TYPE.sub(b"", self.functions.texts[fn.path][fn.start:fn.end])
+        body = _body(self.functions.texts[fn.path], fn)
         callees: list[TextFunction] = []
         types: set[str] = set()
         for raw in set(_IDENT.findall(body)):
@@ -351,9 +377,11 @@ def holders(machines: Iterable, extraction: Extraction, functions: FunctionTexts
     reach = Reach(functions, types, macros)
     creatable = user_creatable(extraction, macros)
     by_bus: dict[str, frozenset[str]] = {}  # bus -> what its user-creatable devices are and create
+    visited_all: set[tuple[str, int]] = set()
     for bus in sorted(set(creatable.values())):
-        found, _ = reach.walk((), sorted(t for t, b in creatable.items() if b == bus))
+        found, visited = reach.walk((), sorted(t for t, b in creatable.items() if b == bus))
         by_bus[bus] = _with_ancestors(types, found)
+        visited_all |= visited
     registering = _registering(extraction, functions)
     reached: dict[str, set[int]] = {}
     sets: dict[frozenset[str], int] = {}
@@ -369,12 +397,19 @@ def holders(machines: Iterable, extraction: Extraction, functions: FunctionTexts
                 sets[found] = len(created)
                 created.append(found)
             walked[start] = sets[found]
+            visited_all |= visited
             for key, fns in registering.items():
                 if fns & visited:
                     reached.setdefault(key, set()).add(walked[start])
         by_machine[machine.key] = walked[start]
+    names: dict[str, set[str]] = {}
+    for path, start in visited_all:
+        fn = functions.at(path, start)
+        if fn is not None and fn.name:
+            names.setdefault(path, set()).add(fn.name)
     return Holders(tuple(created), by_machine, creatable,
-                   {key: tuple(sorted(reached.get(key, ()))) for key in registering}, _hooked(extraction))
+                   {key: tuple(sorted(reached.get(key, ()))) for key in registering}, hooked_types(extraction),
+                   {path: tuple(sorted(found)) for path, found in sorted(names.items())})
 
 
 def _pluggable(held: frozenset[str], by_bus: dict[str, frozenset[str]]) -> frozenset[str]:
@@ -393,7 +428,7 @@ def _pluggable(held: frozenset[str], by_bus: dict[str, frozenset[str]]) -> froze
 HOOKS = ("realize", "instance_init")  # the device hooks a registration's init context names
 
 
-def _hooked(extraction: Extraction) -> dict[str, tuple[str, ...]]:
+def hooked_types(extraction: Extraction) -> dict[str, tuple[str, ...]]:
     """A device hook function's name -> the concrete types that run it."""
     children: dict[str, list[str]] = {}
     for qom in extraction.types.values():

@@ -197,6 +197,9 @@ class MachineSource:
         self.tree, self.extraction, self.cache = tree, extraction, cache
         self._facts: MachineFacts | None = None
         self._release: str | bool | None = False
+        # the endpoint this one is compared with: its facts are derived from the base's
+        # when the trees are a few .c files apart (pre-commit's index from HEAD)
+        self.base: MachineSource | None = None
 
     @property
     def release(self) -> str | None:
@@ -207,5 +210,5 @@ class MachineSource:
 
     def facts(self) -> MachineFacts:
         if self._facts is None:
-            self._facts = stored_machine_facts(self.tree, self.extraction, self.cache)
+            self._facts = stored_machine_facts(self.tree, self.extraction, self.cache, self.base)
         return self._facts
