@@ -65,6 +65,8 @@ class MachineJudge:
         self._held: dict[tuple[str, tuple[str, ...]], bool] = {}
         self._files: dict[str, set[str]] = {}
         self._arrays: dict[str, str] = {}  # compat array -> where NEW defines it, for the recipe
+        self._holding: dict[tuple, list[MachineType]] = {}
+        self._new_facts: MachineFacts | None = None
 
     def available(self) -> bool:
         """Whether both endpoints are source trees of a QEMU release with versioned machine
@@ -75,8 +77,10 @@ class MachineJudge:
 
     @property
     def new_facts(self) -> MachineFacts:
-        assert self.new.machines is not None
-        return self.new.machines.facts()
+        if self._new_facts is None:
+            assert self.new.machines is not None
+            self._new_facts = self.new.machines.facts()
+        return self._new_facts
 
     @property
     def old_facts(self) -> MachineFacts:
@@ -190,8 +194,10 @@ class MachineJudge:
         or (with --machine) the machine type cannot hold it."""
         if finding.targets == ():
             return None
-        versioned = self._versioned(finding)
-        holding = [m for m in versioned if self._holds(m, finding)]
+        key = (finding.targets, finding.types, finding.sections if not finding.types else (), finding.target)
+        holding = self._holding.get(key)
+        if holding is None:  # (the findings of one section share it)
+            holding = self._holding[key] = [m for m in self._versioned(finding) if self._holds(m, finding)]
         if not holding:
             return None if self.policy.machine is not None else Verdict((), None, board_only=True)
         old = release(self.old_release)

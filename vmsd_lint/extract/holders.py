@@ -86,9 +86,10 @@ class Holders:
     # a hook function's name (realize, instance_init: where a device registers state by
     # hand) -> the concrete types running it (the type installing it and its subtypes)
     hooked: dict[str, tuple[str, ...]]
-    # path -> the functions of it that some walk reached: a change to any other function
-    # of the file leaves the sets as they are (extract/machines.py derives a tree's facts)
-    reached: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # path -> the functions of it that some walk reached, space-separated (one string a
+    # file reads back fast): a change to any other function of the file leaves the sets
+    # as they are (extract/machines.py derives a tree's facts)
+    reached: dict[str, str] = field(default_factory=dict)
 
     def held(self, key: str) -> frozenset[str]:
         """The types machine type KEY can hold (MachineType.key), with their ancestors."""
@@ -409,7 +410,7 @@ def holders(machines: Iterable, extraction: Extraction, functions: FunctionTexts
             names.setdefault(path, set()).add(fn.name)
     return Holders(tuple(created), by_machine, creatable,
                    {key: tuple(sorted(reached.get(key, ()))) for key in registering}, hooked_types(extraction),
-                   {path: tuple(sorted(found)) for path, found in sorted(names.items())})
+                   {path: " ".join(sorted(found)) for path, found in sorted(names.items())})
 
 
 def _pluggable(held: frozenset[str], by_bus: dict[str, frozenset[str]]) -> frozenset[str]:

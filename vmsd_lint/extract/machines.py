@@ -669,7 +669,7 @@ def _holders_kept(changed: list[str], before: dict[str, bytes], after: dict[str,
     """Whether the holders' walks would find what they found: no function of a changed file
     that a walk reached mentions other names, and its QOM types and registrations stay."""
     for path in changed:
-        reached = set(holders.reached.get(path, ()))
+        reached = set(holders.reached.get(path, "").split())
         if reached:
             old, new = mention_profiles(path, before[path]), mention_profiles(path, after[path])
             if any(old.get(name) != new.get(name) for name in reached):

@@ -31,8 +31,16 @@ def file_targets(schema: WireSchema, path: str | None) -> set[str] | None:
     return {target for target, build in schema.builds.items() if _holds(build, path)}
 
 
+_DIRS: dict[int, tuple[object, frozenset[str]]] = {}  # id(build) -> (build, "dir/sub/" of its files)
+
+
 def _builds_dir(build, directory: str) -> bool:
-    return any(path.startswith(directory) for path in build.files)
+    """Whether BUILD compiles a file under DIRECTORY ("target/arm/": two levels)."""
+    found = _DIRS.get(id(build))
+    if found is None or found[0] is not build:
+        found = _DIRS[id(build)] = (build, frozenset("/".join(path.split("/", 2)[:2]) + "/"
+                                                     for path in build.files if path.count("/") >= 2))
+    return directory in found[1]
 
 
 def _holds(build, path: str) -> bool:
@@ -44,15 +52,19 @@ def with_targets(findings: list, old: WireSchema, new: WireSchema) -> list:
     side: their sections', or for a finding no section sends, its file's."""
     if old.builds is None and new.builds is None:
         return findings
-    return [f.with_(targets=_finding_targets(f, old, new)) for f in findings]
+    known: dict[tuple[int, str], set[str]] = {}  # (side, section key) -> its targets: findings share sections
+    return [f.with_(targets=_finding_targets(f, old, new, known)) for f in findings]
 
 
-def _finding_targets(finding, old: WireSchema, new: WireSchema) -> tuple[str, ...]:
+def _finding_targets(finding, old: WireSchema, new: WireSchema, known: dict) -> tuple[str, ...]:
     found: set[str] = set()
-    for schema, location in ((old, finding.old), (new, finding.new)):
+    for side, (schema, location) in enumerate(((old, finding.old), (new, finding.new))):
         if finding.sections:
             for name in finding.sections:
-                found |= section_targets(schema, section_key(name, finding.target)) or set()
+                key = (side, section_key(name, finding.target))
+                if key not in known:
+                    known[key] = section_targets(schema, key[1]) or set()
+                found |= known[key]
         elif location is not None:
             found |= file_targets(schema, location.file) or set()
     return tuple(sorted(found))
