@@ -62,7 +62,7 @@ class MachineJudge:
         self.old, self.new, self.policy = old, new, policy
         self._old_facts: MachineFacts | None = None
         self._by_targets: dict[tuple[str, ...] | None, list[MachineType]] = {}
-        self._held: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._held: dict[tuple[str, ...], tuple[set[int], set[int] | None]] = {}
         self._files: dict[str, set[str]] = {}
         self._arrays: dict[str, str] = {}  # compat array -> where NEW defines it, for the recipe
         self._holding: dict[tuple, list[MachineType]] = {}
@@ -144,20 +144,28 @@ class MachineJudge:
         return not placements or any(self._placement_holds(machine, p) for p in placements)
 
     def _holds_types(self, machine: MachineType, types: Iterable[str]) -> bool:
-        key = (machine.key, tuple(types))
-        found = self._held.get(key)
+        types = tuple(types)
+        found = self._held.get(types)
         if found is None:
-            found = self._held[key] = self._holds_any(machine, key[1])
-        return found
-
-    def _holds_any(self, machine: MachineType, types: tuple[str, ...]) -> bool:
+            found = self._held[types] = self._holding_sets(types)
+        new_sets, old_sets = found
         new = self.new_facts.holders
-        if new is None or any(new.holds(machine.key, t) for t in types):
+        if new is None or new.by_machine.get(machine.key, -1) in new_sets:
             return True
-        if all(t in self.new.type_sections for t in types):
+        if old_sets is None:
             return False  # NEW knows them all: OLD's facts are not needed (nor computed)
         old = self.old_facts.holders
-        return old is None or any(old.holds(machine.key, t) for t in types)
+        return old is None or old.by_machine.get(machine.key, -1) in old_sets
+
+    def _holding_sets(self, types: tuple[str, ...]) -> tuple[set[int], set[int] | None]:
+        """The indices of NEW's holders' sets holding one of TYPES, and of OLD's when NEW
+        does not know them all (None when it does)."""
+        new = self.new_facts.holders
+        new_sets = {i for i, held in enumerate(new.created) for t in types if t in held} if new else set()
+        if all(t in self.new.type_sections for t in types):
+            return new_sets, None
+        old = self.old_facts.holders
+        return new_sets, {i for i, held in enumerate(old.created) for t in types if t in held} if old else set()
 
     def _placements(self, finding: Finding) -> list[Placement]:
         found: list[Placement] = []

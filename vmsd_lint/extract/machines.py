@@ -727,11 +727,9 @@ def include_candidates(current: str, include: str, target_dir: str | None) -> li
 
 def _tree_key(tree: SourceTree, target: str | None) -> str:
     """The C files and headers of TREE (what the machine pass reads) and the target."""
-    digest = hashlib.sha1(f"{target}\n".encode())
-    for f in sorted(tree.files, key=lambda f: f.path):
-        if f.path.endswith((".c", ".h", ".inc")):
-            digest.update(f"{f.path}\0{f.blob}\n".encode())
-    return digest.hexdigest()
+    text = "".join(f"{f.path}\0{f.blob}\n" for f in sorted(tree.files, key=lambda f: f.path)
+                   if f.path.endswith((".c", ".h", ".inc")))
+    return hashlib.sha1(f"{target}\n{text}".encode()).hexdigest()
 
 
 def _kind() -> str:

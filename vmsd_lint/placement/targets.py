@@ -44,7 +44,11 @@ def _builds_dir(build, directory: str) -> bool:
 
 
 def _holds(build, path: str) -> bool:
-    return not path.endswith(COMPILED_SUFFIXES) or build.compiles(path)
+    if not path.endswith(COMPILED_SUFFIXES):
+        return True
+    # a path of the extraction is already normal (no "." or ".." component, no "//"): looked up as it is
+    return path in build.files if "/." not in path and "//" not in path and not path.startswith(".") \
+        else build.compiles(path)
 
 
 def with_targets(findings: list, old: WireSchema, new: WireSchema) -> list:
