@@ -31,15 +31,15 @@ def file_targets(schema: WireSchema, path: str | None) -> set[str] | None:
     return {target for target, build in schema.builds.items() if _holds(build, path)}
 
 
-_DIRS: dict[int, tuple[object, frozenset[str]]] = {}  # id(build) -> (build, "dir/sub/" of its files)
+_DIRS: dict[int, tuple[object, frozenset[str]]] = {}  # id(build) -> (build, "target/<dir>/" it compiles in)
 
 
 def _builds_dir(build, directory: str) -> bool:
-    """Whether BUILD compiles a file under DIRECTORY ("target/arm/": two levels)."""
+    """Whether BUILD compiles a file under DIRECTORY ("target/arm/")."""
     found = _DIRS.get(id(build))
     if found is None or found[0] is not build:
-        found = _DIRS[id(build)] = (build, frozenset("/".join(path.split("/", 2)[:2]) + "/"
-                                                     for path in build.files if path.count("/") >= 2))
+        found = _DIRS[id(build)] = (build, frozenset(path[:path.index("/", 7) + 1] for path in build.files
+                                                     if path.startswith("target/") and path.count("/") >= 2))
     return directory in found[1]
 
 
