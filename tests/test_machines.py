@@ -170,7 +170,7 @@ def test_a_subsection_gated_by_a_compat_property_breaks_no_older_machine_type(fa
     found = verdict(facts, "toy_migrate_needed", "8.1")
     assert found.to_json() == {"breaks": [], "gated": {
         "driver": "toy-dev", "property": "x-migrate", "value": "off", "compat": "hw_compat_8_1",
-        "file": "hw/core/machine.c", "line": 4, "up_to": "8.1"}}
+        "file": "hw/core/machine.c", "line": 4, "up_to": "8.1"}, "board_only": False}
     # from 9.0 on, the property is on: toy-9.0 breaks
     assert verdict(facts, "toy_migrate_needed", "9.0").breaks == ("toy-9.0",)
 
@@ -198,7 +198,7 @@ def test_machine_types_of_one_name_in_two_directories_are_told_apart(facts):
 
 def test_no_gate_breaks_every_machine_type_of_both_releases(facts):
     assert verdict(facts, "toy_either_needed", "8.1").to_json() == {
-        "breaks": ["old-6.0", "toy-7.2", "toy-8.1"], "gated": None}
+        "breaks": ["old-6.0", "toy-7.2", "toy-8.1"], "gated": None, "board_only": False}
     assert verdict(facts, None, "7.2").breaks == ("old-6.0", "toy-7.2")
 
 

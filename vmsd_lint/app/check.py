@@ -16,6 +16,7 @@ from ..extract.extractor import Extractor
 from ..extract.pair import extract_pair
 from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
 from ..placement.extraction import placing_extractor
+from ..placement.machines import MachineSource
 from ..placement.targets import with_targets
 from ..placement.wire import WireSchema, from_extraction
 from ..report.jsonfiles import read_json_endpoint
@@ -28,6 +29,7 @@ from ..sources.tree import (
     run_git,
     worktree_tree,
 )
+from .verdicts import DEFAULT_POLICY, MachinePolicy, apply_machine_verdicts, property_findings
 
 WORKTREE_ENDPOINTS = ("WORKTREE", ":worktree")
 INDEX_ENDPOINTS = ("INDEX", ":index")
@@ -44,6 +46,7 @@ class Options:
     target: str | None = None
     jobs: int = 1
     cache: object | None = None
+    machines: MachinePolicy = DEFAULT_POLICY  # --machine, [settings] board_only
 
 
 def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
@@ -119,6 +122,7 @@ def schema_of(tree, extraction, options: Options, expand: bool = True) -> WireSc
     builds = _restrict(tree, extraction, options)
     schema = from_extraction(extraction, expand=expand)
     schema.builds = builds
+    schema.machines = MachineSource(tree, extraction, options.cache)
     return schema
 
 
@@ -209,10 +213,23 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
         if EndpointKind.DUMP in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: as declared
             old = old if old.kind == EndpointKind.DUMP else _unexpanded(old_spec, old_source, options)
             new = new if new.kind == EndpointKind.DUMP else _unexpanded(new_spec, new_source, options)
-        return build_report(old_spec, old, new_spec, new)
+        return judged(build_report(old_spec, old, new_spec, new), old, new, options)
     old_tree, new_tree = open_tree(old_spec, options.repo), open_tree(new_spec, options.repo)
     old, new = extract_pair(_extractor(options), old_tree, new_tree)
-    return build_report(old_spec, schema_of(old_tree, old, options), new_spec, schema_of(new_tree, new, options))
+    old_schema, new_schema = schema_of(old_tree, old, options), schema_of(new_tree, new, options)
+    return judged(build_report(old_spec, old_schema, new_spec, new_schema), old_schema, new_schema, options)
+
+
+def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -> Report:
+    """REPORT with the property defaults compared and each finding's verdict for versioned
+    machine types (app/verdicts.py)."""
+    if old.machines is not None and new.machines is not None:
+        new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
+    found = property_findings(report, old, new)
+    if found:
+        report.findings = sorted(report.findings + found, key=Finding.sort_key)
+    apply_machine_verdicts(report, old, new, options.machines, options.target)
+    return report
 
 
 def _unexpanded(spec: str, source, options: Options) -> WireSchema:

@@ -16,7 +16,7 @@ from ..placement.wire import WireSchema
 from ..sources.apply import apply_patch, changed_paths
 from ..sources.patches import Mail, Patch
 from ..sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
-from .check import Options, build_report, extract_tree, open_tree, schema_of
+from .check import Options, build_report, extract_tree, judged, open_tree, schema_of
 from .timeline import persisting_since
 
 
@@ -69,7 +69,7 @@ def review_series(patches: list[Patch], base: str, options: Options, cover: Mail
         schemas.append(schema_of(tree, extracted[1], options))
     steps = [Step(patch, tree, schema, build_report(before.label, before, schema.label, schema))
              for patch, tree, before, schema in zip(patches, trees[1:], schemas, schemas[1:])]
-    final = build_report(base, schemas[0], schemas[-1].label, schemas[-1])
+    final = judged(build_report(base, schemas[0], schemas[-1].label, schemas[-1]), schemas[0], schemas[-1], options)
     review = Review(base, schemas[0], steps, final, cover=cover)
     _attribute(review, [s if c else None for s, c in zip(schemas[1:], changed)])
     return review

@@ -3,22 +3,26 @@ report with --per-commit's attribution and the waivers applied, for the CLI to r
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from ..diff.findings import Report
 from ..errors import InputError
+from ..model import Severity
 from ..sources.patches import Mail, Patch
 from .check import Options, find_repo, run_check
 from .config import RunConfig
 from .percommit import attribute_commits
 from .review import Review, review_series
-from .waivers import Waiver, apply_waivers, load_waivers
+from .verdicts import MachinePolicy
+from .waivers import Waiver, apply_waivers, load_config
 
 
 def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object | None) -> Report:
     """OLD..NEW compared, read with CACHE (an open one, or None)."""
+    waivers, config = configured_run(config)  # a bad config file fails before anything is extracted
     options = reading_options(config, cache)
-    waivers = config_waivers(config)  # a bad waivers file fails before anything is extracted
     report = run_check(old_spec, new_spec, options)
+    report.notes += settings_notes(config)
     if config.per_commit:
         attribute_commits(report, old_spec, new_spec, options)
     apply_waivers(report, waivers)
@@ -28,21 +32,40 @@ def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object 
 def review_report(patches: list[Patch], cover: Mail | None, base: str, config: RunConfig,
                   cache: object | None) -> Review:
     """The series applied onto BASE and checked patch by patch."""
+    waivers, config = configured_run(config)
     options = reading_options(config, cache)
-    waivers = config_waivers(config)
     review = review_series(patches, base, options, cover)
+    review.report.notes += settings_notes(config)
     apply_waivers(review.report, waivers)
     return review
 
 
 def reading_options(config: RunConfig, cache: object | None) -> Options:
-    return Options(repo=config.repo, target=config.target, jobs=config.jobs, cache=cache)
+    policy = MachinePolicy(config.machine, config.board_only or Severity.INFO)
+    return Options(repo=config.repo, target=config.target, jobs=config.jobs, cache=cache, machines=policy)
 
 
 def config_waivers(config: RunConfig) -> list[Waiver]:
     """The waivers of --config, else of the repository's .vmsd-lint.toml, else none."""
+    return configured_run(config)[0]
+
+
+def configured_run(config: RunConfig) -> tuple[list[Waiver], RunConfig]:
+    """The waivers of the config file (--config, else the repository's .vmsd-lint.toml)
+    and CONFIG with the defaults of its [settings] table where no option was given."""
     path = config.config or default_config(config.repo)
-    return load_waivers(path) if path else []
+    if not path:
+        return [], config
+    waivers, settings = load_config(path)
+    return waivers, replace(config, target=config.target or settings.target,
+                            machine=config.machine or settings.machine, cpu=config.cpu or settings.cpu,
+                            board_only=config.board_only or settings.board_only)
+
+
+def settings_notes(config: RunConfig) -> list[str]:
+    if config.cpu:
+        return [f"cpu = '{config.cpu}' ([settings]): CPU models are not checked yet; the setting is ignored"]
+    return []
 
 
 def default_config(repo: str | None) -> str | None:

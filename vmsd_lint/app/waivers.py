@@ -1,4 +1,11 @@
-"""Waivers (`.vmsd-lint.toml`): accepted findings, each with a reason.
+"""Waivers and settings (`.vmsd-lint.toml`): accepted findings, each with a reason, and
+the defaults of the scope options.
+
+    [settings]
+    target = "x86_64"               # as --target
+    machine = "pc-q35-7.2"          # as --machine
+    cpu = "Skylake-Server"          # accepted; CPU models are not checked yet
+    board_only = "info"             # the severity of a board-only finding at most: info, warning, error
 
     [[waiver]]
     rule = "field-removed"          # catalogue slug (required)
@@ -24,6 +31,17 @@ from ..errors import InputError
 from ..sources.tree import SkippedFile, read_regular_file
 
 KEYS = {"rule", "vmsd", "path", "directions", "reason"}
+SETTINGS = {"target", "machine", "cpu", "board_only"}
+BOARD_ONLY = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `[settings]` table: defaults that the command line's options override."""
+    target: str | None = None
+    machine: str | None = None
+    cpu: str | None = None
+    board_only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class Waiver:
     def matches(self, finding: Finding) -> bool:
         return (finding.rule == self.rule and finding.vmsd == self.vmsd
                 and (self.path is None or fnmatch.fnmatchcase(finding.path, self.path))
-                and (self.directions is None or tuple(sorted(self.directions)) == finding.directions))
+                and (self.directions is None or tuple(sorted(self.directions)) == finding.broken_directions))
 
     def describe(self) -> str:
         where = f" path={self.path}" if self.path else ""
@@ -45,6 +63,11 @@ class Waiver:
 
 
 def load_waivers(path: str) -> list[Waiver]:
+    return load_config(path)[0]
+
+
+def load_config(path: str) -> tuple[list[Waiver], Settings]:
+    """The waivers and the settings of a config file; a malformed one is an InputError."""
     try:
         data = tomllib.loads(read_regular_file(path).decode("utf-8"))
     except SkippedFile as exc:  # a FIFO would wait for a writer forever
@@ -58,10 +81,27 @@ def load_waivers(path: str) -> list[Waiver]:
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
     entries = data.get("waiver", [])
-    unknown = set(data) - {"waiver"}
+    unknown = set(data) - {"waiver", "settings"}
     if unknown or not isinstance(entries, list):
-        raise InputError(f"{path}: expected only [[waiver]] tables, found {', '.join(sorted(unknown)) or 'waiver'}")
-    return [_waiver(entry, path, n) for n, entry in enumerate(entries, 1)]
+        raise InputError(f"{path}: expected only [[waiver]] tables and a [settings] table, found "
+                         f"{', '.join(sorted(unknown)) or 'waiver'}")
+    return [_waiver(entry, path, n) for n, entry in enumerate(entries, 1)], _settings(data.get("settings", {}), path)
+
+
+def _settings(table, path: str) -> Settings:
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: [settings] must be a table")
+    extra = set(table) - SETTINGS
+    if extra:
+        raise InputError(f"{path}: [settings]: unknown key(s) {', '.join(sorted(extra))} "
+                         f"(known: {', '.join(sorted(SETTINGS))})")
+    for key, value in table.items():
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"{path}: [settings]: '{key}' must be a non-empty string")
+    if table.get("board_only", "info") not in BOARD_ONLY:
+        raise InputError(f"{path}: [settings]: board_only must be one of {', '.join(BOARD_ONLY)}, "
+                         f"not '{table['board_only']}'")
+    return Settings(**{key: value.strip() for key, value in table.items()})
 
 
 def _waiver(entry, path: str, number: int) -> Waiver:
@@ -108,7 +148,7 @@ def baseline_toml(findings: list[Finding]) -> str:
     for finding in findings:
         lines += ["[[waiver]]", f"rule = {_toml_str(finding.rule)}", f"vmsd = {_toml_str(finding.vmsd)}",
                   f"path = {_toml_str(_escape_glob(finding.path))}",
-                  f"directions = [{', '.join(_toml_str(d) for d in finding.directions)}]",
+                  f"directions = [{', '.join(_toml_str(d) for d in finding.broken_directions)}]",
                   f"reason = {_toml_str('baseline: accepted when the baseline was written')}", ""]
     return "\n".join(lines)
 

@@ -54,11 +54,15 @@ def source_options(func: F) -> F:
 
 
 def policy_options(func: F) -> F:
-    """--config, --strict: which findings are waived, and whether warnings fail too."""
+    """--config, --strict, --machine: which findings are waived, whether warnings fail too,
+    and which machine type judges them."""
     options = [
         click.option("--config", metavar="FILE", default=None,
-                     help="Waivers file (default: .vmsd-lint.toml at the repository root, if any)."),
+                     help="Waivers and [settings] file (default: .vmsd-lint.toml at the repository root, if any)."),
         click.option("--strict", is_flag=True, help="Warnings fail too (exit status 1)."),
+        click.option("--machine", metavar="NAME", default=None,
+                     help="One versioned machine type (e.g. pc-q35-7.2): only the state it can hold, judged "
+                          "with its compat properties."),
     ]
     for option in reversed(options):
         func = option(func)

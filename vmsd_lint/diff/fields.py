@@ -10,7 +10,7 @@ from difflib import SequenceMatcher
 
 from ..catalogue import qemu_prints
 from ..model import Severity
-from ..placement.wire import WireField
+from ..placement.wire import UNKNOWN_TEST, WireField
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
 from .layout import condition_words, describe, layout_key, same_bytes, wire_bytes
@@ -274,9 +274,11 @@ class FieldDiff:
         path = self.new_paths[j] if j is not None else self.old_paths[i]
         old_loc = differ.where(pair.old, self.old_fields[i].line) if i is not None else None
         new_loc = differ.where(pair.new, self.new_fields[j].line) if j is not None else None
+        gates = field_gates("old", pair.old.file, self.old_fields[i] if i is not None else None) \
+            + field_gates("new", pair.new.file, self.new_fields[j] if j is not None else None) + pair_gates(pair)
         finding = new_finding(rule, severity=severity, directions=directions,
                               vmsd=pair.new.name or pair.old.name or "", path=path, args=args,
-                              old=old_loc, new=new_loc)
+                              old=old_loc, new=new_loc, gates=gates)
         if prints and finding.directions:  # (info breaks nothing: QEMU prints nothing)
             finding = finding.with_(runtime_error=qemu_prints(rule, *prints))
         differ.report(pair, finding)
@@ -292,6 +294,22 @@ class FieldDiff:
     def _nested_name(field: WireField, schema) -> str | None:
         nested = schema.vmsds.get(field.nested) if field.nested else None
         return nested.name if nested else field.nested
+
+
+def field_gates(side: str, file: str | None, field: WireField | None) -> tuple[tuple[str, str, str], ...]:
+    """The test function of FIELD on SIDE, as a finding's gate."""
+    if field is None or file is None or not field.test or field.test == UNKNOWN_TEST:
+        return ()
+    return ((side, file, field.test),)
+
+
+def pair_gates(pair: Pair) -> tuple[tuple[str, str, str], ...]:
+    """The .needed functions of a subsection pair (or a section's: savevm.c skips a section
+    whose VMSD's .needed says no): state inside it is sent only when they return true."""
+    if not pair.versioned_on_wire:
+        return ()
+    return tuple((side, vmsd.file, vmsd.needed) for side, vmsd in (("old", pair.old), ("new", pair.new))
+                 if vmsd.file and vmsd.needed and vmsd.needed != UNKNOWN_TEST)
 
 
 def compare_fields(differ: Differ, pair: Pair, recurse: Recurse) -> None:
@@ -314,7 +332,8 @@ def _compare_checks(differ: Differ, pair: Pair) -> None:
             "equal-check-added", directions=directions, vmsd=pair.new.name or "",
             path=f"{pair.new.name}/{field.name}", args=args,
             old=differ.where(pair.old, before.line) if before else None, new=differ.where(pair.new, field.line),
-            runtime_error=qemu_prints("equal-check-added", "validation-failed", pair.new.name, field.name)))
+            runtime_error=qemu_prints("equal-check-added", "validation-failed", pair.new.name, field.name),
+            gates=pair_gates(pair)))
 
 
 def _paths(vmsd_name: str | None, fields: list[WireField]) -> list[str]:

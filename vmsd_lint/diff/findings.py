@@ -7,10 +7,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalogue import SEVERITIES, load_catalogue, placeholders
 from ..model import Diagnostic, Direction, EndpointKind, Location, Severity
+
+if TYPE_CHECKING:
+    from ..placement.machines import Verdict
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 
@@ -38,11 +41,28 @@ class Finding:
     # the targets whose qemu-system binary holds the state (the build model); None when
     # the endpoints cannot say (a dump, a tree without meson.build)
     targets: tuple[str, ...] | None = None  # what the reader must know besides the message (no sender found...)
+    # the functions whose result decides whether the state is sent, innermost first: the
+    # field's test, the subsection's .needed; (side "old"/"new", file, function)
+    gates: tuple[tuple[str, str, str], ...] = ()
+    # the verdict for versioned machine types (app/verdicts.py); None when the endpoints
+    # cannot say (a dump, a tree without machine types)
+    machines: Verdict | None = None
+    # why a machine verdict lowered the severity (gated, board-only), and what it was:
+    # (severity, directions) as the detector found them
+    downgrade: str | None = None
+    was: tuple[str, tuple[str, ...]] | None = None
+    fix: str | None = None  # a recipe naming this finding's own device, property and compat array
+
+    @property
+    def broken_directions(self) -> tuple[str, ...]:
+        """The directions the change breaks on the wire, before any machine verdict."""
+        return self.was[1] if self.was is not None else self.directions
 
     @property
     def fingerprint(self) -> str:
-        """Stable id of the finding: its type and place, not its words."""
-        key = "\0".join((self.rule, self.vmsd, self.path, ",".join(self.directions)))
+        """Stable id of the finding: its type and place, not its words (nor the verdict of
+        machine types, which settings change)."""
+        key = "\0".join((self.rule, self.vmsd, self.path, ",".join(self.broken_directions)))
         if self.target:
             key += "\0" + self.target
         return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -50,7 +70,7 @@ class Finding:
     @property
     def identity(self) -> tuple[str, str, str, tuple[str, ...], str | None]:
         """What makes two findings the same one (merging, per-commit attribution)."""
-        return (self.rule, self.vmsd, self.path, self.directions, self.target)
+        return (self.rule, self.vmsd, self.path, self.broken_directions, self.target)
 
     @property
     def arguments(self) -> dict[str, str]:
@@ -121,13 +141,25 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what was not checked, and why
     # every target either endpoint builds (extract/build); None when they cannot say
     targets: tuple[str, ...] | None = None
+    machines_judged: bool = False  # the findings carry verdicts for machine types
+    machine: str | None = None  # --machine: the one machine type judged
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         for finding in self.findings:
             counts[finding.severity] += 1
         counts["waived"] = len(self.waived)
+        if self.machines_judged:
+            counts.update(self.machine_counts())
         return counts
+
+    def machine_counts(self) -> dict[str, int]:
+        """How many findings are board-only, gated by a compat property (and breaking no
+        machine type), and breaking versioned machine types."""
+        verdicts = [f.machines for f in self.findings if f.machines is not None]
+        return {"board_only": sum(1 for v in verdicts if v.board_only),
+                "gated": sum(1 for v in verdicts if not v.board_only and v.gated is not None and not v.breaks),
+                "breaking": sum(1 for v in verdicts if not v.board_only and v.breaks)}
 
     def failed(self, strict: bool = False) -> bool:
         failing = (Severity.ERROR, Severity.WARNING) if strict else (Severity.ERROR,)

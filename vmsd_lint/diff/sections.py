@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..catalogue import qemu_prints
 from ..model import EndpointKind, Location, Severity
-from ..placement.wire import Section, WireSchema
+from ..placement.wire import UNKNOWN_TEST, Section, WireSchema
 from .engine import Differ
 from .findings import BACKWARD, Finding, new_finding
 from .placement import compare_placements
@@ -91,7 +91,8 @@ def _section_removed(differ: Differ, section: Section) -> None:
         "section-removed", vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, old=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=qemu_prints("section-removed", "unknown-section", section.name, 0), target=section.target))
+        runtime_error=qemu_prints("section-removed", "unknown-section", section.name, 0), target=section.target,
+        gates=_section_gates("old", differ.old, section)))
 
 
 def _section_added(differ: Differ, section: Section) -> None:
@@ -103,7 +104,18 @@ def _section_added(differ: Differ, section: Section) -> None:
         args={"owner": section.owner, "section": section.name}, new=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
         runtime_error=qemu_prints("section-added", "unknown-section", section.name, 0) if existed else None,
-        target=section.target))
+        target=section.target, gates=_section_gates("new", differ.new, section)))
+
+
+def _section_gates(side: str, schema: WireSchema, section: Section) -> tuple[tuple[str, str, str], ...]:
+    """The .needed of a section's VMSDs: savevm.c sends it only while that returns true
+    (vmstate_section_needed(), ramfb-dev's migrate_needed)."""
+    found = []
+    for key in sorted(section.vmsds):
+        vmsd = schema.vmsds.get(key)
+        if vmsd is not None and vmsd.file and vmsd.needed and vmsd.needed != UNKNOWN_TEST:
+            found.append((side, vmsd.file, vmsd.needed))
+    return tuple(found) if len(found) == len(section.vmsds) else ()  # every VMSD of it gated, or none
 
 
 def _where(section: Section | None) -> Location | None:

@@ -5,6 +5,7 @@ from ..catalogue import qemu_prints
 from ..placement.wire import UNKNOWN_TEST, WireVmsd
 from . import fields
 from .engine import Differ
+from .fields import pair_gates
 from .findings import Finding, new_finding
 from .semantics import LOAD_FAILED, Pair, too_new
 
@@ -42,7 +43,7 @@ def _finding(differ: Differ, pair: Pair, rule: str, path: str, args: dict, print
     vmsd = pair.new.name or pair.old.name or ""
     return new_finding(rule, vmsd=vmsd, path=path, args=args,
                        old=differ.where(pair.old, old_line), new=differ.where(pair.new, new_line),
-                       runtime_error=qemu_prints(rule, *prints) if prints else None)
+                       runtime_error=qemu_prints(rule, *prints) if prints else None, gates=pair_gates(pair))
 
 
 def _versions(differ: Differ, pair: Pair) -> None:
@@ -105,10 +106,13 @@ def _sub_finding(differ: Differ, pair: Pair, old_sub: WireVmsd | None, new_sub: 
                  rule: str, args: dict, prints: tuple | None = None) -> Finding:
     sub = new_sub or old_sub
     args = {"subsection": sub.name or "", **args}
+    # the subsection is sent only when its .needed (and the one of a subsection around it) says so
+    gates = tuple((side, s.file, s.needed) for side, s in (("old", old_sub), ("new", new_sub))
+                  if s is not None and s.file and s.needed and s.needed != UNKNOWN_TEST) + pair_gates(pair)
     return new_finding(rule, vmsd=pair.new.name or pair.old.name or "",
                        path=sub.name or "", args=args, old=differ.where(old_sub) if old_sub else None,
                        new=differ.where(new_sub) if new_sub else None,
-                       runtime_error=qemu_prints(rule, *prints) if prints else None)
+                       runtime_error=qemu_prints(rule, *prints) if prints else None, gates=gates)
 
 
 def _by_name(vmsds: dict[str, WireVmsd], keys: tuple[str, ...]) -> dict[str, WireVmsd]:

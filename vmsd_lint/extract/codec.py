@@ -38,6 +38,10 @@ RECORD_CLASSES = {
     "vmsd_lint.extract.rustparse": ("Tok", "Item", "Struct", "Impl", "MacroCall", "RustFacts"),
     "vmsd_lint.extract.cexpr": ("Symbol", "Address", "Typed", "Compound"),
     "vmsd_lint.extract.context": ("Candidate",),
+    "vmsd_lint.extract.machines": ("CompatProperty", "MachineType", "MachineFacts"),
+    "vmsd_lint.extract.properties": ("DeviceProperty", "DeviceProperties"),
+    "vmsd_lint.extract.gates": ("FieldRead",),
+    "vmsd_lint.extract.holders": ("Holders",),
 }
 
 _LIST, _SET, _FROZENSET, _REF = b"l", b"s", b"f", b"r"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -104,13 +104,13 @@ def gating_functions(extraction: Extraction) -> dict[str, dict[str, int]]:
     return found
 
 
-def read_gates(extraction: Extraction, text: Callable[[str], bytes | None],
-               context: Callable[[str], FileContext]) -> tuple[dict[str, tuple[FieldRead, ...]], list[Diagnostic]]:
+def read_gates(extraction: Extraction, text: Callable[[str], bytes | None], context: Callable[[str], FileContext],
+               files: Collection[str] | None = None) -> tuple[dict[str, tuple[FieldRead, ...]], list[Diagnostic]]:
     """"vmsd file:function" -> what each .needed or test function of EXTRACTION's VMSDs
     can return true only with (gating_functions()), an empty tuple when nothing of a
     device's fields; and a diagnostic for each function that could not be read (made by
     a macro, written in Rust).  TEXT(path) gives a file's bytes, CONTEXT(path) its
-    FileContext."""
+    FileContext.  FILES: only the functions of VMSDs in, or defined in, these files."""
     starts = _function_starts(extraction)
     by_name: dict[str, list[FunctionInfo]] = {}
     for fn in extraction.functions.values():
@@ -120,6 +120,8 @@ def read_gates(extraction: Extraction, text: Callable[[str], bytes | None],
     for vmsd_file, names in sorted(gating_functions(extraction).items()):
         for name, line in sorted(names.items()):
             where = _definition(extraction.functions, by_name, vmsd_file, name)
+            if files is not None and vmsd_file not in files and (where is None or where.file not in files):
+                continue
             data = text(where.file) if where is not None else None
             reads = _read_function(context(where.file), data, where, starts[where.file]) \
                 if where is not None and data is not None else None

@@ -22,28 +22,34 @@ proxy creates inside it; placement/machines.py gives a finding's verdict from th
 from __future__ import annotations
 
 import bisect
+import hashlib
+import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from tree_sitter import Node, Query, QueryCursor
 
 from ..model import Diagnostic, Extraction, QomType
 from ..sources.tree import SourceTree
 from .buildconfig import target_config
+from .cache import Cache
 from .cexpr import Symbol, split_top
 from .context import FileContext, TreeIndex
 from .ctypes import Unresolved
 from .gates import FieldRead, Gate, gate, gating_functions, read_gates
+from .holders import BUS_TYPE, USER_CREATABLE, FunctionTexts, Holders, holders, hooked_types, mention_profiles
 from .lexer import Token, join_tokens, tokenize
 from .parse import Decl, _language, parse_tree
 from .preprocess import ExpansionError
 from .properties import DeviceProperties, PropertyReader, is_property_file
 from .qom import type_infos
+from .scan import TextFacts, scan_text
 from .sourceset import SourceSet
+from .store import MACHINE_FACTS, Store
 from .vmsd import designated
 
 COMPAT_ADD = "compat_props_add"
@@ -79,6 +85,12 @@ class MachineType:
     chain: tuple[str, ...]  # the functions its class_init reaches, in call order (options functions)
     arrays: tuple[str, ...]  # the GlobalProperty arrays it adds, in order (empty ones too)
     compat: tuple[CompatProperty, ...]
+    parent: str | None = None  # its QOM parent (TYPE_PC_MACHINE): whose class_init and instance_init run too
+
+    @property
+    def key(self) -> str:
+        """"i386/pc-q35-7.2": a machine type's name is unique within its hw/ directory."""
+        return f"{self.hw_dir}/{self.name}"
 
     @property
     def release(self) -> str:
@@ -288,7 +300,7 @@ class MachineReader:
             self._walk(ctx.path, class_init, local, (), chain, compat)
         return MachineType(name, tuple(int(g) for g in version.groups() if g is not None), _hw_dir(ctx.path),
                            ctx.path, line, qom.class_init, tuple(chain[1:]), tuple(name for name, _ in compat),
-                           tuple(entry for _, entries in compat for entry in entries))
+                           tuple(entry for _, entries in compat for entry in entries), qom.parent)
 
     def _walk(self, path: str, fn: Function, local: FileFacts, conditions: tuple[str, ...],
               chain: list[str], compat: list[tuple[str, tuple[CompatProperty, ...]]]) -> None:
@@ -448,6 +460,7 @@ class MachineFacts:
     # "vmsd file:function" -> the fields each .needed or test function of its VMSDs reads (gates.py)
     reads: dict[str, tuple[FieldRead, ...]]
     diagnostics: tuple[Diagnostic, ...]
+    holders: Holders | None = None  # which device types each machine type can hold (holders.py)
 
     def objects(self, type_name: str) -> list[str]:
         """TYPE_NAME and the devices created inside one (virtio-net-pci: virtio-net-device),
@@ -487,8 +500,30 @@ def machine_facts(tree: SourceTree, extraction: Extraction, index: TreeIndex | N
     property_files = {path: data for path, data in sources.files.items() if is_property_file(path, data)}
     properties = PropertyReader(property_files, sources.index.context, extraction).properties()
     reads, unread = read_gates(extraction, sources.text, sources.index.context)
+    held = holders(machines.machines, extraction, FunctionTexts(sources.texts), _TreeMacros(sources))
     return MachineFacts(machines.machines, properties, _children(extraction), reads,
-                        machines.diagnostics + properties.diagnostics + tuple(unread))
+                        machines.diagnostics + properties.diagnostics + tuple(unread), held)
+
+
+class _TreeMacros:
+    """The object-like macros of a SourceSet's tree, as each file sees them (holders.Macros)."""
+
+    def __init__(self, sources: SourceSet):
+        self.sources = sources
+        self.indexed: set[str] = set()
+
+    def known(self, path: str, word: str) -> bool:
+        if path not in self.indexed:  # a .c file's own #defines: seen by itself only
+            self.indexed.add(path)
+            self.sources.text(path)
+        candidates = self.sources.index.macros.get(word)
+        # a type name is a string, or a macro making one (`RISCV_CPU_TYPE_NAME("x")`, another TYPE_*)
+        return bool(candidates) and any(c.item.params is None and ('"' in c.item.body or "TYPE" in c.item.body
+                                                                   or c.item.body.strip().isidentifier())
+                                        for c in candidates)
+
+    def value(self, path: str, word: str) -> object:
+        return _evaluate_text(self.sources.index.context(path), word)
 
 
 def _wanted(path: str, data: bytes) -> bool:
@@ -530,3 +565,168 @@ def qemu_release(tree: SourceTree) -> str | None:
     data = tree.read_path("VERSION")
     match = re.match(rb"\s*(\d+)\.(\d+)", data or b"")
     return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+
+
+# -- cached per tree -------------------------------------------------------------------------
+
+_MADE: dict[str, MachineFacts] = {}  # key -> facts, for the trees of one run
+
+
+class Base(Protocol):
+    """A tree whose machine facts are known or can be computed (placement.machines.MachineSource)."""
+    tree: SourceTree
+    extraction: Extraction
+
+    def facts(self) -> MachineFacts: ...
+
+
+def stored_machine_facts(tree: SourceTree, extraction: Extraction, cache: Cache | None,
+                         base: Base | None = None) -> MachineFacts:
+    """machine_facts(TREE, EXTRACTION), from CACHE when a tree of the same files (by blob
+    id) and target was seen before, else derived from BASE's when TREE is a few .c files
+    away from its tree (derived_machine_facts), else computed; stored either way (a pass
+    of a few seconds; loading it back takes a few hundredths)."""
+    key = _tree_key(tree, extraction.target)
+    found = _MADE.get(key)
+    if found is not None:
+        return found
+    store = Store(cache)
+    stored = store.get(MACHINE_FACTS, key)
+    if isinstance(stored, MachineFacts):
+        found = stored
+    else:
+        changed = changed_c_files(base.tree, tree) if base is not None and base.tree is not tree else None
+        if base is not None and changed is not None and base.extraction.target == extraction.target:
+            found = derived_machine_facts(tree, extraction, base.tree, base.extraction, base.facts(), changed)
+        if found is None:
+            found = machine_facts(tree, extraction)
+        store.write_later(MACHINE_FACTS, {key: found})
+    _MADE[key] = found
+    return found
+
+
+# -- a tree a few .c files away from one whose facts are known -------------------------------
+
+MAX_DERIVED = 16  # changed .c files: more, and the whole pass is about as quick
+
+
+def changed_c_files(base_tree, tree: SourceTree) -> list[str] | None:
+    """The paths whose blobs differ between BASE_TREE and TREE, when they are a few .c
+    files and the trees list the same paths; None otherwise."""
+    old = {f.path: f.blob for f in base_tree.files}
+    new = {f.path: f.blob for f in tree.files}
+    if old.keys() != new.keys():
+        return None
+    changed = sorted(path for path, blob in new.items() if old[path] != blob)
+    if len(changed) > MAX_DERIVED or any(not path.endswith(".c") for path in changed):
+        return None
+    return changed
+
+
+def derived_machine_facts(tree: SourceTree, extraction: Extraction, base_tree: SourceTree, base_extraction: Extraction,
+                          base: MachineFacts, changed: list[str]) -> MachineFacts | None:
+    """TREE's machine facts from BASE (those of BASE_TREE) when the trees differ only in
+    the .c files CHANGED; None when that cannot be done: a changed file is a machine file
+    (compat arrays, machine types), or it changes what the holders' walks read (a
+    function some walk reached, a QOM type, a registration).  The device properties and
+    gate functions of the changed files are read again with an index of the files they
+    include (not every header: a macro only a header they do not include defines is not
+    seen, where the whole pass would see it); everything else is BASE's."""
+    if not changed:
+        return base
+    files = {f.path: f for f in tree.files}
+    base_files = {f.path: f for f in base_tree.files}
+    before = base_tree.read([base_files[path] for path in changed])
+    after = tree.read([files[path] for path in changed])
+    if base.holders is None or any(is_machine_file(path, data) for path in changed
+                                   for data in (before[path], after[path])):
+        return None
+    if not _holders_kept(changed, before, after, base.holders, base_extraction, extraction):
+        return None
+    index = _partial_index(tree, changed, extraction.target)
+    found = PropertyReader({path: after[path] for path in changed if is_property_file(path, after[path])},
+                           index.context, extraction).properties()
+    if any("not found" in d.message or "declared in" in d.message for d in found.diagnostics):
+        return None  # an array of another file: the whole pass reads it
+    moved = {qom.name for qom in extraction.types.values() if qom.file in changed}
+    own = {name: props for name, props in base.properties.own.items() if name not in moved}
+    own.update({name: props for name, props in found.own.items() if name in moved})
+    properties = DeviceProperties(own, {name: qom.parent for name, qom in extraction.types.items()},
+                                  tuple(d for d in base.properties.diagnostics if d.file not in changed)
+                                  + found.diagnostics)
+    reads, unread = read_gates(extraction, lambda path: after.get(path) or tree.read_path(path), index.context,
+                               set(changed))
+    reads = {**{key: value for key, value in base.reads.items() if key.rsplit(":", 1)[0] not in changed}, **reads}
+    diagnostics = tuple(d for d in base.diagnostics if d.file not in changed) \
+        + tuple(d for d in found.diagnostics + tuple(unread) if d.file in changed)
+    holders = replace(base.holders, hooked=hooked_types(extraction))
+    return MachineFacts(base.machines, properties, _children(extraction), reads, diagnostics, holders)
+
+
+def _holders_kept(changed: list[str], before: dict[str, bytes], after: dict[str, bytes], holders: Holders,
+                  base_extraction: Extraction, extraction: Extraction) -> bool:
+    """Whether the holders' walks would find what they found: no function of a changed file
+    that a walk reached mentions other names, and its QOM types and registrations stay."""
+    for path in changed:
+        reached = set(holders.reached.get(path, "").split())
+        if reached:
+            old, new = mention_profiles(path, before[path]), mention_profiles(path, after[path])
+            if any(old.get(name) != new.get(name) for name in reached):
+                return False
+    return _qom_facts(base_extraction, changed) == _qom_facts(extraction, changed)
+
+
+def _qom_facts(extraction: Extraction, paths: list[str]) -> tuple:
+    """What the holders read of the QOM types and registrations of PATHS (lines aside)."""
+    types = []
+    for qom in sorted((q for q in extraction.types.values() if q.file in paths), key=lambda q: q.name):
+        fn = extraction.functions.get(f"{qom.file}:{qom.class_init}") if qom.class_init else None
+        members = tuple(sorted((m, v) for _, m, v, _ in fn.class_members if m in (USER_CREATABLE, BUS_TYPE))) \
+            if fn else ()
+        types.append((qom.name, qom.parent, qom.class_init, qom.instance_init, qom.abstract, members))
+    registrations = sorted({(r.file, r.enclosing) for r in extraction.registrations if r.file in paths})
+    return tuple(types), tuple(registrations)
+
+
+def _partial_index(tree: SourceTree, paths: list[str], target: str | None) -> TreeIndex:
+    """A TreeIndex of PATHS and every file they include, transitively."""
+    mak = tree.read_path(f"configs/targets/{target}-softmmu.mak") if target else None
+    config = target_config(target, mak.decode("utf-8", "replace") if mak else None)
+    target_dir = f"target/{config.base_arch}/" if config.base_arch else None
+    files = {f.path: f for f in tree.files}
+    scans: dict[str, TextFacts] = {}
+    pending = list(paths)
+    while pending:
+        batch = [path for path in dict.fromkeys(pending) if path not in scans and path in files]
+        pending = []
+        data = tree.read([files[path] for path in batch])
+        for path in batch:
+            scans[path] = scan_text(data[path].decode("utf-8", "surrogateescape"))
+            for include in scans[path].includes:
+                found = next((c for c in include_candidates(path, include, target_dir) if c in files), None)
+                if found is not None and found not in scans:
+                    pending.append(found)
+    index = TreeIndex({}, config)
+    for path in sorted(scans):  # in path order, as the extractor adds them
+        index.add(path, scans[path])
+    return index
+
+
+def include_candidates(current: str, include: str, target_dir: str | None) -> list[str]:
+    """Where `#include "INCLUDE"` of CURRENT may be, in TreeIndex's order of preference."""
+    found = [posixpath.normpath(posixpath.join(posixpath.dirname(current), include)),
+             posixpath.normpath(posixpath.join("include", include)), include]
+    if target_dir:
+        found.append(target_dir + include)
+    parts = current.split("/")
+    if len(parts) > 2 and parts[0] == "target":
+        found.append(f"target/{parts[1]}/{include}")
+    return found
+
+
+def _tree_key(tree: SourceTree, target: str | None) -> str:
+    """The C files and headers of TREE (what the machine pass reads) and the target."""
+    text = "".join(f"{f.path}\0{f.blob}\n" for f in sorted(tree.files, key=lambda f: f.path)
+                   if f.path.endswith((".c", ".h", ".inc")))
+    return hashlib.sha1(f"{target}\n{text}".encode()).hexdigest()
+

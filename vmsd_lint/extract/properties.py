@@ -294,3 +294,37 @@ def _evaluate(ctx: FileContext, tokens: list[Token] | None) -> object:
         return ctx.evaluate(tokens)
     except (Unresolved, ExpansionError, RecursionError, IndexError):
         return None
+
+
+MAX_COMPARED = 64  # changed .c files read to tell whether property defaults may differ
+
+
+def defaults_may_differ(old_tree, new_tree, is_machine_file) -> bool:
+    """Whether a property default (or a compat entry) may differ between two trees
+    (sources.tree.SourceTree): a header or an .inc file changed, more than a few .c
+    files, or a changed .c file whose Property arrays differ or that is a machine file
+    (IS_MACHINE_FILE(path, data)).  A cheap test that spares the machine pass of a change
+    that cannot touch them (a field added to a VMSD)."""
+    old = {f.path: f.blob for f in old_tree.files}
+    new = {f.path: f.blob for f in new_tree.files}
+    changed = [path for path in old.keys() | new.keys() if old.get(path) != new.get(path)]
+    if any(not path.endswith(".c") for path in changed) or len(changed) > MAX_COMPARED:
+        return True
+    before, after = old_tree.read([f for f in old_tree.files if f.path in changed]), \
+        new_tree.read([f for f in new_tree.files if f.path in changed])
+    for path in changed:
+        texts = (before.get(path, b""), after.get(path, b""))
+        if any(is_machine_file(path, data) for data in texts):
+            return True
+        if _arrays_text(texts[0]) != _arrays_text(texts[1]):
+            return True
+    return False
+
+
+def _arrays_text(data: bytes) -> list[bytes]:
+    """The Property arrays of a C text, as written (without their lines)."""
+    found = []
+    for m in _ARRAY_RE.finditer(data):
+        end = data.find(_ARRAY_END, m.end())
+        found.append(data[m.start():end if end >= 0 else len(data)])
+    return found

@@ -27,13 +27,15 @@ class SourceSet:
         c_files = [f for f in tree.files if f.path.endswith(".c")]
         data = tree.read(c_files)
         self.files: dict[str, bytes] = {path: data[path] for path in sorted(data) if wanted(path, data[path])}
+        self.headers = self.tree.read([f for f in self.tree.files if f.path.endswith(HEADER_SUFFIXES)])
+        # every C file and header of the tree: what a pass reading all code (extract.holders) reads
+        self.texts: dict[str, bytes] = {**data, **self.headers}
         self.index = index if index is not None else self._index(target)
 
     def _index(self, target: str | None) -> TreeIndex:
         mak = self.tree.read_path(f"configs/targets/{target}-softmmu.mak") if target else None
         index = TreeIndex({}, target_config(target, mak.decode("utf-8", "replace") if mak else None))
-        headers = [f for f in self.tree.files if f.path.endswith(HEADER_SUFFIXES)]
-        texts = self.tree.read(headers)
+        texts = dict(self.headers)
         texts.update(self.files)
         for path in sorted(texts):  # in path order, as the extractor adds them: ties are broken by it
             index.add(path, scan_text(texts[path].decode("utf-8", "surrogateescape")))
@@ -44,7 +46,7 @@ class SourceSet:
         #defines indexed (its own macros are seen only by itself)."""
         found = self.files.get(path)
         if found is None:
-            found = self.tree.read_path(path)
+            found = self.texts.get(path) or self.tree.read_path(path)
             if found is not None and path not in self.index.files:
                 self.index.add(path, scan_text(found.decode("utf-8", "surrogateescape")))
         return found

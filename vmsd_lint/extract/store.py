@@ -22,6 +22,7 @@ from .qemu import SAVEVM, target_mak
 if TYPE_CHECKING:
     from ..model import Extraction
     from .context import TreeIndex
+    from .machines import MachineFacts
     from .names import NameMap
     from .perfile import FileResult, ParsedFile
     from .rustparse import RustFacts
@@ -66,7 +67,9 @@ RESOLVED: Kind[tuple[Lookups, FileResult]] = Kind("resolved", "ResolvedCache.key
 # Per tree, by tree_key()
 NAMES: Kind[NameMap] = Kind("names", "tree_key()")
 EXTRACTION: Kind[Extraction] = Kind("extraction", "tree_key() and the extractor's finishing pass")
-KINDS = (SCAN, PARSE, RUST, RESOLVED, NAMES, EXTRACTION)
+# Per tree and target, by machines._tree_key() (the .c/.h/.inc files' blob ids)
+MACHINE_FACTS: Kind[MachineFacts] = Kind("machine-facts", "machines._tree_key()")
+KINDS = (SCAN, PARSE, RUST, RESOLVED, NAMES, EXTRACTION, MACHINE_FACTS)
 
 
 class Store:

@@ -10,12 +10,15 @@ left (`machines.breaks`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from ..extract.cache import Cache
 from ..extract.gates import FieldRead, Gate, default_value, gate, parse_value
-from ..extract.machines import CompatProperty, MachineFacts, MachineType
+from ..extract.machines import CompatProperty, MachineFacts, MachineType, qemu_release, stored_machine_facts
 from ..extract.properties import DeviceProperty
+from ..model import Extraction
+from ..sources.tree import SourceTree
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +53,12 @@ class Verdict:
     gated: Gated | None
     condition: str | None = None  # the run-time condition the state also needs, besides the property
     function: str | None = None  # the function read, "file:name"
+    board_only: bool = False  # no versioned machine type can hold the state (extract.holders)
 
     def to_json(self) -> dict[str, object]:
-        return {"breaks": list(self.breaks), "gated": self.gated.to_json() if self.gated else None}
+        """`machines` of a finding in cli.md's JSON."""
+        return {"breaks": list(self.breaks), "gated": self.gated.to_json() if self.gated else None,
+                "board_only": self.board_only}
 
 
 def release(text: str) -> tuple[int, ...]:
@@ -62,18 +68,21 @@ def release(text: str) -> tuple[int, ...]:
     return numbers[:2] if len(numbers) > 2 and numbers[2] == 0 else numbers
 
 
-def common_machines(facts: MachineFacts, old_release: str,
-                    hw_dirs: Iterable[str] | None = None) -> list[MachineType]:
-    """NEW's versioned machine types that OLD's release has too (of HW_DIRS, when given)."""
+def common_machines(facts: MachineFacts, old_release: str, hw_dirs: Iterable[str] | None = None,
+                    keys: Collection[str] | None = None) -> list[MachineType]:
+    """NEW's versioned machine types that OLD's release has too (of HW_DIRS, and with a
+    MachineType.key among KEYS, when given)."""
     old = release(old_release)
     dirs = set(hw_dirs) if hw_dirs is not None else None
-    return [m for m in facts.machines if m.version <= old and (dirs is None or m.hw_dir in dirs)]
+    return [m for m in facts.machines if m.version <= old and (dirs is None or m.hw_dir in dirs)
+            and (keys is None or m.key in keys)]
 
 
-def machine_verdict(question: Question, facts: MachineFacts, hw_dirs: Iterable[str] | None = None) -> Verdict:
+def machine_verdict(question: Question, facts: MachineFacts, hw_dirs: Iterable[str] | None = None,
+                    keys: Collection[str] | None = None) -> Verdict:
     """The machine types QUESTION's finding breaks, and the compat entry sparing the others
-    (of the machine types in hw/<dir> for HW_DIRS, when given)."""
-    machines = common_machines(facts, question.old_release, hw_dirs)
+    (of the machine types in hw/<dir> for HW_DIRS, and of KEYS, when given)."""
+    machines = common_machines(facts, question.old_release, hw_dirs, keys)
     reads = facts.reads.get(f"{question.file}:{question.function}") if question.function else None
     if not reads or not question.types:
         return Verdict(tuple(dict.fromkeys(m.name for m in machines)), None)
@@ -138,6 +147,12 @@ def _value_on(machine: MachineType, lineage: list[str], prop: DeviceProperty) ->
     return value, setter
 
 
+def machine_value(machine: MachineType, lineage: list[str], prop: DeviceProperty) -> Value:
+    """PROP's value on MACHINE for a device whose type and ancestors are LINEAGE: its
+    default, or the last unconditional compat entry setting it."""
+    return _value_on(machine, lineage, prop)[0]
+
+
 def property_value(facts: MachineFacts, machine: MachineType, type_name: str,
                    name: str) -> tuple[Value, CompatProperty | None, str] | None:
     """(value, compat entry setting it or None for the default, device type having it) of
@@ -172,3 +187,28 @@ def _gated(facts: MachineFacts, entry: CompatProperty) -> Gated:
     covered = [m.version for m in facts.machines if entry in m.compat]
     up_to = ".".join(map(str, max(covered))) if covered else ""
     return Gated(entry.driver, entry.property, entry.value, entry.compat, entry.file, entry.line, up_to)
+
+
+class MachineSource:
+    """One source endpoint's machine facts, computed (or read from the cache) when first
+    asked: a run whose report has no finding never pays for them."""
+
+    def __init__(self, tree: SourceTree, extraction: Extraction, cache: Cache | None):
+        self.tree, self.extraction, self.cache = tree, extraction, cache
+        self._facts: MachineFacts | None = None
+        self._release: str | bool | None = False
+        # the endpoint this one is compared with: its facts are derived from the base's
+        # when the trees are a few .c files apart (pre-commit's index from HEAD)
+        self.base: MachineSource | None = None
+
+    @property
+    def release(self) -> str | None:
+        """The tree's QEMU release ("7.2"), None without a VERSION file."""
+        if self._release is False:
+            self._release = qemu_release(self.tree)
+        return self._release if isinstance(self._release, str) else None
+
+    def facts(self) -> MachineFacts:
+        if self._facts is None:
+            self._facts = stored_machine_facts(self.tree, self.extraction, self.cache, self.base)
+        return self._facts

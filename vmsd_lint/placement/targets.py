@@ -31,12 +31,24 @@ def file_targets(schema: WireSchema, path: str | None) -> set[str] | None:
     return {target for target, build in schema.builds.items() if _holds(build, path)}
 
 
+_DIRS: dict[int, tuple[object, frozenset[str]]] = {}  # id(build) -> (build, "target/<dir>/" it compiles in)
+
+
 def _builds_dir(build, directory: str) -> bool:
-    return any(path.startswith(directory) for path in build.files)
+    """Whether BUILD compiles a file under DIRECTORY ("target/arm/")."""
+    found = _DIRS.get(id(build))
+    if found is None or found[0] is not build:
+        found = _DIRS[id(build)] = (build, frozenset(path[:path.index("/", 7) + 1] for path in build.files
+                                                     if path.startswith("target/") and path.count("/") >= 2))
+    return directory in found[1]
 
 
 def _holds(build, path: str) -> bool:
-    return not path.endswith(COMPILED_SUFFIXES) or build.compiles(path)
+    if not path.endswith(COMPILED_SUFFIXES):
+        return True
+    # a path of the extraction is already normal (no "." or ".." component, no "//"): looked up as it is
+    return path in build.files if "/." not in path and "//" not in path and not path.startswith(".") \
+        else build.compiles(path)
 
 
 def with_targets(findings: list, old: WireSchema, new: WireSchema) -> list:
@@ -44,15 +56,19 @@ def with_targets(findings: list, old: WireSchema, new: WireSchema) -> list:
     side: their sections', or for a finding no section sends, its file's."""
     if old.builds is None and new.builds is None:
         return findings
-    return [f.with_(targets=_finding_targets(f, old, new)) for f in findings]
+    known: dict[tuple[int, str], set[str]] = {}  # (side, section key) -> its targets: findings share sections
+    return [f.with_(targets=_finding_targets(f, old, new, known)) for f in findings]
 
 
-def _finding_targets(finding, old: WireSchema, new: WireSchema) -> tuple[str, ...]:
+def _finding_targets(finding, old: WireSchema, new: WireSchema, known: dict) -> tuple[str, ...]:
     found: set[str] = set()
-    for schema, location in ((old, finding.old), (new, finding.new)):
+    for side, (schema, location) in enumerate(((old, finding.old), (new, finding.new))):
         if finding.sections:
             for name in finding.sections:
-                found |= section_targets(schema, section_key(name, finding.target)) or set()
+                key = (side, section_key(name, finding.target))
+                if key not in known:
+                    known[key] = section_targets(schema, key[1]) or set()
+                found |= known[key]
         elif location is not None:
             found |= file_targets(schema, location.file) or set()
     return tuple(sorted(found))

@@ -14,6 +14,7 @@ from ..resolve import Resolved
 
 if TYPE_CHECKING:
     from ..extract.build import TargetBuild
+    from .machines import MachineSource
 
 UNKNOWN_TEST = "?"  # a -dump-vmstate file says a field has a test, not which
 
@@ -111,6 +112,9 @@ class WireSchema:
     # target -> what its binary compiles (extract/build), None when unknown (a dump, a tree
     # without meson.build); with --target, that target's only
     builds: dict[str, TargetBuild] | None = None
+    # the versioned machine types, compat properties and device holders of a source
+    # endpoint, computed when first asked (placement/machines.py); None for a dump
+    machines: MachineSource | None = None
 
     @property
     def precise(self) -> bool:

@@ -33,6 +33,10 @@ def finding_dict(finding: Finding) -> dict:
         "fingerprint": finding.fingerprint,
         "target": finding.target,
         "note": finding.note,
+        "machines": finding.machines.to_json() if finding.machines is not None else None,
+        "downgrade": {"severity": finding.was[0], "directions": list(finding.was[1]), "reason": finding.downgrade}
+        if finding.was is not None else None,
+        "fix": finding.fix,
     }
 
 

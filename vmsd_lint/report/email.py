@@ -21,7 +21,7 @@ from ..sources.patches import FileDiff, Hunk, Patch
 if TYPE_CHECKING:  # the review the reply renders (app stage): used for annotations only
     from ..app.review import Review, Shown
 from ..model import Severity
-from .messages import headline, one_line
+from .messages import headline, machines_words, one_line
 
 WIDTH = 72
 SHOWN_SEVERITIES = (Severity.ERROR, Severity.WARNING)  # info findings are wire-compatible: counted, not quoted
@@ -238,7 +238,14 @@ def comment(finding: Finding, located: bool) -> list[str]:
     error = finding.runtime_error or _catalogue_error(rule, finding)
     if error:
         lines += [""] + wrap(f"QEMU will print: {error}")
-    if rule is not None and rule.recipes:
+    machines = machines_words(finding)
+    if machines:
+        lines += [""] + wrap(one_line(f"Machine types: {machines}."))
+    if finding.fix:
+        lines += [""] + wrap(one_line(f"Suggested fix: {finding.fix}."))
+        if rule is not None:
+            lines += wrap(f"(all fixes: vmsd-lint explain {rule.slug})", indent="  ")
+    elif rule is not None and rule.recipes:
         lines += [""] + recipe_lines(rule)
     return lines
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..diff.findings import Finding, Report
 from ..model import Severity
-from .messages import directions_words, headline, one_line
+from .messages import directions_words, headline, machines_words, one_line
 from .text import summary_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -42,6 +42,11 @@ def annotation(finding: Finding, report: Report) -> str:
         lines.append(f"was at {finding.old} in OLD")
     if finding.runtime_error:
         lines.append(f"QEMU prints: {finding.runtime_error}")
+    machines = machines_words(finding)
+    if machines:
+        lines.append(f"machine types: {machines}")
+    if finding.fix:
+        lines.append(f"fix: {finding.fix}")
     if finding.origin:
         lines.append(f"introduced by {finding.origin}")
     lines.append(f"vmsd-lint explain {finding.rule}")

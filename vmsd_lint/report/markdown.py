@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..diff.findings import Finding, Report
-from .messages import message, one_line
+from .messages import machine_counts_words, machines_words, message, one_line
 
 _CELL_SPECIAL = re.compile(r"[\\|`*\[\]<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _ENTITIES = {"<": "&lt;", ">": "&gt;"}
@@ -45,6 +45,8 @@ def _counts(report: Report) -> str:
     parts = [f"{counts['error']} error(s)", f"{counts['warning']} warning(s)", f"{counts['info']} info"]
     if counts["waived"]:
         parts.append(f"{counts['waived']} waived")
+    if report.machines_judged:
+        parts.append(machine_counts_words(report))
     return ", ".join(parts)
 
 
@@ -63,6 +65,9 @@ def _row(finding: Finding) -> str:
         vmsd_path = code(finding.vmsd) + (f" / {code(finding.path)}" if finding.path != finding.vmsd else "")
     breaks = ", ".join(finding.directions) if finding.directions else "-"
     text = cell(message(finding)) + (f" (introduced by {code(finding.origin)})" if finding.origin else "")
+    machines = machines_words(finding)
+    if machines:
+        text += f"; machine types: {cell(machines)}"
     return (f"| {finding.severity} | {code(finding.rule)} | {_where(finding)} | {vmsd_path} | {breaks} "
             f"| {text} |")
 

@@ -17,7 +17,7 @@ from ..catalogue import Rule, load_catalogue
 from ..diff.findings import Finding, Report
 from ..model import Location, Severity
 from .catalogue import md_prose
-from .messages import directions_words, headline
+from .messages import directions_words, headline, machines_words
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -99,6 +99,16 @@ def _result(finding: Finding, report: Report, index: dict[str, int], waived: boo
             "introduced_by": finding.introduced_by,
         },
     }
+    if finding.machines is not None:  # (properties only a machine verdict gives)
+        result["properties"]["machines"] = finding.machines.to_json()
+    if finding.was is not None:
+        result["properties"]["downgrade"] = {"severity": finding.was[0], "directions": list(finding.was[1]),
+                                             "reason": finding.downgrade}
+    if finding.fix:
+        result["properties"]["fix"] = finding.fix
+    machines = machines_words(finding)
+    if machines:
+        result["message"]["text"] += f"\nmachine types: {machines}"
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
     if finding.new:

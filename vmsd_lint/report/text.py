@@ -8,7 +8,7 @@ import click
 
 from ..diff.findings import Finding, Report
 from ..model import Severity
-from .messages import directions_words, headline, one_line
+from .messages import directions_words, headline, machine_counts_words, machines_words, one_line
 
 COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -69,6 +69,11 @@ def _finding_lines(finding: Finding, targets: tuple[str, ...] | None = None) -> 
         lines.append(one_line(f"    was at {finding.old}"))
     if finding.runtime_error:
         lines.append(one_line(f"    QEMU prints: {finding.runtime_error}"))
+    machines = machines_words(finding)
+    if machines:
+        lines.append(one_line(f"    machine types: {machines}"))
+    if finding.fix:
+        lines.append(one_line(f"    fix: {finding.fix}"))
     if finding.targets is not None and targets is not None and (len(targets) > 1 or not finding.targets):
         lines.append(f"    targets: {targets_words(finding.targets, targets)}")
     if finding.origin:
@@ -83,6 +88,8 @@ def summary_line(report: Report) -> str:
     parts = [f"{counts['error']} error(s)", f"{counts['warning']} warning(s)", f"{counts['info']} info"]
     if counts["waived"]:
         parts.append(f"{counts['waived']} waived")
+    if report.machines_judged:
+        parts.append(machine_counts_words(report))
     sections = len({s for f in report.findings for s in f.sections})
     old = report.old.label + (f" ({report.old.commit[:12]})" if report.old.commit else "")
     new = report.new.label + (f" ({report.new.commit[:12]})" if report.new.commit else "")

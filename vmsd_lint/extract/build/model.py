@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any
-
-from mesonbuild import mparser
+from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError
 from ...sources.tree import SourceTree
 from .diagnostics import Diagnostic
 from .kconfig import evaluate_kconfig
-from .meson import Host, Interpreter
 from .values import Dependency, Feature, File, Library, Objects, SourceFiles
+
+if TYPE_CHECKING:  # meson's parser is imported where a model is computed: a run reading cached models spares it
+    from mesonbuild import mparser
 
 OPTION_FILES = ("meson_options.txt", "meson.options")
 
@@ -106,6 +106,7 @@ def cache_key(tree: SourceTree, target: str, profile: Profile = RELEASE) -> str 
 
 
 def build_model(tree: SourceTree, target: str, profile: Profile = RELEASE) -> TargetBuild:
+    from .meson import Host, Interpreter
     known = known_targets(tree)
     if target not in known:
         raise UnknownTarget(target, known)
@@ -173,6 +174,8 @@ def linked_files(roots: list[Any]) -> set[str]:
 
 def read_options(tree: SourceTree, profile: Profile) -> dict[str, Any]:
     """Every option's default from meson_options.txt (or meson.options), then the profile's."""
+    from mesonbuild import mparser
+
     options: dict[str, Any] = {}
     for name in OPTION_FILES:
         data = tree.read_path(name)
@@ -199,6 +202,8 @@ def read_options(tree: SourceTree, profile: Profile) -> dict[str, Any]:
 
 
 def option_default(node: mparser.FunctionNode, options: dict[str, Any]) -> None:
+    from mesonbuild import mparser
+
     args = node.args
     if not args.arguments or not isinstance(args.arguments[0], mparser.StringNode):
         return
@@ -222,6 +227,8 @@ def option_default(node: mparser.FunctionNode, options: dict[str, Any]) -> None:
 
 
 def literal(node: Any) -> Any:
+    from mesonbuild import mparser
+
     if isinstance(node, mparser.StringNode | mparser.BooleanNode | mparser.NumberNode):
         return node.value
     if isinstance(node, mparser.ArrayNode):
