@@ -88,8 +88,10 @@ def dumps(tmp_path_factory) -> dict[str, Path]:
 
 
 def git(repo: Path, *args: str, **kw) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          **kw).stdout.strip()
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, **kw)
+    if proc.returncode != 0:  # say what git said (a CI run once saw exit 128 and nothing else)
+        pytest.fail(f"git {' '.join(args)}: exit {proc.returncode}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
 
 
 def make_branch(repo: Path, name: str, edits: dict, base: str = "v10.0.2") -> None:
