@@ -179,9 +179,9 @@ def test_every_entry_is_complete_and_consistent():
 
 def test_render_message_fills_arguments_and_shows_missing_ones():
     rule = load_catalogue()["field-removed"]
-    assert render_message(rule, {"field": "lsr", "old_layout": "uint8, 1 byte", "after": " after 'mcr'"}) == \
-        "field 'lsr' (uint8, 1 byte) removed after 'mcr'"
-    assert render_message(rule, {"field": "lsr"}) == "field 'lsr' ({old_layout}) removed{after}"
+    assert render_message(rule, {"field": "lsr", "old_layout": "uint8, 1 byte", "after": " after 'mcr'",
+                                 "condition": ""}) == "field 'lsr' (uint8, 1 byte) removed after 'mcr'"
+    assert render_message(rule, {"field": "lsr"}) == "field 'lsr' ({old_layout}) removed{after}{condition}"
     assert render_message(rule, None) == rule.message
     for rule in load_catalogue().values():
         args = {name: f"<{name}>" for name in placeholders(rule.message)}

@@ -127,6 +127,9 @@ class Field:
     unresolved: tuple[str, ...] = ()  # members that could not be evaluated
 
 
+HAND_WRITTEN = "written by hand"  # how Vmsd.synthetic starts for the bytes a function writes
+
+
 @_pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Vmsd:
@@ -146,7 +149,7 @@ class Vmsd:
     # Not declared in C but what a function writes by hand, modelled (extract.saves):
     # says which function and for which device and transport, e.g.
     # "virtio_save() of virtio-net-device over virtio-pci-bus"
-    synthetic: str | None = None
+    synthetic: str | None = None  # starts with HAND_WRITTEN for a function's own bytes
     copy_of: str | None = None  # for a copy with hand-written fields expanded: the declared VMSD's key
 
     @property

@@ -1,7 +1,7 @@
 """A field's wire layout: what must stay equal for the bytes to line up, and its words."""
 from __future__ import annotations
 
-from ..placement.wire import WireField, WireSchema
+from ..placement.wire import WireField, WireSchema, WireVmsd
 
 
 def layout_key(field: WireField, schema: WireSchema, coarse: bool, counts: bool = True) -> tuple | None:
@@ -16,10 +16,20 @@ def layout_key(field: WireField, schema: WireSchema, coarse: bool, counts: bool 
         count = None
     if field.kind in ("struct", "vstruct"):
         nested = schema.vmsds.get(field.nested) if field.nested else None
+        if nested is not None and nested.hand_written:
+            return ("struct", count, hand_written_shape(nested, schema, coarse, counts))
         return ("struct", count, nested.name if nested else field.nested)
     if field.size is None:
         return None
     return ("bytes", field.size, count)
+
+
+def hand_written_shape(vmsd: WireVmsd, schema: WireSchema, coarse: bool, counts: bool) -> tuple:
+    """What a function's bytes look like on the wire, without its name (a helper's or a
+    loop's, which the wire does not carry): its fields' layouts, in order.  The same
+    bytes moved into a helper (`put_scsi_requests()`'s loop became `put_scsi_req()`) have
+    the same shape.  (extract/saves.py makes no cycle: a recursion writes nothing.)"""
+    return tuple(layout_key(field, schema, coarse, counts) for field in vmsd.fields)
 
 
 def wire_bytes(field: WireField) -> int | None:
@@ -71,10 +81,18 @@ def _type_name(field: WireField) -> str:
     return info or "field"
 
 
+def test_words(test: str) -> str:
+    """A field's test as a reader knows it: `foo_needed()` for a function, the expression
+    itself for a condition of code that writes by hand, "a test" when a dump hides it."""
+    if test == "?":
+        return "a test"
+    return f"{test}()" if test.isidentifier() else test
+
+
 def condition_words(field: WireField) -> str:
     parts = []
     if field.test is not None:
-        parts.append(f"test {field.test}()" if field.test != "?" else "a test")
+        parts.append("a test" if field.test == "?" else f"test {test_words(field.test)}")
     if field.version_id:
         parts.append(f"version >= {field.version_id}")
     return " and ".join(parts) if parts else "always"

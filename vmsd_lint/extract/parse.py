@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -323,7 +324,8 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
             steps.setdefault(key, []).extend((caps["dispatch"][0], "dispatch")
                                              for _, caps in QueryCursor(_dispatch_query()).matches(body))
         ordered = sorted(steps.get(key, ()), key=lambda s: s[0].start_byte)
-        fn.events.extend(_event(node, kind, data) for node, kind in ordered)
+        guards = _entry_guards(body, ordered[0][0].start_byte, data) if body is not None and ordered else ()
+        fn.events.extend(_event(node, kind, data, guards) for node, kind in ordered)
     for _, _, fn, _ in bodies or ():
         fn.class_vars.pop("", None)
 
@@ -342,11 +344,55 @@ def _arguments(arguments, data: bytes) -> tuple[str, ...]:
     return tuple(_text(a, data) for a in arguments.named_children if a.type != "comment")
 
 
-def _event(node, kind: str, data: bytes) -> Step:
+def _entry_guards(body, first: int, data: bytes) -> tuple[str, ...]:
+    """The conditions under which a function gets past its guard clauses (`if (!c) {
+    return; }` in its body before its first call), as `if` conditions of every step:
+    `flush_compressed_data()` writes nothing unless compression is on.  A guard that
+    returns an error is not one: the migration fails there rather than going on."""
+    guards = []
+    for statement in body.named_children:
+        if statement.start_byte >= first:
+            break
+        if statement.type != "if_statement" or statement.child_by_field_name("alternative") is not None:
+            continue
+        consequence = statement.child_by_field_name("consequence")
+        inner = [c for c in consequence.named_children if c.type != "comment"] \
+            if consequence is not None and consequence.type == "compound_statement" else [consequence]
+        if inner and inner[-1] is not None and _succeeds(inner[-1], data):
+            guards.append(_negated(_condition_text(statement, data)))
+    return tuple(guards)
+
+
+def _succeeds(statement, data: bytes) -> bool:
+    """A `return;`, `return 0;` or `return true;`: a way out that writes nothing and fails
+    nothing (`return -1;` after a failed setup ends the migration instead)."""
+    if statement.type != "return_statement":
+        return False
+    value = [c for c in statement.named_children if c.type != "comment"]
+    return not value or _text(value[0], data) in ("0", "true")
+
+
+def _condition_text(if_statement, data: bytes) -> str:
+    """An `if`'s condition on one line, without its parentheses."""
+    condition = if_statement.child_by_field_name("condition")
+    text = " ".join(_text(condition, data).split()) if condition is not None else "?"
+    return text[1:-1].strip() if text.startswith("(") and text.endswith(")") else text
+
+
+_SIMPLE = re.compile(r"!\s*[\w.>-]+\s*(\([^()]*\))?")
+
+
+def _negated(text: str) -> str:
+    """!(TEXT), without a double negation of a plain name or call (`!foo(x)` -> `foo(x)`)."""
+    return text[1:].strip() if _SIMPLE.fullmatch(text) else f"!({text})"
+
+
+def _event(node, kind: str, data: bytes, guards: tuple[str, ...] = ()) -> Step:
     function = node.child_by_field_name("function")
     arguments = node.child_by_field_name("arguments")
     args = _arguments(arguments, data) if arguments is not None and arguments.type == "argument_list" else ()
     loop, conditions = _context(node, data)
+    conditions = guards + conditions
     line = node.start_point[0] + 1
     if kind == "dispatch":
         member = function.child_by_field_name("field")
@@ -370,11 +416,9 @@ def _context(node, data: bytes) -> tuple[bool, tuple[str, ...]]:
         if parent.type in LOOPS:
             loop = True
         elif parent.type == "if_statement":
-            condition = parent.child_by_field_name("condition")
-            text = " ".join(_text(condition, data).split()) if condition is not None else "?"
-            text = text[1:-1].strip() if text.startswith("(") and text.endswith(")") else text
+            text = _condition_text(parent, data)
             in_else = child.type == "else_clause"
-            if child != condition:
+            if child != parent.child_by_field_name("condition"):
                 conditions.append(f"!({text})" if in_else else text)
         elif parent.type == "compound_statement" and child.type == "compound_statement":
             before = child.prev_named_sibling

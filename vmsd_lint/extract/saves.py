@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..model import Diagnostic, Extraction, Field, FunctionInfo, Registration, Step, Vmsd
+from ..model import HAND_WRITTEN, Diagnostic, Extraction, Field, FunctionInfo, Registration, Step, Vmsd
 from ..resolve import Resolved
 from .calls import CallIndex, fn_node, walk_callers
 from .cexpr import Unresolved
@@ -120,21 +120,23 @@ class SaveModel:
         steps = fn.steps or (self._through_calls(fn) if entry else ())
         fields: list[Field] = []
         loop: list[Field] = []
+        loops = 0
         for step in steps:
             keep, test = self._conditions(step, fn, bindings, used)
             if not keep:
                 continue
-            produced = [replace(f, field_exists=test) if test else f
+            produced = [replace(f, field_exists=" && ".join(t for t in (test, f.field_exists) if t)) if test else f
                         for f in self._step(step, fn, bindings, used, depth)]
             if step.loop:
                 loop.extend(produced)
                 continue
             if loop:
-                fields.append(self._loop(fn, loop, used))
+                loops += 1
+                fields.append(self._loop(fn, loop, used, loops))
                 loop = []
             fields.extend(produced)
         if loop:
-            fields.append(self._loop(fn, loop, used))
+            fields.append(self._loop(fn, loop, used, loops + 1))
         result = (self._add(fn, fields, used), frozenset(used)) if fields else (None, frozenset(used))
         self._memo[memo_key] = result
         return result
@@ -153,22 +155,26 @@ class SaveModel:
         what = f"{fn.name}(){part}" + (f" for {', '.join(names)}" if names else "")
         vmsd = Vmsd(symbol=symbol, file=fn.file, line=fn.line, name=f"{fn.name}(){part}", version_id=0,
                     minimum_version_id=0, fields=tuple(fields), subsections=None, hooks={}, static=True,
-                    synthetic=f"written by hand: {what}")
+                    synthetic=f"{HAND_WRITTEN}: {what}")
         self.added[vmsd.key] = vmsd
         return vmsd.key
 
-    def _loop(self, fn: FunctionInfo, fields: list[Field], used) -> Field:
-        """Steps repeated in a loop: one field, a struct repeated a run-time number of times."""
-        part = f"[{fields[0].line}]"
+    def _loop(self, fn: FunctionInfo, fields: list[Field], used, ordinal: int) -> Field:
+        """Steps repeated in a loop: one field, a struct repeated a run-time number of times.
+        Its VMSD is named by the loop's place among the function's loops, not its line:
+        a line moved by an edit elsewhere does not make another struct."""
+        part = f"[loop {ordinal}]"
         key = self._add(fn, fields, used, part)
         return Field(name=f"{fields[0].name}[]", line=fields[0].line, macro="loop", size=None,
-                     flags=("VMS_STRUCT", "VMS_VARRAY_UINT32"), vmsd=key)
+                     flags=("VMS_STRUCT", "VMS_VARRAY_UINT32"), vmsd=key, field_exists=_common_test(fields))
 
     def _conditions(self, step: Step, fn: FunctionInfo, bindings, used) -> tuple[bool, str | None]:
         """Whether the step runs for this class (False: never), and its run-time test."""
         tests = []
         classes = dict(fn.class_vars)
         for condition in step.conditions:
+            if step.kind == "dispatch" and _tests_member(condition, step):
+                continue  # `if (x->save) { x->save(...); }`: the alternative's own test says it
             m = _CLASS_CONDITION.fullmatch(condition)
             struct = classes.get(m.group(2)) if m else None
             if struct is None or struct not in bindings:
@@ -221,6 +227,9 @@ class SaveModel:
         used.update(inner)
         if key is None:
             return []
+        # a callee that writes only under one test (its guard clauses: parse._entry_guards)
+        # is a struct present under that test, as a `VMSTATE_*_TEST` field would be
+        test = " && ".join(t for t in (test, _common_test(self.added[key].fields or ())) if t) or None
         return [Field(name=f"{callee.name}()", line=step.line, macro=step.name, size=None, flags=("VMS_STRUCT",),
                       vmsd=key, field_exists=test)]
 
@@ -297,7 +306,7 @@ class SaveModel:
         fields = []
         for target in candidates:
             fields.extend(self._nested(target, bindings, used, depth, step,
-                                       test=f"{obj}->{step.name} == {target.name}"))
+                                       test=f"{_last_member(obj)}->{step.name} == {target.name}"))
         return fields
 
     # -- VMSDs holding hand-written fields ----------------------------------------------
@@ -408,6 +417,25 @@ class SaveModel:
 
 
 # -- the tree-wide step ------------------------------------------------------------------
+
+def _last_member(obj: str) -> str:
+    """`info` of `req->bus->info`: an alternative's test names the table, not the path a
+    function took to it (`bus->info` in one release, `req->bus->info` in the next)."""
+    return re.split(r"->|\.", obj)[-1].strip()
+
+
+def _tests_member(condition: str, step: Step) -> bool:
+    """Whether CONDITION only says that the member a dispatch calls through is set."""
+    called = f"{step.args[0] if step.args else ''}->{step.name}"
+    text = " ".join(condition.split()).removesuffix(" != NULL").strip("() ")
+    return text == called
+
+
+def _common_test(fields) -> str | None:
+    """The test every one of FIELDS is written under, if they share one."""
+    tests = {f.field_exists for f in fields}
+    return tests.pop() if len(tests) == 1 else None
+
 
 def model_saves(extraction: Extraction, resolved: Resolved, index, calls=None) -> None:
     """Expand what is written by hand into `extraction`: synthetic VMSDs, the VMSD each

@@ -9,7 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..model import VARIABLE_COUNT, Diagnostic, EndpointKind, Extraction, Field, Placement, Vmsd, section_key, target_of
+from ..model import (
+    HAND_WRITTEN,
+    VARIABLE_COUNT,
+    Diagnostic,
+    EndpointKind,
+    Extraction,
+    Field,
+    Placement,
+    Vmsd,
+    section_key,
+    target_of,
+)
 from ..resolve import Resolved
 
 if TYPE_CHECKING:
@@ -56,6 +67,9 @@ class WireVmsd:
     subsections: tuple[str, ...]  # keys
     needed: str | None  # the .needed function; UNKNOWN_TEST when the endpoint cannot say
     unmigratable: bool | None = False  # None: the endpoint cannot say (a dump)
+    # the bytes a function writes by hand (extract/saves.py): its name is the function's,
+    # not on the wire, so it is compared by its shape (diff/layout.py)
+    hand_written: bool = False
 
 
 @dataclass(slots=True)
@@ -153,7 +167,7 @@ def _wire_vmsd(resolved: Resolved, vmsd: Vmsd) -> WireVmsd:
     fields = tuple(_wire_field(resolved, vmsd, f) for f in vmsd.fields or ())
     return WireVmsd(vmsd.key, vmsd.name, vmsd.symbol, vmsd.file, vmsd.line, vmsd.version_id,
                     vmsd.minimum_version_id, fields, subsections, vmsd.hooks.get("needed"),
-                    vmsd.unmigratable)
+                    vmsd.unmigratable, hand_written=(vmsd.synthetic or "").startswith(HAND_WRITTEN))
 
 
 def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
