@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import lzma
-import re
 
 import pytest
 from click.testing import CliRunner
 from conftest import shared_dir
 
 from vmsd_lint.cli.main import main
+from vmsd_lint.sources.stream import load_stream_bytes, read_sections
 
 pytestmark = pytest.mark.qemu
 
@@ -56,23 +56,9 @@ def stream_sections() -> set[str]:
             pytest.skip(f"{path} is missing")
         with lzma.open(path) as stream:
             found |= {entry["name"].rsplit("/", 1)[-1] for entry in json.loads(stream.read())["devices"]}
-        with lzma.open(STREAMS / f"x86_64-{release}-pc-q35-7.2.mig.xz") as stream:
-            found |= section_headers(stream.read())
+        data = load_stream_bytes(STREAMS / f"x86_64-{release}-pc-q35-7.2.mig.xz")
+        found |= {section.idstr.rsplit("/", 1)[-1] for section in read_sections(data)}
     return found
-
-
-def section_headers(data: bytes) -> set[str]:
-    """The names of QEMU_VM_SECTION_START (1) and _FULL (4) headers: the type byte, a
-    32-bit section id (small), the name's length and the name, then the instance id and
-    the version (32 bits each).  A scan, not a decoder: it may also find look-alikes
-    inside RAM pages, which only adds names no finding has."""
-    names = set()
-    for match in re.finditer(rb"[\x01\x04]\x00\x00\x00[\x00-\xff]([\x01-\xff])", data):
-        start, length = match.end(), match.group(1)[0]
-        name = data[start:start + length]
-        if re.fullmatch(rb"[A-Za-z0-9_./:-]+", name) and len(data) >= start + length + 8:
-            names.add(name.decode().rsplit("/", 1)[-1])
-    return names
 
 
 def test_no_error_on_a_section_of_the_real_pc_q35_7_2_streams(q35) -> None:
