@@ -13,7 +13,7 @@ from ..model import Severity
 from ..placement.wire import UNKNOWN_TEST, WireField
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
-from .layout import condition_words, describe, layout_key, same_bytes, test_words, wire_bytes
+from .layout import condition_words, describe, hand_written_shape, layout_key, same_bytes, test_words, wire_bytes
 from .semantics import BOTH, LOAD_FAILED, Pair, breaks_if_differ, loads, sends, too_new, verdict
 
 Recurse = Callable[[Differ, Pair, Pair], None]
@@ -135,9 +135,10 @@ class FieldDiff:
         while olds and news:
             old, new = self.old_fields[olds[0]], self.new_fields[news[0]]
             if old.kind in ("struct", "vstruct") and new.kind == old.kind and old.count == new.count \
-                    and self._hand_written(old, new):
-                # code that writes by hand, at the same place: its names are code, not wire
-                # (a loop moved into a helper), so what differs is judged inside
+                    and self._hand_written(old, new) and self._alike(old, new):
+                # code that writes by hand, at the same place and mostly the same bytes: its
+                # names are code, not wire (a loop moved into a helper), so what differs is
+                # judged inside
                 self.matched(olds.pop(0), news.pop(0))
                 continue
             if not self.same_layout(old, new):
@@ -303,6 +304,13 @@ class FieldDiff:
         if self.pair.versioned_on_wire and old is not None and new is not None and new > old:
             return too_new(self.pair, new, old)
         return None  # (a VSTRUCT's version: not modelled as a printed error)
+
+    def _alike(self, old: WireField, new: WireField) -> bool:
+        """Two functions' bytes of which at least half are the same fields, in order (not
+        two different helpers that happen to sit at the same place)."""
+        shapes = [hand_written_shape(schema.vmsds[field.nested], schema, self.differ.coarse, self.differ.counts)
+                  for field, schema in ((old, self.differ.old), (new, self.differ.new)) if field.nested]
+        return len(shapes) == 2 and SequenceMatcher(None, *shapes, autojunk=False).ratio() >= 0.5
 
     def _hand_written(self, old: WireField, new: WireField) -> bool:
         old_vmsd = self.differ.old.vmsds.get(old.nested) if old.nested else None
