@@ -44,7 +44,9 @@ def test_real_range_finds_known_breaks_and_stays_quiet_on_known_compatible_chang
     assert by_path[("field-renamed", "hpet/num_timers_save")]["severity"] == "info"
     # aspeed i2c's register file grew from 22 to 28 registers
     grown = by_path[("field-size-changed", "aspeed.i2c/regs")]
-    assert grown["directions"] == ["backward", "forward"]
+    # ... on Aspeed boards only, which QEMU promises nothing for: info, keeping what it breaks
+    assert grown["severity"] == "info" and grown["machines"]["board_only"]
+    assert grown["downgrade"]["directions"] == ["backward", "forward"]
     assert grown["old"]["file"] == grown["new"]["file"] == "hw/i2c/aspeed_i2c.c"
 
 
@@ -55,7 +57,12 @@ def test_every_finding_is_complete_and_sorted(real_range) -> None:
         assert finding["message"] and finding["fingerprint"]
         assert finding["old"] or finding["new"]
         if finding["severity"] != "info":
-            assert finding["directions"] and finding["runtime_error"]
+            assert finding["directions"]
+            # what QEMU prints for a changed default depends on what the property does
+            # (rules/property-default-changed.toml lists the candidates): none is claimed
+            assert finding["runtime_error"] or finding["rule"] == "property-default-changed", finding
+        else:
+            assert finding["directions"] == [] or finding["downgrade"] is None
     fingerprints = [f["fingerprint"] for f in findings]
     assert len(set(fingerprints)) == len(fingerprints)
 
@@ -139,9 +146,10 @@ def test_a_field_removed_from_types_registered_in_a_loop(qemu_repo, tmp_path) ->
     make_branch(clone, "m25p80-field", M25P80_FIELD_REMOVED)
     code, output = run(["--format", "json", "--repo", str(clone), "--no-cache", "--target", "aarch64",
                         "v10.0.2..m25p80-field"])
-    assert code == 1, output
+    assert code == 0, output  # an SSI flash: on boards only (aspeed, ...), so info
     [finding] = json.loads(output)["findings"]
     assert (finding["rule"], finding["vmsd"], finding["path"]) == ("field-removed", "m25p80", "m25p80/cur_addr")
+    assert finding["machines"]["board_only"] and finding["downgrade"]["severity"] == "error"
     assert finding["sections"] == ["m25p80"]
     assert {"n25q128", "mx25l25635e", "s25fl512s", "w25q256", "is25lp256"} <= set(finding["types"])
     assert len(finding["types"]) >= 130, finding["types"]
