@@ -366,3 +366,5 @@ def test_real_rust_pl011(qemu_clone, tmp_path_factory):
     [finding] = json.loads(run.stdout)["findings"]
     assert (finding["rule"], finding["sections"], finding["old"]) == \
         ("field-removed", ["pl011"], {"file": CLASS_RS, "line": 62})
+    # virt creates TYPE_PL011, the Rust twin's QOM name too: not board-only
+    assert not finding["machines"]["board_only"] and any(m.startswith("virt-") for m in finding["machines"]["breaks"])

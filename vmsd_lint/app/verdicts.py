@@ -32,6 +32,7 @@ from ..diff.properties import property_defaults
 from ..errors import InputError
 from ..extract.machines import MachineFacts, MachineType, is_machine_file
 from ..extract.properties import defaults_may_differ
+from ..extract.rust import RUST_SUFFIX
 from ..model import InitContext, Placement, Severity, section_key
 from ..placement.machines import Question, Verdict, machine_verdict, release
 from ..placement.targets import with_targets
@@ -160,9 +161,12 @@ class MachineJudge:
     def _holding_sets(self, types: tuple[str, ...]) -> tuple[set[int], set[int] | None]:
         """The indices of NEW's holders' sets holding one of TYPES, and of OLD's when NEW
         does not know them all (None when it does)."""
+        known = all(t in self.new.type_sections for t in types)
+        # a Rust implementation ("pl011 (rust)") is created under its C twin's QOM name
+        types = tuple(t.removesuffix(RUST_SUFFIX) for t in types)
         new = self.new_facts.holders
         new_sets = {i for i, held in enumerate(new.created) for t in types if t in held} if new else set()
-        if all(t in self.new.type_sections for t in types):
+        if known:
             return new_sets, None
         old = self.old_facts.holders
         return new_sets, {i for i, held in enumerate(old.created) for t in types if t in held} if old else set()
