@@ -96,8 +96,8 @@ class CpRegFacts:
     calls: dict[str, list[Call]]  # function -> the calls it makes (to functions of target/arm)
     models: dict[str, str]  # CPU model name -> init function
     isar: dict[str, tuple[str, str]]  # isar_feature_X -> (return expression, path)
-    index: TreeIndex
-    texts: dict[str, bytes]
+    index: TreeIndex = field(repr=False)
+    texts: dict[str, bytes] = field(repr=False)
 
     def array(self, path: str, name: str, line: int) -> list[CpReg] | None:
         """The registers NAME names at PATH:LINE: the last declaration before it in that
@@ -574,6 +574,11 @@ def estimate(facts: CpRegFacts, model_name: str, options: dict[str, bool]) -> Es
     constants = Constants(facts)
     for registration in result.registered:
         for reg in registration.regs or ():
+            if reg.unresolved():
+                loop = " (defined in a loop: its encoding uses the loop's variable)" \
+                    if registration.call.in_loop else ""
+                result.unread.append(f"{reg.where}: {reg.name}: not constant: {', '.join(reg.unresolved())}{loop}")
+                continue
             _add_reg(result, constants, reg, features)
         if registration.regs is None:
             result.unread.append(f"{registration.call.where}: {registration.call.callee}"
@@ -612,9 +617,6 @@ class Constants:
 def _add_reg(result: Estimate, c: Constants, reg: CpReg, features: set[str]) -> None:
     """define_one_arm_cp_reg_with_opaque(): each instance of REG, as add_cpreg_to_hashtable
     keeps it; a later definition of a key replaces an earlier one (ARM_CP_OVERRIDE)."""
-    if reg.unresolved():
-        result.unread.append(f"{reg.where}: {reg.name}: not constant: {', '.join(reg.unresolved())}")
-        return
     def span(value: int, top: int) -> range:
         return range(top + 1) if value == c.CP_ANY else range(value, value + 1)
     states = [s for s in (c.ARM_CP_STATE_AA32, c.ARM_CP_STATE_AA64)
