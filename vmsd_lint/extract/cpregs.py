@@ -17,12 +17,13 @@ cannot decide is never guessed: the registrations under it are listed as undecid
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 from ..sources.tree import SourceTree
 from .cexpr import Unresolved, split_top, unescape_string
 from .context import FileContext, TreeIndex
-from .lexer import STRING, tokenize
+from .lexer import IDENT, NUMBER, STRING, Token, tokenize
 from .machines import _partial_index
 from .parse import parse_tree
 from .preprocess import ExpansionError
@@ -37,6 +38,11 @@ ARM_DIR = "target/arm/"
 # what runs after the model's init function: QOM's post_init (features implied by others), realize
 REALIZE_ROOTS = ("arm_cpu_post_init", "arm_cpu_realizefn")
 ISAR_PREFIX = "isar_feature_"
+# the C operators a condition or a loop bound is evaluated with (others: undecided)
+BINARY = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, ">": operator.gt, "<=": operator.le,
+          "<": operator.lt, "&": operator.and_, "|": operator.or_, ">>": operator.rshift, "<<": operator.lshift,
+          "+": operator.add, "-": operator.sub}
+SMALL_FUNCTION = 4  # statements of a function whose value a loop bound may be (arm_num_brps)
 
 
 @dataclass
@@ -46,6 +52,7 @@ class CpReg:
     banked: bool  # .bank_fieldoffsets given: one field per security state
     path: str
     line: int
+    source: str = field(default="", repr=False)  # the initializer, for a re-read in a loop
 
     def get(self, name: str) -> int:
         return self.fields.get(name) or 0
@@ -74,6 +81,9 @@ class Call:
     path: str
     line: int
     in_loop: bool
+    # `for (VAR = START; VAR < BOUND; VAR++)` around the call: (VAR, START, "<" or "<=",
+    # BOUND), BOUND as the function last assigned it before the loop (`brps = arm_num_brps(cpu)`)
+    loop: tuple[str, str, str, str] | None = None
 
     @property
     def where(self) -> str:
@@ -96,6 +106,7 @@ class CpRegFacts:
     calls: dict[str, list[Call]]  # function -> the calls it makes (to functions of target/arm)
     models: dict[str, str]  # CPU model name -> init function
     isar: dict[str, tuple[str, str]]  # isar_feature_X -> (return expression, path)
+    small: dict[str, tuple[str, str]]  # a function of a few statements -> (its body, path)
     index: TreeIndex = field(repr=False)
     texts: dict[str, bytes] = field(repr=False)
 
@@ -122,7 +133,7 @@ def extract(tree: SourceTree) -> CpRegFacts:
     index = _partial_index(tree, paths + headers, "aarch64")
     wanted = {f.path: f for f in tree.files if f.path in set(paths + headers)}
     texts = tree.read(list(wanted.values()))
-    facts = CpRegFacts([], {}, {}, {}, {}, index, texts)
+    facts = CpRegFacts([], {}, {}, {}, {}, {}, index, texts)
     defined: set[str] = set()
     for path in paths + headers:
         _read_file(facts, path, texts[path], defined)
@@ -150,6 +161,9 @@ def _read_file(facts: CpRegFacts, path: str, data: bytes, defined: set[str]) -> 
                     ret = _return_expression(node, data)
                     if ret:
                         facts.isar[name] = (ret, path)
+                body = node.child_by_field_name("body")
+                if body is not None and len(body.named_children) <= SMALL_FUNCTION:
+                    facts.small[name] = (_text(body, data), path)
         elif node.type == "initializer_list":
             _read_model_entry(facts, node, data)
 
@@ -199,8 +213,16 @@ def _read_reg(ctx: FileContext, path: str, entry, data: bytes) -> CpReg:
     """One `{ .name = ..., .cp = ..., ... }`, read as tokens: tree-sitter does not parse an
     #ifdef inside an initializer (ID_AA64PFR0_EL1's .type), the token reader drops the
     branches the build does not take."""
-    line = entry.start_point[0] + 1
-    tokens = ctx.apply_conditionals(tokenize(_text(entry, data), line, directives=True))[1:-1]
+    return read_reg_source(ctx, path, entry.start_point[0] + 1, _text(entry, data))
+
+
+def read_reg_source(ctx: FileContext, path: str, line: int, source: str,
+                    binding: dict[str, int] | None = None) -> CpReg:
+    """A register from its initializer's text; BINDING gives locals a value (a loop's `i`)."""
+    tokens = ctx.apply_conditionals(tokenize(source, line, directives=True))[1:-1]
+    if binding:
+        tokens = [Token(NUMBER, str(binding[t.text]), t.line) if t.kind == IDENT and t.text in binding else t
+                  for t in tokens]
     fields: dict[str, int | None] = {}
     name = None
     banked = False
@@ -214,7 +236,7 @@ def _read_reg(ctx: FileContext, path: str, entry, data: bytes) -> CpReg:
             banked = True
         elif key in INT_FIELDS:
             fields[key] = _value(ctx, value)
-    return CpReg(name, fields, banked, path, line)
+    return CpReg(name, fields, banked, path, line, source)
 
 
 def _value(ctx: FileContext, tokens) -> int | None:
@@ -263,8 +285,42 @@ def _calls_of(facts: CpRegFacts, path: str, fn, data: bytes) -> list[Call]:
         line = node.start_point[0] + 1
         args = tuple(_text(a, data) for a in node.child_by_field_name("arguments").named_children)
         conds, in_loop = _conditions(node, data)
-        calls.append(Call(_text(callee, data), args, conds, path, line, in_loop))
+        calls.append(Call(_text(callee, data), args, conds, path, line, in_loop, _loop(fn, node, data)))
     return calls
+
+
+def _loop(fn, node, data: bytes) -> tuple[str, str, str, str] | None:
+    """The counting loop NODE is in, if it is the innermost loop and reads as one."""
+    parent = node.parent
+    while parent is not None and parent.type not in ("for_statement", "while_statement", "do_statement"):
+        parent = parent.parent
+    if parent is None or parent.type != "for_statement":
+        return None
+    init, test, update = (parent.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+    if init is None or test is None or update is None or init.type != "assignment_expression" \
+            or test.type != "binary_expression":
+        return None
+    var = _text(init.child_by_field_name("left"), data)
+    op = _text(test.child_by_field_name("operator"), data)
+    if _text(test.child_by_field_name("left"), data) != var or op not in ("<", "<=") \
+            or _text(update, data).replace(" ", "") not in (f"{var}++", f"++{var}"):
+        return None
+    bound = _text(test.child_by_field_name("right"), data)
+    return var, _text(init.child_by_field_name("right"), data), op, _assigned_before(fn, bound, parent, data)
+
+
+def _assigned_before(fn, name: str, before, data: bytes) -> str:
+    """What the local NAME was last set to before BEFORE in FN (NAME itself if never)."""
+    value = name
+    for node in _walk(fn.child_by_field_name("body")):
+        if node.start_byte >= before.start_byte:
+            break
+        if node.type in ("assignment_expression", "init_declarator") \
+                and _text(node.child_by_field_name("left") or node.child_by_field_name("declarator"), data) == name:
+            right = node.child_by_field_name("right") or node.child_by_field_name("value")
+            if right is not None:
+                value = _text(right, data)
+    return value
 
 
 def _conditions(node, data: bytes) -> tuple[tuple[Cond, ...], bool]:
@@ -386,6 +442,15 @@ def _all_hold(facts, conds, features, model, options) -> bool | None:
     return result
 
 
+def evaluate_value(facts: CpRegFacts, text: str, path: str, features: set[str], model: CpuModel,
+                   options: dict[str, bool]) -> int | None:
+    """TEXT (a C expression of PATH: a loop's bound) for MODEL, or None."""
+    data = f"int f(void) {{ return ({text}); }}".encode()
+    expr = next(n for n in _walk(parse_tree(data).root_node) if n.type == "parenthesized_expression")
+    value = _eval(facts, expr, data, features, model, options, path)
+    return None if value is None else int(value)
+
+
 def evaluate_condition(facts: CpRegFacts, text: str, features: set[str], model: CpuModel,
                        options: dict[str, bool]) -> bool | None:
     """TEXT (a C condition) for MODEL: True, False, or None when it cannot be decided."""
@@ -419,8 +484,10 @@ def _eval(facts, node, data, features, model, options, isar_path):
         return model.values.get(text[len("cpu->"):], 0)
     if text.startswith("id->") and isar_path:  # the same, in an isar_feature_*() function
         return model.values.get("isar." + text[len("id->"):], 0)
-    if kind == "identifier" and isar_path:
-        return facts.index.context(isar_path).constant(text)
+    if kind == "identifier" and isar_path:  # an enum constant or a macro (PMCRN_MASK)
+        return constant_value(facts.index.context(isar_path), text)
+    if kind == "field_expression" and text.startswith("cpu->isar."):
+        return model.values.get(text[len("cpu->"):], 0)
     return None
 
 
@@ -439,10 +506,7 @@ def _binary(facts, node, data, features, model, options, isar_path):
     right = _eval(facts, node.child_by_field_name("right"), data, features, model, options, isar_path)
     if left is None or right is None:
         return None
-    ops = {"==": lambda a, b: int(a == b), "!=": lambda a, b: int(a != b), ">=": lambda a, b: int(a >= b),
-           ">": lambda a, b: int(a > b), "<=": lambda a, b: int(a <= b), "<": lambda a, b: int(a < b),
-           "&": lambda a, b: a & b, "|": lambda a, b: a | b, "+": lambda a, b: a + b, "-": lambda a, b: a - b}
-    return ops[op](left, right) if op in ops else None
+    return int(BINARY[op](left, right)) if op in BINARY else None
 
 
 def _call(facts, node, data, features, model, options, isar_path):
@@ -454,6 +518,8 @@ def _call(facts, node, data, features, model, options, isar_path):
         return _isar_feature(facts, ISAR_PREFIX + args[0], features, model, options)
     if name.startswith(ISAR_PREFIX):
         return _isar_feature(facts, name, features, model, options)
+    if name in facts.small:
+        return _small_function(facts, name, features, model, options)
     if name in ("extract32", "extract64") and len(args) == 3:
         value, start, length = (_eval(facts, a, data, features, model, options, isar_path)
                                 for a in node.child_by_field_name("arguments").named_children)
@@ -465,6 +531,40 @@ def _call(facts, node, data, features, model, options, isar_path):
     if name in ("FIELD_DP64", "FIELD_DP32") and len(args) == 4 and isar_path:
         return _id_deposit(facts, node, data, args, (features, model, options, isar_path))
     return None
+
+
+def _small_function(facts, name, features, model, options):
+    """A function of `if (C) { return X; } else { return Y; }` or `return X;` after
+    declarations (arm_num_brps(), pmu_num_counters()): the value it returns for MODEL."""
+    body_text, path = facts.small[name]
+    data = f"int f(void) {body_text}".encode()
+    body = next(n for n in _walk(parse_tree(data).root_node) if n.type == "compound_statement")
+    return _returned(facts, body, data, features, model, options, path)
+
+
+def _returned(facts, block, data, features, model, options, path):
+    for statement in _statements(block):
+        if statement.type == "return_statement" and statement.named_children:
+            return _eval(facts, statement.named_children[0], data, features, model, options, path)
+        if statement.type == "if_statement":
+            cond = _eval(facts, statement.child_by_field_name("condition"), data, features, model, options, path)
+            if cond is None:
+                return None
+            branch = statement.child_by_field_name("consequence") if cond \
+                else statement.child_by_field_name("alternative")
+            if branch is not None:
+                found = _returned(facts, branch, data, features, model, options, path)
+                if found is not None:
+                    return found
+        elif statement.type not in ("declaration", "comment", "expression_statement"):
+            return None
+    return None
+
+
+def _statements(node):
+    if node.type in ("compound_statement", "translation_unit", "else_clause"):
+        return list(node.named_children)
+    return [node]
 
 
 def _isar_feature(facts, name, features, model, options):
@@ -480,9 +580,12 @@ def _isar_feature(facts, name, features, model, options):
 def _id_field(facts, macro, args, model, path):
     """FIELD_EX64(id->id_aa64pfr0, ID_AA64PFR0, EL2): the field of the model's ID register."""
     storage, reg, name = args
-    if not storage.startswith("id->"):
+    if storage.startswith("id->"):
+        value = model.values.get("isar." + storage[len("id->"):], 0)  # QOM zeroes the CPU object
+    elif storage.startswith("cpu->isar."):
+        value = model.values.get(storage[len("cpu->"):], 0)
+    else:
         return None
-    value = model.values.get("isar." + storage[len("id->"):], 0)  # QOM zeroes the CPU object
     shift, length = (_field_constant(facts.index, reg, name, part, path) for part in ("SHIFT", "LENGTH"))
     if shift is None or length is None:
         return None
@@ -574,16 +677,40 @@ def estimate(facts: CpRegFacts, model_name: str, options: dict[str, bool]) -> Es
     constants = Constants(facts)
     for registration in result.registered:
         for reg in registration.regs or ():
-            if reg.unresolved():
+            if not reg.unresolved():
+                _add_reg(result, constants, reg, features)
+                continue
+            values = _loop_values(facts, registration.call, features, model, options)
+            if values is None:
                 loop = " (defined in a loop: its encoding uses the loop's variable)" \
                     if registration.call.in_loop else ""
                 result.unread.append(f"{reg.where}: {reg.name}: not constant: {', '.join(reg.unresolved())}{loop}")
                 continue
-            _add_reg(result, constants, reg, features)
+            var = registration.call.loop[0] if registration.call.loop else ""
+            ctx = facts.index.context(reg.path)
+            for value in values:
+                instance = read_reg_source(ctx, reg.path, reg.line, reg.source, {var: value})
+                if instance.unresolved():
+                    result.unread.append(f"{reg.where}: {reg.name}: not constant with {var} = {value}")
+                else:
+                    _add_reg(result, constants, instance, features)
         if registration.regs is None:
             result.unread.append(f"{registration.call.where}: {registration.call.callee}"
                                  f"({', '.join(registration.call.args)})")
     return result
+
+
+def _loop_values(facts: CpRegFacts, call: Call, features: set[str], model: CpuModel,
+                 options: dict[str, bool]) -> range | None:
+    """The values the loop variable takes around CALL, or None if they cannot be known."""
+    if call.loop is None:
+        return None
+    _, start_text, op, bound_text = call.loop
+    start = evaluate_value(facts, start_text, call.path, features, model, options)
+    bound = evaluate_value(facts, bound_text, call.path, features, model, options)
+    if start is None or bound is None:
+        return None
+    return range(start, bound + (op == "<="))
 
 
 def _argument_regs(facts: CpRegFacts, call: Call) -> list[CpReg] | None:
