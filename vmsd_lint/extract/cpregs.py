@@ -96,6 +96,8 @@ class CpuModel:
     initfn: str
     features: set[str] = field(default_factory=set)
     values: dict[str, int] = field(default_factory=dict)  # "midr", "isar.id_aa64pfr0", ...
+    undecided: list[Call] = field(default_factory=list)  # set_feature() under a condition
+    unknown: list[str] = field(default_factory=list)  # fields set to a value not constant
 
 
 @dataclass
@@ -164,8 +166,8 @@ def _read_file(facts: CpRegFacts, path: str, data: bytes, defined: set[str]) -> 
                 body = node.child_by_field_name("body")
                 if body is not None and len(body.named_children) <= SMALL_FUNCTION:
                     facts.small[name] = (_text(body, data), path)
-        elif node.type == "initializer_list":
-            _read_model_entry(facts, node, data)
+        elif node.type == "initializer_list" and _compiled(facts, path, node):
+            _read_model_entry(facts, node, data)  # arm's "max" is `#ifndef TARGET_AARCH64`
 
 
 def _compiled(facts: CpRegFacts, path: str, node) -> bool:
@@ -373,23 +375,36 @@ def _returns(node) -> bool:
 
 # -- a CPU model ------------------------------------------------------------------
 
-def cpu_model(facts: CpRegFacts, name: str) -> CpuModel:
-    """The features and ID register values NAME's init function sets (KeyError if unknown)."""
+def cpu_model(facts: CpRegFacts, name: str, options: dict[str, bool] | None = None) -> CpuModel:
+    """The features and ID register values NAME's init function sets (KeyError if unknown);
+    OPTIONS decide its conditions (`kvm_enabled()`: False under TCG)."""
     model = CpuModel(name, facts.models[name])
-    _apply_initfn(facts, model, model.initfn, set())
+    _apply_initfn(facts, model, model.initfn, set(), options or {})
     return model
 
 
-def _apply_initfn(facts: CpRegFacts, model: CpuModel, fn: str, seen: set[str]) -> None:
+def _apply_initfn(facts: CpRegFacts, model: CpuModel, fn: str, seen: set[str], options: dict[str, bool]) -> None:
     if fn in seen or fn not in facts.calls:
         return
     seen.add(fn)
-    path = next(c.path for c in facts.calls[fn]) if facts.calls[fn] else None
+    # the model it starts from first (max: aarch64_a57_initfn(obj)), then its own changes
     for call in facts.calls[fn]:
-        if call.callee == "set_feature" and len(call.args) == 2:
+        if call.callee.endswith("_initfn") and _all_hold(facts, call.conds, model.features, model, options):
+            _apply_initfn(facts, model, call.callee, seen, options)
+    for call in facts.calls[fn]:
+        if call.callee not in ("set_feature", "unset_feature") or len(call.args) != 2:
+            continue
+        verdict = _all_hold(facts, call.conds, model.features, model, options)
+        if verdict is None:  # not applied, listed
+            model.undecided.append(call)
+        elif not verdict:
+            continue
+        elif call.callee == "set_feature":
             model.features.add(call.args[1])
-    if path is not None:
-        _read_assignments(facts, model, fn, path)
+        else:
+            model.features.discard(call.args[1])
+    if facts.calls[fn]:
+        _read_assignments(facts, model, fn, facts.calls[fn][0].path)
 
 
 def _read_assignments(facts: CpRegFacts, model: CpuModel, fn: str, path: str) -> None:
@@ -400,10 +415,14 @@ def _read_assignments(facts: CpRegFacts, model: CpuModel, fn: str, path: str) ->
             for stmt in _walk(node.child_by_field_name("body")):
                 if stmt.type == "assignment_expression" and _text(stmt.child_by_field_name("operator"), data) == "=":
                     left = _text(stmt.child_by_field_name("left"), data).replace(" ", "")
-                    if left.startswith("cpu->"):
-                        value = constant_value(ctx, _text(stmt.child_by_field_name("right"), data))
+                    right = stmt.child_by_field_name("right")
+                    if left.startswith("cpu->") and right.type != "string_literal":  # not dtb_compatible
+                        value = constant_value(ctx, _text(right, data))
                         if value is not None:
                             model.values[left[len("cpu->"):]] = value
+                        else:  # max's `cpu->isar.id_aa64isar0 = t;`: not known, and said so
+                            model.values.pop(left[len("cpu->"):], None)
+                            model.unknown.append(f"{path}:{stmt.start_point[0] + 1}: {left}")
             return
 
 
@@ -463,6 +482,9 @@ def evaluate_condition(facts: CpRegFacts, text: str, features: set[str], model: 
 
 def _eval(facts, node, data, features, model, options, isar_path):
     kind = node.type
+    text = _text(node, data).replace(" ", "")
+    if text in options:  # a machine or CPU option, the accelerator (kvm_enabled()), a local
+        return None if options[text] is None else int(options[text])
     if kind == "parenthesized_expression":
         return _eval(facts, node.named_children[0], data, features, model, options, isar_path)
     if kind == "unary_expression":
@@ -477,9 +499,8 @@ def _eval(facts, node, data, features, model, options, isar_path):
         return constant_value(facts.index.context(isar_path or ARM_DIR + "cpu.h"), _text(node, data))
     if kind == "call_expression":
         return _call(facts, node, data, features, model, options, isar_path)
-    text = _text(node, data).replace(" ", "")
-    if text in options:
-        return int(options[text])
+    if kind in ("true", "false"):
+        return int(kind == "true")
     if text.startswith("cpu->isar."):  # an ID register: what the model set, else 0 (QOM zeroes it)
         return model.values.get(text[len("cpu->"):], 0)
     if text.startswith("id->") and isar_path:  # the same, in an isar_feature_*() function
@@ -539,10 +560,17 @@ def _small_function(facts, name, features, model, options):
     body_text, path = facts.small[name]
     data = f"int f(void) {body_text}".encode()
     body = next(n for n in _walk(parse_tree(data).root_node) if n.type == "compound_statement")
-    return _returned(facts, body, data, features, model, options, path)
+    value = _returned(facts, body, data, features, model, options, path)
+    return None if value is _FALLS_THROUGH else value
+
+
+_FALLS_THROUGH = object()  # a block that ends without a return
 
 
 def _returned(facts, block, data, features, model, options, path):
+    """The value BLOCK returns (None: undecided), or _FALLS_THROUGH.  Locals set on the way
+    (`int key = FIELD_EX64(...);`) are known by name to what follows (through OPTIONS)."""
+    options = dict(options)
     for statement in _statements(block):
         if statement.type == "return_statement" and statement.named_children:
             return _eval(facts, statement.named_children[0], data, features, model, options, path)
@@ -552,13 +580,25 @@ def _returned(facts, block, data, features, model, options, path):
                 return None
             branch = statement.child_by_field_name("consequence") if cond \
                 else statement.child_by_field_name("alternative")
-            if branch is not None:
-                found = _returned(facts, branch, data, features, model, options, path)
-                if found is not None:
-                    return found
-        elif statement.type not in ("declaration", "comment", "expression_statement"):
+            found = _FALLS_THROUGH if branch is None else \
+                _returned(facts, branch, data, features, model, options, path)
+            if found is not _FALLS_THROUGH:
+                return found
+        elif statement.type in ("declaration", "expression_statement"):
+            for name, value in _locals_set(statement):
+                options[_text(name, data)] = _eval(facts, value, data, features, model, options, path)
+        elif statement.type != "comment":
             return None
-    return None
+    return _FALLS_THROUGH
+
+
+def _locals_set(statement):
+    """(name node, value node) of `int x = v;` and `x = v;`."""
+    for node in statement.named_children:
+        if node.type == "init_declarator":
+            yield node.child_by_field_name("declarator"), node.child_by_field_name("value")
+        elif node.type == "assignment_expression" and node.child_by_field_name("left").type == "identifier":
+            yield node.child_by_field_name("left"), node.child_by_field_name("right")
 
 
 def _statements(node):
@@ -569,8 +609,8 @@ def _statements(node):
 
 def _isar_feature(facts, name, features, model, options):
     found = facts.isar.get(name)
-    if found is None:
-        return None
+    if found is None:  # not a single return: isar_feature_aa64_scxtnum() has a local
+        return _small_function(facts, name, features, model, options) if name in facts.small else None
     text, path = found
     data = f"int f(void) {{ return ({text}); }}".encode()
     expr = next(n for n in _walk(parse_tree(data).root_node) if n.type == "parenthesized_expression")
@@ -663,7 +703,7 @@ class Estimate:
 def estimate(facts: CpRegFacts, model_name: str, options: dict[str, bool]) -> Estimate:
     """The migrated register list of MODEL_NAME under TCG: OPTIONS are the CPU properties
     the machine sets (e.g. {"cpu->has_el3": False} for virt without secure=on)."""
-    model = cpu_model(facts, model_name)
+    model = cpu_model(facts, model_name, options)
     features, _ = realize_features(facts, model, options)
     result = Estimate(model, features, [], [], {})
     for call, conds in _reachable(facts, [model.initfn, *REALIZE_ROOTS], DEFINE_CALLS):
