@@ -99,6 +99,17 @@ def test_cortex_a57_v720_estimate_against_the_real_stream(facts72):
     assert not scxtnum
 
 
+def test_cortex_a57_v720_to_v1002_differences(facts72, facts10):
+    added, removed = cpregs.differences(cpregs.estimate(facts72, "cortex-a57", VIRT),
+                                        cpregs.estimate(facts10, "cortex-a57", VIRT))
+    assert not removed  # forward: every register 7.2 sends, 10.0.2 has
+    assert len(added) == 17  # backward: 10.0.2's list is longer than 7.2 accepts
+    assert sorted({reg.name for _, reg in added}) == [
+        "DBGCLAIMCLR_EL1", "DBGDTR_EL0", "DBGVCR", "DBGVCR32_EL2", "MDCCINT_EL1", "OSDTRRX_EL1",
+        "OSDTRTX_EL1", "OSECCR_EL1", "RMR_EL1", "RVBAR_EL1"]
+    assert {reg.path for _, reg in added} == {"target/arm/debug_helper.c", "target/arm/helper.c"}
+
+
 def test_cortex_a57_v1002_estimate(facts10):
     est = cpregs.estimate(facts10, "cortex-a57", VIRT)
     assert len(est.migrated) == 275 and not est.unread and not est.undecided

@@ -857,3 +857,11 @@ def describe_index(index: int) -> str:
         return f"AA32 p{index >> 16 & 0xff} opc1={index >> 3 & 15} crm={index >> 7 & 15} 64-bit{ns}"
     return (f"AA32 p{index >> 16 & 0xff} crn={index >> 11 & 15} opc1={index >> 3 & 7} crm={index >> 7 & 15} "
             f"opc2={index & 7}{ns}")
+
+
+def differences(old: Estimate, new: Estimate) -> tuple[list[tuple[int, CpReg]], list[tuple[int, CpReg]]]:
+    """The indexes NEW migrates and OLD does not (added), and the reverse (removed), each
+    with the register that defines it on the side that has it."""
+    added = [(k, new.keys[k][0]) for k in sorted(set(new.migrated) - set(old.migrated))]
+    removed = [(k, old.keys[k][0]) for k in sorted(set(old.migrated) - set(new.migrated))]
+    return added, removed
