@@ -161,6 +161,24 @@ static const ARMCPRegInfo feature_regs[] = {
 static const ARMCPRegInfo mystery_regs[] = {
     { .name = "G_EL1", .state = ARM_CP_STATE_AA64, .opc0 = 3, .crn = 7, .access = PL1_RW },
 };
+static inline int num_things(ARMCPU *cpu)
+{
+    if (arm_feature(&cpu->env, ARM_FEATURE_BAR)) {
+        return (cpu->isar.id_things >> 4) + 1;
+    }
+    return 1;
+}
+static void define_things(ARMCPU *cpu)
+{
+    int i, n = num_things(cpu);
+    for (i = 0; i < n; i++) {
+        ARMCPRegInfo things[] = {
+            { .name = "THING", .state = ARM_CP_STATE_AA64, .opc0 = 2, .crn = 0, .crm = i,
+              .access = PL1_RW },
+        };
+        define_arm_cp_regs(cpu, things);
+    }
+}
 void register_cp_regs_for_features(ARMCPU *cpu)
 {
     if (arm_feature(env, ARM_FEATURE_M)) {
@@ -168,6 +186,7 @@ void register_cp_regs_for_features(ARMCPU *cpu)
     }
     define_arm_cp_regs(cpu, base);
     define_one_arm_cp_reg(cpu, &both);
+    define_things(cpu);
     if (arm_feature(env, ARM_FEATURE_EL2)) {
         define_arm_cp_regs(cpu, el2_regs);
     }
@@ -202,6 +221,7 @@ static void tiny_initfn(Object *obj)
     set_feature(&cpu->env, ARM_FEATURE_BAR);
     set_feature(&cpu->env, ARM_FEATURE_EL2);
     cpu->midr = 0x41 << 24;
+    cpu->isar.id_things = 0x20;
 }
 static const ARMCPUInfo cpus[] = {
     { .name = "tiny", .initfn = tiny_initfn },
@@ -224,7 +244,7 @@ def aa64(crn: int, opc1: int = 0) -> int:
 
 
 def test_tiny_tree_registers_and_model(tiny):
-    assert [r.name for r in tiny.regs] == ["A_EL1", "B_EL1", "NOP", "C_EL2", "D", "F_EL1", "G_EL1"]
+    assert [r.name for r in tiny.regs] == ["A_EL1", "B_EL1", "NOP", "C_EL2", "D", "F_EL1", "G_EL1", "THING"]
     model = cpregs.cpu_model(tiny, "tiny")
     assert model.features == {"ARM_FEATURE_BAR", "ARM_FEATURE_EL2"} and model.values["midr"] == 0x41000000
 
@@ -234,7 +254,9 @@ def test_tiny_tree_estimate(tiny):
     # ALIAS and NOP are not sent; D is sent in both views (AA32: cp15, non-secure bank;
     # the secure one is an alias); FOO is implied by BAR at realize, so F_EL1 and not G_EL1
     aa32_d = 0x4020000000000000 | 1 << 29 | 15 << 16 | 5 << 11
-    assert est.migrated == sorted([aa64(1), aa64(3, opc1=4), aa64(5), aa64(6), aa32_d])
+    # THING is defined in a loop of num_things() = (0x20 >> 4) + 1 = 3 iterations, crm = i
+    things = [0x6030000000000000 | 0x13 << 16 | 2 << 14 | crm << 3 for crm in range(3)]
+    assert est.migrated == sorted([aa64(1), aa64(3, opc1=4), aa64(5), aa64(6), aa32_d, *things])
     lines = HELPER.splitlines()
     line = max(i for i, text in enumerate(lines) if "cpu, mystery_regs" in text) + 1  # under something_else
     assert [(r.call.line, r.conds[-1].text) for r in est.undecided] == [(line, "(cpu->something_else)")]
