@@ -17,7 +17,7 @@ STREAM = Path(__file__).parent / "data/streams/aarch64-v7.2.22-virt-7.2-virtio-m
 # has_el2 off; its PMU stays on (no_pmu is false)
 VIRT = {"cpu->has_el3": False, "cpu->has_el2": False, "cpu->has_pmu": True,
         # and the CPU's own property defaults (target/arm/cpu.c: has_vfp, has_neon on)
-        "cpu->has_vfp": True, "cpu->has_neon": True,
+        "cpu->has_vfp": True, "cpu->has_neon": True, "cpu->has_vfp_d32": True,
         # the accelerator
         "kvm_enabled()": False, "hvf_enabled()": False, "tcg_enabled()": True}
 
@@ -75,6 +75,9 @@ def test_max_starts_from_cortex_a57_and_says_what_it_cannot_know(facts72):
     # its ID registers are built in locals (t = FIELD_DP64(t, ...)): not known, and listed
     assert "isar.id_aa64isar0" not in model.values
     assert any(u.endswith("cpu->isar.id_aa64isar0") for u in model.unknown)
+    # so what depends on them is undecided, listed, and not counted: no number for max
+    est = cpregs.estimate(facts72, "max", VIRT)
+    assert len(est.undecided) == 25 and est.id_changes
 
 
 def test_virt_72_clears_el2_el3_and_realize_implies_v7(facts72):
@@ -93,7 +96,9 @@ def test_cortex_a57_v720_estimate_against_the_real_stream(facts72):
     # (breakpoints and watchpoints from ID_AA64DFR0, PMU event counters from PMCR.N,
     # AArch32 RAZ ID registers), bounded by small functions the estimate evaluates
     assert est.migrated == real
-    assert not est.unread and not est.undecided
+    assert not est.unread and not est.undecided and not est.id_changes
+    # realize clears ID_AA64PFR0.EL3 and .EL2 (0x2222 -> 0x22) before it defines the registers
+    assert est.model.values["isar.id_aa64pfr0"] == 0x22
     # isar_feature_aa64_scxtnum() decides with a local variable: CSV2 is 0, so not registered
     scxtnum = [r for r in est.registered if r.call.args[1:] == ("scxtnum_reginfo",)]
     assert not scxtnum

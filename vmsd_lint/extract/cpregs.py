@@ -98,6 +98,12 @@ class CpuModel:
     values: dict[str, int] = field(default_factory=dict)  # "midr", "isar.id_aa64pfr0", ...
     undecided: list[Call] = field(default_factory=list)  # set_feature() under a condition
     unknown: list[str] = field(default_factory=list)  # fields set to a value not constant
+    unknown_fields: set[str] = field(default_factory=set)  # their names ("isar.id_aa64isar0")
+
+    def value(self, name: str) -> int | None:
+        """A field of the CPU: what the model set, None if not known, else 0 (QOM zeroes
+        the CPU object)."""
+        return None if name in self.unknown_fields else self.values.get(name, 0)
 
 
 @dataclass
@@ -109,6 +115,9 @@ class CpRegFacts:
     models: dict[str, str]  # CPU model name -> init function
     isar: dict[str, tuple[str, str]]  # isar_feature_X -> (return expression, path)
     small: dict[str, tuple[str, str]]  # a function of a few statements -> (its body, path)
+    # function -> its writes to the CPU's ID registers, in order: `cpu->isar.X = VALUE` as
+    # (X, VALUE's text, conditions, file:line)
+    id_writes: dict[str, list[tuple[str, str, tuple[Cond, ...], str]]]
     index: TreeIndex = field(repr=False)
     texts: dict[str, bytes] = field(repr=False)
 
@@ -135,7 +144,7 @@ def extract(tree: SourceTree) -> CpRegFacts:
     index = _partial_index(tree, paths + headers, "aarch64")
     wanted = {f.path: f for f in tree.files if f.path in set(paths + headers)}
     texts = tree.read(list(wanted.values()))
-    facts = CpRegFacts([], {}, {}, {}, {}, {}, index, texts)
+    facts = CpRegFacts([], {}, {}, {}, {}, {}, {}, index, texts)
     defined: set[str] = set()
     for path in paths + headers:
         _read_file(facts, path, texts[path], defined)
@@ -159,6 +168,7 @@ def _read_file(facts: CpRegFacts, path: str, data: bytes, defined: set[str]) -> 
             if name:
                 defined.add(name)
                 facts.calls[name] = _calls_of(facts, path, node, data)
+                facts.id_writes[name] = _id_writes(path, node, data)
                 if name.startswith(ISAR_PREFIX):
                     ret = _return_expression(node, data)
                     if ret:
@@ -325,6 +335,17 @@ def _assigned_before(fn, name: str, before, data: bytes) -> str:
     return value
 
 
+def _id_writes(path: str, fn, data: bytes) -> list[tuple[str, str, tuple[Cond, ...], str]]:
+    found = []
+    for node in _walk(fn.child_by_field_name("body")):
+        if node.type == "assignment_expression":
+            left = _text(node.child_by_field_name("left"), data).replace(" ", "")
+            if left.startswith("cpu->isar."):
+                found.append((left[len("cpu->"):], _text(node.child_by_field_name("right"), data),
+                              _conditions(node, data)[0], f"{path}:{node.start_point[0] + 1}"))
+    return found
+
+
 def _conditions(node, data: bytes) -> tuple[tuple[Cond, ...], bool]:
     """The `if` conditions NODE runs under within its function, outermost first."""
     conds: list[Cond] = []
@@ -422,6 +443,7 @@ def _read_assignments(facts: CpRegFacts, model: CpuModel, fn: str, path: str) ->
                             model.values[left[len("cpu->"):]] = value
                         else:  # max's `cpu->isar.id_aa64isar0 = t;`: not known, and said so
                             model.values.pop(left[len("cpu->"):], None)
+                            model.unknown_fields.add(left[len("cpu->"):])
                             model.unknown.append(f"{path}:{stmt.start_point[0] + 1}: {left}")
             return
 
@@ -502,13 +524,13 @@ def _eval(facts, node, data, features, model, options, isar_path):
     if kind in ("true", "false"):
         return int(kind == "true")
     if text.startswith("cpu->isar."):  # an ID register: what the model set, else 0 (QOM zeroes it)
-        return model.values.get(text[len("cpu->"):], 0)
+        return model.value(text[len("cpu->"):])
     if text.startswith("id->") and isar_path:  # the same, in an isar_feature_*() function
-        return model.values.get("isar." + text[len("id->"):], 0)
+        return model.value("isar." + text[len("id->"):])
     if kind == "identifier" and isar_path:  # an enum constant or a macro (PMCRN_MASK)
         return constant_value(facts.index.context(isar_path), text)
     if kind == "field_expression" and text.startswith("cpu->isar."):
-        return model.values.get(text[len("cpu->"):], 0)
+        return model.value(text[len("cpu->"):])
     return None
 
 
@@ -621,10 +643,12 @@ def _id_field(facts, macro, args, model, path):
     """FIELD_EX64(id->id_aa64pfr0, ID_AA64PFR0, EL2): the field of the model's ID register."""
     storage, reg, name = args
     if storage.startswith("id->"):
-        value = model.values.get("isar." + storage[len("id->"):], 0)  # QOM zeroes the CPU object
+        value = model.value("isar." + storage[len("id->"):])
     elif storage.startswith("cpu->isar."):
-        value = model.values.get(storage[len("cpu->"):], 0)
+        value = model.value(storage[len("cpu->"):])
     else:
+        return None
+    if value is None:
         return None
     shift, length = (_field_constant(facts.index, reg, name, part, path) for part in ("SHIFT", "LENGTH"))
     if shift is None or length is None:
@@ -694,6 +718,9 @@ class Estimate:
     undecided: list[Registration]  # a condition could not be decided
     keys: dict[int, tuple[CpReg, bool]]  # kvm-style index -> (register, migrated)
     unread: list[str] = field(default_factory=list)  # what could not be expanded, with file:line
+    # ID registers realize changes in a way not followed (a value in a local, an undecided
+    # condition): "file:line: isar.X (why)"; the others are applied to the model
+    id_changes: list[str] = field(default_factory=list)
 
     @property
     def migrated(self) -> list[int]:
@@ -714,6 +741,7 @@ def estimate(facts: CpRegFacts, model_name: str, options: dict[str, bool]) -> Es
             result.undecided.append(registration)
         elif verdict:
             result.registered.append(registration)
+    _apply_realize_id_writes(facts, result, options)
     constants = Constants(facts)
     for registration in result.registered:
         for reg in registration.regs or ():
@@ -751,6 +779,28 @@ def _loop_values(facts: CpRegFacts, call: Call, features: set[str], model: CpuMo
     if start is None or bound is None:
         return None
     return range(start, bound + (op == "<="))
+
+
+def _apply_realize_id_writes(facts: CpRegFacts, result: Estimate, options: dict[str, bool]) -> None:
+    """Realize edits ID registers before it registers the cpregs (without EL3:
+    `cpu->isar.id_aa64pfr0 = FIELD_DP64(cpu->isar.id_aa64pfr0, ID_AA64PFR0, EL3, 0)`):
+    apply those whose condition holds and whose value is known; list the others."""
+    model, features = result.model, result.features
+    for fn in REALIZE_ROOTS:
+        for name, value_text, conds, where in facts.id_writes.get(fn, ()):
+            verdict = _all_hold(facts, conds, features, model, options)
+            if verdict is False:
+                continue
+            value = evaluate_value(facts, value_text, where.rpartition(":")[0], features, model, options) \
+                if verdict else None
+            if value is None:
+                why = "condition undecided" if verdict is None else "value not known"
+                result.id_changes.append(f"{where}: {name} ({why})")
+                model.values.pop(name, None)
+                model.unknown_fields.add(name)
+            else:
+                model.values[name] = value
+                model.unknown_fields.discard(name)
 
 
 def _argument_regs(facts: CpRegFacts, call: Call) -> list[CpReg] | None:
