@@ -438,7 +438,7 @@ class TreeIndex:
                     included = included if included is not None else self.includes(path)
                     if call_path not in included:
                         continue
-                values = self._generated_values(call_path, macro, args, line)
+                values = self.generated_values(call_path, macro, args, line)
                 if name in values:
                     return values[name]
         return None
@@ -452,7 +452,9 @@ class TreeIndex:
                                                  if self.calls_by_arg.get(name[cut:]))
         return found
 
-    def _generated_values(self, path: str, macro: str, args: str, line: int) -> dict[str, int]:
+    def generated_values(self, path: str, macro: str, args: str, line: int) -> dict[str, int]:
+        """The enumerators MACRO(ARGS) generates at PATH:LINE (`FIELD(REG, F, 0, 4)` ->
+        R_REG_F_SHIFT, ...), by name; what cannot be expanded gives none."""
         key = (path, line)
         values = self._generated.get(key)
         if values is None:

@@ -643,7 +643,7 @@ def derived_machine_facts(tree: SourceTree, extraction: Extraction, base_tree: S
         return None
     if not _holders_kept(changed, before, after, base.holders, base_extraction, extraction):
         return None
-    index = _partial_index(tree, changed, extraction.target)
+    index = partial_index(tree, changed, extraction.target)
     found = PropertyReader({path: after[path] for path in changed if is_property_file(path, after[path])},
                            index.context, extraction).properties()
     if any("not found" in d.message or "declared in" in d.message for d in found.diagnostics):
@@ -688,7 +688,7 @@ def _qom_facts(extraction: Extraction, paths: list[str]) -> tuple:
     return tuple(types), tuple(registrations)
 
 
-def _partial_index(tree: SourceTree, paths: list[str], target: str | None) -> TreeIndex:
+def partial_index(tree: SourceTree, paths: list[str], target: str | None) -> TreeIndex:
     """A TreeIndex of PATHS and every file they include, transitively."""
     mak = tree.read_path(f"configs/targets/{target}-softmmu.mak") if target else None
     config = target_config(target, mak.decode("utf-8", "replace") if mak else None)
