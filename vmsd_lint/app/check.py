@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 from ..diff import compare
+from ..diff.cpuregs import ARM_TARGETS, cpu_register_findings
 from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
 from ..extract.build.targets import target_builds
@@ -47,6 +48,7 @@ class Options:
     jobs: int = 1
     cache: object | None = None
     machines: MachinePolicy = DEFAULT_POLICY  # --machine, [settings] board_only
+    cpu: str | None = None  # --cpu, [settings] cpu: the CPU model whose register list is compared
 
 
 def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
@@ -225,11 +227,28 @@ def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -
     machine types (app/verdicts.py)."""
     if old.machines is not None and new.machines is not None:
         new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
-    found = property_findings(report, old, new)
+    found = property_findings(report, old, new) + _cpu_findings(report, old, new, options)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
     return report
+
+
+def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Options) -> list[Finding]:
+    """`cpu-registers-changed` findings (diff/cpuregs.py) of two source trees that build an
+    Arm target (--target's, else either tree's, if they can say), with their targets;
+    notes go to REPORT."""
+    if old.machines is None or new.machines is None:
+        return []
+    if options.target is not None:
+        if options.target not in ARM_TARGETS:
+            return []
+    elif (old.builds is not None or new.builds is not None) \
+            and not any(t in ARM_TARGETS for schema in (old, new) for t in schema.builds or ()):
+        return []  # (trees that cannot say what they build: target/arm/ decides, cpuregs.arm_code_differs)
+    found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache)
+    report.notes += notes
+    return with_targets(found, old, new)
 
 
 def _unexpanded(spec: str, source, options: Options) -> WireSchema:
