@@ -3,6 +3,7 @@ compared between two trees, on the real QEMU repository."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -102,3 +103,17 @@ def test_same_tree_and_unstable_models_report_nothing(qemu_repo) -> None:
     other = git_revision_tree(qemu_repo, "v7.2.0")
     findings, [note] = cpu_register_findings(other, tree, "max")
     assert findings == [] and "not migration-stable" in note
+
+
+def test_an_undecided_registration_is_a_note_not_a_clean_result(tmp_path) -> None:
+    """NEW registers v8_idregs[] under a condition the estimate cannot decide: cortex-a57
+    is not compared, and the note says why and where."""
+    shutil.copytree(SAMPLE, tmp_path / "s")
+    helper = tmp_path / "s" / "new" / "target" / "arm" / "helper.c"
+    helper.write_text(helper.read_text().replace("if (arm_feature(env, ARM_FEATURE_V8)) {",
+                                                 "if (board_wants_it(cpu)) {"))
+    old, new = directory_tree(str(tmp_path / "s" / "old")), directory_tree(str(tmp_path / "s" / "new"))
+    findings, [note] = cpu_register_findings(old, new, "cortex-a57")
+    assert findings == []
+    assert note.startswith("CPU model cortex-a57: its register list could not be checked (NEW: 1 registration(s) "
+                           "under a condition not decided, first at target/arm/helper.c:"), note

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 
 from ..diff import compare
-from ..diff.cpuregs import ARM_TARGETS, cpu_register_findings
+from ..diff.cpuregs import AARCH64, ARM_TARGETS, arm_code_differs, cpu_register_findings
 from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
 from ..extract.build.targets import target_builds
@@ -235,20 +235,23 @@ def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -
 
 
 def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Options) -> list[Finding]:
-    """`cpu-registers-changed` findings (diff/cpuregs.py) of two source trees that build an
-    Arm target (--target's, else either tree's, if they can say), with their targets;
-    notes go to REPORT."""
-    if old.machines is None or new.machines is None:
+    """`cpu-registers-changed` findings (diff/cpuregs.py) of two source trees that build
+    aarch64 (--target's, else either tree's, if they can say); notes go to REPORT.  The
+    lists are estimated as the aarch64 build compiles target/arm: --target arm (32-bit
+    models, other #ifdefs) gets a note, not an estimate of another build."""
+    if old.machines is None or new.machines is None or options.target not in (None, *ARM_TARGETS):
         return []
-    if options.target is not None:
-        if options.target not in ARM_TARGETS:
-            return []
-    elif (old.builds is not None or new.builds is not None) \
-            and not any(t in ARM_TARGETS for schema in (old, new) for t in schema.builds or ()):
+    builds = None if old.builds is None and new.builds is None else set(old.builds or ()) | set(new.builds or ())
+    if options.target is None and builds is not None and AARCH64 not in builds:
         return []  # (trees that cannot say what they build: target/arm/ decides, cpuregs.arm_code_differs)
+    if options.target not in (None, AARCH64):
+        if arm_code_differs(old.machines.tree, new.machines.tree):
+            report.notes.append(f"--target {options.target}: Arm CPU register lists are estimated for the "
+                                f"{AARCH64} build only; not compared")
+        return []
     found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache)
     report.notes += notes
-    return with_targets(found, old, new)
+    return [f.with_(targets=(AARCH64,) if builds is not None else None) for f in found]
 
 
 def _unexpanded(spec: str, source, options: Options) -> WireSchema:

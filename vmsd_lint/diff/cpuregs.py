@@ -35,7 +35,8 @@ VIRT_TCG: dict[str, bool] = {
 # migrate (cortex-a53/a57/a72); `max` and `host` are not migration-stable by design
 DEFAULT_MODELS = ("cortex-a53", "cortex-a57", "cortex-a72")
 UNSTABLE_MODELS = ("max", "host")
-ARM_TARGETS = ("aarch64", "arm")
+AARCH64 = "aarch64"  # the build the lists are estimated for (extract/cpregs.py)
+ARM_TARGETS = (AARCH64, "arm")
 ARM_PATHS = ("target/arm/", "hw/intc/arm_gicv3_cpuif")
 NO_MODEL = "no such CPU model"
 SHOWN = 24  # registers named in a message; the others are counted
