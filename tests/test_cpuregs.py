@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_branch
 
+from vmsd_lint.catalogue import match_error
 from vmsd_lint.cli.main import main
 from vmsd_lint.diff.cpuregs import cpu_register_findings
 from vmsd_lint.extract.cache import Cache
@@ -117,3 +118,11 @@ def test_an_undecided_registration_is_a_note_not_a_clean_result(tmp_path) -> Non
     assert findings == []
     assert note.startswith("CPU model cortex-a57: its register list could not be checked (NEW: 1 registration(s) "
                            "under a condition not decided, first at target/arm/helper.c:"), note
+
+
+@pytest.mark.parametrize("error", ["Invalid value 275 expecting positive value <= 258",
+                                   "Failed to load cpu:cpreg_vmstate_array_len",
+                                   "error while loading state for instance 0x0 of device 'cpu'\n"
+                                   "load of migration failed: Operation not permitted"])
+def test_explain_error_ranks_it_first_for_the_arm_errors(error) -> None:
+    assert match_error(error)[0][0].slug == "cpu-registers-changed"
