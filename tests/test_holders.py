@@ -161,7 +161,7 @@ def test_settings_give_the_machine_and_the_board_only_severity(trees, tmp_path):
     report = check_json(trees, "--config", config)
     found = by_path(report)["soc-uart/extra"]
     assert (found["severity"], found["directions"]) == ("warning", ["backward", "forward"])
-    assert any("CPU models are not checked yet" in note for note in report["notes"])
+    assert not any("cpu" in note.lower() for note in report["notes"])  # no Arm code here: nothing to compare
     config = write_config(tmp_path, '[settings]\nboard_only = "error"\n')
     assert by_path(check_json(trees, "--config", config))["soc-uart/extra"]["severity"] == "error"
 

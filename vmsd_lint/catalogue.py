@@ -395,7 +395,9 @@ def _score(error: QemuError, line: str) -> tuple[int, int, int] | None:
     if match:
         if not _values_agree(error, match):
             return None
-        return 2, int(not line[match.end():].strip(" .\t")), total
+        # the values the entry pins ("cpu", "cpreg_vmstate_array_len") make it more specific
+        pinned = sum(len(want) for want, got in zip(error.values, match.groups()) if want and got is not None)
+        return 2, int(not line[match.end():].strip(" .\t")), total + pinned
     for prefix, weight in prefixes:
         match = prefix.search(line)
         if match:

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 from ..diff import compare
+from ..diff.cpuregs import AARCH64, ARM_TARGETS, arm_code_differs, cpu_register_findings
 from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
 from ..extract.build.targets import target_builds
@@ -47,6 +48,7 @@ class Options:
     jobs: int = 1
     cache: object | None = None
     machines: MachinePolicy = DEFAULT_POLICY  # --machine, [settings] board_only
+    cpu: str | None = None  # --cpu, [settings] cpu: the CPU model whose register list is compared
 
 
 def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
@@ -225,11 +227,31 @@ def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -
     machine types (app/verdicts.py)."""
     if old.machines is not None and new.machines is not None:
         new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
-    found = property_findings(report, old, new)
+    found = property_findings(report, old, new) + _cpu_findings(report, old, new, options)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
     return report
+
+
+def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Options) -> list[Finding]:
+    """`cpu-registers-changed` findings (diff/cpuregs.py) of two source trees that build
+    aarch64 (--target's, else either tree's, if they can say); notes go to REPORT.  The
+    lists are estimated as the aarch64 build compiles target/arm: --target arm (32-bit
+    models, other #ifdefs) gets a note, not an estimate of another build."""
+    if old.machines is None or new.machines is None or options.target not in (None, *ARM_TARGETS):
+        return []
+    builds = None if old.builds is None and new.builds is None else set(old.builds or ()) | set(new.builds or ())
+    if options.target is None and builds is not None and AARCH64 not in builds:
+        return []  # (trees that cannot say what they build: target/arm/ decides, cpuregs.arm_code_differs)
+    if options.target not in (None, AARCH64):
+        if arm_code_differs(old.machines.tree, new.machines.tree):
+            report.notes.append(f"--target {options.target}: Arm CPU register lists are estimated for the "
+                                f"{AARCH64} build only; not compared")
+        return []
+    found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache)
+    report.notes += notes
+    return [f.with_(targets=(AARCH64,) if builds is not None else None) for f in found]
 
 
 def _unexpanded(spec: str, source, options: Options) -> WireSchema:

@@ -11,7 +11,7 @@ class RunConfig:
     target: str | None = None  # --target ARCH
     machine: str | None = None  # --machine NAME: one versioned machine type
     board_only: str | None = None  # [settings] board_only: a board-only finding's severity at most
-    cpu: str | None = None  # [settings] cpu: accepted, not used yet
+    cpu: str | None = None  # --cpu MODEL, [settings] cpu: the Arm CPU model whose register list is compared
     repo: str | None = None  # --repo; None: the repository around the current directory
     jobs: int = 1  # --jobs, or its default (cli/options.py)
     cache_dir: str | None = None  # None: the default cache directory

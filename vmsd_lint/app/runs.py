@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from ..diff.cpuregs import ARM_TARGETS
 from ..diff.findings import Report
 from ..errors import InputError
 from ..model import Severity
@@ -42,7 +43,8 @@ def review_report(patches: list[Patch], cover: Mail | None, base: str, config: R
 
 def reading_options(config: RunConfig, cache: object | None) -> Options:
     policy = MachinePolicy(config.machine, config.board_only or Severity.INFO)
-    return Options(repo=config.repo, target=config.target, jobs=config.jobs, cache=cache, machines=policy)
+    return Options(repo=config.repo, target=config.target, jobs=config.jobs, cache=cache, machines=policy,
+                   cpu=config.cpu)
 
 
 def config_waivers(config: RunConfig) -> list[Waiver]:
@@ -63,8 +65,9 @@ def configured_run(config: RunConfig) -> tuple[list[Waiver], RunConfig]:
 
 
 def settings_notes(config: RunConfig) -> list[str]:
-    if config.cpu:
-        return [f"cpu = '{config.cpu}' ([settings]): CPU models are not checked yet; the setting is ignored"]
+    if config.cpu and config.target not in (None, *ARM_TARGETS):
+        return [f"cpu = '{config.cpu}': only Arm CPU models' register lists are checked yet (--target "
+                f"{config.target}); the setting is ignored"]
     return []
 
 

@@ -4,7 +4,7 @@ the defaults of the scope options.
     [settings]
     target = "x86_64"               # as --target
     machine = "pc-q35-7.2"          # as --machine
-    cpu = "Skylake-Server"          # accepted; CPU models are not checked yet
+    cpu = "cortex-a57"              # as --cpu: the Arm CPU model whose register list is compared
     board_only = "info"             # the severity of a board-only finding at most: info, warning, error
 
     [[waiver]]

@@ -63,6 +63,9 @@ def policy_options(func: F) -> F:
         click.option("--machine", metavar="NAME", default=None,
                      help="One versioned machine type (e.g. pc-q35-7.2): only the state it can hold, judged "
                           "with its compat properties."),
+        click.option("--cpu", metavar="MODEL", default=None,
+                     help="The Arm CPU model (e.g. cortex-a57) whose migrated register list is compared "
+                          "(default: cortex-a53, cortex-a57, cortex-a72)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -586,7 +586,7 @@ def stored_machine_facts(tree: SourceTree, extraction: Extraction, cache: Cache 
     id) and target was seen before, else derived from BASE's when TREE is a few .c files
     away from its tree (derived_machine_facts), else computed; stored either way (a pass
     of a few seconds; loading it back takes a few hundredths)."""
-    key = _tree_key(tree, extraction.target)
+    key = source_key(tree, extraction.target)
     found = _MADE.get(key)
     if found is not None:
         return found
@@ -724,7 +724,7 @@ def include_candidates(current: str, include: str, target_dir: str | None) -> li
     return found
 
 
-def _tree_key(tree: SourceTree, target: str | None) -> str:
+def source_key(tree: SourceTree, target: str | None) -> str:
     """The C files and headers of TREE (what the machine pass reads) and the target."""
     text = "".join(f"{f.path}\0{f.blob}\n" for f in sorted(tree.files, key=lambda f: f.path)
                    if f.path.endswith((".c", ".h", ".inc")))

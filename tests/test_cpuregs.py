@@ -1,0 +1,128 @@
+"""`cpu-registers-changed` (diff/cpuregs.py): an Arm CPU model's migrated register list
+compared between two trees, on the real QEMU repository."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import make_branch
+
+from vmsd_lint.catalogue import match_error
+from vmsd_lint.cli.main import main
+from vmsd_lint.diff.cpuregs import cpu_register_findings
+from vmsd_lint.extract.cache import Cache
+from vmsd_lint.sources.tree import directory_tree, git_revision_tree
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "cpu-registers-changed"
+
+# one register more in the v8 ID register list every v8 model (cortex-a57 too) defines,
+# at an encoding no other register has (op0=3 op1=0 crn=11 crm=0 op2=0)
+ID_REG_ADDED = {"target/arm/helper.c": (
+    '            { .name = "ID_AA64PFR1_EL1", .state = ARM_CP_STATE_AA64,\n',
+    '            { .name = "ID_TEST_EL1", .state = ARM_CP_STATE_AA64,\n'
+    '              .opc0 = 3, .opc1 = 0, .crn = 11, .crm = 0, .opc2 = 0,\n'
+    '              .access = PL1_R, .type = ARM_CP_CONST, .resetvalue = 0 },\n'
+    '            { .name = "ID_AA64PFR1_EL1", .state = ARM_CP_STATE_AA64,\n')}
+
+
+def run(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def sample_check(*args: str, config: str | None = None, tmp_path: Path | None = None) -> dict:
+    extra = []
+    if config is not None and tmp_path is not None:
+        (tmp_path / "c.toml").write_text(config)
+        extra = ["--config", str(tmp_path / "c.toml")]
+    code, output = run(["--format", "json", "--no-cache", *extra, *args,
+                        f"{SAMPLE / 'old'}..{SAMPLE / 'new'}"])
+    assert code in (0, 1), output
+    return json.loads(output)
+
+
+def test_the_cpu_option_and_setting_choose_the_model(tmp_path) -> None:
+    [finding] = sample_check("--cpu", "cortex-a57")["findings"]
+    assert finding["rule"] == "cpu-registers-changed" and "ID_AA64ZFR0_EL1" in finding["message"]
+    # a model neither tree has: said, not a clean result
+    report = sample_check("--cpu", "cortex-a53")
+    assert report["findings"] == []
+    assert any("cortex-a53: its register list could not be checked" in n for n in report["notes"])
+    # max and host are not migration-stable: a note, never an alarm
+    report = sample_check(config='[settings]\ncpu = "max"\n', tmp_path=tmp_path)
+    assert report["findings"] == [] and any("not migration-stable" in n for n in report["notes"])
+
+
+def test_the_lists_are_cached(tmp_path) -> None:
+    old, new = directory_tree(str(SAMPLE / "old")), directory_tree(str(SAMPLE / "new"))
+    with Cache(str(tmp_path / "cache")) as cache:
+        first = cpu_register_findings(old, new, "cortex-a57", cache)
+    with Cache(str(tmp_path / "cache")) as cache:
+        assert cpu_register_findings(old, new, "cortex-a57", cache) == first
+        assert cache.totals()[0] >= 2  # one entry a side
+
+
+@pytest.mark.qemu
+def test_a_register_added_to_the_v8_id_registers(qemu_repo, tmp_path) -> None:
+    clone = tmp_path / "qemu"
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", qemu_repo, str(clone)], check=True)
+    make_branch(clone, "id-reg-added", ID_REG_ADDED)
+    code, output = run(["--format", "json", "--repo", str(clone), "--no-cache", "--target", "aarch64",
+                        "--cpu", "cortex-a57", "v10.0.2..id-reg-added"])
+    assert code == 1, output
+    report = json.loads(output)
+    [finding] = [f for f in report["findings"] if f["rule"] == "cpu-registers-changed"]
+    assert finding["directions"] == ["backward"] and finding["severity"] == "error"
+    assert (finding["vmsd"], finding["sections"], finding["target"]) == ("cpu", ["cpu"], "arm")
+    assert "275 -> 276; added 1: ID_TEST_EL1 (target/arm/helper.c:" in finding["message"]
+    assert finding["new"]["file"] == "target/arm/helper.c" and finding["old"] is None
+    assert not any("could not be checked" in note for note in report["notes"])
+
+
+@pytest.mark.qemu
+def test_cortex_a57_from_7_2_to_10_0(qemu_repo) -> None:
+    old, new = git_revision_tree(qemu_repo, "v7.2.0"), git_revision_tree(qemu_repo, "v10.0.2")
+    findings, notes = cpu_register_findings(old, new, "cortex-a57")
+    assert notes == []
+    [finding] = findings
+    args = finding.arguments
+    assert (args["old_count"], args["new_count"], args["removed"]) == ("258", "275", "none")
+    assert args["added"].startswith("17: ") and finding.directions == ("backward",)
+    for name in ("OSDTRRX_EL1", "OSDTRTX_EL1", "OSECCR_EL1", "MDCCINT_EL1", "DBGDTR_EL0", "DBGCLAIMCLR_EL1",
+                 "DBGVCR32_EL2", "RMR_EL1", "RVBAR_EL1 [AArch32]"):
+        assert name in args["added"]
+
+
+@pytest.mark.qemu
+def test_same_tree_and_unstable_models_report_nothing(qemu_repo) -> None:
+    tree = git_revision_tree(qemu_repo, "v10.0.2")
+    assert cpu_register_findings(tree, tree, None) == ([], [])  # no Arm file differs: not even read
+    other = git_revision_tree(qemu_repo, "v7.2.0")
+    findings, [note] = cpu_register_findings(other, tree, "max")
+    assert findings == [] and "not migration-stable" in note
+
+
+def test_an_undecided_registration_is_a_note_not_a_clean_result(tmp_path) -> None:
+    """NEW registers v8_idregs[] under a condition the estimate cannot decide: cortex-a57
+    is not compared, and the note says why and where."""
+    shutil.copytree(SAMPLE, tmp_path / "s")
+    helper = tmp_path / "s" / "new" / "target" / "arm" / "helper.c"
+    helper.write_text(helper.read_text().replace("if (arm_feature(env, ARM_FEATURE_V8)) {",
+                                                 "if (board_wants_it(cpu)) {"))
+    old, new = directory_tree(str(tmp_path / "s" / "old")), directory_tree(str(tmp_path / "s" / "new"))
+    findings, [note] = cpu_register_findings(old, new, "cortex-a57")
+    assert findings == []
+    assert note.startswith("CPU model cortex-a57: its register list could not be checked (NEW: 1 registration(s) "
+                           "under a condition not decided, first at target/arm/helper.c:"), note
+
+
+@pytest.mark.parametrize("error", ["Invalid value 275 expecting positive value <= 258",
+                                   "Failed to load cpu:cpreg_vmstate_array_len",
+                                   "error while loading state for instance 0x0 of device 'cpu'\n"
+                                   "load of migration failed: Operation not permitted"])
+def test_explain_error_ranks_it_first_for_the_arm_errors(error) -> None:
+    assert match_error(error)[0][0].slug == "cpu-registers-changed"

@@ -1,0 +1,159 @@
+"""Arm CPU register lists compared: `cpu-registers-changed` (issue 15).
+
+Arm sends its system registers as one list in the `cpu` section (target/arm/machine.c):
+its length, then the kvm-style indexes and the values.  For each CPU model checked, the
+list each tree migrates is estimated (extract/cpregs.py) under the `virt` machine's
+defaults with TCG (VIRT_TCG), and a model whose list gained or lost registers is one
+finding: added registers break backward (NEW's longer list, or an index OLD lacks),
+removed ones forward.  A model whose estimate is incomplete on either side (an undecided
+registration, a register not read) is not compared: a note says why.
+
+The work (reading target/arm twice, 4-5 s a tree) is done only when the Arm CPU code
+differs between the trees (target/arm/**, hw/intc/arm_gicv3_cpuif*), and each model's
+list is cached by the tree's files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..extract import cpregs
+from ..extract.machines import source_key
+from ..extract.store import CPU_REGS, Store
+from ..model import Direction, Location
+from ..sources.tree import SourceTree
+from .findings import Finding, new_finding
+
+# the CPU properties `virt` (without secure=on, virtualization=on) and TCG give a CPU: the
+# machine options the estimate is made under (hw/arm/virt.c: has_el3/has_el2 off, PMU on)
+VIRT_TCG: dict[str, bool] = {
+    "cpu->has_el3": False, "cpu->has_el2": False, "cpu->has_pmu": True,
+    # the CPU's own property defaults (target/arm/cpu.c)
+    "cpu->has_vfp": True, "cpu->has_neon": True, "cpu->has_vfp_d32": True,
+    # the accelerator
+    "kvm_enabled()": False, "hvf_enabled()": False, "tcg_enabled()": True}
+# without --cpu: the models `virt` has accepted since long before 7.2 and that users
+# migrate (cortex-a53/a57/a72); `max` and `host` are not migration-stable by design
+DEFAULT_MODELS = ("cortex-a53", "cortex-a57", "cortex-a72")
+UNSTABLE_MODELS = ("max", "host")
+AARCH64 = "aarch64"  # the build the lists are estimated for (extract/cpregs.py)
+ARM_TARGETS = (AARCH64, "arm")
+ARM_PATHS = ("target/arm/", "hw/intc/arm_gicv3_cpuif")
+NO_MODEL = "no such CPU model"
+SHOWN = 24  # registers named in a message; the others are counted
+
+
+@dataclass(frozen=True, slots=True)
+class ModelList:
+    """A model's migrated registers on one side, or why they are not known."""
+    regs: dict[int, tuple[str, str, int]]  # kvm-style index -> (name, file, line)
+    problem: str | None = None
+
+
+def arm_code_differs(old: SourceTree, new: SourceTree) -> bool:
+    """Whether a file the register lists are read from differs between the trees."""
+    def arm(tree: SourceTree) -> dict[str, str]:
+        return {f.path: f.blob for f in tree.files if f.path.startswith(ARM_PATHS)}
+    return arm(old) != arm(new)
+
+
+def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,
+                          cache: object | None = None) -> tuple[list[Finding], list[str]]:
+    """A `cpu-registers-changed` finding per model (CPU, else DEFAULT_MODELS) whose
+    migrated list differs between OLD and NEW, and notes on what was not checked."""
+    if not arm_code_differs(old, new):
+        return [], []
+    if cpu in UNSTABLE_MODELS:
+        return [], [f"--cpu {cpu}: not migration-stable by design (its features follow the release and the "
+                    f"host), so its register list is not compared"]
+    models = (cpu,) if cpu else DEFAULT_MODELS
+    store = Store(cache)  # type: ignore[arg-type]
+    sides = [_lists(tree, models, store) for tree in (old, new)]
+    findings, notes = [], []
+    for model in models:
+        before, after = sides[0][model], sides[1][model]
+        if before.problem == after.problem == NO_MODEL and not cpu:
+            continue  # a default model neither tree has (a sample, an old release)
+        problems = [f"{side}: {lst.problem}" for side, lst in (("OLD", before), ("NEW", after)) if lst.problem]
+        if problems:
+            notes.append(f"CPU model {model}: its register list could not be checked ({'; '.join(problems)})")
+            continue
+        found = _compared(model, before, after)
+        if found is not None:
+            findings.append(found)
+    return findings, notes
+
+
+def _lists(tree: SourceTree, models: tuple[str, ...], store: Store) -> dict[str, ModelList]:
+    """Each model's list in TREE: from the cache, else estimated (the tree read once)."""
+    keys = {m: source_key(tree, f"cpregs {m} {sorted(VIRT_TCG.items())}") for m in models}
+    stored = store.get_many(CPU_REGS, list(keys.values()))
+    found: dict[str, ModelList] = {}
+    facts = None
+    for model, key in keys.items():
+        entry = stored.get(key)
+        if entry is None:
+            facts = facts or cpregs.extract(tree)
+            found[model] = _estimated(facts, model)
+            store.write_later(CPU_REGS, {key: _packed(found[model])})
+        else:
+            found[model] = _unpacked(entry)
+    return found
+
+
+def _estimated(facts: cpregs.CpRegFacts, model: str) -> ModelList:
+    if model not in facts.models:
+        return ModelList({}, NO_MODEL)
+    est = cpregs.estimate(facts, model, VIRT_TCG)
+    problems = []
+    if est.undecided:
+        problems.append(f"{len(est.undecided)} registration(s) under a condition not decided, first at "
+                        f"{est.undecided[0].call.where}")
+    if est.unread:
+        problems.append(f"{len(est.unread)} register(s) not read, first {est.unread[0]}")
+    regs = {k: (reg.name or cpregs.describe_index(k), reg.path, reg.line)
+            for k in est.migrated for reg in (est.keys[k][0],)}
+    return ModelList(regs, "; ".join(problems) or None)
+
+
+def _packed(found: ModelList) -> tuple:
+    return tuple((k, *v) for k, v in sorted(found.regs.items())), found.problem
+
+
+def _unpacked(entry) -> ModelList:
+    regs, problem = entry
+    return ModelList({k: (name, path, line) for k, name, path, line in regs}, problem)
+
+
+def _compared(model: str, before: ModelList, after: ModelList) -> Finding | None:
+    added = sorted(set(after.regs) - set(before.regs))
+    removed = sorted(set(before.regs) - set(after.regs))
+    if not added and not removed:
+        return None
+    directions = ((Direction.BACKWARD,) if added else ()) + ((Direction.FORWARD,) if removed else ())
+    return new_finding(
+        "cpu-registers-changed", vmsd="cpu", path=f"cpu/cpreg_vmstate_indexes:{model}",
+        args={"model": model, "old_count": len(before.regs), "new_count": len(after.regs),
+              "added": _names(added, after), "removed": _names(removed, before)},
+        directions=tuple(str(d) for d in directions),
+        old=_where(before, removed[0]) if removed else None, new=_where(after, added[0]) if added else None,
+        sections=("cpu",), target="arm",
+        note="estimated for TCG under the virt machine's defaults (no secure=on, virtualization=on; "
+             "PMU on; GICv2): other machine options or KVM give other lists")
+
+
+def _names(indexes: list[int], side: ModelList) -> str:
+    if not indexes:
+        return "none"
+    names = [f"{side.regs[k][0]}{_view(k)} ({side.regs[k][1]}:{side.regs[k][2]})" for k in indexes[:SHOWN]]
+    more = f", and {len(indexes) - SHOWN} more" if len(indexes) > SHOWN else ""
+    return f"{len(indexes)}: {', '.join(names)}{more}"
+
+
+def _view(index: int) -> str:
+    """' [AArch32]' for an AArch32 view (a BOTH register has one of each, of one name)."""
+    return "" if cpregs.describe_index(index).startswith("AA64") else " [AArch32]"
+
+
+def _where(side: ModelList, index: int) -> Location:
+    _, path, line = side.regs[index]
+    return Location(path, line)
