@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 from ..diff import compare
+from ..diff.cpumodels import cpu_model_findings
 from ..diff.cpuregs import AARCH64, ARM_TARGETS, arm_code_differs, cpu_register_findings
 from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
@@ -222,12 +223,16 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
     return judged(build_report(old_spec, old_schema, new_spec, new_schema), old_schema, new_schema, options)
 
 
+X86_TARGETS = ("x86_64", "i386")  # the builds of target/i386/
+
+
 def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -> Report:
     """REPORT with the property defaults compared and each finding's verdict for versioned
     machine types (app/verdicts.py)."""
     if old.machines is not None and new.machines is not None:
         new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
-    found = property_findings(report, old, new) + _cpu_findings(report, old, new, options)
+    found = property_findings(report, old, new) + _cpu_findings(report, old, new, options) \
+        + _x86_model_findings(old, new, options)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
@@ -252,6 +257,20 @@ def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Opt
     found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache)
     report.notes += notes
     return [f.with_(targets=(AARCH64,) if builds is not None else None) for f in found]
+
+
+def _x86_model_findings(old: WireSchema, new: WireSchema, options: Options) -> list[Finding]:
+    """`cpu-model-changed` findings (diff/cpumodels.py) of two source trees that build an
+    x86 target (--target's, else either tree's, when they can say)."""
+    if old.machines is None or new.machines is None or options.target not in (None, *X86_TARGETS):
+        return []
+    builds = None if old.builds is None and new.builds is None else set(old.builds or ()) | set(new.builds or ())
+    x86 = sorted(builds & set(X86_TARGETS)) if builds is not None else None
+    if x86 == []:
+        return []
+    found = cpu_model_findings(old.machines.tree, new.machines.tree, options.cpu)
+    return [f.with_(targets=tuple(x86) if x86 is not None and options.target is None else
+                    (options.target,) if options.target else None) for f in found]
 
 
 def _unexpanded(spec: str, source, options: Options) -> WireSchema:
