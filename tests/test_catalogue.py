@@ -501,15 +501,15 @@ def test_pyproject_ships_every_package_and_the_rules():
 def test_new_rule_scaffolds_a_valid_toml_a_sample_pair_and_a_snapshot(tmp_path):
     shutil.copytree(RULES, tmp_path / "rules")
     shutil.copytree(ROOT / "samples", tmp_path / "samples", symlinks=True)
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "new_rule.py"), "cpu-register-value-changed",
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "new_rule.py"), "vmsd-example-type",
                            "--root", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    rule = load_rules(tmp_path / "rules")["cpu-register-value-changed"]
+    rule = load_rules(tmp_path / "rules")["vmsd-example-type"]
     assert rule.severities == ("error",) and rule.direction_sets == (("backward", "forward"),)
-    sample = tmp_path / "samples" / "cpu-register-value-changed"
+    sample = tmp_path / "samples" / "vmsd-example-type"
     assert (sample / "old" / "include").is_symlink() and (sample / "new" / "hw").is_dir()
     assert json.loads((sample / "expected.json").read_text()) == []
-    again = subprocess.run([sys.executable, str(ROOT / "scripts" / "new_rule.py"), "cpu-register-value-changed",
+    again = subprocess.run([sys.executable, str(ROOT / "scripts" / "new_rule.py"), "vmsd-example-type",
                             "--root", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "exists already" in again.stderr
 

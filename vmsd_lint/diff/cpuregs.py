@@ -14,7 +14,7 @@ list is cached by the tree's files.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..extract import cpregs
 from ..extract.machines import source_key
@@ -39,6 +39,8 @@ AARCH64 = "aarch64"  # the build the lists are estimated for (extract/cpregs.py)
 ARM_TARGETS = (AARCH64, "arm")
 ARM_PATHS = ("target/arm/", "hw/intc/arm_gicv3_cpuif")
 NO_MODEL = "no such CPU model"
+UNDER_VIRT = ("estimated for TCG under the virt machine's defaults (no secure=on, virtualization=on; PMU on; "
+              "GICv2)")
 SHOWN = 24  # registers named in a message; the others are counted
 
 
@@ -47,6 +49,8 @@ class ModelList:
     """A model's migrated registers on one side, or why they are not known."""
     regs: dict[int, tuple[str, str, int]]  # kvm-style index -> (name, file, line)
     problem: str | None = None
+    # the value each ARM_CP_CONST register of the list reads as (None: not evaluated)
+    values: dict[int, int | None] = field(default_factory=dict)
 
 
 def arm_code_differs(old: SourceTree, new: SourceTree) -> bool:
@@ -77,9 +81,9 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,
         if problems:
             notes.append(f"CPU model {model}: its register list could not be checked ({'; '.join(problems)})")
             continue
-        found = _compared(model, before, after)
-        if found is not None:
-            findings.append(found)
+        for found in (_compared(model, before, after), _values_compared(model, before, after)):
+            if found is not None:
+                findings.append(found)
     return findings, notes
 
 
@@ -112,16 +116,17 @@ def _estimated(facts: cpregs.CpRegFacts, model: str) -> ModelList:
         problems.append(f"{len(est.unread)} register(s) not read, first {est.unread[0]}")
     regs = {k: (reg.name or cpregs.describe_index(k), reg.path, reg.line)
             for k in est.migrated for reg in (est.keys[k][0],)}
-    return ModelList(regs, "; ".join(problems) or None)
+    return ModelList(regs, "; ".join(problems) or None, cpregs.const_values(facts, est, VIRT_TCG))
 
 
 def _packed(found: ModelList) -> tuple:
-    return tuple((k, *v) for k, v in sorted(found.regs.items())), found.problem
+    return (tuple((k, *v) for k, v in sorted(found.regs.items())), found.problem,
+            tuple(sorted(found.values.items())))
 
 
 def _unpacked(entry) -> ModelList:
-    regs, problem = entry
-    return ModelList({k: (name, path, line) for k, name, path, line in regs}, problem)
+    regs, problem, values = entry
+    return ModelList({k: (name, path, line) for k, name, path, line in regs}, problem, dict(values))
 
 
 def _compared(model: str, before: ModelList, after: ModelList) -> Finding | None:
@@ -137,8 +142,24 @@ def _compared(model: str, before: ModelList, after: ModelList) -> Finding | None
         directions=tuple(str(d) for d in directions),
         old=_where(before, removed[0]) if removed else None, new=_where(after, added[0]) if added else None,
         sections=("cpu",), target="arm",
-        note="estimated for TCG under the virt machine's defaults (no secure=on, virtualization=on; "
-             "PMU on; GICv2): other machine options or KVM give other lists")
+        note=f"{UNDER_VIRT}: other machine options or KVM give other lists")
+
+
+def _values_compared(model: str, before: ModelList, after: ModelList) -> Finding | None:
+    """`cpu-register-value-changed`: constant registers both lists hold whose values
+    differ (write_list_to_cpustate() reads NEW's own constant back: not the value sent)."""
+    changed = sorted(k for k in set(before.values) & set(after.values)
+                     if None not in (before.values[k], after.values[k]) and before.values[k] != after.values[k])
+    if not changed:
+        return None
+    shown = [f"{after.regs[k][0]}{_view(k)} {before.values[k]:#x} -> {after.values[k]:#x} "
+             f"({after.regs[k][1]}:{after.regs[k][2]})" for k in changed[:SHOWN]]
+    more = f", and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
+    return new_finding(
+        "cpu-register-value-changed", vmsd="cpu", path=f"cpu/cpreg_vmstate_values:{model}",
+        args={"model": model, "count": len(changed), "registers": ", ".join(shown) + more},
+        old=_where(before, changed[0]), new=_where(after, changed[0]), sections=("cpu",), target="arm",
+        note=f"{UNDER_VIRT}: other machine options or KVM give other values")
 
 
 def _names(indexes: list[int], side: ModelList) -> str:

@@ -915,3 +915,31 @@ def differences(old: Estimate, new: Estimate) -> tuple[list[tuple[int, CpReg]], 
     added = [(k, new.keys[k][0]) for k in sorted(set(new.migrated) - set(old.migrated))]
     removed = [(k, old.keys[k][0]) for k in sorted(set(old.migrated) - set(new.migrated))]
     return added, removed
+
+
+def const_values(facts: CpRegFacts, est: Estimate, options: dict[str, bool]) -> dict[int, int | None]:
+    """The value each migrated ARM_CP_CONST register of EST reads as (its .resetvalue:
+    a constant, or an expression of the model's ID registers such as
+    `cpu->isar.id_aa64pfr0`), None when it cannot be evaluated.  write_list_to_cpustate()
+    rejects an incoming value that differs: these are what both sides must agree on."""
+    const = Constants(facts).ARM_CP_CONST
+    found: dict[int, int | None] = {}
+    for index in est.migrated:
+        reg = est.keys[index][0]
+        if not reg.get("type") & const:
+            continue
+        value = reg.fields.get("resetvalue")
+        if value is None:
+            text = _reset_text(facts.index.context(reg.path), reg)
+            value = evaluate_value(facts, text, reg.path, est.features, est.model, options) if text else 0
+        found[index] = value
+    return found
+
+
+def _reset_text(ctx: FileContext, reg: CpReg) -> str | None:
+    """The text of REG's `.resetvalue = ...` (None: not given, the register resets to 0)."""
+    tokens = ctx.apply_conditionals(tokenize(reg.source, reg.line, directives=True))[1:-1]
+    for part in split_top(tokens, ","):
+        if len(part) >= 4 and part[0].text == "." and part[1].text == "resetvalue" and part[2].text == "=":
+            return " ".join(t.text for t in part[3:])
+    return None

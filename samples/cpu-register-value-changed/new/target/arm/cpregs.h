@@ -1,0 +1,27 @@
+/* The names add_cpreg_to_hashtable() and cpreg_to_kvm_id() use (QEMU's cpregs.h, kvm.h) */
+#define ARM_CP_CONST 0x0002
+#define ARM_CP_64BIT 0x0004
+#define ARM_CP_SPECIAL_MASK 0x000f0000
+#define ARM_CP_NO_RAW 0x0080
+#define ARM_CP_ALIAS 0x0100
+#define ARM_CP_EL3_NO_EL2_UNDEF 0x2000
+#define ARM_CP_STATE_AA32 0
+#define ARM_CP_STATE_AA64 1
+#define ARM_CP_STATE_BOTH 2
+#define ARM_CP_SECSTATE_BOTH 0
+#define ARM_CP_SECSTATE_S 1
+#define ARM_CP_SECSTATE_NS 2
+#define CP_ANY 0xff
+#define PL1_R 0x54
+#define PL1_RW 0xfc
+#define PL2_RW 0xf0
+#define CP_REG_ARM 0x4000000000000000ULL
+#define CP_REG_ARM64 0x6000000000000000ULL
+#define CP_REG_SIZE_U32 0x0020000000000000ULL
+#define CP_REG_SIZE_U64 0x0030000000000000ULL
+#define CP_REG_NS_SHIFT 29
+#define CP_REG_AA64_MASK 0x10000000
+#define CP_REG_ARM64_SYSREG_CP 0x13
+
+#define ARM_FEATURE_V8 1
+#define ARM_FEATURE_AARCH64 2
