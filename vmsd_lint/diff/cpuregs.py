@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..catalogue import qemu_prints
 from ..extract import cpregs
 from ..extract.machines import source_key
 from ..extract.store import CPU_REGS, Store
@@ -135,13 +136,16 @@ def _compared(model: str, before: ModelList, after: ModelList) -> Finding | None
     if not added and not removed:
         return None
     directions = ((Direction.BACKWARD,) if added else ()) + ((Direction.FORWARD,) if removed else ())
+    # a longer list fails its length check at once; one of the same length in post_load
+    counts = sorted((len(before.regs), len(after.regs)), reverse=True)
+    longer = ("too-long", *counts) if counts[0] != counts[1] else ("load-failed", 0, "cpu")
     return new_finding(
         "cpu-registers-changed", vmsd="cpu", path=f"cpu/cpreg_vmstate_indexes:{model}",
         args={"model": model, "old_count": len(before.regs), "new_count": len(after.regs),
               "added": _names(added, after), "removed": _names(removed, before)},
         directions=tuple(str(d) for d in directions),
         old=_where(before, removed[0]) if removed else None, new=_where(after, added[0]) if added else None,
-        sections=("cpu",), target="arm",
+        sections=("cpu",), target="arm", runtime_error=qemu_prints("cpu-registers-changed", *longer),
         note=f"{UNDER_VIRT}: other machine options or KVM give other lists")
 
 
@@ -159,6 +163,7 @@ def _values_compared(model: str, before: ModelList, after: ModelList) -> Finding
         "cpu-register-value-changed", vmsd="cpu", path=f"cpu/cpreg_vmstate_values:{model}",
         args={"model": model, "count": len(changed), "registers": ", ".join(shown) + more},
         old=_where(before, changed[0]), new=_where(after, changed[0]), sections=("cpu",), target="arm",
+        runtime_error=qemu_prints("cpu-register-value-changed", "load-failed", 0, "cpu"),
         note=f"{UNDER_VIRT}: other machine options or KVM give other values")
 
 
