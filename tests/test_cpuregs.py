@@ -121,6 +121,29 @@ def test_an_id_register_value_changed_for_one_model(qemu_repo) -> None:
     assert [f.arguments["model"] for f in cpu_register_findings(old, new, None)[0]] == ["cortex-a57"]
 
 
+# the maintainers' case: a feature removed from one model's init function by mistake
+FEATURE_REMOVED = {"target/arm/cpu64.c": ("    set_feature(&cpu->env, ARM_FEATURE_GENERIC_TIMER);\n", "")}
+
+
+@pytest.mark.qemu
+def test_a_feature_removed_from_one_model_s_init_function(qemu_repo) -> None:
+    """cortex-a57 without ARM_FEATURE_GENERIC_TIMER: its timer registers leave the list
+    (OLD's longer list fails NEW's length check: forward); cortex-a53, whose init is
+    untouched, is quiet.  (Without ARM_FEATURE_PMU instead, the list stays -- the PMU's
+    registers are every v7 CPU's -- and realize clears the PMU fields of ID_DFR0 and
+    ID_AA64DFR0: cpu-register-value-changed.)"""
+    make_branch(Path(qemu_repo), "a57-timer-removed", FEATURE_REMOVED)
+    old, new = git_revision_tree(qemu_repo, "v10.0.2"), git_revision_tree(qemu_repo, "a57-timer-removed")
+    findings, notes = cpu_register_findings(old, new, None)
+    assert notes == []
+    lists = [f for f in findings if f.rule == "cpu-registers-changed"]
+    assert [f.arguments["model"] for f in lists] == ["cortex-a57"]
+    [finding] = lists
+    assert finding.directions == ("forward",) and finding.arguments["added"] == "none"
+    assert "CNTFRQ_EL0" in finding.arguments["removed"]
+    assert finding.runtime_error.startswith("Invalid value 275 expecting positive value <= ")
+
+
 @pytest.mark.qemu
 def test_same_tree_and_unstable_models_report_nothing(qemu_repo) -> None:
     tree = git_revision_tree(qemu_repo, "v10.0.2")
