@@ -65,7 +65,7 @@ def findings(old: Path, new: Path, cpu: str | None = None):
 def test_a_later_version_s_property_changes_only_that_version_and_later(tmp_path):
     old, new = copy(tmp_path, '{ "msr", "off" },', '{ "msr", "on" },')
     [found] = findings(old, new)
-    assert dict(found.args)["model"] == "toy-cpu" and dict(found.args)["versions"] == "2"
+    assert dict(found.args)["model"] == "toy-cpu" and dict(found.args)["versions"] == " in released version(s) 2"
     assert dict(found.args)["changes"] == "msr 'off' -> 'on'"
 
 
@@ -104,7 +104,7 @@ def test_the_real_models_read_and_no_released_version_changed(qemu_repo):
 
 @pytest.mark.qemu
 @pytest.mark.parametrize("edits, expected", [
-    (FEATURE_IN_RELEASED, ("Skylake-Client", "1-4", "features[FEAT_7_0_EBX] +CPUID_7_0_EBX_AVX512F")),
+    (FEATURE_IN_RELEASED, ("Skylake-Client", " in released version(s) 1-4", "features[FEAT_7_0_EBX] +CPUID_7_0_EBX_AVX512F")),
     (FEATURE_AS_NEW_VERSION, None),
 ], ids=["released-version", "new-version"])
 def test_a_feature_added_to_a_released_version_or_as_a_new_one(qemu_repo, tmp_path, edits, expected):

@@ -66,7 +66,7 @@ def _compared(old: X86Model, new: X86Model | None) -> Finding | None:
         shown.append(f"{len(changed) - SHOWN} more")
     return new_finding(
         "cpu-model-changed", vmsd="cpu", path=f"cpu-model:{old.name}",
-        args={"model": old.name, "versions": _span(versions), "changes": "; ".join(shown)},
+        args={"model": old.name, "versions": f" in released version(s) {_span(versions)}", "changes": "; ".join(shown)},
         old=Location(CPU_FILE, old.line),
         new=Location(CPU_FILE, first_line or new.line) if new is not None else None,
         sections=("cpu",), target="i386")

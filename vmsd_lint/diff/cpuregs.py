@@ -14,6 +14,7 @@ list is cached by the tree's files.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..catalogue import qemu_prints
@@ -67,12 +68,20 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,
     migrated list differs between OLD and NEW, and notes on what was not checked."""
     if not arm_code_differs(old, new):
         return [], []
-    if cpu in UNSTABLE_MODELS:
-        return [], [f"--cpu {cpu}: not migration-stable by design (its features follow the release and the "
-                    f"host), so its register list is not compared"]
-    models = (cpu,) if cpu else DEFAULT_MODELS
     store = Store(cache)  # type: ignore[arg-type]
-    sides = [_lists(tree, models, store) for tree in (old, new)]
+    read: dict[int, cpregs.CpRegFacts] = {}  # each tree read at most once, for lists and signatures
+
+    def facts_of(tree: SourceTree) -> cpregs.CpRegFacts:
+        if id(tree) not in read:
+            read[id(tree)] = cpregs.extract(tree)
+        return read[id(tree)]
+
+    unstable = _unstable_changes(old, new, store, cpu, facts_of)
+    if cpu in UNSTABLE_MODELS:
+        return unstable, [f"--cpu {cpu}: not migration-stable by design (its features follow the release and "
+                          f"the host), so its register list is not compared"]
+    models = (cpu,) if cpu else DEFAULT_MODELS
+    sides = [_lists(tree, models, store, facts_of) for tree in (old, new)]
     findings, notes = [], []
     for model in models:
         before, after = sides[0][model], sides[1][model]
@@ -85,20 +94,45 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,
         for found in (_compared(model, before, after), _values_compared(model, before, after)):
             if found is not None:
                 findings.append(found)
-    return findings, notes
+    return findings + unstable, notes
 
 
-def _lists(tree: SourceTree, models: tuple[str, ...], store: Store) -> dict[str, ModelList]:
+def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str | None,
+                      facts_of: Callable[[SourceTree], cpregs.CpRegFacts]) -> list[Finding]:
+    """An info `cpu-model-changed` for max (or host) when what its init functions set
+    differs: not migration-stable by design, so a change is expected, never an alarm."""
+    wanted = [m for m in UNSTABLE_MODELS if cpu in (None, m)]
+    sides = [_signatures(tree, store, facts_of) for tree in (old, new)]
+    return [new_finding("cpu-model-changed", severity="info", directions=(), vmsd="cpu", path=f"cpu-model:{model}",
+                        args={"model": model, "versions": "",
+                              "changes": "its init functions set other features or ID register values; it is "
+                                         "not migration-stable by design (it follows the release and the host)"},
+                        sections=("cpu",), target="arm")
+            for model in wanted if model in sides[0] and model in sides[1] and sides[0][model] != sides[1][model]]
+
+
+def _signatures(tree: SourceTree, store: Store,
+                facts_of: Callable[[SourceTree], cpregs.CpRegFacts]) -> dict[str, object]:
+    """What the init functions of the unstable models set in TREE, cached like the lists."""
+    key = source_key(tree, f"cpregs signatures {UNSTABLE_MODELS}")
+    entry = store.get(CPU_REGS, key)
+    if entry is None:
+        facts = facts_of(tree)
+        entry = tuple((m, cpregs.init_signature(facts, m)) for m in UNSTABLE_MODELS if m in facts.models)
+        store.write_later(CPU_REGS, {key: entry})
+    return dict(entry)  # type: ignore[arg-type]
+
+
+def _lists(tree: SourceTree, models: tuple[str, ...], store: Store,
+           facts_of: Callable[[SourceTree], cpregs.CpRegFacts]) -> dict[str, ModelList]:
     """Each model's list in TREE: from the cache, else estimated (the tree read once)."""
     keys = {m: source_key(tree, f"cpregs {m} {sorted(VIRT_TCG.items())}") for m in models}
     stored = store.get_many(CPU_REGS, list(keys.values()))
     found: dict[str, ModelList] = {}
-    facts = None
     for model, key in keys.items():
         entry = stored.get(key)
         if entry is None:
-            facts = facts or cpregs.extract(tree)
-            found[model] = _estimated(facts, model)
+            found[model] = _estimated(facts_of(tree), model)
             store.write_later(CPU_REGS, {key: _packed(found[model])})
         else:
             found[model] = _unpacked(entry)

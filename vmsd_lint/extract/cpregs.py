@@ -943,3 +943,31 @@ def _reset_text(ctx: FileContext, reg: CpReg) -> str | None:
         if len(part) >= 4 and part[0].text == "." and part[1].text == "resetvalue" and part[2].text == "=":
             return " ".join(t.text for t in part[3:])
     return None
+
+
+def init_signature(facts: CpRegFacts, name: str) -> tuple:
+    """What model NAME's init functions (its own and the *_initfn it calls) are: their
+    bodies' tokens (comments, spacing and lines left out; `max` builds its ID registers in
+    locals, so only the text says what it sets).  Equal signatures: the definition of the
+    model did not change."""
+    found = []
+    pending, seen = [facts.models[name]], set()
+    while pending:
+        fn = pending.pop(0)
+        if fn in seen or fn not in facts.calls:
+            continue
+        seen.add(fn)
+        found.append((fn, _body_tokens(facts, fn)))
+        pending.extend(c.callee for c in facts.calls[fn] if c.callee.endswith("_initfn"))
+    return tuple(found)
+
+
+def _body_tokens(facts: CpRegFacts, fn: str) -> tuple[str, ...]:
+    calls = facts.calls[fn]
+    data = facts.texts.get(calls[0].path) if calls else None
+    if data is None:
+        return ()
+    for node in _walk(parse_tree(data).root_node):
+        if node.type == "function_definition" and _function_name(node, data) == fn:
+            return tuple(t.text for t in tokenize(_text(node, data)))
+    return ()
