@@ -268,7 +268,7 @@ def _x86_model_findings(old: WireSchema, new: WireSchema, options: Options) -> l
     x86 = sorted(builds & set(X86_TARGETS)) if builds is not None else None
     if x86 == []:
         return []
-    found = cpu_model_findings(old.machines.tree, new.machines.tree, options.cpu)
+    found = cpu_model_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache)
     return [f.with_(targets=tuple(x86) if x86 is not None and options.target is None else
                     (options.target,) if options.target else None) for f in found]
 

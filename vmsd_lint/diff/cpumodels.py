@@ -12,7 +12,9 @@ file under target/i386/ differs between the trees.
 """
 from __future__ import annotations
 
-from ..extract.x86models import CPU_FILE, Setting, X86Model, x86_models
+from ..extract.machines import source_key
+from ..extract.store import CPU_REGS, Store
+from ..extract.x86models import CPU_FILE, Setting, X86Model, from_record, to_record, x86_models
 from ..model import Location
 from ..sources.tree import SourceTree
 from .findings import Finding, new_finding
@@ -27,12 +29,14 @@ def x86_code_differs(old: SourceTree, new: SourceTree) -> bool:
     return x86(old) != x86(new)
 
 
-def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None) -> list[Finding]:
+def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None,
+                       cache: object | None = None) -> list[Finding]:
     """A `cpu-model-changed` finding per named x86 model (CPU alone, when given) whose
     released versions changed between OLD and NEW."""
     if not x86_code_differs(old, new):
         return []
-    before, after = x86_models(old), x86_models(new)
+    store = Store(cache)  # type: ignore[arg-type]
+    before, after = _models(old, store), _models(new, store)
     if before is None or after is None:
         return []
     findings = []
@@ -43,6 +47,17 @@ def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None)
         if found is not None:
             findings.append(found)
     return findings
+
+
+def _models(tree: SourceTree, store: Store) -> dict[str, X86Model] | None:
+    """TREE's models, from the cache (by its files) or read (0.2-0.3 s a release)."""
+    key = source_key(tree, "x86 models")
+    stored = store.get(CPU_REGS, key)
+    if stored is not None:
+        return from_record(stored[0])
+    record = to_record(x86_models(tree))
+    store.write_later(CPU_REGS, {key: (record,)})
+    return from_record(record)
 
 
 def _compared(old: X86Model, new: X86Model | None) -> Finding | None:

@@ -69,7 +69,8 @@ NAMES: Kind[NameMap] = Kind("names", "tree_key()")
 EXTRACTION: Kind[Extraction] = Kind("extraction", "tree_key() and the extractor's finishing pass")
 # Per tree and target, by machines.source_key() (the .c/.h/.inc files' blob ids)
 MACHINE_FACTS: Kind[MachineFacts] = Kind("machine-facts", "machines.source_key()")
-# Per tree, CPU model and machine options: an Arm model's migrated registers (diff/cpuregs.py)
+# Per tree, CPU model and machine options: an Arm model's migrated registers (diff/cpuregs.py);
+# per tree, its x86 CPU models (diff/cpumodels.py)
 CPU_REGS: Kind[tuple[object, ...]] = Kind("cpu-regs", "machines.source_key() of the model and options")
 KINDS = (SCAN, PARSE, RUST, RESOLVED, NAMES, EXTRACTION, MACHINE_FACTS, CPU_REGS)
 

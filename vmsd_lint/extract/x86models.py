@@ -57,6 +57,33 @@ class X86Model:
         return found
 
 
+def _setting_record(key: str, setting: Setting) -> tuple:
+    return key, setting.value, tuple(sorted(setting.names)), setting.line
+
+
+def to_record(models: dict[str, X86Model] | None) -> tuple | None:
+    """MODELS as plain tuples, for the cache (which stores no classes of its own choosing)."""
+    if models is None:
+        return None
+    return tuple((m.name, m.line, tuple(_setting_record(k, v) for k, v in m.base.items()),
+                  tuple((n, m.version_lines.get(n, 0), tuple(_setting_record(k, v) for k, v in props.items()))
+                        for n, props in m.versions.items()))
+                 for m in models.values())
+
+
+def from_record(record: tuple | None) -> dict[str, X86Model] | None:
+    if record is None:
+        return None
+    models = {}
+    for name, line, base, versions in record:
+        model = X86Model(name, line, {k: Setting(v, frozenset(names), ln) for k, v, names, ln in base})
+        for number, vline, props in versions:
+            model.versions[number] = {k: Setting(v, frozenset(names), ln) for k, v, names, ln in props}
+            model.version_lines[number] = vline
+        models[name] = model
+    return models
+
+
 def x86_models(tree: SourceTree) -> dict[str, X86Model] | None:
     """The models of TREE's builtin_x86_defs, by name; None when the tree has no such table."""
     data = tree.read_path(CPU_FILE)
