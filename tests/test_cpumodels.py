@@ -99,7 +99,8 @@ def test_the_real_models_read_and_no_released_version_changed(qemu_repo):
     assert sorted(skylake.versions) == [1, 2, 3, 4]
     assert skylake.settings(3)["prop hle"].value == "off" and "prop hle" not in skylake.settings(1)
     assert "CPUID_7_0_EBX_AVX2" in skylake.base[".features[FEAT_7_0_EBX]"].names
-    assert cpu_model_findings(*trees) == []
+    # only max, not versioned, changed: one info finding (tests below)
+    assert [(dict(f.args)["model"], f.severity) for f in cpu_model_findings(*trees)] == [("max", "info")]
 
 
 @pytest.mark.qemu
@@ -132,3 +133,23 @@ def test_the_models_are_cached_as_they_were_read(tmp_path):
     for _ in range(2):
         with Cache(str(tmp_path / "cache")) as cache:
             assert cpu_model_findings(directory_tree(str(old)), directory_tree(str(new)), None, cache) == cold
+
+
+# max's instance_init: its PMU default turned off; and, apart, only a comment reworded
+MAX_CHANGED = {"target/i386/cpu.c": ('    object_property_set_bool(OBJECT(cpu), "pmu", true, &error_abort);\n',
+                                     '    object_property_set_bool(OBJECT(cpu), "pmu", false, &error_abort);\n')}
+MAX_COMMENT = {"target/i386/cpu.c": ("     * these defaults are used for TCG and all other accelerators\n",
+                                     "     * these defaults serve TCG and every accelerator\n")}
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("edits, expected", [(MAX_CHANGED, [("max", "info")]), (MAX_COMMENT, [])],
+                         ids=["code", "comment"])
+def test_a_change_to_x86_max_only_is_info(qemu_repo, edits, expected):
+    """max is not a versioned model: a change is expected, one info finding says so (not
+    migration-stable by design); a comment is not a change."""
+    branch = f"x86-max-{'code' if expected else 'comment'}"
+    make_branch(Path(qemu_repo), branch, edits)
+    found = cpu_model_findings(git_revision_tree(qemu_repo, "v10.0.2"), git_revision_tree(qemu_repo, branch))
+    assert [(dict(f.args)["model"], f.severity) for f in found] == expected
+    assert all(f.directions == () and "not migration-stable" in dict(f.args)["changes"] for f in found)

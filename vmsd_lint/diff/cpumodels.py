@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from ..extract.machines import source_key
 from ..extract.store import CPU_REGS, Store
-from ..extract.x86models import CPU_FILE, Setting, X86Model, from_record, to_record, x86_models
+from ..extract.x86models import (
+    CPU_FILE,
+    UNSTABLE,
+    Setting,
+    X86Model,
+    from_record,
+    to_record,
+    unstable_signatures,
+    x86_models,
+)
 from ..model import Location
 from ..sources.tree import SourceTree
 from .findings import Finding, new_finding
@@ -36,10 +45,11 @@ def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None,
     if not x86_code_differs(old, new):
         return []
     store = Store(cache)  # type: ignore[arg-type]
-    before, after = _models(old, store), _models(new, store)
+    (before, old_unstable), (after, new_unstable) = _models(old, store), _models(new, store)
+    findings = [_unstable(model) for model in UNSTABLE if cpu in (None, model)
+                and model in old_unstable and model in new_unstable and old_unstable[model] != new_unstable[model]]
     if before is None or after is None:
-        return []
-    findings = []
+        return findings
     for name in sorted(before):
         if cpu is not None and name != cpu:
             continue
@@ -49,15 +59,23 @@ def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None,
     return findings
 
 
-def _models(tree: SourceTree, store: Store) -> dict[str, X86Model] | None:
-    """TREE's models, from the cache (by its files) or read (0.2-0.3 s a release)."""
+def _models(tree: SourceTree, store: Store) -> tuple[dict[str, X86Model] | None, dict[str, tuple[str, ...]]]:
+    """TREE's models and max's signature, from the cache (by its files) or read (0.2-0.3 s
+    a release)."""
     key = source_key(tree, "x86 models")
     stored = store.get(CPU_REGS, key)
-    if stored is not None:
-        return from_record(stored[0])
-    record = to_record(x86_models(tree))
-    store.write_later(CPU_REGS, {key: (record,)})
-    return from_record(record)
+    if stored is None:
+        stored = (to_record(x86_models(tree)), tuple(unstable_signatures(tree).items()))
+        store.write_later(CPU_REGS, {key: stored})
+    return from_record(stored[0]), dict(stored[1])
+
+
+def _unstable(model: str) -> Finding:
+    return new_finding("cpu-model-changed", severity="info", directions=(), vmsd="cpu", path=f"cpu-model:{model}",
+                       args={"model": model, "versions": "",
+                             "changes": "its QOM type's init functions changed; it is not migration-stable by "
+                                        "design (it follows the release and the host)"},
+                       sections=("cpu",), target="i386")
 
 
 def _compared(old: X86Model, new: X86Model | None) -> Finding | None:

@@ -29,7 +29,9 @@ from .preprocess import ExpansionError
 
 CPU_FILE = "target/i386/cpu.c"
 TABLE = "builtin_x86_defs"
-NOT_MIGRATION_STABLE = ("max", "host", "base")  # x86_cpu_class_init's own models, not versioned
+# the models QOM types of their own define (not builtin_x86_defs): not versioned, not
+# migration-stable by design; "host" lives with the accelerators, outside cpu.c
+UNSTABLE = ("max",)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,39 @@ def x86_models(tree: SourceTree) -> dict[str, X86Model] | None:
             if model is not None:
                 models[model.name] = model
     return models
+
+
+def unstable_signatures(tree: SourceTree) -> dict[str, tuple[str, ...]]:
+    """For max: the tokens of the functions its TypeInfo in cpu.c installs (instance_init,
+    class_init), comments and spacing left out.  Equal: max did not change."""
+    data = tree.read_path(CPU_FILE)
+    if data is None:
+        return {}
+    root = parse_tree(data).root_node
+    bodies = {name: tuple(t.text for t in tokenize(_text(node)))
+              for node in root.named_children if node.type == "function_definition"
+              for name in [_function_name(node)] if name}
+    found = {}
+    for node in root.named_children:
+        if node.type != "declaration" or b"TypeInfo" not in (node.text or b"")[:200]:
+            continue
+        for declarator in node.children_by_field_name("declarator"):
+            value = declarator.child_by_field_name("value")
+            pairs = {_designator(p): _text(_value(p) or p) for p in (value.named_children if value else ())
+                     if p.type == "initializer_pair"}
+            model = next((m for m in UNSTABLE if f'"{m}"' in pairs.get(".name", "")), None)
+            if model is not None:
+                found[model] = tuple(tok for key in (".instance_init", ".class_init")
+                                     for tok in bodies.get(pairs.get(key, ""), ()))
+    return found
+
+
+def _function_name(node: Node) -> str | None:
+    declarator = node.child_by_field_name("declarator")
+    while declarator is not None and declarator.type != "function_declarator":
+        declarator = declarator.child_by_field_name("declarator")
+    name = declarator.child_by_field_name("declarator") if declarator is not None else None
+    return _text(name) if name is not None and name.type == "identifier" else None
 
 
 def _table(root: Node) -> Node | None:
