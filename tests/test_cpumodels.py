@@ -153,3 +153,4 @@ def test_a_change_to_x86_max_only_is_info(qemu_repo, edits, expected):
     found = cpu_model_findings(git_revision_tree(qemu_repo, "v10.0.2"), git_revision_tree(qemu_repo, branch))
     assert [(dict(f.args)["model"], f.severity) for f in found] == expected
     assert all(f.directions == () and "not migration-stable" in dict(f.args)["changes"] for f in found)
+    assert all(f.old.file == f.new.file == "target/i386/cpu.c" for f in found)  # max's TypeInfo

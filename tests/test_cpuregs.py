@@ -163,6 +163,7 @@ def test_a_change_to_max_only_is_info(qemu_repo) -> None:
     [finding] = findings
     assert (finding.rule, finding.severity, finding.directions) == ("cpu-model-changed", "info", ())
     assert finding.arguments["model"] == "max" and "not migration-stable by design" in finding.arguments["changes"]
+    assert finding.new is not None and finding.new.file == "target/arm/cpu64.c"  # its init function
     # and asked for by name: the same finding, with the note
     findings, [note] = cpu_register_findings(old, new, "max")
     assert [f.arguments["model"] for f in findings] == ["max"] and "not migration-stable" in note

@@ -46,8 +46,9 @@ def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None,
         return []
     store = Store(cache)  # type: ignore[arg-type]
     (before, old_unstable), (after, new_unstable) = _models(old, store), _models(new, store)
-    findings = [_unstable(model) for model in UNSTABLE if cpu in (None, model)
-                and model in old_unstable and model in new_unstable and old_unstable[model] != new_unstable[model]]
+    findings = [_unstable(model, old_unstable[model][0], new_unstable[model][0]) for model in UNSTABLE
+                if cpu in (None, model) and model in old_unstable and model in new_unstable
+                and old_unstable[model][1] != new_unstable[model][1]]
     if before is None or after is None:
         return findings
     for name in sorted(before):
@@ -59,10 +60,10 @@ def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None,
     return findings
 
 
-def _models(tree: SourceTree, store: Store) -> tuple[dict[str, X86Model] | None, dict[str, tuple[str, ...]]]:
+def _models(tree: SourceTree, store: Store) -> tuple[dict[str, X86Model] | None, dict[str, tuple[int, tuple]]]:
     """TREE's models and max's signature, from the cache (by its files) or read (0.2-0.3 s
     a release)."""
-    key = source_key(tree, "x86 models")
+    key = source_key(tree, "x86 models and max's place")
     stored = store.get(CPU_REGS, key)
     if stored is None:
         stored = (to_record(x86_models(tree)), tuple(unstable_signatures(tree).items()))
@@ -70,11 +71,12 @@ def _models(tree: SourceTree, store: Store) -> tuple[dict[str, X86Model] | None,
     return from_record(stored[0]), dict(stored[1])
 
 
-def _unstable(model: str) -> Finding:
+def _unstable(model: str, old_line: int, new_line: int) -> Finding:
     return new_finding("cpu-model-changed", severity="info", directions=(), vmsd="cpu", path=f"cpu-model:{model}",
                        args={"model": model, "versions": "",
                              "changes": "its QOM type's init functions changed; it is not migration-stable by "
                                         "design (it follows the release and the host)"},
+                       old=Location(CPU_FILE, old_line), new=Location(CPU_FILE, new_line),
                        sections=("cpu",), target="i386")
 
 

@@ -107,14 +107,16 @@ def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str |
                         args={"model": model, "versions": "",
                               "changes": "its init functions set other features or ID register values; it is "
                                          "not migration-stable by design (it follows the release and the host)"},
+                        old=Location(*sides[0][model][:2]), new=Location(*sides[1][model][:2]),
                         sections=("cpu",), target="arm")
-            for model in wanted if model in sides[0] and model in sides[1] and sides[0][model] != sides[1][model]]
+            for model in wanted if model in sides[0] and model in sides[1]
+            and sides[0][model][2] != sides[1][model][2]]
 
 
 def _signatures(tree: SourceTree, store: Store,
-                facts_of: Callable[[SourceTree], cpregs.CpRegFacts]) -> dict[str, object]:
+                facts_of: Callable[[SourceTree], cpregs.CpRegFacts]) -> dict[str, tuple[str, int, tuple]]:
     """What the init functions of the unstable models set in TREE, cached like the lists."""
-    key = source_key(tree, f"cpregs signatures {UNSTABLE_MODELS}")
+    key = source_key(tree, f"cpregs signatures and places {UNSTABLE_MODELS}")
     entry = store.get(CPU_REGS, key)
     if entry is None:
         facts = facts_of(tree)

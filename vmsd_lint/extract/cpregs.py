@@ -945,29 +945,32 @@ def _reset_text(ctx: FileContext, reg: CpReg) -> str | None:
     return None
 
 
-def init_signature(facts: CpRegFacts, name: str) -> tuple:
-    """What model NAME's init functions (its own and the *_initfn it calls) are: their
-    bodies' tokens (comments, spacing and lines left out; `max` builds its ID registers in
-    locals, so only the text says what it sets).  Equal signatures: the definition of the
-    model did not change."""
+def init_signature(facts: CpRegFacts, name: str) -> tuple[str, int, tuple]:
+    """Where model NAME's init function is (file, line), and what its init functions (its
+    own and the *_initfn it calls) are: their bodies' tokens (comments, spacing and lines
+    left out; `max` builds its ID registers in locals, so only the text says what it
+    sets).  Equal signatures: the definition of the model did not change."""
     found = []
+    where: tuple[str, int] = ("", 0)
     pending, seen = [facts.models[name]], set()
     while pending:
         fn = pending.pop(0)
         if fn in seen or fn not in facts.calls:
             continue
         seen.add(fn)
-        found.append((fn, _body_tokens(facts, fn)))
+        path, line, tokens = _body_tokens(facts, fn)
+        where = where if where[0] else (path, line)
+        found.append((fn, tokens))
         pending.extend(c.callee for c in facts.calls[fn] if c.callee.endswith("_initfn"))
-    return tuple(found)
+    return where[0], where[1], tuple(found)
 
 
-def _body_tokens(facts: CpRegFacts, fn: str) -> tuple[str, ...]:
+def _body_tokens(facts: CpRegFacts, fn: str) -> tuple[str, int, tuple[str, ...]]:
     calls = facts.calls[fn]
     data = facts.texts.get(calls[0].path) if calls else None
     if data is None:
-        return ()
+        return "", 0, ()
     for node in _walk(parse_tree(data).root_node):
         if node.type == "function_definition" and _function_name(node, data) == fn:
-            return tuple(t.text for t in tokenize(_text(node, data)))
-    return ()
+            return calls[0].path, node.start_point[0] + 1, tuple(t.text for t in tokenize(_text(node, data)))
+    return "", 0, ()

@@ -104,9 +104,10 @@ def x86_models(tree: SourceTree) -> dict[str, X86Model] | None:
     return models
 
 
-def unstable_signatures(tree: SourceTree) -> dict[str, tuple[str, ...]]:
-    """For max: the tokens of the functions its TypeInfo in cpu.c installs (instance_init,
-    class_init), comments and spacing left out.  Equal: max did not change."""
+def unstable_signatures(tree: SourceTree) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """For max: the line of its TypeInfo in cpu.c, and the tokens of the functions it
+    installs (instance_init, class_init), comments and spacing left out.  Equal tokens:
+    max did not change."""
     data = tree.read_path(CPU_FILE)
     if data is None:
         return {}
@@ -124,8 +125,8 @@ def unstable_signatures(tree: SourceTree) -> dict[str, tuple[str, ...]]:
                      if p.type == "initializer_pair"}
             model = next((m for m in UNSTABLE if f'"{m}"' in pairs.get(".name", "")), None)
             if model is not None:
-                found[model] = tuple(tok for key in (".instance_init", ".class_init")
-                                     for tok in bodies.get(pairs.get(key, ""), ()))
+                found[model] = (node.start_point[0] + 1, tuple(tok for key in (".instance_init", ".class_init")
+                                                               for tok in bodies.get(pairs.get(key, ""), ())))
     return found
 
 
