@@ -239,6 +239,13 @@ def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -
     return report
 
 
+def built_targets(old: WireSchema, new: WireSchema) -> set[str] | None:
+    """The targets either endpoint builds; None when neither can say (a dump, a sample)."""
+    if old.builds is None and new.builds is None:
+        return None
+    return set(old.builds or ()) | set(new.builds or ())
+
+
 def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Options) -> list[Finding]:
     """`cpu-registers-changed` findings (diff/cpuregs.py) of two source trees that build
     aarch64 (--target's, else either tree's, if they can say); notes go to REPORT.  The
@@ -246,7 +253,7 @@ def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Opt
     models, other #ifdefs) gets a note, not an estimate of another build."""
     if old.machines is None or new.machines is None or options.target not in (None, *ARM_TARGETS):
         return []
-    builds = None if old.builds is None and new.builds is None else set(old.builds or ()) | set(new.builds or ())
+    builds = built_targets(old, new)
     if options.target is None and builds is not None and AARCH64 not in builds:
         return []  # (trees that cannot say what they build: target/arm/ decides, cpuregs.arm_code_differs)
     if options.target not in (None, AARCH64):
@@ -264,7 +271,7 @@ def _x86_model_findings(old: WireSchema, new: WireSchema, options: Options) -> l
     x86 target (--target's, else either tree's, when they can say)."""
     if old.machines is None or new.machines is None or options.target not in (None, *X86_TARGETS):
         return []
-    builds = None if old.builds is None and new.builds is None else set(old.builds or ()) | set(new.builds or ())
+    builds = built_targets(old, new)
     x86 = sorted(builds & set(X86_TARGETS)) if builds is not None else None
     if x86 == []:
         return []
@@ -285,8 +292,9 @@ def build_report(old_spec: str, old: WireSchema, new_spec: str, new: WireSchema)
     report.findings, one_sided = _outside_common_targets(findings, old, new)
     report.diagnostics = [("old", d) for d in old.diagnostics] + [("new", d) for d in new.diagnostics]
     report.notes = _notes(old, new) + one_sided
-    if old.builds is not None or new.builds is not None:
-        report.targets = tuple(sorted(set(old.builds or ()) | set(new.builds or ())))
+    targets = built_targets(old, new)
+    if targets is not None:
+        report.targets = tuple(sorted(targets))
     return report
 
 

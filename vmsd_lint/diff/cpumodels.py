@@ -25,24 +25,18 @@ from ..extract.x86models import (
     x86_models,
 )
 from ..model import Location
-from ..sources.tree import SourceTree
+from ..sources.tree import SourceTree, files_differ
 from .findings import Finding, new_finding
 
 X86_PATHS = ("target/i386/",)
 SHOWN = 6  # changes named in a message; the others are counted
 
 
-def x86_code_differs(old: SourceTree, new: SourceTree) -> bool:
-    def x86(tree: SourceTree) -> dict[str, str]:
-        return {f.path: f.blob for f in tree.files if f.path.startswith(X86_PATHS)}
-    return x86(old) != x86(new)
-
-
 def cpu_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = None,
                        cache: object | None = None) -> list[Finding]:
     """A `cpu-model-changed` finding per named x86 model (CPU alone, when given) whose
     released versions changed between OLD and NEW."""
-    if not x86_code_differs(old, new):
+    if not files_differ(old, new, X86_PATHS):
         return []
     store = Store(cache)  # type: ignore[arg-type]
     (before, old_unstable), (after, new_unstable) = _models(old, store), _models(new, store)

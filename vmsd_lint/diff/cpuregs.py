@@ -22,7 +22,7 @@ from ..extract import cpregs
 from ..extract.machines import source_key
 from ..extract.store import CPU_REGS, Store
 from ..model import Direction, Location
-from ..sources.tree import SourceTree
+from ..sources.tree import SourceTree, files_differ
 from .findings import Finding, new_finding
 
 # the CPU properties `virt` (without secure=on, virtualization=on) and TCG give a CPU: the
@@ -57,9 +57,7 @@ class ModelList:
 
 def arm_code_differs(old: SourceTree, new: SourceTree) -> bool:
     """Whether a file the register lists are read from differs between the trees."""
-    def arm(tree: SourceTree) -> dict[str, str]:
-        return {f.path: f.blob for f in tree.files if f.path.startswith(ARM_PATHS)}
-    return arm(old) != arm(new)
+    return files_differ(old, new, ARM_PATHS)
 
 
 def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,

@@ -140,6 +140,14 @@ def is_rust_source(path: str) -> bool:
     return path.endswith(".rs") and path.startswith(RUST_DIRS)
 
 
+def files_differ(old: SourceTree, new: SourceTree, prefixes: tuple[str, ...]) -> bool:
+    """Whether a file under one of PREFIXES is added, removed or changed (by blob id)
+    between the trees: a detector that reads only those files skips identical ones."""
+    def blobs(tree: SourceTree) -> dict[str, str]:
+        return {f.path: f.blob for f in tree.files if f.path.startswith(prefixes)}
+    return blobs(old) != blobs(new)
+
+
 def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
