@@ -25,7 +25,7 @@ from .cexpr import Unresolved, split_top, unescape_string
 from .context import FileContext, TreeIndex
 from .lexer import IDENT, NUMBER, STRING, Token, tokenize
 from .machines import partial_index
-from .parse import parse_tree
+from .parse import declarator_name, parse_tree
 from .preprocess import ExpansionError
 
 REG_TYPE = "ARMCPRegInfo"
@@ -164,7 +164,7 @@ def _read_file(facts: CpRegFacts, path: str, data: bytes, defined: set[str]) -> 
         if node.type == "declaration" and _text(node.child_by_field_name("type"), data) == REG_TYPE:
             _read_declaration(facts, ctx, path, node, data)
         elif node.type == "function_definition":
-            name = _function_name(node, data)
+            name = declarator_name(node.child_by_field_name("declarator"), data)
             if name:
                 defined.add(name)
                 facts.calls[name] = _calls_of(facts, path, node, data)
@@ -197,13 +197,6 @@ def _walk(node):
 
 def _text(node, data: bytes) -> str:
     return data[node.start_byte:node.end_byte].decode("utf-8", "replace") if node is not None else ""
-
-
-def _function_name(node, data: bytes) -> str | None:
-    decl = node.child_by_field_name("declarator")
-    while decl is not None and decl.type != "identifier":
-        decl = decl.child_by_field_name("declarator")
-    return _text(decl, data) if decl is not None else None
 
 
 def _read_declaration(facts: CpRegFacts, ctx: FileContext, path: str, node, data: bytes) -> None:
@@ -428,24 +421,33 @@ def _apply_initfn(facts: CpRegFacts, model: CpuModel, fn: str, seen: set[str], o
         _read_assignments(facts, model, fn, facts.calls[fn][0].path)
 
 
+def _function_node(data: bytes, fn: str):
+    """The definition of function FN in a file's DATA, None if it has none."""
+    for node in _walk(parse_tree(data).root_node):
+        if node.type == "function_definition" and declarator_name(node.child_by_field_name("declarator"),
+                                                                   data) == fn:
+            return node
+    return None
+
+
 def _read_assignments(facts: CpRegFacts, model: CpuModel, fn: str, path: str) -> None:
     data = facts.texts[path]
     ctx = facts.index.context(path)
-    for node in _walk(parse_tree(data).root_node):
-        if node.type == "function_definition" and _function_name(node, data) == fn:
-            for stmt in _walk(node.child_by_field_name("body")):
-                if stmt.type == "assignment_expression" and _text(stmt.child_by_field_name("operator"), data) == "=":
-                    left = _text(stmt.child_by_field_name("left"), data).replace(" ", "")
-                    right = stmt.child_by_field_name("right")
-                    if left.startswith("cpu->") and right.type != "string_literal":  # not dtb_compatible
-                        value = constant_value(ctx, _text(right, data))
-                        if value is not None:
-                            model.values[left[len("cpu->"):]] = value
-                        else:  # max's `cpu->isar.id_aa64isar0 = t;`: not known, and said so
-                            model.values.pop(left[len("cpu->"):], None)
-                            model.unknown_fields.add(left[len("cpu->"):])
-                            model.unknown.append(f"{path}:{stmt.start_point[0] + 1}: {left}")
-            return
+    node = _function_node(data, fn)
+    if node is None:
+        return
+    for stmt in _walk(node.child_by_field_name("body")):
+        if stmt.type == "assignment_expression" and _text(stmt.child_by_field_name("operator"), data) == "=":
+            left = _text(stmt.child_by_field_name("left"), data).replace(" ", "")
+            right = stmt.child_by_field_name("right")
+            if left.startswith("cpu->") and right.type != "string_literal":  # not dtb_compatible
+                value = constant_value(ctx, _text(right, data))
+                if value is not None:
+                    model.values[left[len("cpu->"):]] = value
+                else:  # max's `cpu->isar.id_aa64isar0 = t;`: not known, and said so
+                    model.values.pop(left[len("cpu->"):], None)
+                    model.unknown_fields.add(left[len("cpu->"):])
+                    model.unknown.append(f"{path}:{stmt.start_point[0] + 1}: {left}")
 
 
 def realize_features(facts: CpRegFacts, model: CpuModel, options: dict[str, bool]) -> tuple[set[str], list[Call]]:
@@ -968,9 +970,7 @@ def init_signature(facts: CpRegFacts, name: str) -> tuple[str, int, tuple]:
 def _body_tokens(facts: CpRegFacts, fn: str) -> tuple[str, int, tuple[str, ...]]:
     calls = facts.calls[fn]
     data = facts.texts.get(calls[0].path) if calls else None
-    if data is None:
+    node = _function_node(data, fn) if data is not None else None
+    if data is None or node is None:
         return "", 0, ()
-    for node in _walk(parse_tree(data).root_node):
-        if node.type == "function_definition" and _function_name(node, data) == fn:
-            return calls[0].path, node.start_point[0] + 1, tuple(t.text for t in tokenize(_text(node, data)))
-    return "", 0, ()
+    return calls[0].path, node.start_point[0] + 1, tuple(t.text for t in tokenize(_text(node, data)))

@@ -211,6 +211,14 @@ def _text(node, data: bytes) -> str:
     return data[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
+def declarator_name(node, data: bytes) -> str | None:
+    """The identifier a declarator declares, through pointers, arrays and parameter lists
+    (`*f(void)` -> f); a function_definition's: of its "declarator" field."""
+    while node is not None and node.type != "identifier":
+        node = node.child_by_field_name("declarator")
+    return _text(node, data) if node is not None else None
+
+
 def _decl(caps, data: bytes) -> Decl:
     decl = caps["decl"][0]
     declarator = caps["declarator"][0]

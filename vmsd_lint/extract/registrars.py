@@ -31,7 +31,7 @@ from ..model import Diagnostic, QomType
 from .cexpr import Address, Symbol, Unresolved
 from .context import _split_commas
 from .lexer import matching, tokenize
-from .parse import ParseFacts, _language, _text
+from .parse import ParseFacts, _language, _text, declarator_name
 from .preprocess import ExpansionError
 
 TYPE_REGISTER = ("type_register", "type_register_static")
@@ -184,7 +184,7 @@ def _file_arrays(tree, data: bytes) -> dict[str, Array]:
     for pattern, caps in cursor.matches(tree.root_node):
         if pattern == 1 and caps["var"][0].type == "array_declarator" \
                 and caps["init"][0].type == "initializer_list" and not _in_function(caps["declaration"][0]):
-            name = _declarator_name(caps["var"][0], data)
+            name = declarator_name(caps["var"][0], data)
             if name:
                 init = caps["init"][0]
                 arrays[name] = Array(name, _text(caps["decl_type"][0], data), _text(init, data),
@@ -230,7 +230,7 @@ def _unparsed_arrays(root, data: bytes, known: dict[str, Array]) -> dict[str, Ar
         for i in range(len(kinds) - 3):
             if kinds[i + 1:i + 4] == ["array_declarator", "=", "{"] and kinds[i] in ("type_identifier",
                                                                                     "primitive_type"):
-                name = _declarator_name(node.children[i + 1], data)
+                name = declarator_name(node.children[i + 1], data)
                 start = node.children[i + 3].start_byte
                 end = _matching_brace(data, start)
                 if name and name not in known and end is not None:
@@ -294,17 +294,6 @@ def _in_function(node) -> bool:
     return False
 
 
-def _declarator_name(node, data: bytes) -> str | None:
-    for _ in range(MAX_DEPTH):
-        if node.type == "identifier":
-            return _text(node, data)
-        inner = node.child_by_field_name("declarator")
-        if inner is None:
-            return None
-        node = inner
-    return None
-
-
 def _relevant(parse: ParseFacts, data: bytes, arrays: dict[str, Array]) -> list:
     """The functions (of PARSE) that register a local TypeInfo, with the functions of the
     file that lead to them and those they call (name helpers, version lists), and the
@@ -344,7 +333,7 @@ def _params(caps, data: bytes) -> tuple[str, ...]:
     for param in caps["params"][0].named_children:
         if param.type == "parameter_declaration":
             declarator = param.child_by_field_name("declarator")
-            name = _declarator_name(declarator, data) if declarator is not None else None
+            name = declarator_name(declarator, data) if declarator is not None else None
             if name:
                 names.append(name)
     return tuple(names)
@@ -355,7 +344,7 @@ def _func(name: str, caps, own, data: bytes) -> Func:
     for pattern, c, node in own:
         line = node.start_point[0] + 1
         if pattern == 1:
-            var = _declarator_name(c["var"][0], data)
+            var = declarator_name(c["var"][0], data)
             if var:
                 locals_.append((var, _text(c["decl_type"][0], data), expr(c["init"][0], data), line))
         elif pattern == 2:

@@ -24,7 +24,7 @@ from .cexpr import Unresolved
 from .context import FileContext
 from .lexer import tokenize
 from .machines import partial_index
-from .parse import parse_tree
+from .parse import declarator_name, parse_tree
 from .preprocess import ExpansionError
 
 CPU_FILE = "target/i386/cpu.c"
@@ -114,7 +114,7 @@ def unstable_signatures(tree: SourceTree) -> dict[str, tuple[int, tuple[str, ...
     root = parse_tree(data).root_node
     bodies = {name: tuple(t.text for t in tokenize(_text(node)))
               for node in root.named_children if node.type == "function_definition"
-              for name in [_function_name(node)] if name}
+              for name in [declarator_name(node.child_by_field_name("declarator"), data)] if name}
     found = {}
     for node in root.named_children:
         if node.type != "declaration" or b"TypeInfo" not in (node.text or b"")[:200]:
@@ -128,14 +128,6 @@ def unstable_signatures(tree: SourceTree) -> dict[str, tuple[int, tuple[str, ...
                 found[model] = (node.start_point[0] + 1, tuple(tok for key in (".instance_init", ".class_init")
                                                                for tok in bodies.get(pairs.get(key, ""), ())))
     return found
-
-
-def _function_name(node: Node) -> str | None:
-    declarator = node.child_by_field_name("declarator")
-    while declarator is not None and declarator.type != "function_declarator":
-        declarator = declarator.child_by_field_name("declarator")
-    name = declarator.child_by_field_name("declarator") if declarator is not None else None
-    return _text(name) if name is not None and name.type == "identifier" else None
 
 
 def _table(root: Node) -> Node | None:
