@@ -112,3 +112,14 @@ def make_branch(repo: Path, name: str, edits: dict, base: str = "v10.0.2") -> No
     git(repo, "branch", "-f", name, commit)
 
 
+
+
+def machine_type(tree, name: str, target: str = "aarch64"):
+    """TREE's versioned machine type NAME of TARGET's hw/ directory, read as `check` reads
+    it (extract/machines.py)."""
+    from vmsd_lint.extract.machines import MachineReader, is_machine_file, target_hw_dir
+    from vmsd_lint.extract.sourceset import SourceSet
+    sources = SourceSet(tree, is_machine_file, target)
+    machines = MachineReader(sources.files, sources.index.context).machine_types().machines
+    hw_dir = target_hw_dir(tree, target)
+    return next(m for m in machines if m.name == name and m.hw_dir == hw_dir)

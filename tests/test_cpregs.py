@@ -7,17 +7,20 @@ import struct
 from pathlib import Path
 
 import pytest
+from conftest import machine_type
 
-from vmsd_lint.diff.cpuregs import VIRT_TCG
 from vmsd_lint.extract import cpregs
+from vmsd_lint.extract.cpuoptions import machine_cpu_options
 from vmsd_lint.sources.stream import load_stream_bytes, read_stream, read_vmdesc
 from vmsd_lint.sources.tree import directory_tree, git_revision_tree
 
 STREAM = Path(__file__).parent / "data/streams/aarch64-v7.2.22-virt-7.2-virtio-mmio-pci.mig.xz"
-# virt-7.2 without secure=on/virtualization=on: hw/arm/virt.c sets the CPU's has_el3 and
-# has_el2 off; its PMU stays on (no_pmu is false); the CPU's own defaults; TCG (the
-# options `check` estimates under, diff/cpuregs.py)
-VIRT = VIRT_TCG
+
+
+def virt_options(tree, name: str = "virt-7.2"):
+    """The CPU options machine type NAME of TREE gives, read as `check` reads them
+    (extract/cpuoptions.py): hw/arm/virt.c turns has_el3 and has_el2 off, and TCG."""
+    return machine_cpu_options(tree, machine_type(tree, name))
 
 
 def stream_cpreg_values(path: Path) -> dict[int, int]:
@@ -63,6 +66,36 @@ def facts10(qemu_repo):
     return cpregs.extract(git_revision_tree(qemu_repo, "v10.0.2"))
 
 
+@pytest.fixture(scope="module")
+def virt72(qemu_repo):
+    return virt_options(git_revision_tree(qemu_repo, "v7.2.0")).values
+
+
+@pytest.fixture(scope="module")
+def virt10(qemu_repo):
+    return virt_options(git_revision_tree(qemu_repo, "v10.0.2")).values
+
+
+def test_virt_cpu_options_read_from_the_machine_and_the_cpu(qemu_repo):
+    """virt-7.2 of each release: machvirt_init's `if (!vms->secure)` and `if (!vms->virt &&
+    ...)` hold (virt_instance_init: secure and virt false), `vmc->no_pmu` is set only by
+    virt_machine_2_6_options, not in 7.2's chain; the CPU's defaults come from its
+    DEFINE_PROP_BOOLs and the pmu setter; 10.0.2's virt-7.2 gets hw_compat_9_2's
+    backcompat-cntfrq."""
+    old = virt_options(git_revision_tree(qemu_repo, "v7.2.0"))
+    new = virt_options(git_revision_tree(qemu_repo, "v10.0.2"))
+    for opts in (old, new):
+        assert opts.values["cpu->has_el3"] is False and opts.values["cpu->has_el2"] is False
+        assert opts.values["cpu->has_pmu"] is True and opts.values["cpu->has_vfp"] is True
+        assert opts.values["tcg_enabled()"] is True and not opts.problems
+    assert [s.split(" ")[0] for s in old.settings] == ["has_el3=false", "has_el2=false"]
+    assert old.settings[0].startswith("has_el3=false (hw/arm/virt.c:")
+    assert new.values["cpu->backcompat_cntfrq"] is True and "cpu->backcompat_cntfrq" not in old.values
+    # virt-2.6 is the newest machine type whose options function sets no_pmu
+    assert virt_options(git_revision_tree(qemu_repo, "v7.2.0"), "virt-2.6").values["cpu->has_pmu"] is False
+    assert virt_options(git_revision_tree(qemu_repo, "v7.2.0"), "virt-2.7").values["cpu->has_pmu"] is True
+
+
 def test_registers_found_in_each_release(facts72, facts10):
     assert len(facts72.regs) == 645
     assert len(facts10.regs) == 790
@@ -81,30 +114,30 @@ def test_cortex_a57_init_function(facts72):
     assert not model.unknown and not model.undecided
 
 
-def test_max_starts_from_cortex_a57_and_says_what_it_cannot_know(facts72):
-    model = cpregs.cpu_model(facts72, "max", VIRT)
+def test_max_starts_from_cortex_a57_and_says_what_it_cannot_know(facts72, virt72):
+    model = cpregs.cpu_model(facts72, "max", virt72)
     assert model.initfn == "aarch64_max_initfn"
     assert "ARM_FEATURE_V8" in model.features  # from aarch64_a57_initfn(obj), under TCG
     # its ID registers are built in locals (t = FIELD_DP64(t, ...)): not known, and listed
     assert "isar.id_aa64isar0" not in model.values
     assert any(u.endswith("cpu->isar.id_aa64isar0") for u in model.unknown)
     # so what depends on them is undecided, listed, and not counted: no number for max
-    est = cpregs.estimate(facts72, "max", VIRT)
+    est = cpregs.estimate(facts72, "max", virt72)
     assert len(est.undecided) == 25 and est.id_changes
 
 
-def test_virt_72_clears_el2_el3_and_realize_implies_v7(facts72):
+def test_virt_72_clears_el2_el3_and_realize_implies_v7(facts72, virt72):
     model = cpregs.cpu_model(facts72, "cortex-a57")
-    features, undecided = cpregs.realize_features(facts72, model, VIRT)
+    features, undecided = cpregs.realize_features(facts72, model, virt72)
     assert "ARM_FEATURE_EL3" not in features and "ARM_FEATURE_EL2" not in features
     assert {"ARM_FEATURE_V7", "ARM_FEATURE_V7VE", "ARM_FEATURE_LPAE"} <= features
     assert not undecided
 
 
-def test_cortex_a57_v720_estimate_against_the_real_stream(facts72):
+def test_cortex_a57_v720_estimate_against_the_real_stream(facts72, virt72):
     length, real = stream_cpreg_indexes(STREAM)
     assert length == len(real) == 258
-    est = cpregs.estimate(facts72, "cortex-a57", VIRT)
+    est = cpregs.estimate(facts72, "cortex-a57", virt72)
     # the same registers, in the same (sorted) order: 64 of them are defined in loops
     # (breakpoints and watchpoints from ID_AA64DFR0, PMU event counters from PMCR.N,
     # AArch32 RAZ ID registers), bounded by small functions the estimate evaluates
@@ -117,22 +150,22 @@ def test_cortex_a57_v720_estimate_against_the_real_stream(facts72):
     assert not scxtnum
 
 
-def test_cortex_a57_v720_constant_values_against_the_real_stream(facts72):
+def test_cortex_a57_v720_constant_values_against_the_real_stream(facts72, virt72):
     """Every constant register whose value the estimate evaluates (the ID registers after
     realize's edits: ID_DFR0 without CopSDbg, as virt-7.2 has no EL3) holds that value in
     the real stream; the few it cannot evaluate (CTR, CLIDR, PMCEID0: run-time
     expressions) are None, never guessed."""
-    est = cpregs.estimate(facts72, "cortex-a57", VIRT)
-    values = cpregs.const_values(facts72, est, VIRT)
+    est = cpregs.estimate(facts72, "cortex-a57", virt72)
+    values = cpregs.const_values(facts72, est, virt72)
     real = stream_cpreg_values(STREAM)
     known = {k: v for k, v in values.items() if v is not None}
     assert len(values) == 144 and len(known) == 126
     assert {k: real[k] for k in known} == known
 
 
-def test_cortex_a57_v720_to_v1002_differences(facts72, facts10):
-    added, removed = cpregs.differences(cpregs.estimate(facts72, "cortex-a57", VIRT),
-                                        cpregs.estimate(facts10, "cortex-a57", VIRT))
+def test_cortex_a57_v720_to_v1002_differences(facts72, facts10, virt72, virt10):
+    added, removed = cpregs.differences(cpregs.estimate(facts72, "cortex-a57", virt72),
+                                        cpregs.estimate(facts10, "cortex-a57", virt10))
     assert not removed  # forward: every register 7.2 sends, 10.0.2 has
     assert len(added) == 17  # backward: 10.0.2's list is longer than 7.2 accepts
     assert sorted({reg.name for _, reg in added}) == [
@@ -141,8 +174,8 @@ def test_cortex_a57_v720_to_v1002_differences(facts72, facts10):
     assert {reg.path for _, reg in added} == {"target/arm/debug_helper.c", "target/arm/helper.c"}
 
 
-def test_cortex_a57_v1002_estimate(facts10):
-    est = cpregs.estimate(facts10, "cortex-a57", VIRT)
+def test_cortex_a57_v1002_estimate(facts10, virt10):
+    est = cpregs.estimate(facts10, "cortex-a57", virt10)
     assert len(est.migrated) == 275 and not est.unread and not est.undecided
     assert "ARM_FEATURE_EL3" not in est.features
     names = {est.keys[k][0].name for k in est.migrated}
@@ -296,3 +329,20 @@ def test_tiny_tree_estimate(tiny):
 def test_tiny_tree_without_el2_drops_el2_registers(tiny):
     est = cpregs.estimate(tiny, "tiny", {"cpu->has_el2": False})
     assert aa64(3, opc1=4) not in est.migrated and aa64(1) in est.migrated
+
+
+def test_the_machine_type_decides_the_pmu(qemu_repo, facts72) -> None:
+    """virt-2.6's options function sets vmc->no_pmu, so machvirt_init turns the CPU's pmu
+    property off and realize clears the PMU fields of the ID registers (ID_DFR0.PerfMon,
+    bits 27:24; ID_AA64DFR0_EL1.PMUVer, bits 11:8): the same list, other values."""
+    tree = git_revision_tree(qemu_repo, "v7.2.0")
+    found = {}
+    for name in ("virt-2.6", "virt-7.2"):
+        options = virt_options(tree, name).values
+        est = cpregs.estimate(facts72, "cortex-a57", options)
+        values = cpregs.const_values(facts72, est, options)
+        found[name] = {est.keys[k][0].name: values[k] for k in est.migrated if k in values}, len(est.migrated)
+    (old, old_len), (new, new_len) = found["virt-2.6"], found["virt-7.2"]
+    assert old_len == new_len == 258
+    assert (old["ID_DFR0"] >> 24) & 0xf == 0 and (new["ID_DFR0"] >> 24) & 0xf == 3
+    assert (old["ID_AA64DFR0_EL1"] >> 8) & 0xf == 0 and (new["ID_AA64DFR0_EL1"] >> 8) & 0xf == 1

@@ -15,6 +15,7 @@ from ..diff.findings import Endpoint, Finding, Report, new_finding
 from ..errors import InputError
 from ..extract.build.targets import target_builds
 from ..extract.extractor import Extractor
+from ..extract.machines import MachineType, target_hw_dir
 from ..extract.pair import extract_pair
 from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
 from ..placement.extraction import placing_extractor
@@ -25,6 +26,7 @@ from ..report.jsonfiles import read_json_endpoint
 from ..sources.tree import (
     SourceTree,
     directory_tree,
+    files_differ,
     git_revision_tree,
     index_tree,
     resolve_commit,
@@ -261,9 +263,33 @@ def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Opt
             report.notes.append(f"--target {options.target}: Arm CPU register lists are estimated for the "
                                 f"{AARCH64} build only; not compared")
         return []
-    found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache)
+    hw_dir = target_hw_dir(old.machines.tree, AARCH64)
+    # the lists follow target/arm, and the CPU options of the machine files and compat arrays
+    if not arm_code_differs(old.machines.tree, new.machines.tree) and not files_differ(
+            old.machines.tree, new.machines.tree, (f"hw/{hw_dir}/", "hw/core/machine.c")):
+        return []
+    machines = _arm_machines(report, old.machines, new.machines, options.machines.machine)
+    found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache, machines)
     report.notes += notes
     return [f.with_(targets=(AARCH64,) if builds is not None else None) for f in found]
+
+
+def _arm_machines(report: Report, old: MachineSource, new: MachineSource,
+                  name: str | None) -> tuple[MachineType | None, MachineType | None]:
+    """The machine type whose CPU options the register lists are estimated under, on each
+    side: --machine's when it is one of aarch64's, else the newest versioned one OLD has
+    (what a VM migrating from OLD runs); None (the CPU's own defaults) without one."""
+    hw_dir = target_hw_dir(old.tree, AARCH64)  # "arm"
+    ours = [m for m in old.facts().machines if m.hw_dir == hw_dir]
+    chosen = next((m for m in ours if m.name == name), None) if name else \
+        max(ours, key=lambda m: (m.version, m.name), default=None)
+    if chosen is None:
+        return None, None
+    theirs = next((m for m in new.facts().machines if m.key == chosen.key), None)
+    if theirs is None:
+        report.notes.append(f"Arm CPU register lists: NEW has no machine type {chosen.name}; NEW's list is "
+                            f"estimated under the CPU's own defaults")
+    return chosen, theirs
 
 
 def _x86_model_findings(old: WireSchema, new: WireSchema, options: Options) -> list[Finding]:

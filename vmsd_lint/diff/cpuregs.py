@@ -2,14 +2,16 @@
 
 Arm sends its system registers as one list in the `cpu` section (target/arm/machine.c):
 its length, then the kvm-style indexes and the values.  For each CPU model checked, the
-list each tree migrates is estimated (extract/cpregs.py) under the `virt` machine's
-defaults with TCG (VIRT_TCG), and a model whose list gained or lost registers is one
-finding: added registers break backward (NEW's longer list, or an index OLD lacks),
-removed ones forward.  A model whose estimate is incomplete on either side (an undecided
-registration, a register not read) is not compared: a note says why.
+list each tree migrates is estimated (extract/cpregs.py) with TCG under the CPU options
+the machine type gives (extract/cpuoptions.py: `virt` turns EL3 and EL2 off), and a
+model whose list gained or lost registers is one finding: added registers break
+backward (NEW's longer list, or an index OLD lacks), removed ones forward.  A model
+whose estimate is incomplete on either side (an undecided registration, a register not
+read) is not compared: a note says why.
 
 The work (reading target/arm twice, 4-5 s a tree) is done only when the Arm CPU code
-differs between the trees (target/arm/**, hw/intc/arm_gicv3_cpuif*), and each model's
+differs between the trees (target/arm/**, hw/intc/arm_gicv3_cpuif*) or the machine
+gives other CPU options, and each model's
 list is cached by the tree's files.
 """
 from __future__ import annotations
@@ -19,20 +21,13 @@ from dataclasses import dataclass, field
 
 from ..catalogue import qemu_prints
 from ..extract import cpregs
-from ..extract.machines import source_key
+from ..extract.cpuoptions import CpuOptions, machine_cpu_options
+from ..extract.machines import MachineType, source_key
 from ..extract.store import CPU_REGS, Store
 from ..model import Direction, Location
 from ..sources.tree import SourceTree, files_differ
 from .findings import Finding, new_finding
 
-# the CPU properties `virt` (without secure=on, virtualization=on) and TCG give a CPU: the
-# machine options the estimate is made under (hw/arm/virt.c: has_el3/has_el2 off, PMU on)
-VIRT_TCG: dict[str, bool] = {
-    "cpu->has_el3": False, "cpu->has_el2": False, "cpu->has_pmu": True,
-    # the CPU's own property defaults (target/arm/cpu.c)
-    "cpu->has_vfp": True, "cpu->has_neon": True, "cpu->has_vfp_d32": True,
-    # the accelerator
-    "kvm_enabled()": False, "hvf_enabled()": False, "tcg_enabled()": True}
 # without --cpu: the models `virt` has accepted since long before 7.2 and that users
 # migrate (cortex-a53/a57/a72); `max` and `host` are not migration-stable by design
 DEFAULT_MODELS = ("cortex-a53", "cortex-a57", "cortex-a72")
@@ -41,8 +36,9 @@ AARCH64 = "aarch64"  # the build the lists are estimated for (extract/cpregs.py)
 ARM_TARGETS = (AARCH64, "arm")
 ARM_PATHS = ("target/arm/", "hw/intc/arm_gicv3_cpuif")
 NO_MODEL = "no such CPU model"
-UNDER_VIRT = ("estimated for TCG under the virt machine's defaults (no secure=on, virtualization=on; PMU on; "
-              "GICv2)")
+# what the estimate leaves out, said with every finding
+NOT_MODELLED = ("other machine or CPU options, the GICv3 CPU interface's registers (hw/intc, gic-version=3: "
+                "not modelled) or KVM (the host kernel's list) give other lists")
 SHOWN = 24  # registers named in a message; the others are counted
 
 
@@ -60,12 +56,12 @@ def arm_code_differs(old: SourceTree, new: SourceTree) -> bool:
     return files_differ(old, new, ARM_PATHS)
 
 
-def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,
-                          cache: object | None = None) -> tuple[list[Finding], list[str]]:
+def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None, cache: object | None = None,
+                          machines: tuple[MachineType | None, MachineType | None] = (None, None),
+                          ) -> tuple[list[Finding], list[str]]:
     """A `cpu-registers-changed` finding per model (CPU, else DEFAULT_MODELS) whose
-    migrated list differs between OLD and NEW, and notes on what was not checked."""
-    if not arm_code_differs(old, new):
-        return [], []
+    migrated list differs between OLD and NEW, each side under the CPU options its
+    machine type (MACHINES: OLD's, NEW's) gives, and notes on what was not checked."""
     store = Store(cache)  # type: ignore[arg-type]
     read: dict[int, cpregs.CpRegFacts] = {}  # each tree read at most once, for lists and signatures
 
@@ -74,13 +70,18 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,
             read[id(tree)] = cpregs.extract(tree)
         return read[id(tree)]
 
+    options = [machine_cpu_options(tree, machine) for tree, machine in zip((old, new), machines)]
+    if not arm_code_differs(old, new) and options[0].values == options[1].values:
+        return [], []  # the same code under the same options: the same lists
     unstable = _unstable_changes(old, new, store, cpu, facts_of)
     if cpu in UNSTABLE_MODELS:
         return unstable, [f"--cpu {cpu}: not migration-stable by design (its features follow the release and "
                           f"the host), so its register list is not compared"]
     models = (cpu,) if cpu else DEFAULT_MODELS
-    sides = [_lists(tree, models, store, facts_of) for tree in (old, new)]
-    findings, notes = [], []
+    sides = [_lists(tree, models, store, facts_of, opts) for tree, opts in zip((old, new), options)]
+    findings: list[Finding] = []
+    notes = [f"{side}: {problem}" for side, opts in zip(("OLD", "NEW"), options) for problem in opts.problems]
+    under = _under(options)
     for model in models:
         before, after = sides[0][model], sides[1][model]
         if before.problem == after.problem == NO_MODEL and not cpu:
@@ -89,7 +90,7 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None,
         if problems:
             notes.append(f"CPU model {model}: its register list could not be checked ({'; '.join(problems)})")
             continue
-        for found in (_compared(model, before, after), _values_compared(model, before, after)):
+        for found in (_compared(model, before, after, under), _values_compared(model, before, after, under)):
             if found is not None:
                 findings.append(found)
     return findings + unstable, notes
@@ -123,26 +124,32 @@ def _signatures(tree: SourceTree, store: Store,
     return dict(entry)  # type: ignore[arg-type]
 
 
+def _under(options: list[CpuOptions]) -> str:
+    """What the lists were estimated under, said in each finding's note."""
+    old, new = (opts.describe() for opts in options)
+    return f"estimated for {old}" + ("" if old == new else f" in OLD, {new} in NEW")
+
+
 def _lists(tree: SourceTree, models: tuple[str, ...], store: Store,
-           facts_of: Callable[[SourceTree], cpregs.CpRegFacts]) -> dict[str, ModelList]:
+           facts_of: Callable[[SourceTree], cpregs.CpRegFacts], options: CpuOptions) -> dict[str, ModelList]:
     """Each model's list in TREE: from the cache, else estimated (the tree read once)."""
-    keys = {m: source_key(tree, f"cpregs {m} {sorted(VIRT_TCG.items())}") for m in models}
+    keys = {m: source_key(tree, f"cpregs {m} {sorted(options.values.items())}") for m in models}
     stored = store.get_many(CPU_REGS, list(keys.values()))
     found: dict[str, ModelList] = {}
     for model, key in keys.items():
         entry = stored.get(key)
         if entry is None:
-            found[model] = _estimated(facts_of(tree), model)
+            found[model] = _estimated(facts_of(tree), model, options.values)
             store.write_later(CPU_REGS, {key: _packed(found[model])})
         else:
             found[model] = _unpacked(entry)
     return found
 
 
-def _estimated(facts: cpregs.CpRegFacts, model: str) -> ModelList:
+def _estimated(facts: cpregs.CpRegFacts, model: str, options: dict[str, bool | None]) -> ModelList:
     if model not in facts.models:
         return ModelList({}, NO_MODEL)
-    est = cpregs.estimate(facts, model, VIRT_TCG)
+    est = cpregs.estimate(facts, model, options)
     problems = []
     if est.undecided:
         problems.append(f"{len(est.undecided)} registration(s) under a condition not decided, first at "
@@ -151,7 +158,7 @@ def _estimated(facts: cpregs.CpRegFacts, model: str) -> ModelList:
         problems.append(f"{len(est.unread)} register(s) not read, first {est.unread[0]}")
     regs = {k: (reg.name or cpregs.describe_index(k), reg.path, reg.line)
             for k in est.migrated for reg in (est.keys[k][0],)}
-    return ModelList(regs, "; ".join(problems) or None, cpregs.const_values(facts, est, VIRT_TCG))
+    return ModelList(regs, "; ".join(problems) or None, cpregs.const_values(facts, est, options))
 
 
 def _packed(found: ModelList) -> tuple:
@@ -164,7 +171,7 @@ def _unpacked(entry) -> ModelList:
     return ModelList({k: (name, path, line) for k, name, path, line in regs}, problem, dict(values))
 
 
-def _compared(model: str, before: ModelList, after: ModelList) -> Finding | None:
+def _compared(model: str, before: ModelList, after: ModelList, under: str) -> Finding | None:
     added = sorted(set(after.regs) - set(before.regs))
     removed = sorted(set(before.regs) - set(after.regs))
     if not added and not removed:
@@ -180,10 +187,10 @@ def _compared(model: str, before: ModelList, after: ModelList) -> Finding | None
         directions=tuple(str(d) for d in directions),
         old=_where(before, removed[0]) if removed else None, new=_where(after, added[0]) if added else None,
         sections=("cpu",), target="arm", runtime_error=qemu_prints("cpu-registers-changed", *longer),
-        note=f"{UNDER_VIRT}: other machine options or KVM give other lists")
+        note=f"{under}; {NOT_MODELLED}")
 
 
-def _values_compared(model: str, before: ModelList, after: ModelList) -> Finding | None:
+def _values_compared(model: str, before: ModelList, after: ModelList, under: str) -> Finding | None:
     """`cpu-register-value-changed`: constant registers both lists hold whose values
     differ (write_list_to_cpustate() reads NEW's own constant back: not the value sent)."""
     changed = sorted(k for k in set(before.values) & set(after.values)
@@ -198,7 +205,7 @@ def _values_compared(model: str, before: ModelList, after: ModelList) -> Finding
         args={"model": model, "count": len(changed), "registers": ", ".join(shown) + more},
         old=_where(before, changed[0]), new=_where(after, changed[0]), sections=("cpu",), target="arm",
         runtime_error=qemu_prints("cpu-register-value-changed", "load-failed", 0, "cpu"),
-        note=f"{UNDER_VIRT}: other machine options or KVM give other values")
+        note=f"{under}; {NOT_MODELLED}")
 
 
 def _names(indexes: list[int], side: ModelList) -> str:

@@ -289,7 +289,7 @@ def _calls_of(facts: CpRegFacts, path: str, fn, data: bytes) -> list[Call]:
             continue
         line = node.start_point[0] + 1
         args = tuple(_text(a, data) for a in node.child_by_field_name("arguments").named_children)
-        conds, in_loop = _conditions(node, data)
+        conds, in_loop = conditions_around(node, data)
         calls.append(Call(_text(callee, data), args, conds, path, line, in_loop, _loop(fn, node, data)))
     return calls
 
@@ -335,11 +335,11 @@ def _id_writes(path: str, fn, data: bytes) -> list[tuple[str, str, tuple[Cond, .
             left = _text(node.child_by_field_name("left"), data).replace(" ", "")
             if left.startswith("cpu->isar."):
                 found.append((left[len("cpu->"):], _text(node.child_by_field_name("right"), data),
-                              _conditions(node, data)[0], f"{path}:{node.start_point[0] + 1}"))
+                              conditions_around(node, data)[0], f"{path}:{node.start_point[0] + 1}"))
     return found
 
 
-def _conditions(node, data: bytes) -> tuple[tuple[Cond, ...], bool]:
+def conditions_around(node, data: bytes) -> tuple[tuple[Cond, ...], bool]:
     """The `if` conditions NODE runs under within its function, outermost first."""
     conds: list[Cond] = []
     in_loop = False
