@@ -66,6 +66,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import lzma
+import mmap
 from pathlib import Path
 
 from ..errors import InputError
@@ -162,7 +163,7 @@ class Stream:
 
 
 class _Reader:
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes | mmap.mmap):
         self.data = data
         self.size = len(data)
         self.started: dict[int, tuple[str, int, int]] = {}  # iterative sections by id: idstr, instance, version
@@ -376,9 +377,10 @@ class _Reader:
             pos = section.footer_end
 
 
-def read_stream(data: bytes | bytearray | memoryview) -> Stream:
-    """Split a whole migration stream (bytes) into its sections; StreamError if it cannot."""
-    return _Reader(bytes(data)).read()
+def read_stream(data: bytes | bytearray | memoryview | mmap.mmap) -> Stream:
+    """Split a whole migration stream (bytes, or a file's mmap: read in place, so RAM pages
+    are never copied) into its sections; StreamError if it cannot."""
+    return _Reader(data if isinstance(data, (bytes, mmap.mmap)) else bytes(data)).read()
 
 
 def read_sections(data: bytes | bytearray | memoryview) -> list[Section]:
@@ -386,17 +388,16 @@ def read_sections(data: bytes | bytearray | memoryview) -> list[Section]:
     return list(read_stream(data).sections)
 
 
-def read_vmdesc(data: bytes | bytearray | memoryview, stream: Stream | None = None) -> dict | None:
+def read_vmdesc(data: bytes | bytearray | memoryview | mmap.mmap, stream: Stream | None = None) -> dict | None:
     """The JSON description QEMU appended to the stream, parsed; None if it has none.
 
     `stream` (from read_stream on the same data) saves splitting it again."""
-    data = bytes(data)
     stream = stream or read_stream(data)
     if stream.vmdesc is None:
         return None
     start, end = stream.vmdesc
     try:
-        text = data[start:end].decode("utf-8")
+        text = bytes(data[start:end]).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StreamError(start + exc.start, "the vmdesc is not UTF-8") from None
     try:
