@@ -155,14 +155,14 @@ class Loader:
                 return pos  # the source did not write it: the test was false there
         elif field.version_id > version:
             return pos
-        entry = entry if sent else None
+        there, entry = entry, entry if sent else None  # what the source wrote here; it, if it is this field
         count = self.count(field, pos, placed, entry)
         if field.nested is not None and field.kind in ("struct", "vstruct"):
             return self.structs(owner, field, count, pos, placed, entry, path)
         size = self.size(field, entry, path)
         if field.is_equal_check:  # *_EQUAL compares with the destination's own value, known at run time
             self.hooks.append(f"{path}: must equal the destination's own value ({field.info})")
-        self.steps.append(Step(path, pos, size * count, entry, owner))
+        self.steps.append(Step(path, pos, size * count, there, owner))
         self.need(pos, size * count, path)
         return pos + size * count
 
@@ -205,8 +205,7 @@ class Loader:
                 desc = None
             start = pos
             pos = self.load(nested, version, pos, desc, f"{path}[{i}]" if count > 1 else path)
-            sent = here if here is not None and same_name(field.name, here.name) else None
-            self.steps.append(Step(f"{path}[{i}]" if count > 1 else path, start, pos - start, sent, owner))
+            self.steps.append(Step(f"{path}[{i}]" if count > 1 else path, start, pos - start, here, owner))
         return pos
 
     # -- vmstate_subsection_load -------------------------------------------------------------------
