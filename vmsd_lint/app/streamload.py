@@ -156,6 +156,8 @@ class Loader:
         elif field.version_id > version:
             return pos
         there, entry = entry, entry if sent else None  # what the source wrote here; it, if it is this field
+        if field.count == "variable" and not described:
+            raise Unknown(f"{path}: its length is a value of the device, and the description does not give it")
         count = self.count(field, pos, placed, entry)
         if field.nested is not None and field.kind in ("struct", "vstruct"):
             return self.structs(owner, field, count, pos, placed, entry, path)
