@@ -2,7 +2,6 @@
 if not, where and why (app/streamcheck.py); `--describe`: the stream's sections."""
 from __future__ import annotations
 
-import mmap
 import os
 import sys
 from contextlib import contextmanager
@@ -15,26 +14,22 @@ from ..app.runs import reading_options
 from ..app.streamcheck import check_stream, load_hooks
 from ..app.streamreport import describe_json, describe_text, verdict_json, verdict_text
 from ..errors import InputError
-from ..sources.stream import read_stream, read_vmdesc
+from ..sources.stream import FileBytes, read_stream, read_vmdesc
 from .options import configured, output_option, source_options
 from .run import open_cache, write_output
 
 
 @contextmanager
 def stream_data(path: str):
-    """The stream's bytes: standard input read whole for `-`, a file mapped (a multi-GB
-    stream's RAM pages are then only looked at where the reader searches, never copied)."""
+    """The stream's bytes: standard input read whole for `-`, a file read in place
+    (FileBytes: a multi-GB stream's RAM pages pass through a window, never held)."""
     if path == "-":
         yield sys.stdin.buffer.read()
         return
     if os.path.isdir(path):
         raise InputError(f"{path}: is a directory, not a migration stream")
     with open(path, "rb") as file:
-        if os.fstat(file.fileno()).st_size == 0:
-            yield b""
-            return
-        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            yield mapped
+        yield FileBytes(file.fileno())
 
 
 @click.command("check-stream")
