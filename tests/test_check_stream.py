@@ -147,7 +147,7 @@ def test_a_subsection_the_stream_sends_removed(clone, streams, cache_dir):
     marker = bytes([5, len(name)]) + name
     body = streams["v10.0.2"].read_bytes()[section.start:section.end]
     assert failure["offset"] == section.start + body.index(marker)
-    assert failure["path"] == "fw_cfg/fw_cfg/acpi_mr"
+    assert failure["path"] == "fw_cfg/acpi_mr"
     assert failure["qemu_prints"] == ["error while loading state for instance 0x0 of device 'fw_cfg'"]
 
 

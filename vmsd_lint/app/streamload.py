@@ -225,11 +225,13 @@ class Loader:
             known = {self.schema.vmsds[k].name: self.schema.vmsds[k] for k in vmsd.subsections
                      if k in self.schema.vmsds}
             sub = known.get(idstr)
+            # a subsection's name starts with its parent's: `fw_cfg/acpi_mr` in `fw_cfg`
+            sub_path = path[:-len(name)] + idstr if name and path.endswith(name) else f"{path}/{idstr}"
             if sub is None:
-                raise Stop("unknown-subsection", pos, f"{path}/{idstr}", vmsd=name, subsection=idstr,
+                raise Stop("unknown-subsection", pos, sub_path, vmsd=name, subsection=idstr,
                            known=sorted(n for n in known if n))
-            version = self.be32(pos + 2 + length, f"{path}/{idstr} version")
+            version = self.be32(pos + 2 + length, f"{sub_path} version")
             sub_desc = next((s for s in described if s.get("vmsd_name") == idstr), None)
-            pos = self.load(sub, version, pos + 6 + length, sub_desc, f"{path}/{idstr}")
+            pos = self.load(sub, version, pos + 6 + length, sub_desc, sub_path)
         return pos
 

@@ -98,7 +98,7 @@ def verdict_text(name: str, verdict: StreamVerdict) -> str:
     if counts.get(NOT_REACHED):
         lines.append(f"  {counts[NOT_REACHED]} section(s) after it not reached: QEMU stops at the first failure")
     lines.extend(f"note: {note}" for note in verdict.notes)
-    summary = ", ".join(f"{n} {STATUS_TEXT[s].split(' (')[0]}" for s, n in counts.items())
+    summary = ", ".join(f"{counts[s]} {text.split(' (')[0]}" for s, text in STATUS_TEXT.items() if counts.get(s))
     lines.append(f"{'FAILS' if verdict.failure else 'loads'}: {len(verdict.sections)} sections: {summary}")
     return "\n".join(lines) + "\n"
 
