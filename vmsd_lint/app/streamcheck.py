@@ -157,7 +157,8 @@ def _load(data, section: Section, vmsd: WireVmsd, schema: WireSchema, hooks, des
     except Unknown as why:
         return SectionVerdict(section, NOT_DECODED, vmsd.key, loader.hooks, note=str(why))
     status = LOADS_IF_HOOKS if loader.hooks else LOADS
-    return SectionVerdict(section, status, vmsd.key, list(dict.fromkeys(loader.hooks)))
+    note = "; ".join(dict.fromkeys(loader.notes)) or None
+    return SectionVerdict(section, status, vmsd.key, list(dict.fromkeys(loader.hooks)), note=note)
 
 
 # -- explaining a failure ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ..placement.wire import WireField, WireSchema, WireVmsd
 
 SUBSECTION = 0x05
+NULLPTR_MARKER = 0x30  # vmstate-types.c: VMS_NULLPTR_MARKER, what a NULL element puts
 MAX_READS = 1_000_000  # fields read in one section: a bound on what a damaged stream costs
 
 
@@ -112,6 +113,7 @@ class Loader:
         self.steps: list[Step] = []
         self.sent: dict[int, Entry] = {}  # every description entry placed, by offset (the innermost)
         self.hooks: list[str] = []  # "vmsd: post_load cpu_post_load", in load order
+        self.notes: list[str] = []  # what was read without being decoded
         self.reads = 0  # a bound on the work a damaged description can cause
 
     # -- bounded reads -----------------------------------------------------------------------
@@ -156,6 +158,9 @@ class Loader:
         elif field.version_id > version:
             return pos
         there, entry = entry, entry if sent else None  # what the source wrote here; it, if it is this field
+        if field.count == "variable" and field.info is not None and field.nested is not None:  # QTAILQ, GTREE
+            self.steps.append(Step(path, pos, entry.size if entry else 0, there, owner))
+            return self.opaque(field, entry, described, pos, path)
         if field.count == "variable" and not described:
             raise Unknown(f"{path}: its length is a value of the device, and the description does not give it")
         count = self.count(field, pos, placed, entry)
@@ -191,24 +196,51 @@ class Loader:
             raise Unknown(f"{path}: size unknown to the model and not in the description")
         return field.size
 
-    def structs(self, owner: str, field: WireField, count: int, pos: int, placed: dict[int, Entry], entry: Entry | None,
-                path: str) -> int:
+    def structs(self, owner: str, field: WireField, count: int, pos: int, placed: dict[int, Entry],
+                entry: Entry | None, path: str) -> int:
         nested = self.schema.vmsds.get(field.nested or "")
         if nested is None:
             raise Unknown(f"{path}: nested VMSD {field.nested} not in the model")
         version = field.struct_version_id if field.kind == "vstruct" and field.struct_version_id is not None \
             else (nested.version_id or 0)
         desc = None
+        pointers = False  # an array of pointers: NULL elements put one marker byte each
         for i in range(count):
             here = placed.get(pos)
-            if here is not None and same_name(field.name, here.name):
+            mine = here is not None and same_name(field.name, here.name)
+            where = f"{path}[{i}]" if count > 1 else path
+            pointers = pointers or (mine and here is not None and self.null_pointer(here))
+            if pointers and pos < self.end and self.data[pos] == NULLPTR_MARKER:
+                # vmstate.c's fake nullptr field; the destination must hold NULL there too (run
+                # time). 7.2's description calls a whole array NULL after its first element.
+                self.steps.append(Step(where, pos, 1, here, owner))
+                self.hooks.append(f"{path}: NULL elements where the destination must have NULL")
+                pos += 1
+                continue
+            if mine and here is not None:
                 entry, desc = here, here.desc.get("struct", here.desc)
             elif entry is None or entry.count == 1:  # a compressed array describes its first element for all
                 desc = None
             start = pos
-            pos = self.load(nested, version, pos, desc, f"{path}[{i}]" if count > 1 else path)
-            self.steps.append(Step(f"{path}[{i}]" if count > 1 else path, start, pos - start, here, owner))
+            pos = self.load(nested, version, pos, desc, where)
+            self.steps.append(Step(where, start, pos - start, here, owner))
         return pos
+
+    @staticmethod
+    def null_pointer(entry: Entry) -> bool:
+        """Whether the description says a struct element was NULL: 1 byte, no fields."""
+        return entry.size == 1 and not entry.desc.get("struct")
+
+    def opaque(self, field: WireField, entry: Entry | None, described: bool, pos: int, path: str) -> int:
+        """A list or tree (QTAILQ, GTREE): its VMStateInfo's get() reads elements until a
+        marker, so only the description can say how many bytes it took."""
+        if entry is None:
+            what = "no description" if not described else f"no entry of its name at offset {pos}"
+            raise Unknown(f"{path}: a {field.info} whose length the elements decide ({what})")
+        self.notes.append(f"{path}: {entry.size} bytes of {field.info}, sized by the description, "
+                          f"elements not decoded")
+        self.need(pos, entry.size, path)
+        return pos + entry.size
 
     # -- vmstate_subsection_load -------------------------------------------------------------------
     def subsections(self, vmsd: WireVmsd, pos: int, desc: dict | None, path: str) -> int:
