@@ -210,3 +210,12 @@ def test_a_version_raised_with_a_gated_field_still_loads(clone, streams, cache_d
     assert code == 0, report["failure"]
     rtc = next(s for s in report["sections"] if s["idstr"] == "mc146818rtc")
     assert rtc["status"] == "loads-if-hooks"
+
+
+def test_wrong_invocations_are_one_line(streams, dumps):
+    code, output = run(["check-stream", str(streams["v10.0.2"])])
+    assert code == 2 and output.count("\n") == 1 and "needs a revision" in output, output
+    code, output = run(["check-stream", str(streams["v10.0.2"]), str(dumps["v10.0.2"])])
+    assert code == 2 and output.count("\n") == 1 and "source endpoint" in output, output
+    code, output = run(["check-stream", "--describe", str(streams["v10.0.2"].parent)])
+    assert code == 2 and output.count("\n") == 1 and "is a directory" in output, output

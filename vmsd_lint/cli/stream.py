@@ -65,6 +65,9 @@ def check_stream_command(config: RunConfig, stream: str, revision: str | None, d
             return
         assert revision is not None
         schema, source = load_endpoint(revision, reading_options(config, open_cache(config)))
+        if source is None:  # a -dump-vmstate file or a snapshot: no tests, hooks or registrations
+            raise InputError(f"{revision}: check-stream reads a source endpoint (a revision, a directory, "
+                             f"WORKTREE), not a JSON file")
         verdict = check_stream(data, split, desc, schema, load_hooks(source[1] if source else None),
                                config.machine)
     text = verdict_json(name, verdict) if config.format == "json" else verdict_text(name, verdict)
