@@ -9,11 +9,16 @@ register_savevm_live() handlers write by hand (`ram`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..catalogue import load_catalogue, qemu_prints
+from ..model import Extraction
+from ..placement.wire import Section as WireSection
 from ..placement.wire import WireSchema, WireVmsd
-from ..sources.stream import Section, Stream
-from .streamload import Entry, Loader, Stop, Unknown, same_name
+from ..sources.stream import Section, Stream, StreamData
+from .streamload import Desc, Entry, Hooks, Loader, Stop, Unknown, same_name
+
+Described = dict[tuple[Any, Any], Desc]  # (idstr, instance id) -> the description of that section
 
 LOADS = "loads"
 LOADS_IF_HOOKS = "loads-if-hooks"  # loads, if its post_load (or an _EQUAL check) accepts the values
@@ -29,7 +34,7 @@ class SectionVerdict:
     vmsd: str | None = None  # the revision's VMSD key the body was loaded with
     hooks: list[str] = field(default_factory=list)
     note: str | None = None
-    failure: dict | None = None
+    failure: dict[str, Any] | None = None
 
 
 @dataclass
@@ -41,7 +46,7 @@ class StreamVerdict:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def failure(self) -> dict | None:
+    def failure(self) -> dict[str, Any] | None:
         return next((s.failure for s in self.sections if s.failure), None)
 
 
@@ -54,7 +59,7 @@ def section_name(idstr: str, known: set[str]) -> str:
     return name if name in known else idstr
 
 
-def load_hooks(extraction) -> dict[str, list[str]]:
+def load_hooks(extraction: Extraction | None) -> Hooks:
     """VMSD key -> its load hooks ("post_load cpu_post_load"): what runs on the values."""
     if extraction is None:
         return {}
@@ -63,8 +68,8 @@ def load_hooks(extraction) -> dict[str, list[str]]:
             for key, vmsd in extraction.vmsds.items()}
 
 
-def check_stream(data, stream: Stream, desc: dict | None, schema: WireSchema,
-                 hooks: dict[str, list[str]], machine: str | None = None) -> StreamVerdict:
+def check_stream(data: StreamData, stream: Stream, desc: Desc | None, schema: WireSchema,
+                 hooks: Hooks, machine: str | None = None) -> StreamVerdict:
     """Every section of STREAM (DATA its bytes, DESC its description) against SCHEMA."""
     verdict = StreamVerdict(schema.label, schema.commit, stream.machine, [])
     if desc is None:
@@ -90,9 +95,9 @@ def check_stream(data, stream: Stream, desc: dict | None, schema: WireSchema,
     return verdict
 
 
-def _descriptions(desc: dict | None) -> dict:
+def _descriptions(desc: Desc | None) -> Described:
     """(idstr, instance id) -> the description of that section; "configuration" too."""
-    found: dict = {}
+    found: Described = {}
     if not isinstance(desc, dict):
         return found
     devices = desc.get("devices")
@@ -104,7 +109,8 @@ def _descriptions(desc: dict | None) -> dict:
     return found
 
 
-def _judge(data, section: Section, schema: WireSchema, hooks, known: set[str], described: dict) -> SectionVerdict:
+def _judge(data: StreamData, section: Section, schema: WireSchema, hooks: Hooks, known: set[str],
+           described: Described) -> SectionVerdict:
     if section.kind == "configuration":
         return _configuration(data, section, schema, hooks, described)
     name = section_name(section.idstr, known)
@@ -122,7 +128,7 @@ def _judge(data, section: Section, schema: WireSchema, hooks, known: set[str], d
     return next((t for t in tried if t.status != FAILS), tried[0])
 
 
-def _registered(section: Section, candidates, schema: WireSchema) -> SectionVerdict:
+def _registered(section: Section, candidates: list[WireSection], schema: WireSchema) -> SectionVerdict:
     """A register_savevm_live() section: its handlers read the body; only the version is known."""
     local = next((s.version for s in candidates if s.version is not None), None)
     if local is not None and section.version_id is not None and section.version_id > local:
@@ -132,7 +138,8 @@ def _registered(section: Section, candidates, schema: WireSchema) -> SectionVerd
     return SectionVerdict(section, NOT_DECODED, note="read by hand-written load handlers (register_savevm_live)")
 
 
-def _configuration(data, section: Section, schema: WireSchema, hooks, described: dict) -> SectionVerdict:
+def _configuration(data: StreamData, section: Section, schema: WireSchema, hooks: Hooks,
+                   described: Described) -> SectionVerdict:
     vmsd = next((v for v in schema.vmsds.values() if v.name == "configuration"), None)
     desc = described.get(("configuration", None))
     if vmsd is None or desc is None:
@@ -141,7 +148,7 @@ def _configuration(data, section: Section, schema: WireSchema, hooks, described:
     return _load(data, section, vmsd, schema, hooks, desc, version=desc.get("version"))
 
 
-def _load(data, section: Section, vmsd: WireVmsd, schema: WireSchema, hooks, desc,
+def _load(data: StreamData, section: Section, vmsd: WireVmsd, schema: WireSchema, hooks: Hooks, desc: Desc | None,
           version: int | None = None) -> SectionVerdict:
     loader = Loader(schema, hooks, data, section.end)
     version = section.version_id if version is None else version
@@ -163,7 +170,7 @@ def _load(data, section: Section, vmsd: WireVmsd, schema: WireSchema, hooks, des
 
 # -- explaining a failure ---------------------------------------------------------------------------
 
-def explain(stop: Stop, section: Section, loader: Loader | None, schema: WireSchema) -> dict:
+def explain(stop: Stop, section: Section, loader: Loader | None, schema: WireSchema) -> dict[str, Any]:
     """The failure as the report shows it: where, what the stream holds and what the
     revision expected, the catalogue type, QEMU's own message and the fix."""
     facts = stop.facts
@@ -206,7 +213,7 @@ def explain(stop: Stop, section: Section, loader: Loader | None, schema: WireSch
             "qemu_prints": lines, "recipe": {"title": recipe.title, "body": recipe.body}}
 
 
-def _divergence(stop: Stop, loader: Loader | None, schema: WireSchema):
+def _divergence(stop: Stop, loader: Loader | None, schema: WireSchema) -> tuple[str, int, str, str, str]:
     """(type, offset, path, what the stream holds, what the revision expected) at the first
     field the revision read that is not the one the source wrote there."""
     steps = sorted(loader.steps, key=lambda s: s.start) if loader else []

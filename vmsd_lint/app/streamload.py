@@ -16,10 +16,14 @@ where the revision reads something else than what the source wrote there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..placement.wire import WireField, WireSchema, WireVmsd
+from ..sources.stream import StreamData
 
 SUBSECTION = 0x05
+Desc = dict[str, Any]  # one VMSD as the stream's JSON description has it
+Hooks = dict[str, list[str]]  # VMSD key -> its load hooks
 NULLPTR_MARKER = 0x30  # vmstate-types.c: VMS_NULLPTR_MARKER, what a NULL element puts
 MAX_READS = 1_000_000  # fields read in one section: a bound on what a damaged stream costs
 
@@ -31,7 +35,7 @@ class Entry:
     start: int
     size: int  # every element's bytes
     count: int  # elements (array_len, or the run of "index" entries)
-    desc: dict  # the description entry (of the first element)
+    desc: dict[str, Any]  # the description entry (of the first element)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,7 @@ class Step:
 class Stop(Exception):
     """The load fails here. `kind` names the failure (see streamcheck.explain)."""
 
-    def __init__(self, kind: str, offset: int, path: str, **facts):
+    def __init__(self, kind: str, offset: int, path: str, **facts: Any):
         super().__init__(kind)
         self.kind, self.offset, self.path, self.facts = kind, offset, path, facts
 
@@ -64,7 +68,7 @@ def same_name(ours: str, sent: str) -> bool:
     return bool(bracket) and rest.endswith("]") and rest[:-1].isdigit() and base == ours
 
 
-def entries(desc: dict | None, start: int) -> dict[int, Entry]:
+def entries(desc: Desc | None, start: int) -> dict[int, Entry]:
     """The description's fields of one VMSD, placed from START, keyed by their offset."""
     placed: dict[int, Entry] = {}
     pos = start
@@ -72,9 +76,10 @@ def entries(desc: dict | None, start: int) -> dict[int, Entry]:
     for item in fields if isinstance(fields, list) else ():
         if not isinstance(item, dict) or not isinstance(item.get("size"), int) or item["size"] < 0:
             break  # a description this reader does not understand: stop placing
-        count = item.get("array_len") if isinstance(item.get("array_len"), int) else 1
-        placed[pos] = Entry(str(item.get("name")), pos, item["size"], max(count, 0), item)
-        pos += item["size"] * max(count, 0)
+        length = item.get("array_len")
+        count = max(length, 0) if isinstance(length, int) else 1
+        placed[pos] = Entry(str(item.get("name")), pos, item["size"], count, item)
+        pos += item["size"] * count
     return placed
 
 
@@ -108,7 +113,7 @@ class Loader:
     """Reads one section body data[start:end] with SCHEMA's VMSDs; HOOKS maps a VMSD key
     to the load hooks (pre_load, post_load) its C code sets."""
 
-    def __init__(self, schema: WireSchema, hooks: dict[str, list[str]], data, end: int):
+    def __init__(self, schema: WireSchema, hooks: Hooks, data: StreamData, end: int):
         self.schema, self.hooks_of, self.data, self.end = schema, hooks, data, end
         self.steps: list[Step] = []
         self.sent: dict[int, Entry] = {}  # every description entry placed, by offset (the innermost)
@@ -126,7 +131,8 @@ class Loader:
         return int.from_bytes(self.data[pos:pos + 4], "big")
 
     # -- vmstate_load_state --------------------------------------------------------------------
-    def load(self, vmsd: WireVmsd, version: int, pos: int, desc: dict | None, path: str, top: bool = False) -> int:
+    def load(self, vmsd: WireVmsd, version: int, pos: int, desc: Desc | None, path: str,
+             top: bool = False) -> int:
         """The offset after VMSD's fields and subsections, read from POS at VERSION."""
         name = vmsd.name or vmsd.key
         if vmsd.version_id is not None and version > vmsd.version_id:
@@ -243,7 +249,7 @@ class Loader:
         return pos + entry.size
 
     # -- vmstate_subsection_load -------------------------------------------------------------------
-    def subsections(self, vmsd: WireVmsd, pos: int, desc: dict | None, path: str) -> int:
+    def subsections(self, vmsd: WireVmsd, pos: int, desc: dict[str, Any] | None, path: str) -> int:
         name = vmsd.name or ""
         sent = desc.get("subsections") if isinstance(desc, dict) else None
         described = [s for s in sent if isinstance(s, dict)] if isinstance(sent, list) else []

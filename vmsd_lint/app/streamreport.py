@@ -3,6 +3,7 @@ a revision on it, as text or JSON. Rendering only: nothing here decodes or judge
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..sources.stream import Section, Stream
 from .streamcheck import FAILS, LOADS, LOADS_IF_HOOKS, NOT_DECODED, NOT_REACHED, StreamVerdict
@@ -16,7 +17,7 @@ STATUS_TEXT = {
 }
 
 
-def described_sections(stream: Stream, desc: dict | None) -> list[dict]:
+def described_sections(stream: Stream, desc: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Each section (an iterative one's pieces each) with where it lies and what it is."""
     names = {}
     devices = desc.get("devices") if isinstance(desc, dict) else None
@@ -26,14 +27,14 @@ def described_sections(stream: Stream, desc: dict | None) -> list[dict]:
     return [_section(s, names.get((s.idstr, s.instance_id))) for s in stream.sections]
 
 
-def _section(section: Section, vmsd_name) -> dict:
+def _section(section: Section, vmsd_name: object) -> dict[str, Any]:
     return {"kind": section.kind, "section_id": section.section_id, "idstr": section.idstr,
             "instance_id": section.instance_id, "version_id": section.version_id,
             "offset": section.header_start, "body_offset": section.start, "size": section.end - section.start,
             "vmsd_name": vmsd_name if isinstance(vmsd_name, str) else None}
 
 
-def describe_json(name: str, stream: Stream, desc: dict | None) -> str:
+def describe_json(name: str, stream: Stream, desc: dict[str, Any] | None) -> str:
     data = {
         "stream": name, "size": stream.size, "machine": stream.machine,
         "sections": described_sections(stream, desc),
@@ -45,7 +46,7 @@ def describe_json(name: str, stream: Stream, desc: dict | None) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def describe_text(name: str, stream: Stream, desc: dict | None) -> str:
+def describe_text(name: str, stream: Stream, desc: dict[str, Any] | None) -> str:
     lines = [f"{name}: {stream.size} bytes, machine {stream.machine or '(no configuration section)'}",
              f"{'offset':>10}  {'kind':<13} {'id':>4}  {'idstr':<32} {'inst':>4} {'ver':>4} {'bytes':>9}  vmsd"]
     for s in described_sections(stream, desc):
@@ -59,12 +60,12 @@ def describe_text(name: str, stream: Stream, desc: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _opt(value) -> str:
+def _opt(value: object) -> str:
     return "-" if value is None else str(value)
 
 
 def verdict_json(name: str, verdict: StreamVerdict) -> str:
-    data = {
+    data: dict[str, Any] = {
         "stream": name,
         "revision": {"endpoint": verdict.revision, "commit": verdict.commit},
         "machine": verdict.machine,
@@ -103,7 +104,7 @@ def verdict_text(name: str, verdict: StreamVerdict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _failure_lines(failure: dict, revision: str) -> list[str]:
+def _failure_lines(failure: dict[str, Any], revision: str) -> list[str]:
     offset = failure["offset"]
     lines = [f"      at byte {offset} (0x{offset:x}) of the stream, field {failure['path']}",
              f"      the stream holds: {failure['stream_holds']}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
@@ -20,7 +21,7 @@ from .run import open_cache, write_output
 
 
 @contextmanager
-def stream_data(path: str):
+def stream_data(path: str) -> Iterator[bytes | FileBytes]:
     """The stream's bytes: standard input read whole for `-`, a file read in place
     (FileBytes: a multi-GB stream's RAM pages pass through a window, never held)."""
     if path == "-":

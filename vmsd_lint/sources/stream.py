@@ -69,6 +69,7 @@ import lzma
 import mmap
 import os
 from pathlib import Path
+from typing import overload
 
 from ..errors import InputError
 
@@ -182,6 +183,12 @@ class FileBytes:
 
     def _read(self, start: int, n: int) -> bytes:
         return os.pread(self.fd, max(0, min(n, self.size - start)), start) if start < self.size else b""
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
 
     def __getitem__(self, key: int | slice) -> int | bytes:
         if isinstance(key, slice):
