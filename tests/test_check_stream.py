@@ -219,3 +219,18 @@ def test_wrong_invocations_are_one_line(streams, dumps):
     assert code == 2 and output.count("\n") == 1 and "source endpoint" in output, output
     code, output = run(["check-stream", "--describe", str(streams["v10.0.2"].parent)])
     assert code == 2 and output.count("\n") == 1 and "is a directory" in output, output
+
+
+def test_without_a_description_counts_come_from_the_fields_before(qemu_repo, streams, cache_dir, tmp_path):
+    """A stream without its JSON description (as a machine with suppress-vmdesc writes):
+    a VBUFFER or VARRAY is sized by the field that holds its length, read just before
+    (the configuration's `len` then `name`; PCIBUS's `nirq` then `irq_count`)."""
+    data = streams["v7.2.0"].read_bytes()
+    bare = tmp_path / "bare.mig"
+    bare.write_bytes(data[:read_stream(data).eof + 1])
+    code, report = check(bare, "v10.0.2", qemu_repo, cache_dir)
+    assert code == 0, report["failure"]
+    statuses = {s["idstr"]: s for s in report["sections"]}
+    assert statuses["configuration"]["status"] == "loads-if-hooks"
+    assert statuses["PCIBUS"]["status"] == "loads-if-hooks"
+    assert any(s["status"] == "not-decoded" and "test" in s["note"] for s in report["sections"])

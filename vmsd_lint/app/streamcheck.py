@@ -141,11 +141,10 @@ def _registered(section: Section, candidates: list[WireSection], schema: WireSch
 def _configuration(data: StreamData, section: Section, schema: WireSchema, hooks: Hooks,
                    described: Described) -> SectionVerdict:
     vmsd = next((v for v in schema.vmsds.values() if v.name == "configuration"), None)
-    desc = described.get(("configuration", None))
-    if vmsd is None or desc is None:
-        return SectionVerdict(section, NOT_DECODED, note="checked by the stream reader (the machine type and "
-                                                         "known subsections); the description does not cover it")
-    return _load(data, section, vmsd, schema, hooks, desc, version=desc.get("version"))
+    if vmsd is None:
+        return SectionVerdict(section, NOT_DECODED, note="REV has no VMSD named configuration")
+    # not on the wire: savevm.c loads it at version 0 (qemu_loadvm_state_header)
+    return _load(data, section, vmsd, schema, hooks, described.get(("configuration", None)), version=0)
 
 
 def _load(data: StreamData, section: Section, vmsd: WireVmsd, schema: WireSchema, hooks: Hooks, desc: Desc | None,

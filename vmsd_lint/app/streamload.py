@@ -120,6 +120,7 @@ class Loader:
         self.hooks: list[str] = []  # "vmsd: post_load cpu_post_load", in load order
         self.notes: list[str] = []  # what was read without being decoded
         self.reads = 0  # a bound on the work a damaged description can cause
+        self.values: list[dict[str, int]] = []  # per VMSD being read: its scalar fields' values
 
     # -- bounded reads -----------------------------------------------------------------------
     def need(self, pos: int, n: int, path: str) -> None:
@@ -140,13 +141,16 @@ class Loader:
         if vmsd.minimum_version_id is not None and version < vmsd.minimum_version_id:
             raise Stop("too-old", pos, path, vmsd=name, version=version, local=vmsd.minimum_version_id)
         self.hooks.extend(f"{name}: {hook}" for hook in self.hooks_of.get(vmsd.key, ()))
+        self.values.append({})
         placed = entries(desc, pos)
         self.sent.update(placed)
         for field, wire_name in zip(vmsd.fields, wire_names(vmsd), strict=True):
             if field.on_wire:
                 pos = self.field(vmsd.key, field, wire_name, version, pos, placed, isinstance(desc, dict),
                                  f"{path}/{wire_name}")
-        return self.subsections(vmsd, pos, desc, path)
+        pos = self.subsections(vmsd, pos, desc, path)
+        self.values.pop()
+        return pos
 
     def field(self, owner: str, field: WireField, wire_name: str, version: int, pos: int,
               placed: dict[int, Entry], described: bool, path: str) -> int:
@@ -167,17 +171,35 @@ class Loader:
         if field.count == "variable" and field.info is not None and field.nested is not None:  # QTAILQ, GTREE
             self.steps.append(Step(path, pos, entry.size if entry else 0, there, owner))
             return self.opaque(field, entry, described, pos, path)
+        struct = field.nested is not None and field.kind in ("struct", "vstruct")
         if field.count == "variable" and not described:
-            raise Unknown(f"{path}: its length is a value of the device, and the description does not give it")
-        count = self.count(field, pos, placed, entry)
-        if field.nested is not None and field.kind in ("struct", "vstruct"):
+            count, size = self.from_values(field, path)
+        else:
+            count = self.count(field, pos, placed, entry)
+            size = 0 if struct else self.size(field, entry, path)
+        if struct:
             return self.structs(owner, field, count, pos, placed, entry, path)
-        size = self.size(field, entry, path)
         if field.is_equal_check:  # *_EQUAL compares with the destination's own value, known at run time
             self.hooks.append(f"{path}: must equal the destination's own value ({field.info})")
         self.steps.append(Step(path, pos, size * count, there, owner))
         self.need(pos, size * count, path)
+        if count == 1 and size in (1, 2, 4, 8):  # perhaps a count or a size (an _EQUAL one too: the same)
+            self.values[-1][field.name] = int.from_bytes(self.data[pos:pos + size], "big")
         return pos + size * count
+
+    def from_values(self, field: WireField, path: str) -> tuple[int, int]:
+        """(count, element size) of a VARRAY or VBUFFER when no description gives them: the
+        value of the member that holds them, if this VMSD read it before (`len` then `name`
+        in the configuration section), as vmstate_n_elems() and vmstate_size() take it."""
+        value = self.values[-1].get(field.num_field or "")
+        if value is None or (field.size is None and "VMS_MULTIPLY" in field.flags):
+            raise Unknown(f"{path}: its length is a value of the device ({field.num_field}), and neither "
+                          f"the stream's description nor the fields before it give it")
+        if "VMS_VBUFFER" in field.flags:
+            return 1, value * (field.size or 1 if "VMS_MULTIPLY" in field.flags else 1)
+        if field.size is None and field.nested is None:
+            raise Unknown(f"{path}: the size of its elements is unknown")
+        return value, field.size or 0
 
     @staticmethod
     def count(field: WireField, pos: int, placed: dict[int, Entry], entry: Entry | None) -> int:
