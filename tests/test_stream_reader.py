@@ -15,6 +15,8 @@ import functools
 import json
 import lzma
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ from vmsd_lint.sources.stream import (
     SECTION_FULL,
     SECTION_PART,
     SECTION_START,
+    FileBytes,
     StreamError,
     load_stream_bytes,
     read_sections,
@@ -363,3 +366,40 @@ def test_section_never_ended():
     end = next(s for s in stream.sections if s.kind == "end")
     without_end = data[:end.header_start] + data[end.footer_end:]
     assert "has not ended" in _fails(without_end).reason
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_a_file_read_in_place_splits_as_its_bytes(path, tmp_path):
+    """FileBytes (what check-stream reads a file through) gives the same split and description."""
+    data = stream_bytes(path)
+    raw = tmp_path / "stream.mig"
+    raw.write_bytes(data)
+    with open(raw, "rb") as file:
+        in_place = FileBytes(file.fileno())
+        assert read_stream(in_place) == read_stream(data)
+        assert read_vmdesc(in_place) == read_vmdesc(data)
+        assert in_place[-1] == data[-1] and in_place[5:3] == b"" and in_place[10:2_000_000] == data[10:2_000_000]
+
+
+def test_a_big_stream_is_described_in_constant_memory(tmp_path):
+    """A real stream with 1 GB of zero pages added to its ram section (a sparse file): the
+    reader passes them through a window; peak RSS of the process stays far below the file."""
+    data = stream_bytes(SHARED[-1]) if SHARED else stream_bytes(OURS[0])
+    part = next(s for s in read_stream(data).sections if s.kind == "part")
+    big = tmp_path / "big.mig"
+    with open(big, "wb") as out:
+        out.write(data[:part.end])
+        out.seek(part.end + (1 << 30))
+        out.write(data[part.end:])
+    proc = subprocess.Popen([sys.executable, "-m", "vmsd_lint.cli", "check-stream", "--describe", "--format", "json",
+                             str(big)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = proc.stdout.read(), proc.stderr.read()  # stderr is one line at most
+    _, status, usage = os.wait4(proc.pid, 0)  # this process's own peak, not its siblings'
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, err
+    described = json.loads(out)
+    assert described["size"] == len(data) + (1 << 30)
+    ram = next(s for s in described["sections"] if s["kind"] == "part")
+    assert ram["size"] == part.end - part.start + (1 << 30)
+    assert usage.ru_maxrss < 200 * 1024, f"peak RSS {usage.ru_maxrss // 1024} MB"

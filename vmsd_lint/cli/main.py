@@ -24,6 +24,7 @@ from .catalogue import explain_command, rules_command
 from .graph import graph
 from .options import configured, format_option, output_option, policy_options, quiet_option, source_options
 from .run import cache_cap, close_caches, describe_error, open_cache, run_check_command, write_rendered
+from .stream import check_stream_command
 from .workflows import pre_commit_command, review_command
 
 EXPECTED_ERRORS = (InputError, ChildDied, OSError, UnicodeError, sqlite3.DatabaseError)
@@ -144,6 +145,7 @@ main.add_command(explain_command)
 main.add_command(pre_commit_command)
 main.add_command(review_command)
 main.add_command(graph)
+main.add_command(check_stream_command)
 
 
 @main.group()

@@ -44,6 +44,8 @@ class WireField:
     nested: str | None  # key of the nested VMSD (struct kinds)
     struct_version_id: int | None = None
     unresolved: tuple[str, ...] = ()
+    num_field: str | None = None  # the member holding a VARRAY's count or a VBUFFER's size
+    flags: tuple[str, ...] = ()  # VMS_* (a source endpoint's; a dump has none)
 
     @property
     def on_wire(self) -> bool:
@@ -188,7 +190,8 @@ def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
     else:
         count = None
     return WireField(f.name or "", f.line, f.macro, f.version_id or 0, f.field_exists, f.size, count,
-                     kind, f.info, nested.key if nested else None, f.struct_version_id, f.unresolved)
+                     kind, f.info, nested.key if nested else None, f.struct_version_id, f.unresolved,
+                     f.num_field, tuple(f.flags))
 
 
 def _add_qdev_sections(schema: WireSchema, resolved: Resolved, expand: bool) -> None:
