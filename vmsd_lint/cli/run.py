@@ -14,10 +14,11 @@ import click
 from ..app.config import RunConfig
 from ..app.runs import check_report
 from ..app.waivers import baseline_toml
+from ..diff.findings import Report
 from ..errors import InputError
 from ..extract.cache import Cache, default_cache_dir, max_bytes_from_env
 from ..processes import signals_deferred
-from ..report.formats import CHECK_FORMATS, Format, RenderOptions, Styles
+from ..report.formats import CHECK_FORMATS, STATISTICS_FORMATS, Format, RenderOptions, Styles
 from .output import stdout_is_terminal, write_report
 
 T = TypeVar("T")
@@ -79,18 +80,35 @@ def write_rendered(fmt: Format[T], subject: T, config: RunConfig, quiet: bool = 
     if not text:
         return
     if fmt.styles != Styles.NONE:
-        colour = fmt.styles == Styles.TERMINAL and config.output in (None, "-") and stdout_is_terminal() \
-            and not os.environ.get("NO_COLOR")
-        text = text if colour else click.unstyle(text)
+        text = text if fmt.styles == Styles.TERMINAL and colour_wanted(config) else click.unstyle(text)
     write_output(text, config.output)
+
+
+def colour_wanted(config: RunConfig) -> bool:
+    """--color always or never, else (auto) colour on a terminal, unless NO_COLOR is set."""
+    if config.color != "auto":
+        return config.color == "always"
+    return config.output in (None, "-") and stdout_is_terminal() and not os.environ.get("NO_COLOR")
 
 
 def run_check_command(old_spec: str, new_spec: str, config: RunConfig) -> None:
     """What `check` does once the range is parsed (shared with `pre-commit`): compare, apply
     waivers, print the report, exit 1 when it fails and 0 otherwise."""
+    formats = STATISTICS_FORMATS if config.statistics else CHECK_FORMATS
+    if config.format not in formats:  # before anything is extracted
+        raise InputError(f"--statistics prints {' or '.join(formats)}, not --format {config.format}")
     report = check_report(old_spec, new_spec, config, open_cache(config))
     if config.write_baseline:
-        write_output(baseline_toml(report.findings), config.write_baseline)
+        write_baseline(report, config.write_baseline)
+        sys.exit(0)
     failed = report.failed(config.strict)
-    write_rendered(CHECK_FORMATS[config.format], report, config, quiet=config.quiet and not failed)
-    sys.exit(1 if failed else 0)
+    write_rendered(formats[config.format], report, config, quiet=config.quiet and not failed)
+    sys.exit(1 if failed and not config.exit_zero else 0)
+
+
+def write_baseline(report: Report, path: str) -> None:
+    """The waivers of every current finding written to PATH, and one line saying so: the
+    report itself is what the baseline now accepts, so it is not printed, and the run passes."""
+    write_output(baseline_toml(report.findings), path)
+    click.echo(f"vmsd-lint: wrote {len(report.findings)} waiver(s) to {path} "
+               f"({report.old.label} -> {report.new.label}); give each a real reason", err=True)
