@@ -10,6 +10,8 @@ import fnmatch
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -305,3 +307,36 @@ def test_jobs_default_to_the_cpus_the_process_may_use() -> None:
     if one.returncode != 0:
         pytest.skip(f"taskset could not pin the process: {one.stderr.strip()}")
     assert one.stdout.strip() == "1"
+
+
+def commit_all(repo: Path, message: str) -> None:
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    subprocess.run(["git", "commit", "-qam", message], cwd=repo, check=True, env=env, capture_output=True)
+
+
+def test_progress_on_a_terminal_only(sample_tree) -> None:
+    """click's bars on stderr when it is a terminal (`script` gives the run one), for the
+    extraction and the --per-commit walk; nothing on a pipe, nothing with -q."""
+    if not shutil.which("script"):
+        pytest.skip("no `script` (util-linux) to run vmsd-lint on a terminal")
+    repo = make_repo(sample_tree)
+    serial = repo / "hw/char/serial.c"
+    for field in ("lcr", "ier"):
+        serial.write_text(serial.read_text().replace(f"VMSTATE_UINT8({field}, SerialState),", "", 1))
+        commit_all(repo, f"drop {field}")
+    command = [sys.executable, "-m", "vmsd_lint.cli.main", "HEAD~2..HEAD", "--per-commit", "--no-cache", "-o",
+               os.devnull]
+
+    def on_terminal(*more: str) -> str:
+        proc = subprocess.run(["script", "-qec", shlex.join([*command, *more]), os.devnull], cwd=repo,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+        return proc.stdout.replace("\r", "\n")
+
+    shown = on_terminal()
+    assert re.search(r"extracting HEAD~2 +\[#+\] +100%", shown), shown
+    assert re.search(r"per commit +\[#+\] +100%", shown), shown
+    quiet = on_terminal("-q")  # (what `script` itself says may be there)
+    assert "extracting" not in quiet and "per commit" not in quiet and "%" not in quiet
+    piped = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 1 and piped.stderr == ""

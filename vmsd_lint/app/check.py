@@ -22,6 +22,7 @@ from ..placement.extraction import placing_extractor
 from ..placement.machines import MachineSource
 from ..placement.targets import with_targets
 from ..placement.wire import WireSchema, from_extraction
+from ..processes import Progress, silent_progress
 from ..report.jsonfiles import read_json_endpoint
 from ..sources.tree import (
     SourceTree,
@@ -51,6 +52,7 @@ class Options:
     cache: object | None = None
     machines: MachinePolicy = DEFAULT_POLICY  # --machine, [settings] board_only
     cpu: str | None = None  # --cpu, [settings] cpu: the CPU model whose register list is compared
+    progress: Progress = silent_progress  # a bar on the terminal, for extractions and --per-commit
 
 
 def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
@@ -167,7 +169,8 @@ def check_target(tree: SourceTree, target: str | None) -> None:
 
 
 def _extractor(options: Options) -> Extractor:
-    return placing_extractor(target=options.target, jobs=options.jobs, cache=options.cache)
+    return placing_extractor(target=options.target, jobs=options.jobs, cache=options.cache,
+                             progress=options.progress)
 
 
 def _is_json_file(spec: str) -> bool:

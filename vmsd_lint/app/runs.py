@@ -9,6 +9,7 @@ from ..diff.cpuregs import ARM_TARGETS
 from ..diff.findings import Report
 from ..errors import InputError
 from ..model import Severity
+from ..processes import Progress, silent_progress
 from ..sources.patches import Mail, Patch
 from .check import Options, find_repo, run_check
 from .config import RunConfig
@@ -19,10 +20,12 @@ from .verdicts import MachinePolicy
 from .waivers import Waiver, apply_waivers, load_config
 
 
-def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object | None) -> Report:
-    """OLD..NEW compared, read with CACHE (an open one, or None)."""
+def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object | None,
+                 progress: Progress = silent_progress) -> Report:
+    """OLD..NEW compared, read with CACHE (an open one, or None); PROGRESS shows the
+    extractions and --per-commit's walk."""
     waivers, config = configured_run(config)  # a bad config file fails before anything is extracted
-    options = reading_options(config, cache)
+    options = replace(reading_options(config, cache), progress=progress)
     report = run_check(old_spec, new_spec, options)
     report.notes += settings_notes(config)
     if config.per_commit:

@@ -4,6 +4,7 @@ itself (run by `check` and `pre-commit`). The command modules import this; nothi
 imports them."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -17,7 +18,7 @@ from ..app.waivers import baseline_toml
 from ..diff.findings import Report
 from ..errors import InputError
 from ..extract.cache import Cache, default_cache_dir, max_bytes_from_env
-from ..processes import signals_deferred
+from ..processes import Progress, ProgressBar, signals_deferred, silent_progress
 from ..report.formats import CHECK_FORMATS, STATISTICS_FORMATS, Format, RenderOptions, Styles
 from .output import stdout_is_terminal, write_report
 
@@ -97,13 +98,24 @@ def run_check_command(old_spec: str, new_spec: str, config: RunConfig) -> None:
     formats = STATISTICS_FORMATS if config.statistics else CHECK_FORMATS
     if config.format not in formats:  # before anything is extracted
         raise InputError(f"--statistics prints {' or '.join(formats)}, not --format {config.format}")
-    report = check_report(old_spec, new_spec, config, open_cache(config))
+    report = check_report(old_spec, new_spec, config, open_cache(config), terminal_progress(config))
     if config.write_baseline:
         write_baseline(report, config.write_baseline)
         sys.exit(0)
     failed = report.failed(config.strict)
     write_rendered(formats[config.format], report, config, quiet=config.quiet and not failed)
     sys.exit(1 if failed and not config.exit_zero else 0)
+
+
+def terminal_progress(config: RunConfig) -> Progress:
+    """click's progress bar on standard error when it is a terminal and -q was not given;
+    else nothing (a CI log or a pipe gets no carriage-return noise)."""
+    if config.quiet or sys.stderr is None or not sys.stderr.isatty():
+        return silent_progress
+
+    def bar(label: str, length: int) -> contextlib.AbstractContextManager[ProgressBar]:
+        return click.progressbar(length=length, label=label, file=sys.stderr, show_eta=False)
+    return bar
 
 
 def write_baseline(report: Report, path: str) -> None:
