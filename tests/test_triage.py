@@ -16,14 +16,17 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT
 
 from vmsd_lint import __version__
-from vmsd_lint.app.triage import pathspec_matches
+from vmsd_lint.app.triage import Triage, finding_files, pathspec_matches
 from vmsd_lint.catalogue import SEVERITIES, catalogue_version
 from vmsd_lint.cli.options import default_jobs
+from vmsd_lint.diff.findings import new_finding
+from vmsd_lint.model import Location
 
 RELEASE = "v7.2.0..v10.0.2"
 FIELD_REMOVED = f"{ROOT}/samples/field-removed/old..{ROOT}/samples/field-removed/new"
@@ -143,6 +146,18 @@ def test_bad_triage_options_are_one_line(args, needle) -> None:
     assert needle in one_line_error(run_cli(FIELD_REMOVED, "--no-cache", *args))
 
 
+def test_a_findings_cause_file_counts_for_the_pathspec() -> None:
+    """Findings will name their cause (a macro in a header): its file counts as the VMSD's does."""
+    args = {"field": "f", "old_layout": "uint8, 1 byte", "after": "", "condition": ""}
+    finding = new_finding("field-removed", vmsd="v", path="v/f", args=args, old=Location("hw/x/a.c", 3))
+    assert finding_files(finding) == ["hw/x/a.c"]
+    fields = {name: getattr(finding, name) for name in finding.__slots__}  # the finding, and a cause
+    caused = SimpleNamespace(**fields, cause={
+        "symbol": "N", "old": {"file": "include/hw/x.h", "line": 2}, "new": {"file": "include/hw/x.h", "line": 3}})
+    assert finding_files(caused) == ["hw/x/a.c", "include/hw/x.h"]  # type: ignore[arg-type]
+    assert Triage(pathspec=("include/",)).shows(caused) and not Triage(pathspec=("include/",)).shows(finding)
+
+
 def test_pathspec_reads_as_git_does() -> None:
     assert pathspec_matches("hw/vfio/pci.c", ("hw/vfio",)) and pathspec_matches("hw/vfio/pci.c", ("hw/vfio/",))
     assert not pathspec_matches("hw/vfio-user/x.c", ("hw/vfio",))
@@ -153,6 +168,7 @@ def test_pathspec_reads_as_git_does() -> None:
 
 def test_statistics_count_per_rule_and_directory(qemu_repo, release_json) -> None:
     data = json.loads(release_run(qemu_repo, "--statistics", "--format", "json").stdout)
+    assert data["summary"] == release_json["summary"] and data["version"] == release_json["version"]
     by_rule = Counter(f["rule"] for f in release_json["findings"])
     assert {rule: row["total"] for rule, row in data["rules"].items()} == dict(by_rule)
     assert list(data["rules"]) == sorted(by_rule, key=lambda r: (-by_rule[r], r))

@@ -89,11 +89,14 @@ def describe(triage: Triage) -> str:
 def finding_files(finding: Finding) -> list[str]:
     """The files whose change a finding reports: its VMSD's, on either side, and its
     cause's (a macro or type definition) when the finding names one."""
-    places = [finding.old, finding.new]
+    files = [place.file for place in (finding.old, finding.new) if place is not None]
     cause = getattr(finding, "cause", None)  # (a finding's cause is being added beside this)
-    if cause is not None:
-        places += [getattr(cause, "old", None), getattr(cause, "new", None)]
-    return sorted({place.file for place in places if place is not None and getattr(place, "file", None)})
+    for side in ("old", "new"):
+        place = cause.get(side) if isinstance(cause, dict) else getattr(cause, side, None)
+        file = place.get("file") if isinstance(place, dict) else getattr(place, "file", None)
+        if isinstance(file, str):
+            files.append(file)
+    return sorted(set(files))
 
 
 def pathspec_matches(path: str, pathspec: tuple[str, ...]) -> bool:

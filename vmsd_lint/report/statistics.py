@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from ..catalogue import SEVERITIES
 from ..diff.findings import Finding, Report
+from .check_json import versions
 from .text import summary_line
 
 NO_FILE = "(no file)"
@@ -50,4 +51,4 @@ def render_statistics_text(report: Report) -> str:
 
 
 def render_statistics_json(report: Report) -> str:
-    return json.dumps({"summary": report.summary(), **statistics(report)}, indent=2) + "\n"
+    return json.dumps({"summary": report.summary(), **statistics(report), "version": versions()}, indent=2) + "\n"
