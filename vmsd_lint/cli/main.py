@@ -159,7 +159,8 @@ def dump(config: RunConfig, endpoint: str) -> None:
 @click.option("--show-waived", is_flag=True, help="List the findings that waivers matched.")
 @click.option("--show-diagnostics", is_flag=True, help="List every construct that could not be resolved.")
 @click.option("--write-baseline", metavar="FILE", default=None,
-              help="Write a waiver for every current finding to FILE (then give each a real reason).")
+              help="Write a waiver for every current finding to FILE, print one line and exit 0 "
+                   "(then give each a real reason).")
 @click.option("--per-commit", is_flag=True,
               help="Attribute each finding to the commit of OLD..NEW that introduced it (git revisions only).")
 @output_option("Write the report to FILE instead of stdout.")
