@@ -19,7 +19,7 @@ SHARED_ENV = "VMSD_LINT_SHARED"
 SLOW_FIXTURES = {"qemu_repo", "release_extractions"}
 SLOW_MODULES = {"test_fuzz.py", "test_pre_commit.py", "test_safety.py", "test_determinism.py", "test_cache.py",
                 "test_qemu_integration.py", "test_signals.py", "test_cache_policy.py", "test_io.py",
-                "test_review.py", "test_per_commit.py", "test_cli.py"}
+                "test_review.py", "test_per_commit.py", "test_cli.py", "test_triage.py"}
 
 
 def pytest_collection_modifyitems(config, items):

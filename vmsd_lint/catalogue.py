@@ -11,6 +11,7 @@ from `rules/` beside `vmsd_lint/`.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.resources
 import os
 import re
@@ -89,6 +90,22 @@ def load_catalogue() -> dict[str, Rule]:
 @functools.cache
 def _installed() -> tuple[tuple[str, Rule], ...]:
     return tuple(load_rules(rules_location()).items())
+
+
+def catalogue_version() -> str:
+    """The catalogue's version: the first 12 hex digits of the SHA-256 of its rule files,
+    each hashed as its name, a NUL, its bytes and a NUL, in name order.  Any change to a
+    rule -- its severity, directions, message, a QEMU error -- changes it; nothing else does."""
+    return _catalogue_digest()
+
+
+@functools.cache
+def _catalogue_digest() -> str:
+    digest = hashlib.sha256()
+    for entry in sorted(rules_location().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def rules_location():

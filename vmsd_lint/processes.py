@@ -23,6 +23,29 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+
+class ProgressBar(Protocol):
+    def update(self, n_steps: int) -> None: ...
+
+
+# progress(label, length): a context manager whose bar is moved by update(); the command
+# line gives click's bar on a terminal (cli/run.py), every other caller silent_progress
+Progress = Callable[[str, int], contextlib.AbstractContextManager[ProgressBar]]
+
+
+class _NoBar:
+    def update(self, n_steps: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def silent_progress(label: str, length: int) -> Iterator[ProgressBar]:
+    """No progress shown: not a terminal, -q, a forked process, a library caller."""
+    yield _NoBar()
+
 
 EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from ..diff import compare
 from ..diff.cpumodels import cpu_model_findings
 from ..diff.cpuregs import AARCH64, ARM_TARGETS, arm_code_differs, cpu_register_findings
-from ..diff.findings import Endpoint, Finding, Report, new_finding
+from ..diff.findings import DIAGNOSTICS_LISTED, Endpoint, Finding, Report, new_finding
 from ..errors import InputError
+from ..extract.build.model import UnknownTarget, known_targets
 from ..extract.build.targets import target_builds
 from ..extract.extractor import Extractor
 from ..extract.machines import MachineType, target_hw_dir
@@ -22,6 +23,7 @@ from ..placement.extraction import placing_extractor
 from ..placement.machines import MachineSource
 from ..placement.targets import with_targets
 from ..placement.wire import WireSchema, from_extraction
+from ..processes import Progress, silent_progress
 from ..report.jsonfiles import read_json_endpoint
 from ..sources.tree import (
     SourceTree,
@@ -52,11 +54,13 @@ class Options:
     cache: object | None = None
     machines: MachinePolicy = DEFAULT_POLICY  # --machine, [settings] board_only
     cpu: str | None = None  # --cpu, [settings] cpu: the CPU model whose register list is compared
+    progress: Progress = silent_progress  # a bar on the terminal, for extractions and --per-commit
 
 
 def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
-    """OLD..NEW, OLD.. (NEW is HEAD) or REV (the change REV made: REV^..REV); REPO (--repo)
-    says what a single word is (is_path_endpoint)."""
+    """OLD..NEW, OLD.. (NEW is HEAD), REV (the change REV made: REV^..REV), or WORKTREE or
+    INDEX alone (HEAD against it: the uncommitted or staged change); REPO (--repo) says
+    what a single word is (is_path_endpoint)."""
     if spec.startswith("-"):
         raise InputError(f"'{spec[:80]}' is not a revision range (it starts with '-')")
     if len(spec) > MAX_RANGE_LENGTH:  # each '..' is tried as the split: keep that cheap
@@ -70,6 +74,8 @@ def parse_range(spec: str, repo: str | None = None) -> tuple[str, str]:
     if existing or plausible:
         old, new = (existing or plausible)[0]
         return old, new or "HEAD"
+    if spec in WORKTREE_ENDPOINTS + INDEX_ENDPOINTS:  # not a commit: its change is against HEAD
+        return "HEAD", spec
     if is_path_endpoint(spec, repo):
         raise InputError(f"'{spec}' is a single endpoint; compare two with OLD..NEW")
     return f"{spec}^", spec
@@ -148,14 +154,25 @@ def extract_endpoint(spec: str, options: Options):
 def extract_tree(tree, options: Options, base=None):
     """The extraction of TREE; with --target, restricted to what that target's binary
     compiles (extract/build; an unknown target is an input error)."""
+    check_target(tree, options.target)
     extraction = _extractor(options).run(tree, base)
     if options.target:
         _restrict(tree, extraction, options)
     return extraction
 
 
+def check_target(tree: SourceTree, target: str | None) -> None:
+    """--target must be a target TREE builds (configs/targets/*-softmmu.mak): said before a
+    minute of extraction, not after.  A tree with no build description (a sample) cannot say."""
+    if target is not None and tree.build_digest() is not None:
+        known = known_targets(tree)
+        if target not in known:
+            raise InputError(f"{tree.label}: {UnknownTarget(target, known)}")
+
+
 def _extractor(options: Options) -> Extractor:
-    return placing_extractor(target=options.target, jobs=options.jobs, cache=options.cache)
+    return placing_extractor(target=options.target, jobs=options.jobs, cache=options.cache,
+                             progress=options.progress)
 
 
 def _is_json_file(spec: str) -> bool:
@@ -220,6 +237,8 @@ def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
             new = new if new.kind == EndpointKind.DUMP else _unexpanded(new_spec, new_source, options)
         return judged(build_report(old_spec, old, new_spec, new), old, new, options)
     old_tree, new_tree = open_tree(old_spec, options.repo), open_tree(new_spec, options.repo)
+    check_target(old_tree, options.target)
+    check_target(new_tree, options.target)
     old, new = extract_pair(_extractor(options), old_tree, new_tree)
     old_schema, new_schema = schema_of(old_tree, old, options), schema_of(new_tree, new, options)
     return judged(build_report(old_spec, old_schema, new_spec, new_schema), old_schema, new_schema, options)
@@ -376,10 +395,10 @@ def _notes(old: WireSchema, new: WireSchema) -> list[str]:
         unreached = sum(1 for d in schema.diagnostics if d.kind == "unreached")
         if len(schema.diagnostics) > unreached:
             notes.append(f"{side}: {len(schema.diagnostics) - unreached} construct(s) could not be resolved and "
-                         f"were not checked (listed under diagnostics)")
+                         f"were not checked {DIAGNOSTICS_LISTED}")
         if unreached:
             notes.append(f"{side}: {unreached} VMSD(s) are sent by no section this tool knows: a change to one is "
-                         f"reported without sections, at most a warning (listed under diagnostics)")
+                         f"reported without sections, at most a warning {DIAGNOSTICS_LISTED}")
         if schema.kind == EndpointKind.DUMP:
             notes.append(f"{side} is a -dump-vmstate file: test and .needed functions, infos and registrations "
                          f"are unknown; only device types it lists are compared")

@@ -27,3 +27,13 @@ class RunConfig:
     show_waived: bool = False
     show_diagnostics: bool = False
     write_baseline: str | None = None  # a waivers file for every current finding
+    # which findings are shown and counted (app/triage.py); [settings] select, ignore, severity
+    select: tuple[str, ...] = ()  # --select RULE|GLOB; empty: every rule
+    ignore: tuple[str, ...] = ()  # --ignore RULE|GLOB
+    severity: str | None = None  # --severity MIN
+    section: tuple[str, ...] = ()  # --section GLOB
+    vmsd: tuple[str, ...] = ()  # --vmsd GLOB
+    pathspec: tuple[str, ...] = ()  # the paths after `--`
+    statistics: bool = False  # counts per rule and per directory instead of the findings
+    exit_zero: bool = False  # exit 0 even when findings fail the run (2 stays 2)
+    color: str = "auto"  # auto: on a terminal without NO_COLOR; always; never

@@ -9,8 +9,11 @@ change .c files, else re-extract only what the cache has not seen.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..diff.findings import Report
 from ..errors import InputError
+from ..processes import silent_progress
 from ..sources.tree import resolve_commit, run_git
 from .check import Options, find_repo, load_endpoint
 from .timeline import persisting_since
@@ -28,13 +31,16 @@ def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Opt
     old, base = load_endpoint(old_spec, options)
     commits = _commits(repo, previous, last)
     schemas: list = []
-    for commit, _ in commits:
-        if _touches_sources(repo, previous, commit):
-            schema, base = load_endpoint(commit, options, base)  # derived from the commit before
-            schemas.append(schema)
-        else:
-            schemas.append(None)  # no C source touched: the previous commit's findings
-        previous = commit
+    walking = replace(options, progress=silent_progress)  # one bar: the commits'
+    with options.progress("per commit", len(commits)) as bar:
+        for commit, _ in commits:
+            if _touches_sources(repo, previous, commit):
+                schema, base = load_endpoint(commit, walking, base)  # derived from the commit before
+                schemas.append(schema)
+            else:
+                schemas.append(None)  # no C source touched: the previous commit's findings
+            previous = commit
+            bar.update(1)
     since = persisting_since(old, schemas, {f.fingerprint for f in report.findings})
     labels = [f"{commit[:12]} {subject}" for commit, subject in commits]
     report.findings = [f.with_(commit=labels[since[f.fingerprint]] if f.fingerprint in since else None)

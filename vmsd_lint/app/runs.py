@@ -9,24 +9,29 @@ from ..diff.cpuregs import ARM_TARGETS
 from ..diff.findings import Report
 from ..errors import InputError
 from ..model import Severity
+from ..processes import Progress, silent_progress
 from ..sources.patches import Mail, Patch
 from .check import Options, find_repo, run_check
 from .config import RunConfig
 from .percommit import attribute_commits
 from .review import Review, review_series
+from .triage import Triage, apply_triage, check_rule_patterns
 from .verdicts import MachinePolicy
 from .waivers import Waiver, apply_waivers, load_config
 
 
-def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object | None) -> Report:
-    """OLD..NEW compared, read with CACHE (an open one, or None)."""
+def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object | None,
+                 progress: Progress = silent_progress) -> Report:
+    """OLD..NEW compared, read with CACHE (an open one, or None); PROGRESS shows the
+    extractions and --per-commit's walk."""
     waivers, config = configured_run(config)  # a bad config file fails before anything is extracted
-    options = reading_options(config, cache)
+    options = replace(reading_options(config, cache), progress=progress)
     report = run_check(old_spec, new_spec, options)
     report.notes += settings_notes(config)
     if config.per_commit:
         attribute_commits(report, old_spec, new_spec, options)
     apply_waivers(report, waivers)
+    apply_triage(report, triage_of(config))
     return report
 
 
@@ -38,6 +43,7 @@ def review_report(patches: list[Patch], cover: Mail | None, base: str, config: R
     review = review_series(patches, base, options, cover)
     review.report.notes += settings_notes(config)
     apply_waivers(review.report, waivers)
+    apply_triage(review.report, triage_of(config))  # [settings] select, ignore, severity
     return review
 
 
@@ -55,13 +61,23 @@ def config_waivers(config: RunConfig) -> list[Waiver]:
 def configured_run(config: RunConfig) -> tuple[list[Waiver], RunConfig]:
     """The waivers of the config file (--config, else the repository's .vmsd-lint.toml)
     and CONFIG with the defaults of its [settings] table where no option was given."""
+    check_rule_patterns(config.select, "--select")  # before anything is extracted
+    check_rule_patterns(config.ignore, "--ignore")
     path = config.config or default_config(config.repo)
     if not path:
         return [], config
     waivers, settings = load_config(path)
     return waivers, replace(config, target=config.target or settings.target,
                             machine=config.machine or settings.machine, cpu=config.cpu or settings.cpu,
-                            board_only=config.board_only or settings.board_only)
+                            board_only=config.board_only or settings.board_only,
+                            select=config.select or settings.select, ignore=config.ignore or settings.ignore,
+                            severity=config.severity or settings.severity)
+
+
+def triage_of(config: RunConfig) -> Triage:
+    """The filters of a run: its options, with [settings] already merged (configured_run)."""
+    return Triage(select=config.select, ignore=config.ignore, severity=config.severity, sections=config.section,
+                  vmsds=config.vmsd, pathspec=config.pathspec)
 
 
 def settings_notes(config: RunConfig) -> list[str]:

@@ -6,10 +6,13 @@ the defaults of the scope options.
     machine = "pc-q35-7.2"          # as --machine
     cpu = "cortex-a57"              # as --cpu: the Arm CPU model whose register list is compared
     board_only = "info"             # the severity of a board-only finding at most: info, warning, error
+    select = ["field-*"]            # as --select: rule slugs or globs (a string or a list)
+    ignore = ["field-renamed"]      # as --ignore
+    severity = "warning"            # as --severity: the least severity shown
 
     [[waiver]]
-    rule = "field-removed"          # catalogue slug (required)
-    vmsd = "serial"                 # the VMSD's wire name (required)
+    rule = "field-removed"          # catalogue slug, or an fnmatch glob of slugs (required)
+    vmsd = "serial"                 # the VMSD's wire name, or an fnmatch glob (required)
     path = "serial/lsr"             # optional; fnmatch pattern
     directions = ["forward"]        # optional; matches only these exact directions
     reason = "pc-q35-2.x machine types were dropped in 9.1"   # required
@@ -25,13 +28,14 @@ import fnmatch
 import tomllib
 from dataclasses import dataclass
 
-from ..catalogue import load_catalogue
 from ..diff.findings import Finding, Report
 from ..errors import InputError
 from ..sources.tree import SkippedFile, read_regular_file
+from .triage import check_rule_patterns
 
 KEYS = {"rule", "vmsd", "path", "directions", "reason"}
-SETTINGS = {"target", "machine", "cpu", "board_only"}
+SETTINGS = {"target", "machine", "cpu", "board_only", "select", "ignore", "severity"}
+RULE_LISTS = ("select", "ignore")  # a string or a list of strings
 BOARD_ONLY = ("info", "warning", "error")
 
 
@@ -42,6 +46,9 @@ class Settings:
     machine: str | None = None
     cpu: str | None = None
     board_only: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,13 +60,19 @@ class Waiver:
     directions: tuple[str, ...] | None = None
 
     def matches(self, finding: Finding) -> bool:
-        return (finding.rule == self.rule and finding.vmsd == self.vmsd
+        return (_name_matches(finding.rule, self.rule) and _name_matches(finding.vmsd, self.vmsd)
                 and (self.path is None or fnmatch.fnmatchcase(finding.path, self.path))
                 and (self.directions is None or tuple(sorted(self.directions)) == finding.broken_directions))
 
     def describe(self) -> str:
         where = f" path={self.path}" if self.path else ""
         return f"rule={self.rule} vmsd={self.vmsd}{where} ({self.reason})"
+
+
+def _name_matches(name: str, pattern: str) -> bool:
+    """NAME is PATTERN, or matches it as a glob (an exact name with [ in it, written
+    before globs were allowed, still matches itself)."""
+    return name == pattern or fnmatch.fnmatchcase(name, pattern)
 
 
 def load_waivers(path: str) -> list[Waiver]:
@@ -95,13 +108,24 @@ def _settings(table, path: str) -> Settings:
     if extra:
         raise InputError(f"{path}: [settings]: unknown key(s) {', '.join(sorted(extra))} "
                          f"(known: {', '.join(sorted(SETTINGS))})")
+    table = dict(table)
+    rules = {key: _rule_list(table.pop(key), path, key) for key in RULE_LISTS if key in table}
     for key, value in table.items():
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"{path}: [settings]: '{key}' must be a non-empty string")
-    if table.get("board_only", "info") not in BOARD_ONLY:
-        raise InputError(f"{path}: [settings]: board_only must be one of {', '.join(BOARD_ONLY)}, "
-                         f"not '{table['board_only']}'")
-    return Settings(**{key: value.strip() for key, value in table.items()})
+    for key in ("board_only", "severity"):
+        if table.get(key, "info") not in BOARD_ONLY:
+            raise InputError(f"{path}: [settings]: {key} must be one of {', '.join(BOARD_ONLY)}, "
+                             f"not '{table[key]}'")
+    return Settings(**{key: value.strip() for key, value in table.items()}, **rules)
+
+
+def _rule_list(value, path: str, key: str) -> tuple[str, ...]:
+    """select/ignore: one slug or glob, or a list of them, each naming some rule."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise InputError(f"{path}: [settings]: '{key}' must be a rule slug or glob, or a list of them")
+    return check_rule_patterns([v.strip() for v in values], f"{path}: [settings] {key}")
 
 
 def _waiver(entry, path: str, number: int) -> Waiver:
@@ -114,8 +138,7 @@ def _waiver(entry, path: str, number: int) -> Waiver:
     for key in ("rule", "vmsd", "reason"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise InputError(f"{where}: '{key}' is required (a non-empty string)")
-    if entry["rule"] not in load_catalogue():
-        raise InputError(f"{where}: unknown rule '{entry['rule']}'")
+    check_rule_patterns([entry["rule"]], where)  # a slug, or a glob matching at least one
     directions = entry.get("directions")
     if directions is not None and (not isinstance(directions, list)
                                    or not set(directions) <= {"forward", "backward"}):
@@ -146,7 +169,7 @@ def baseline_toml(findings: list[Finding]) -> str:
     today = datetime.date.today().isoformat()
     lines = [f"# vmsd-lint baseline written {today}: replace each reason with the real one.", ""]
     for finding in findings:
-        lines += ["[[waiver]]", f"rule = {_toml_str(finding.rule)}", f"vmsd = {_toml_str(finding.vmsd)}",
+        lines += ["[[waiver]]", f"rule = {_toml_str(finding.rule)}", f"vmsd = {_toml_str(_escape_glob(finding.vmsd))}",
                   f"path = {_toml_str(_escape_glob(finding.path))}",
                   f"directions = [{', '.join(_toml_str(d) for d in finding.broken_directions)}]",
                   f"reason = {_toml_str('baseline: accepted when the baseline was written')}", ""]

@@ -6,6 +6,7 @@ process of the run killed; 130, 143, 129 when SIGINT, SIGTERM, SIGHUP end the ru
 """
 from __future__ import annotations
 
+import difflib
 import os
 import sqlite3
 import sys
@@ -13,16 +14,25 @@ import sys
 import click
 
 from .. import __version__
-from ..app.check import extract_endpoint, parse_range
+from ..app.check import extract_endpoint, find_repo, parse_range
 from ..app.config import RunConfig
 from ..app.runs import reading_options
 from ..errors import ChildDied, InputError
 from ..extract.cache import clean, default_cache_dir, info
 from ..processes import signals_handled
 from ..report.formats import CHECK_FORMATS, DUMP_FORMATS
+from ..sources.tree import resolve_commit
 from .catalogue import explain_command, rules_command
 from .graph import graph
-from .options import configured, format_option, output_option, policy_options, quiet_option, source_options
+from .options import (
+    configured,
+    format_option,
+    output_option,
+    policy_options,
+    quiet_option,
+    source_options,
+    triage_options,
+)
 from .run import cache_cap, close_caches, describe_error, open_cache, run_check_command, write_rendered
 from .stream import check_stream_command
 from .workflows import pre_commit_command, review_command
@@ -49,6 +59,9 @@ class _Group(click.Group):
         if any("\0" in arg for arg in args):  # not from a real command line: git and open() would choke
             _fail("an argument contains a NUL character")
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help", "--version"):
+            near = misspelt_command(args, list(self.commands))
+            if near:
+                _fail(f"no such command '{args[0]}'; did you mean '{near}'? (a revision range is OLD..NEW)")
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
@@ -73,6 +86,30 @@ class _Group(click.Group):
             if os.environ.get("VMSD_LINT_DEBUG"):
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (set VMSD_LINT_DEBUG=1 for a traceback)")
+
+
+def misspelt_command(args: list[str], commands: list[str]) -> str | None:
+    """The command ARGS[0] is a typo of (`exlpain`: explain), or None.  A word that is also
+    an endpoint -- a path, a range, a revision of --repo -- is checked, as it always was."""
+    word = args[0]
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.7)
+    if not close or word.startswith("-") or ".." in word or os.path.exists(word):
+        return None
+    try:
+        resolve_commit(find_repo(_repo_argument(args)), word)
+    except InputError:
+        return close[0]
+    return None
+
+
+def _repo_argument(args: list[str]) -> str | None:
+    """--repo's value among ARGS, parsed before click does: a typo is judged in that repository."""
+    for n, arg in enumerate(args):
+        if arg == "--repo" and n + 1 < len(args):
+            return args[n + 1]
+        if arg.startswith("--repo="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def coverage_line(extraction) -> str:
@@ -115,13 +152,16 @@ def dump(config: RunConfig, endpoint: str) -> None:
 
 @main.command()
 @click.argument("revision_range", metavar="OLD..NEW")
+@click.argument("pathspec", nargs=-1, metavar="[-- PATHSPEC...]")
 @format_option(CHECK_FORMATS, "text")
 @source_options
 @policy_options
+@triage_options
 @click.option("--show-waived", is_flag=True, help="List the findings that waivers matched.")
 @click.option("--show-diagnostics", is_flag=True, help="List every construct that could not be resolved.")
 @click.option("--write-baseline", metavar="FILE", default=None,
-              help="Write a waiver for every current finding to FILE (then give each a real reason).")
+              help="Write a waiver for every current finding to FILE, print one line and exit 0 "
+                   "(then give each a real reason).")
 @click.option("--per-commit", is_flag=True,
               help="Attribute each finding to the commit of OLD..NEW that introduced it (git revisions only).")
 @output_option("Write the report to FILE instead of stdout.")
@@ -131,8 +171,10 @@ def check(config: RunConfig, revision_range: str) -> None:
     """Report every change between two endpoints that breaks migration (the default command).
 
     OLD..NEW compares two endpoints, OLD.. compares OLD with HEAD, and a single REV checks
-    the change that commit made (REV^..REV).  An endpoint is a git revision, a directory,
-    WORKTREE, a -dump-vmstate JSON file or a `vmsd-lint dump` snapshot.
+    the change that commit made (REV^..REV); WORKTREE alone is HEAD..WORKTREE.  An endpoint
+    is a git revision, a directory, WORKTREE, a -dump-vmstate JSON file or a `vmsd-lint
+    dump` snapshot.  Paths after `--` (git pathspecs; ':!PATH' excludes) limit the findings
+    to those whose VMSD's file matches.
 
     Exit status: 0 no error finding (nor warning with --strict), 1 there is one, 2 bad input.
     """

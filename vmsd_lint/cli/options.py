@@ -44,7 +44,7 @@ def source_options(func: F) -> F:
         click.option("--repo", metavar="PATH", default=None,
                      help="Git repository for revision endpoints (default: the one around the current directory)."),
         click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                     help="Parallel parser processes (default: min(2, CPUs))."),
+                     help="Parallel parser processes (default: the CPUs this process may run on)."),
         click.option("--cache-dir", metavar="DIR", default=None, help="Cache directory (default: ~/.cache/vmsd-lint)."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
     ]
@@ -72,6 +72,36 @@ def policy_options(func: F) -> F:
     return func
 
 
+def _comma_separated(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """`--select a,b --select c` as ruff takes it: (a, b, c)."""
+    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+
+
+def triage_options(func: F) -> F:
+    """--select, --ignore, --severity, --section, --vmsd, --statistics, --exit-zero, --color:
+    which findings are shown and counted (app/triage.py), and how the result is printed."""
+    options = [
+        click.option("--select", metavar="RULE|GLOB", multiple=True, callback=_comma_separated,
+                     help="Only these rules (slugs or globs such as 'field-*'; repeat or separate with commas)."),
+        click.option("--ignore", metavar="RULE|GLOB", multiple=True, callback=_comma_separated,
+                     help="Leave out these rules (slugs or globs)."),
+        click.option("--severity", type=click.Choice(["error", "warning", "info"]), default=None,
+                     help="Only findings of this severity or a higher one."),
+        click.option("--section", metavar="GLOB", multiple=True, callback=_comma_separated,
+                     help="Only findings reaching a top-level section matching GLOB."),
+        click.option("--vmsd", metavar="GLOB", multiple=True, callback=_comma_separated,
+                     help="Only findings in a VMSD whose wire name matches GLOB."),
+        click.option("--statistics", is_flag=True,
+                     help="Print the counts per rule and per directory instead of the findings (text or json)."),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the run (2 stays 2)."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                     help="Colour the text report: auto is on a terminal, unless NO_COLOR is set."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def output_option(help: str) -> Callable[[F], F]:
     return click.option("--output", "-o", metavar="FILE", default=None, help=help)
 
@@ -81,5 +111,11 @@ def quiet_option(help: str) -> Callable[[F], F]:
 
 
 def default_jobs(jobs: int | None) -> int:
-    """--jobs, or min(2, CPUs): more workers than that cost memory for little time."""
-    return jobs or max(1, min(2, os.cpu_count() or 1))
+    """--jobs, or the CPUs this process may run on (its affinity mask: a container or
+    `taskset` gives it fewer than the machine has)."""
+    if jobs:
+        return jobs
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)

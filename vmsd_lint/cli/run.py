@@ -4,6 +4,7 @@ itself (run by `check` and `pre-commit`). The command modules import this; nothi
 imports them."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -14,10 +15,11 @@ import click
 from ..app.config import RunConfig
 from ..app.runs import check_report
 from ..app.waivers import baseline_toml
+from ..diff.findings import Report
 from ..errors import InputError
 from ..extract.cache import Cache, default_cache_dir, max_bytes_from_env
-from ..processes import signals_deferred
-from ..report.formats import CHECK_FORMATS, Format, RenderOptions, Styles
+from ..processes import Progress, ProgressBar, signals_deferred, silent_progress
+from ..report.formats import CHECK_FORMATS, STATISTICS_FORMATS, Format, RenderOptions, Styles
 from .output import stdout_is_terminal, write_report
 
 T = TypeVar("T")
@@ -79,18 +81,46 @@ def write_rendered(fmt: Format[T], subject: T, config: RunConfig, quiet: bool = 
     if not text:
         return
     if fmt.styles != Styles.NONE:
-        colour = fmt.styles == Styles.TERMINAL and config.output in (None, "-") and stdout_is_terminal() \
-            and not os.environ.get("NO_COLOR")
-        text = text if colour else click.unstyle(text)
+        text = text if fmt.styles == Styles.TERMINAL and colour_wanted(config) else click.unstyle(text)
     write_output(text, config.output)
+
+
+def colour_wanted(config: RunConfig) -> bool:
+    """--color always or never, else (auto) colour on a terminal, unless NO_COLOR is set."""
+    if config.color != "auto":
+        return config.color == "always"
+    return config.output in (None, "-") and stdout_is_terminal() and not os.environ.get("NO_COLOR")
 
 
 def run_check_command(old_spec: str, new_spec: str, config: RunConfig) -> None:
     """What `check` does once the range is parsed (shared with `pre-commit`): compare, apply
     waivers, print the report, exit 1 when it fails and 0 otherwise."""
-    report = check_report(old_spec, new_spec, config, open_cache(config))
+    formats = STATISTICS_FORMATS if config.statistics else CHECK_FORMATS
+    if config.format not in formats:  # before anything is extracted
+        raise InputError(f"--statistics prints {' or '.join(formats)}, not --format {config.format}")
+    report = check_report(old_spec, new_spec, config, open_cache(config), terminal_progress(config))
     if config.write_baseline:
-        write_output(baseline_toml(report.findings), config.write_baseline)
+        write_baseline(report, config.write_baseline)
+        sys.exit(0)
     failed = report.failed(config.strict)
-    write_rendered(CHECK_FORMATS[config.format], report, config, quiet=config.quiet and not failed)
-    sys.exit(1 if failed else 0)
+    write_rendered(formats[config.format], report, config, quiet=config.quiet and not failed)
+    sys.exit(1 if failed and not config.exit_zero else 0)
+
+
+def terminal_progress(config: RunConfig) -> Progress:
+    """click's progress bar on standard error when it is a terminal and -q was not given;
+    else nothing (a CI log or a pipe gets no carriage-return noise)."""
+    if config.quiet or sys.stderr is None or not sys.stderr.isatty():
+        return silent_progress
+
+    def bar(label: str, length: int) -> contextlib.AbstractContextManager[ProgressBar]:
+        return click.progressbar(length=length, label=label, file=sys.stderr, show_eta=False)
+    return bar
+
+
+def write_baseline(report: Report, path: str) -> None:
+    """The waivers of every current finding written to PATH, and one line saying so: the
+    report itself is what the baseline now accepts, so it is not printed, and the run passes."""
+    write_output(baseline_toml(report.findings), path)
+    click.echo(f"vmsd-lint: wrote {len(report.findings)} waiver(s) to {path} "
+               f"({report.old.label} -> {report.new.label}); give each a real reason", err=True)

@@ -23,7 +23,15 @@ from ..errors import InputError
 from ..report.formats import PRE_COMMIT_FORMATS, REVIEW_FORMATS
 from ..sources.patches import read_series
 from ..sources.tree import run_git
-from .options import configured, format_option, output_option, policy_options, quiet_option, source_options
+from .options import (
+    configured,
+    format_option,
+    output_option,
+    policy_options,
+    quiet_option,
+    source_options,
+    triage_options,
+)
 from .run import open_cache, run_check_command, write_rendered
 
 
@@ -31,6 +39,7 @@ from .run import open_cache, run_check_command, write_rendered
 @format_option(PRE_COMMIT_FORMATS, "text")
 @source_options
 @policy_options
+@triage_options
 @click.option("--show-diagnostics", is_flag=True, help="List every construct that could not be resolved.")
 @quiet_option("Print nothing when nothing fails.")
 @configured

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from ..placement.machines import Verdict
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
+# How a note points at the diagnostics: JSON lists them always; the text report only with
+# --show-diagnostics, and says so instead (report/text.py).
+DIAGNOSTICS_LISTED = "(listed under diagnostics)"
+DIAGNOSTICS_HIDDEN = "(run with --show-diagnostics)"
 
 
 @dataclass(frozen=True, slots=True)

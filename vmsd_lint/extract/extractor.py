@@ -18,7 +18,7 @@ from functools import partial
 
 from ..errors import ChildDied
 from ..model import Diagnostic, Extraction
-from ..processes import how_it_ended, name_process
+from ..processes import Progress, ProgressBar, how_it_ended, name_process, silent_progress
 from ..sources.tree import SourceFile, SourceTree
 from .buildconfig import target_config
 from .cache import Cache, pack, unpack
@@ -70,11 +70,13 @@ class Extractor:
     where names collide, its build configuration answers the #ifs); JOBS: the worker
     processes that scan and parse; CACHE: the cache (None: none); FINISH, always said
     (None: none): a later stage's pass over each extraction, made before the extraction
-    is cached (linking.Finish: the placements, placement.extraction.placing_extractor)."""
+    is cached (linking.Finish: the placements, placement.extraction.placing_extractor).
+    PROGRESS shows how far a whole extraction has got (the files indexed, then resolved)."""
     target: str | None = None
     jobs: int = 1
     cache: Cache | None = None
     finish: Finish | None = field(kw_only=True)
+    progress: Progress = field(default=silent_progress, kw_only=True, repr=False)
     store: Store = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -120,20 +122,21 @@ class Extractor:
         cached_scans = self._cached(SCAN, files)
         cached_parses = self._cached(PARSE, files)
         missing = [f for f in files if f.blob not in cached_scans or f.blob not in cached_parses]
-        with self._pool(len(missing)) as pool:
+        with self._pool(len(missing)) as pool, self.progress(f"extracting {tree.label}", 2 * len(files)) as bar:
             contents, interesting, computed_scans = self._read_and_scan(pool, tree, missing)
             to_parse = [(f.path, contents[f.path]) for f in missing if f.path in interesting]
             computed_parses = self._compute(pool, parse_interesting, to_parse, PARSE_CHUNK)
             index = TreeIndex({}, target_config(self.target, target_mak_text(tree, self.target)))
             for path, scan in self._scans(files, missing, cached_scans, computed_scans):
                 index.add(path, scan)  # while the workers scan the next files
+                bar.update(1)
             result = Extraction(tree.label, tree.commit, self.target, index.target_dir)
             result.dump_field_keys = savevm_field_keys(tree) or result.dump_field_keys
             result.c_includes = c_includes(index.files)
             self.store.write_later(NAMES, lambda: {key: NameMap.of(index)})  # made by the writer
             rust = rust_records(self.store, tree, index)  # a few small files, while the workers parse
             result.files_read = len(index.files) + len(rust_files(tree))
-            parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses)
+            parsed = self._parses(files, missing, {p for p, _ in to_parse}, cached_parses, computed_parses, bar)
             reuse = ResolvedCache(self.store, {f.path: f.blob for f in files}, self.target)
             resolved = resolve_files(index, parsed, reuse)
             records = {path: file_record(index, path, ff, file_result, tree.read_path)
@@ -195,7 +198,7 @@ class Extractor:
             yield f.path, scan
         self.store.put_packed(SCAN, fresh)
 
-    def _parses(self, files, missing, computing: set[str], cached, computed):
+    def _parses(self, files, missing, computing: set[str], cached, computed, bar: ProgressBar):
         """(path, ParsedFile, packed ParsedFile or None) of every parsed file in path
         order, as the parses arrive; new ones are stored in the cache once all have."""
         missing_paths = {f.path for f in missing}
@@ -209,6 +212,7 @@ class Extractor:
                 fresh[f.blob] = packed
             else:
                 parsed, fresh[f.blob] = None, _NOT_PARSED
+            bar.update(1)  # (read lazily by the resolver: this is how far it has got)
             if parsed is not None:
                 yield f.path, parsed, packed
         self.store.put_packed(PARSE, fresh)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from ..errors import ChildDied
 from ..model import Extraction
-from ..processes import how_it_ended, name_process
+from ..processes import how_it_ended, name_process, silent_progress
 from ..sources.tree import SourceTree
 from .cache import Cache
 from .derive import few_c_files_apart
@@ -29,7 +29,7 @@ def extract_pair(extractor: Extractor, old_tree: SourceTree, new_tree: SourceTre
         return old, extractor.run(new_tree, base=(old_tree, old))
     # the two extractions share the cores: each gets half the workers
     half = replace(extractor, jobs=max(1, extractor.jobs // 2))
-    new_job = _ForkedExtraction.start(half, new_tree)
+    new_job = _ForkedExtraction.start(replace(half, progress=silent_progress), new_tree)  # one bar: OLD's
     if new_job is None:  # no process could be forked
         return extractor.run(old_tree), extractor.run(new_tree)
     try:

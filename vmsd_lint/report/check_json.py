@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from .. import __version__
+from ..catalogue import catalogue_version
 from ..diff.findings import Finding, Report
 from ..sources.patches import Patch
 from .messages import message
@@ -49,10 +51,16 @@ def report_dict(report: Report, show_waived: bool = False) -> dict:
         "diagnostics": [dict(asdict(d), side=side) for side, d in report.diagnostics],
         "notes": list(report.notes),
         "unmatched_waivers": list(report.unmatched_waivers),
+        "version": versions(),
     }
     if show_waived:
         data["waived"] = [dict(finding_dict(f), reason=f.waived_by) for f in report.waived]
     return data
+
+
+def versions() -> dict[str, str]:
+    """What produced the report: the tool's version and the catalogue's (catalogue.catalogue_version)."""
+    return {"vmsd_lint": __version__, "catalogue": catalogue_version()}
 
 
 def render_json(report: Report, show_waived: bool = False) -> str:

@@ -25,6 +25,7 @@ from .markdown import render_markdown
 from .native import dumps_native, native_dump
 from .qemu_dump import dumps, qemu_dump
 from .sarif import render_sarif
+from .statistics import render_statistics_json, render_statistics_text
 from .text import render_text
 
 if TYPE_CHECKING:  # annotations only: the review (app stage) and the graph (networkx, imported late)
@@ -69,6 +70,11 @@ CHECK_FORMATS: dict[str, Format[Report]] = {
     "github": Format(lambda report, options: render_github(report)),
 }
 PRE_COMMIT_FORMATS = {name: CHECK_FORMATS[name] for name in ("text", "json")}
+# `check --statistics`: counts per rule and per directory instead of the findings
+STATISTICS_FORMATS: dict[str, Format[Report]] = {
+    "text": Format(lambda report, options: render_statistics_text(report)),
+    "json": Format(lambda report, options: render_statistics_json(report)),
+}
 
 REVIEW_FORMATS: dict[str, Format[Review]] = {
     "email": Format(lambda review, options: render_email(review, options.quiet), Styles.REMOVED),

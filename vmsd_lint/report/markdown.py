@@ -4,16 +4,22 @@ A heading with the counts, the endpoints, one table row a finding, then a collap
 <details> with what QEMU prints and the `vmsd-lint explain` hints.  With no finding, one
 line that says no migration-breaking change was found, and still lists the notes (what
 could not be checked): it never calls a range clean when something was not resolved.
+
+A GitHub comment holds at most 65,536 characters: the rows go errors first, and past that
+the table is cut, with a line counting what was left out and naming the command that
+prints the whole report (fit_comment).
 """
 from __future__ import annotations
 
 import re
 
+from ..catalogue import SEVERITIES
 from ..diff.findings import Finding, Report
 from .messages import machine_counts_words, machines_words, message, one_line
 
 _CELL_SPECIAL = re.compile(r"[\\|`*\[\]<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _ENTITIES = {"<": "&lt;", ">": "&gt;"}
+COMMENT_LIMIT = 65_536  # characters in one GitHub issue or pull-request comment
 
 
 def cell(text: str) -> str:
@@ -89,19 +95,56 @@ def render_markdown(report: Report) -> str:
             line += " Not everything could be checked: see the notes below."
         notes = _notes(report)
         return "\n".join([line, *([""] + notes if notes else [])]) + "\n"
+    return fit_comment(report, between, by_severity(report.findings))
+
+
+def by_severity(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then info, each in the report's order: what a cut keeps."""
+    return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
+
+
+def fit_comment(report: Report, between: str, findings: list[Finding], limit: int = COMMENT_LIMIT) -> str:
+    """The comment with as many of FINDINGS' rows as keep it under LIMIT characters (all of
+    them when they fit): the longest such prefix, found by bisection."""
+    text = _comment(report, between, findings, len(findings))
+    if len(text) < limit:
+        return text
+    low, high = 0, len(findings) - 1  # _comment(low) fits (checked below), _comment(high + 1) does not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_comment(report, between, findings, middle)) < limit:
+            low = middle
+        else:
+            high = middle - 1
+    return _comment(report, between, findings, low)
+
+
+def _comment(report: Report, between: str, findings: list[Finding], shown: int) -> str:
+    """The comment with the first SHOWN rows of FINDINGS; what QEMU prints is listed for those only."""
     out = [f"### vmsd-lint: {_counts(report)}", "", between, "",
            "| severity | rule | where (file:line) | vmsd / path | breaks | message |",
            "| --- | --- | --- | --- | --- | --- |"]
-    out += [_row(finding) for finding in report.findings]
+    out += [_row(finding) for finding in findings[:shown]]
+    if shown < len(findings):
+        out += ["", cut_line(report, findings[shown:])]
     notes = _notes(report)
     if notes:
         out += [""] + notes
     out += ["", "<details>", "<summary>What QEMU prints, and how to fix each type</summary>", ""]
     runtime = [f"- {code(f.rule, False)} on {code(f.vmsd, False)}: QEMU prints {code(f.runtime_error, False)}"
-               for f in report.findings if f.runtime_error]
+               for f in findings[:shown] if f.runtime_error]
     if runtime:
         out += ["QEMU prints, when the migration breaks:", "", *runtime, ""]
     out += ["What happens and how to fix it:", ""]
     out += [f"- `vmsd-lint explain {slug}`" for slug in sorted({f.rule for f in report.findings})]
     out += ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+def cut_line(report: Report, left_out: list[Finding]) -> str:
+    """What the cut left out, by severity, and the command that prints everything."""
+    counts = ", ".join(f"{n} {s}" for s in SEVERITIES if (n := sum(1 for f in left_out if f.severity == s)))
+    command = code(f"vmsd-lint {report.old.label}..{report.new.label}", False)
+    return (f"**{len(left_out)} more finding(s) not shown** ({counts}): a GitHub comment holds at most "
+            f"{COMMENT_LIMIT:,} characters. The full report: {command} (add `--format json` or "
+            f"`--statistics` for an overview).")

@@ -1,4 +1,5 @@
-"""`--format text`: gcc-style lines grouped by section, then a summary line.
+"""`--format text`: the totals, then gcc-style lines -- errors first, then warnings, then
+info, each grouped by section (sorted case-insensitively) -- then the totals again.
 
     hw/char/serial.c:835: error: [field-removed] vmstate 'serial': field 'lsr' ... (breaks forward)
 """
@@ -6,7 +7,8 @@ from __future__ import annotations
 
 import click
 
-from ..diff.findings import Finding, Report
+from ..catalogue import SEVERITIES
+from ..diff.findings import DIAGNOSTICS_HIDDEN, DIAGNOSTICS_LISTED, Finding, Report
 from ..model import Severity
 from .messages import directions_words, headline, machine_counts_words, machines_words, one_line
 
@@ -14,9 +16,13 @@ COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cy
 
 
 def render_text(report: Report, show_waived: bool = False, show_diagnostics: bool = False) -> str:
-    lines: list[str] = []
-    group = None
-    for finding in report.findings:
+    # the totals first too: at release scale the last line is hundreds of lines away
+    lines: list[str] = [summary_line(report)] if report.findings else []
+    group, severity = "", ""
+    for finding in triage_order(report.findings):
+        if finding.severity != severity:
+            severity, group = finding.severity, ""
+            lines.append(severity_heading(report, severity))
         section = _group(finding)
         if section != group:
             group = section
@@ -33,9 +39,23 @@ def render_text(report: Report, show_waived: bool = False, show_diagnostics: boo
     for waiver in report.unmatched_waivers:
         lines.append(one_line(f"vmsd-lint: warning: waiver matched no finding: {waiver}"))
     for note in report.notes:
+        if not show_diagnostics:
+            note = note.replace(DIAGNOSTICS_LISTED, DIAGNOSTICS_HIDDEN)
         lines.append(one_line(f"vmsd-lint: note: {note}"))
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
+
+
+def triage_order(findings: list[Finding]) -> list[Finding]:
+    """FINDINGS by severity (errors first), then by their group heading case-insensitively
+    ('section cpu' beside 'section CPU', unresolved constructs last), then as sorted."""
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.rule == "unresolved",
+                                           _group(f).casefold(), _group(f), f.sort_key()))
+
+
+def severity_heading(report: Report, severity: str) -> str:
+    count = sum(1 for f in report.findings if f.severity == severity)
+    return click.style(f"== {count} {severity} finding(s) ==", fg=COLOURS[Severity(severity)], bold=True)
 
 
 def _group(finding: Finding) -> str:

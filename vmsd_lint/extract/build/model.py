@@ -7,6 +7,7 @@ module built and loaded, Rust off, every host feature present, on an x86_64 Linu
 """
 from __future__ import annotations
 
+import difflib
 import posixpath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -83,7 +84,9 @@ class UnknownTarget(InputError):
     """An InputError, so that the command line ends with exit status 2 and this one line."""
 
     def __init__(self, target: str, known: list[str]) -> None:
-        super().__init__(f"unknown target '{target}' (known: {', '.join(known)})")
+        close = difflib.get_close_matches(target, known, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        super().__init__(f"unknown target '{target}'{hint} (known: {', '.join(known)})")
         self.target, self.known = target, known
 
 
