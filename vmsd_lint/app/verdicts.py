@@ -346,6 +346,8 @@ def apply_machine_verdicts(report: Report, old: WireSchema, new: WireSchema, pol
     report.findings = kept
     report.machines_judged = True
     report.machine = policy.machine
-    if left_out:
+    if left_out and policy.machine is not None:
         report.notes.append(f"--machine {policy.machine}: {left_out} finding(s) on state this machine type cannot "
                             f"hold are not reported")
+    elif left_out:  # property-default-changed on machine types only targets not built have
+        report.notes.append(f"{left_out} finding(s) on machine types of targets not built are not reported")
