@@ -251,6 +251,8 @@ def comment(finding: Finding, located: bool) -> list[str]:
 
 
 def direction_sentence(finding: Finding) -> str:
+    if finding.rule == "unresolved":
+        return "This part was not checked (info): vmsd-lint could not resolve it."
     if not finding.directions:
         return "This is wire-compatible (info)."
     verb = "This breaks" if finding.severity == Severity.ERROR else "This can break"
@@ -298,9 +300,9 @@ def closing(review: Review, step: int, findings: list[Finding]) -> list[str]:
     if others:
         text += (" 1 other finding of the series is in the reply to its patch." if others == 1 else
                  f" {others} other findings of the series are in the replies to their patches.")
-    infos = sum(1 for f in review.report.findings if f.severity == Severity.INFO)
+    infos = _info_words(review.report.findings)
     if infos:
-        text += f" {_count(infos, 'wire-compatible change')} (info) not shown: vmsd-lint review --format text."
+        text += f" {infos} (info) not shown: vmsd-lint review --format text."
     return wrap(text) + [""] + wrap("Each type is explained, with what QEMU prints and every fix, "
                                     "by `vmsd-lint explain TYPE`.")
 
@@ -318,15 +320,25 @@ def no_findings_note(review: Review) -> str:
     text = (f"vmsd-lint {__version__} found no migration-breaking change in {what}, applied to "
             f"{_base(review)}: {_count(len(before.vmsds), 'VMSD')} in {_count(len(before.sections), 'section')} "
             f"before, {_count(len(after.vmsds), 'VMSD')} in {_count(len(after.sections), 'section')} after.")
-    infos = sum(1 for f in review.report.findings if f.severity == Severity.INFO)
+    infos = _info_words(review.report.findings)
     if infos:
-        text += f" {_count(infos, 'wire-compatible change')} noted (info; see --format text)."
+        text += f" {infos} noted (info; see --format text)."
     if review.report.waived:
         text += f" {_count(len(review.report.waived), 'finding')} waived by the configuration."
     if after.diagnostics:
         text += (f" {_count(len(after.diagnostics), 'construct')} of the patched tree could not be "
                  f"resolved and were not checked ({len(before.diagnostics)} before).")
     return "\n".join(wrap(text)) + "\n"
+
+
+def _info_words(findings: list[Finding]) -> str:
+    """"2 wire-compatible changes and 1 construct not checked": an unresolved construct is
+    info too, but nothing says it is compatible."""
+    infos = [f for f in findings if f.severity == Severity.INFO]
+    unchecked = sum(1 for f in infos if f.rule == "unresolved")
+    parts = [_count(len(infos) - unchecked, "wire-compatible change") if len(infos) > unchecked else "",
+             _count(unchecked, "construct") + " not checked" if unchecked else ""]
+    return " and ".join(p for p in parts if p)
 
 
 def _base(review: Review) -> str:
