@@ -175,7 +175,7 @@ def test_email_reply_to_a_breaking_patch(single, env):
     assert lines[removed - 1] == ">          VMSTATE_UINT32(old_out_data, PL061State),"
     assert lines[removed + 1] == "" and lines[removed + 2].startswith(
         "[field-removed] vmstate 'pl061': field 'old_in_data' (uint32, 4 bytes)")
-    assert "QEMU will print: error while loading state for instance 0x0 of device" in reply
+    assert "QEMU will print: Missing section footer for pl061" in reply
     assert "Suggested fix: Replace the field with a VMSTATE_UNUSED placeholder" in reply
     assert "breaks migration backward" in reply and "\n-- \nvmsd-lint " in reply
     assert "> @@ -60,7 +60,6 @@" in reply and "[...]" in reply  # the commit message is cut
