@@ -8,6 +8,7 @@ from ..placement.wire import UNKNOWN_TEST, Section, WireSchema
 from .engine import Differ
 from .findings import BACKWARD, Finding, new_finding
 from .instances import DECIMAL, fill_instance, section_instance
+from .owners import owners_on_both_sides
 from .placement import compare_placements
 from .semantics import Pair
 from .vmsds import compare_pair
@@ -99,13 +100,15 @@ def _section_removed(differ: Differ, section: Section) -> None:
 
 
 def _section_added(differ: Differ, section: Section) -> None:
-    existed = sorted(t for t in section.types if t in differ.old.type_sections)
-    # a device OLD has too: OLD cannot load it (a warning); else the rule's own info
+    # a device OLD has too (its dc->vmsd, or the realize, instance_init or machine init
+    # that now calls vmstate_register()): OLD cannot load it (a warning); else the rule's info
+    existed = sorted(t for t in section.types if t in differ.old.type_sections) \
+        or owners_on_both_sides(differ.old, differ.new, section)
     verdict = {"severity": Severity.WARNING, "directions": (BACKWARD,)} if existed else {}
     differ.report(None, new_finding(
         "section-added", **verdict, vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, new=_where(section),
-        sections=(section.name,), types=tuple(sorted(section.types)),
+        sections=(section.name,), types=tuple(sorted(section.types)) or tuple(existed),
         runtime_error=qemu_prints("section-added", "unknown-section", section.name, _instance(differ.new, section))
         if existed else None,
         target=section.target, gates=_section_gates("new", differ.new, section)))
