@@ -361,8 +361,10 @@ def test_patch_that_does_not_apply(single, env):
     edit(repo, DEVICE, "VMSTATE_UINT32(old_out_data, PL061State),", "VMSTATE_UINT32(old_out_data, PL061State), ")
     commit(repo, env, "whitespace")
     before = repo_state(repo)
-    proc = vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), str(patch))
-    assert_one_line_error(proc, "patch 1/1 'hw/gpio/pl061.c': hunk #1 (@@ -60,7 +60,6 @@) does not apply")
+    # (without --base the preimage blobs pick HEAD~1, where it applies: test_review_base.py)
+    proc = vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), "--base", "HEAD", str(patch))
+    assert_one_line_error(proc, "patch 1/1 'hw/gpio/pl061.c': hunk #1 (@@ -60,7 +60,6 @@) does not apply",
+                          "tried on HEAD (--base)")
     assert proc.stdout == "" and repo_state(repo) == before
 
 

@@ -68,6 +68,7 @@ class Patch:
     cc: str | None
     message: str  # the commit message (what precedes the diff)
     files: list[FileDiff]
+    body: str = ""  # the whole text, for what git writes around the diff (base-commit:)
 
     @property
     def name(self) -> str:
@@ -216,7 +217,7 @@ def _patch(mail: Mail, number: int, total: int) -> Patch:
     start = _diff_start(lines)
     where = f"patch {number}/{total}"
     return Patch(number, total, mail.subject, mail.author, mail.date, mail.message_id, mail.references,
-                 mail.to, mail.cc, _commit_message(lines[:start]), parse_diff(lines[start:], where))
+                 mail.to, mail.cc, _commit_message(lines[:start]), parse_diff(lines[start:], where), mail.body)
 
 
 def _commit_message(lines: list[str]) -> str:
