@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the review the reply renders (app stage): used for annotati
     from ..app.review import Review, Shown
 from ..model import Severity
 from .messages import headline, machines_words, one_line
+from .reply import reply_message
 
 WIDTH = 72
 SHOWN_SEVERITIES = (Severity.ERROR, Severity.WARNING)  # info findings are wire-compatible: counted, not quoted
@@ -61,27 +62,13 @@ def replies_by_step(review: Review) -> dict[int, list[Shown]]:
 
 
 def render_reply(review: Review, step: int, shown: list[Shown]) -> str:
+    """One reply: headers and MIME framing by the standard library (report/reply.py)."""
     patch = review.steps[step].patch
-    lines = reply_headers(patch) + [""]
-    lines += wrap(f"On {patch.date or 'an unknown date'}, {patch.author or 'the author'} wrote:")
+    lines = wrap(f"On {patch.date or 'an unknown date'}, {patch.author or 'the author'} wrote:")
     lines += quote_patch(patch, shown)
     lines += [""] + closing(review, step, [s.finding for s in shown])
     lines += ["", "-- ", f"vmsd-lint {__version__}"]
-    return "\n".join(_squeeze_blank_lines(lines)) + "\n"
-
-
-def reply_headers(patch: Patch) -> list[str]:
-    subject = patch.subject if patch.subject.lower().startswith("re:") else f"Re: {patch.subject}"
-    headers = [f"Subject: {subject}"]
-    if patch.author:
-        headers.append(f"To: {patch.author}")
-    cc = ", ".join(x for x in (patch.to, patch.cc) if x)
-    if cc:
-        headers.append(f"Cc: {cc}")
-    if patch.message_id:  # without one the reply cannot be threaded; the mail client will say so
-        headers.append(f"In-Reply-To: {patch.message_id}")
-        headers.append(f"References: {' '.join(x for x in (patch.references, patch.message_id) if x)}")
-    return headers
+    return reply_message(patch, "\n".join(_squeeze_blank_lines(lines)) + "\n")
 
 
 # -- where each finding goes ------------------------------------------------------------
