@@ -49,3 +49,21 @@ def test_a_reply_to_a_non_ascii_author_with_a_long_cc_is_a_valid_message(tmp_pat
     assert reply["Content-Transfer-Encoding"] == "8bit"  # the attribution line holds the name
     body = reply.get_content()
     assert f"{AUTHOR} <" in " ".join(body.split()) and "[field-removed] vmstate 'pl061'" in body
+
+
+def test_a_patch_whose_headers_were_not_utf8_still_gets_a_reply(tmp_path, env):  # noqa: F811 (a fixture)
+    """Latin-1 bytes in the From name and Subject (an old mailer): the reply is still a
+    message the parser reads without defects, the bytes it cannot carry replaced."""
+    repo = make_repo(tmp_path, env)
+    edit(repo, DEVICE, *REMOVE_IN_DATA)
+    git(repo, env, "commit", "-q", "-a", "-m", "hw/gpio/pl061: drop old_in_data from migration")
+    patch = git(repo, env, "format-patch", "--stdout", "-1").encode()
+    git(repo, env, "reset", "-q", "--hard", "HEAD~1")
+    patch = patch.replace(b"From: Jane Developer", b"From: Jos\xe9 Developer", 1).replace(
+        b"Subject: [PATCH]", b"Subject: [PATCH] caf\xe9:", 1)
+    (tmp_path / "latin1.patch").write_bytes(patch)  # bytes as they came, not re-encoded
+    proc = vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), str(tmp_path / "latin1.patch"))
+    assert proc.returncode == 1, proc.stderr
+    reply = email.message_from_bytes(proc.stdout.encode(), policy=email.policy.default)
+    assert not reply.defects and reply["Subject"].startswith("Re: [PATCH] caf")
+    assert reply["To"].addresses[0].addr_spec == "jane@example.org"

@@ -19,14 +19,14 @@ MAX_LINE = 998  # RFC 5322's limit on a line; a longer quoted line needs quoted-
 def reply_message(patch: Patch, body: str) -> str:
     """The reply to PATCH (its headers from the patch's own) with BODY as text/plain."""
     message = EmailMessage(policy=POLICY)
-    message["Subject"] = patch.subject if patch.subject.lower().startswith("re:") else f"Re: {patch.subject}"
+    subject = _sendable(patch.subject)
+    message["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     _address(message, "To", patch.author)
     _address(message, "Cc", ", ".join(x for x in (patch.to, patch.cc) if x))
     if patch.message_id:  # without one the reply cannot be threaded; the mail client will say so
-        message["In-Reply-To"] = patch.message_id
-        message["References"] = " ".join(x for x in (patch.references, patch.message_id) if x)
-    # bytes that were not UTF-8 in the patch (kept as surrogates) cannot be sent as they were
-    text = body.encode("utf-8", "replace").decode("utf-8")
+        message["In-Reply-To"] = _sendable(patch.message_id)
+        message["References"] = _sendable(" ".join(x for x in (patch.references, patch.message_id) if x))
+    text = _sendable(body)
     message.set_content(text, charset="utf-8", cte=transfer_encoding(text))
     return message.as_bytes().decode("utf-8")
 
@@ -39,13 +39,18 @@ def transfer_encoding(text: str) -> str:
     return "7bit" if text.isascii() else "8bit"
 
 
+def _sendable(text: str) -> str:
+    """Bytes that were not UTF-8 in the patch (kept as surrogates) cannot be sent as they were."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _address(message: EmailMessage, name: str, value: str | None) -> None:
     """An address header from the patch's text; one the parser cannot take is left out
     rather than sent malformed (the reply still goes to the list through the others)."""
     if not value:
         return
     try:
-        message[name] = value
+        message[name] = _sendable(value)
         str(message[name])  # parsed when set; a value it cannot fold fails here, not in as_bytes()
     except (ValueError, IndexError, TypeError, HeaderParseError):
         del message[name]
