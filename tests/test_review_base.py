@@ -53,6 +53,8 @@ def test_the_base_commit_line_picks_the_base(tmp_path, env):  # noqa: F811 (a fi
     assert data["old"]["commit"] == base
     assert [f["rule"] for f in data["findings"]] == ["field-removed"]
     assert any("base-commit line" in note for note in data["notes"])
+    reply = vmsd_lint(env, "review", "--no-cache", "--repo", str(repo), "-", stdin=patch).stdout
+    assert f"applied to {base[:12]}." in " ".join(reply.split())  # the id once, not "id (id)"
 
 
 def test_without_the_line_the_preimage_blobs_pick_the_base(tmp_path, env):  # noqa: F811 (a fixture)

@@ -330,7 +330,9 @@ def _info_words(findings: list[Finding]) -> str:
 
 def _base(review: Review) -> str:
     commit = review.base_schema.commit
-    return f"{review.base} ({commit[:12]})" if commit else review.base
+    if not commit or commit.startswith(review.base):  # a base chosen by its id: said once
+        return review.base
+    return f"{review.base} ({commit[:12]})"
 
 
 def _count(number: int, noun: str) -> str:
