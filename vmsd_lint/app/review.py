@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from ..diff.findings import Finding, Report
 from ..placement.wire import WireSchema
-from ..sources.apply import apply_patch, changed_paths
+from ..sources.apply import PatchDoesNotApply, apply_patch, changed_paths
 from ..sources.patches import Mail, Patch
 from ..sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
 from .check import Options, build_report, extract_tree, judged, open_tree, schema_of
@@ -52,11 +52,17 @@ class Review:
         return self.steps[-1].schema
 
 
-def review_series(patches: list[Patch], base: str, options: Options, cover: Mail | None = None) -> Review:
+def review_series(patches: list[Patch], base: str, options: Options, cover: Mail | None = None,
+                  base_why: str = "--base") -> Review:
+    """BASE_WHY: how the base was chosen, for the error of a patch that does not apply."""
     base_tree = open_tree(base, options.repo)
     trees = [base_tree]
     for patch in patches:  # all applied before any extraction: a bad patch fails fast
-        trees.append(apply_patch(trees[-1], patch, tree_label(base, patch)))
+        try:
+            trees.append(apply_patch(trees[-1], patch, tree_label(base, patch)))
+        except PatchDoesNotApply as exc:
+            raise PatchDoesNotApply(f"{exc}; tried on {base} ({base_why}): pass --base REV to apply the series to "
+                                    f"another revision") from None
     extracted = (base_tree, extract_tree(base_tree, options))
     schemas = [schema_of(base_tree, extracted[1], options)]
     changed = []  # per patch: whether it changed what the extractor reads

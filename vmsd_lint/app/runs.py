@@ -36,11 +36,13 @@ def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object 
 
 
 def review_report(patches: list[Patch], cover: Mail | None, base: str, config: RunConfig,
-                  cache: object | None) -> Review:
+                  cache: object | None, base_why: str = "--base") -> Review:
     """The series applied onto BASE and checked patch by patch."""
     waivers, config = configured_run(config)
     options = reading_options(config, cache)
-    review = review_series(patches, base, options, cover)
+    review = review_series(patches, base, options, cover, base_why)
+    if base_why != "--base":  # chosen from the mails: say which revision, and why
+        review.report.notes.append(f"the series was applied to {base}: {base_why}")
     review.report.notes += settings_notes(config)
     apply_waivers(review.report, waivers)
     apply_triage(review.report, triage_of(config))  # [settings] select, ignore, severity

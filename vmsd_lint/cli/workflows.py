@@ -21,6 +21,7 @@ from ..app.config import RunConfig
 from ..app.runs import review_report
 from ..errors import InputError
 from ..report.formats import PRE_COMMIT_FORMATS, REVIEW_FORMATS
+from ..sources.bases import Base, choose_base
 from ..sources.patches import read_series
 from ..sources.tree import run_git
 from .options import (
@@ -73,8 +74,10 @@ def _has_head(repo_dir: str) -> bool:
 
 @click.command("review")
 @click.argument("source", metavar="PATCH|MBOX|-")
-@click.option("--base", metavar="REV", default="HEAD", show_default=True,
-              help="The revision (or directory) the patches apply to.")
+@click.option("--base", metavar="REV", default=None,
+              help="The revision (or directory) the patches apply to.  Default: the series' base-commit "
+                   "line (git format-patch --base, b4), else the commit holding the patches' preimage blobs, "
+                   "else HEAD.")
 @format_option(REVIEW_FORMATS, "email",
                help="email: a reply to each patch that breaks something; text, json: as a check.")
 @source_options
@@ -82,7 +85,7 @@ def _has_head(repo_dir: str) -> bool:
 @output_option("Write the reply or report to FILE.")
 @quiet_option("Print nothing when nothing is found.")
 @configured
-def review_command(config: RunConfig, source: str, base: str) -> None:
+def review_command(config: RunConfig, source: str, base: str | None) -> None:
     """Check a patch or a series from the mailing list before it is applied.
 
     PATCH|MBOX|- is a `git format-patch` file, an mbox holding a series (as `b4 am`
@@ -95,7 +98,8 @@ def review_command(config: RunConfig, source: str, base: str) -> None:
     input (among which a patch that does not apply: the file and hunk are named).
     """
     patches, cover = read_series(source)
-    review = review_report(patches, cover, base, config, open_cache(config))
+    chosen = Base(base, "--base") if base is not None else choose_base(find_repo(config.repo), patches, cover)
+    review = review_report(patches, cover, chosen.revision, config, open_cache(config), chosen.why)
     failed = review.report.failed(config.strict)
     write_rendered(REVIEW_FORMATS[config.format], review, config, quiet=config.quiet and not failed)
     sys.exit(1 if failed else 0)

@@ -6,9 +6,10 @@ once, listing every top-level section it reaches.
 """
 from __future__ import annotations
 
-from ..model import Location
+from ..model import Location, section_key
 from ..placement.wire import WireSchema, WireVmsd
 from .findings import Finding
+from .instances import fill_instance, section_instance
 from .semantics import Pair
 
 PairKey = tuple[str, str, str]
@@ -76,10 +77,8 @@ class Differ:
                 finding = finding.with_(sections=tuple(sorted(sections | set(finding.sections))),
                                         types=tuple(sorted(types | set(finding.types))),
                                         target=finding.target or (targets.pop() if len(targets) == 1 else None))
-            if finding.runtime_error and "{section}" in finding.runtime_error:
-                section = finding.vmsd if finding.vmsd in finding.sections or not finding.sections \
-                    else finding.sections[0]
-                finding = finding.with_(runtime_error=finding.runtime_error.replace("{section}", section))
+            if finding.runtime_error and "{" in finding.runtime_error:
+                finding = finding.with_(runtime_error=self._runtime_error(finding))
             key = finding.identity
             if key in merged:
                 kept = merged[key]
@@ -87,6 +86,17 @@ class Differ:
                                      types=tuple(sorted(set(kept.types) | set(finding.types))))
             merged[key] = finding
         return sorted(merged.values(), key=Finding.sort_key)
+
+    def _runtime_error(self, finding: Finding) -> str:
+        """What QEMU prints, with the section (the idstr) and its instance id filled in."""
+        text = str(finding.runtime_error)
+        section = finding.vmsd if finding.vmsd in finding.sections or not finding.sections else finding.sections[0]
+        text = text.replace("{section}", section)
+        ids = section_instance((self.new, self.old), section, finding.target)
+        known = self.new.sections.get(section_key(section, finding.target)) \
+            or self.old.sections.get(section_key(section, finding.target))
+        return fill_instance(text, ids, qdev_only=known is not None and bool(known.types)
+                             and not known.registrations)
 
     def _reach(self) -> dict[PairKey, set[tuple[str, str | None, str | None]]]:
         """Every pair's reaching (section, type)s, pushed down from the section roots."""

@@ -14,7 +14,7 @@ from ..placement.wire import UNKNOWN_TEST, WireField
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
 from .layout import condition_words, describe, hand_written_shape, layout_key, same_bytes, test_words, wire_bytes
-from .semantics import BOTH, LOAD_FAILED, Pair, breaks_if_differ, loads, sends, too_new, verdict
+from .semantics import BOTH, FOOTER_MISSING, LOAD_FAILED, Pair, breaks_if_differ, loads, sends, too_new, verdict
 
 Recurse = Callable[[Differ, Pair, Pair], None]
 
@@ -197,7 +197,7 @@ class FieldDiff:
         else:
             self.emit("field-size-changed", j, i,
                       {"field": new.name, "old_layout": describe(old, self.differ.old),
-                       "new_layout": describe(new, self.differ.new)})
+                       "new_layout": describe(new, self.differ.new)}, FOOTER_MISSING)
         return False
 
     def renamed(self, i: int, j: int) -> None:
@@ -226,7 +226,7 @@ class FieldDiff:
         directions, severity = result
         self.emit("field-condition-changed", j, i,
                   {"field": new.name, "old_condition": condition_words(old),
-                   "new_condition": condition_words(new)}, severity=severity, directions=directions)
+                   "new_condition": condition_words(new)}, FOOTER_MISSING, severity=severity, directions=directions)
 
     def equal_checks(self, i: int, j: int) -> None:
         old, new = self.old_fields[i], self.new_fields[j]
@@ -265,7 +265,7 @@ class FieldDiff:
                   {"field": old.name, "old_layout": describe(old, self.differ.old),
                    "after": _after(self.old_fields, i),
                    "condition": f" (OLD sent it under {condition})" if condition != "always" else ""},
-                  severity=severity, directions=directions)
+                  FOOTER_MISSING, severity=severity, directions=directions)
 
     def added(self, j: int) -> None:
         new = self.new_fields[j]
@@ -273,12 +273,12 @@ class FieldDiff:
         forward = loads(new, self.pair.load_version(FORWARD))
         if new.test is not None:
             self.emit("field-added-conditional", j, None,
-                      {**args, "test": test_words(new.test)})
+                      {**args, "test": test_words(new.test)}, FOOTER_MISSING)
         elif forward is False:
             self.emit("field-added-versioned", j, None,
                       {**args, "field_version": str(new.version_id)}, prints=self._rejected_version())
         else:
-            self.emit("field-added", j, None, args)
+            self.emit("field-added", j, None, args, FOOTER_MISSING)
 
     # -- output ------------------------------------------------------------------------
     def emit(self, rule: str, j: int | None, i: int | None, args: dict, prints: tuple | None = LOAD_FAILED, *,

@@ -9,6 +9,7 @@ from ..catalogue import qemu_prints
 from ..model import Location, Placement, Severity
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
+from .instances import instance_id
 from .semantics import BOTH
 
 
@@ -137,4 +138,4 @@ def _words(placement: Placement) -> str:
 
 
 def _instance_words(placement: Placement) -> str:
-    return placement.instance_id if placement.instance_id.isdigit() else f"<{placement.instance_id}>"
+    return str(instance_id(placement))  # VMSTATE_INSTANCE_ID_ANY: 0, the first of its idstr

@@ -7,6 +7,8 @@ from ..model import EndpointKind, Location, Severity
 from ..placement.wire import UNKNOWN_TEST, Section, WireSchema
 from .engine import Differ
 from .findings import BACKWARD, Finding, new_finding
+from .instances import DECIMAL, fill_instance, section_instance
+from .owners import owners_on_both_sides
 from .placement import compare_placements
 from .semantics import Pair
 from .vmsds import compare_pair
@@ -81,7 +83,8 @@ def _renamed_sections(differ: Differ) -> tuple[set[str], set[str]]:
             args={"old_section": old_section.name, "owner": owner, "section": new_section.name},
             old=_where(old_section), new=_where(new_section),
             sections=(new_section.name,), types=tuple(sorted(types)),
-            runtime_error=qemu_prints("section-renamed", "unknown-section", old_section.name, 0),
+            runtime_error=qemu_prints("section-renamed", "unknown-section", old_section.name,
+                                      _instance(old, old_section)),
             target=new_section.target))
     return {o for o, _ in renames}, {n for _, n in renames}
 
@@ -91,19 +94,23 @@ def _section_removed(differ: Differ, section: Section) -> None:
         "section-removed", vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, old=_where(section),
         sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=qemu_prints("section-removed", "unknown-section", section.name, 0), target=section.target,
+        runtime_error=qemu_prints("section-removed", "unknown-section", section.name, _instance(differ.old, section)),
+        target=section.target,
         gates=_section_gates("old", differ.old, section)))
 
 
 def _section_added(differ: Differ, section: Section) -> None:
-    existed = sorted(t for t in section.types if t in differ.old.type_sections)
-    # a device OLD has too: OLD cannot load it (a warning); else the rule's own info
+    # a device OLD has too (its dc->vmsd, or the realize, instance_init or machine init
+    # that now calls vmstate_register()): OLD cannot load it (a warning); else the rule's info
+    existed = sorted(t for t in section.types if t in differ.old.type_sections) \
+        or owners_on_both_sides(differ.old, differ.new, section)
     verdict = {"severity": Severity.WARNING, "directions": (BACKWARD,)} if existed else {}
     differ.report(None, new_finding(
         "section-added", **verdict, vmsd=section.name, path=section.name,
         args={"owner": section.owner, "section": section.name}, new=_where(section),
-        sections=(section.name,), types=tuple(sorted(section.types)),
-        runtime_error=qemu_prints("section-added", "unknown-section", section.name, 0) if existed else None,
+        sections=(section.name,), types=tuple(sorted(section.types)) or tuple(existed),
+        runtime_error=qemu_prints("section-added", "unknown-section", section.name, _instance(differ.new, section))
+        if existed else None,
         target=section.target, gates=_section_gates("new", differ.new, section)))
 
 
@@ -116,6 +123,12 @@ def _section_gates(side: str, schema: WireSchema, section: Section) -> tuple[tup
         if vmsd is not None and vmsd.file and vmsd.needed and vmsd.needed != UNKNOWN_TEST:
             found.append((side, vmsd.file, vmsd.needed))
     return tuple(found) if len(found) == len(section.vmsds) else ()  # every VMSD of it gated, or none
+
+
+def _instance(schema: WireSchema, section: Section) -> str:
+    """The instance id SCHEMA sends the section with, in decimal (find_se()'s error)."""
+    return fill_instance(DECIMAL, section_instance((schema,), section.name, section.target),
+                         qdev_only=bool(section.types) and not section.registrations)
 
 
 def _where(section: Section | None) -> Location | None:

@@ -17,12 +17,17 @@ from dataclasses import dataclass
 from ..model import Severity
 from ..placement.wire import WireField, WireVmsd
 from .findings import BACKWARD, FORWARD
+from .instances import HEX
 
 Maybe = bool | None
 
 # What the destination prints comes from the rule files (catalogue.qemu_prints); a VMSD's
-# `{section}` is filled in once the sections it reaches are known (engine.Differ.findings).
-LOAD_FAILED = ("load-failed", 0, "{section}")
+# `{section}`, and the `{instance:x}` its registration sends, are filled in once the
+# sections it reaches are known (engine.Differ.findings, diff/instances.py).
+LOAD_FAILED = ("load-failed", HEX, "{section}")  # vmstate_load() failed: -ENOENT, a field's decoding
+# A plain layout break: every field "loads", on shifted bytes, and check_section_footer()
+# then finds a data byte where the footer's 0x7e should be (migration/savevm.c)
+FOOTER_MISSING = ("footer-missing", "{section}")
 
 
 def too_new(pair: Pair, incoming: int, local: int) -> tuple:

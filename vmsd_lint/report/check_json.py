@@ -10,7 +10,7 @@ from .. import __version__
 from ..catalogue import catalogue_version
 from ..diff.findings import Finding, Report
 from ..sources.patches import Patch
-from .messages import message
+from .messages import directions_words, message
 
 if TYPE_CHECKING:  # the review rendered (app stage): used for annotations only
     from ..app.review import Review
@@ -28,6 +28,9 @@ def finding_dict(finding: Finding) -> dict:
         "old": asdict(finding.old) if finding.old else None,
         "new": asdict(finding.new) if finding.new else None,
         "message": message(finding),
+        # the words the text report puts after the message: "breaks forward", "wire-compatible",
+        # "not checked" (an unresolved construct: info, but not known to be compatible)
+        "verdict": directions_words(finding),
         "runtime_error": finding.runtime_error,
         "targets": list(finding.targets) if finding.targets is not None else None,
         "commit": finding.commit,

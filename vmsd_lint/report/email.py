@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the review the reply renders (app stage): used for annotati
     from ..app.review import Review, Shown
 from ..model import Severity
 from .messages import headline, machines_words, one_line
+from .reply import reply_message
 
 WIDTH = 72
 SHOWN_SEVERITIES = (Severity.ERROR, Severity.WARNING)  # info findings are wire-compatible: counted, not quoted
@@ -61,27 +62,13 @@ def replies_by_step(review: Review) -> dict[int, list[Shown]]:
 
 
 def render_reply(review: Review, step: int, shown: list[Shown]) -> str:
+    """One reply: headers and MIME framing by the standard library (report/reply.py)."""
     patch = review.steps[step].patch
-    lines = reply_headers(patch) + [""]
-    lines += wrap(f"On {patch.date or 'an unknown date'}, {patch.author or 'the author'} wrote:")
+    lines = wrap(f"On {patch.date or 'an unknown date'}, {patch.author or 'the author'} wrote:")
     lines += quote_patch(patch, shown)
     lines += [""] + closing(review, step, [s.finding for s in shown])
     lines += ["", "-- ", f"vmsd-lint {__version__}"]
-    return "\n".join(_squeeze_blank_lines(lines)) + "\n"
-
-
-def reply_headers(patch: Patch) -> list[str]:
-    subject = patch.subject if patch.subject.lower().startswith("re:") else f"Re: {patch.subject}"
-    headers = [f"Subject: {subject}"]
-    if patch.author:
-        headers.append(f"To: {patch.author}")
-    cc = ", ".join(x for x in (patch.to, patch.cc) if x)
-    if cc:
-        headers.append(f"Cc: {cc}")
-    if patch.message_id:  # without one the reply cannot be threaded; the mail client will say so
-        headers.append(f"In-Reply-To: {patch.message_id}")
-        headers.append(f"References: {' '.join(x for x in (patch.references, patch.message_id) if x)}")
-    return headers
+    return reply_message(patch, "\n".join(_squeeze_blank_lines(lines)) + "\n")
 
 
 # -- where each finding goes ------------------------------------------------------------
@@ -251,6 +238,8 @@ def comment(finding: Finding, located: bool) -> list[str]:
 
 
 def direction_sentence(finding: Finding) -> str:
+    if finding.rule == "unresolved":
+        return "This part was not checked (info): vmsd-lint could not resolve it."
     if not finding.directions:
         return "This is wire-compatible (info)."
     verb = "This breaks" if finding.severity == Severity.ERROR else "This can break"
@@ -298,9 +287,9 @@ def closing(review: Review, step: int, findings: list[Finding]) -> list[str]:
     if others:
         text += (" 1 other finding of the series is in the reply to its patch." if others == 1 else
                  f" {others} other findings of the series are in the replies to their patches.")
-    infos = sum(1 for f in review.report.findings if f.severity == Severity.INFO)
+    infos = _info_words(review.report.findings)
     if infos:
-        text += f" {_count(infos, 'wire-compatible change')} (info) not shown: vmsd-lint review --format text."
+        text += f" {infos} (info) not shown: vmsd-lint review --format text."
     return wrap(text) + [""] + wrap("Each type is explained, with what QEMU prints and every fix, "
                                     "by `vmsd-lint explain TYPE`.")
 
@@ -318,9 +307,9 @@ def no_findings_note(review: Review) -> str:
     text = (f"vmsd-lint {__version__} found no migration-breaking change in {what}, applied to "
             f"{_base(review)}: {_count(len(before.vmsds), 'VMSD')} in {_count(len(before.sections), 'section')} "
             f"before, {_count(len(after.vmsds), 'VMSD')} in {_count(len(after.sections), 'section')} after.")
-    infos = sum(1 for f in review.report.findings if f.severity == Severity.INFO)
+    infos = _info_words(review.report.findings)
     if infos:
-        text += f" {_count(infos, 'wire-compatible change')} noted (info; see --format text)."
+        text += f" {infos} noted (info; see --format text)."
     if review.report.waived:
         text += f" {_count(len(review.report.waived), 'finding')} waived by the configuration."
     if after.diagnostics:
@@ -329,9 +318,21 @@ def no_findings_note(review: Review) -> str:
     return "\n".join(wrap(text)) + "\n"
 
 
+def _info_words(findings: list[Finding]) -> str:
+    """"2 wire-compatible changes and 1 construct not checked": an unresolved construct is
+    info too, but nothing says it is compatible."""
+    infos = [f for f in findings if f.severity == Severity.INFO]
+    unchecked = sum(1 for f in infos if f.rule == "unresolved")
+    parts = [_count(len(infos) - unchecked, "wire-compatible change") if len(infos) > unchecked else "",
+             _count(unchecked, "construct") + " not checked" if unchecked else ""]
+    return " and ".join(p for p in parts if p)
+
+
 def _base(review: Review) -> str:
     commit = review.base_schema.commit
-    return f"{review.base} ({commit[:12]})" if commit else review.base
+    if not commit or commit.startswith(review.base):  # a base chosen by its id: said once
+        return review.base
+    return f"{review.base} ({commit[:12]})"
 
 
 def _count(number: int, noun: str) -> str:

@@ -21,6 +21,7 @@ from .check_json import render_json, render_review_json
 from .email import render_email
 from .github import render_github
 from .graph import to_dot, to_graphml, to_json
+from .html import render_html
 from .markdown import render_markdown
 from .native import dumps_native, native_dump
 from .qemu_dump import dumps, qemu_dump
@@ -68,6 +69,7 @@ CHECK_FORMATS: dict[str, Format[Report]] = {
     "sarif": Format(lambda report, options: render_sarif(report)),
     "markdown": Format(lambda report, options: render_markdown(report)),
     "github": Format(lambda report, options: render_github(report)),
+    "html": Format(lambda report, options: render_html(report, options.show_waived)),
 }
 PRE_COMMIT_FORMATS = {name: CHECK_FORMATS[name] for name in ("text", "json")}
 # `check --statistics`: counts per rule and per directory instead of the findings

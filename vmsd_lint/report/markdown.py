@@ -15,7 +15,7 @@ import re
 
 from ..catalogue import SEVERITIES
 from ..diff.findings import Finding, Report
-from .messages import machine_counts_words, machines_words, message, one_line
+from .messages import directions_words, machine_counts_words, machines_words, message, one_line
 
 _CELL_SPECIAL = re.compile(r"[\\|`*\[\]<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _ENTITIES = {"<": "&lt;", ">": "&gt;"}
@@ -69,7 +69,8 @@ def _row(finding: Finding) -> str:
         vmsd_path = "(unresolved in NEW)"
     else:
         vmsd_path = code(finding.vmsd) + (f" / {code(finding.path)}" if finding.path != finding.vmsd else "")
-    breaks = ", ".join(finding.directions) if finding.directions else "-"
+    breaks = ", ".join(finding.directions) if finding.directions else \
+        directions_words(finding) if finding.rule == "unresolved" else "-"
     text = cell(message(finding)) + (f" (introduced by {code(finding.origin)})" if finding.origin else "")
     machines = machines_words(finding)
     if machines:

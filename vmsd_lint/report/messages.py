@@ -35,7 +35,12 @@ def headline(finding: Finding) -> str:
     return f"vmstate '{finding.vmsd}': {message(finding)}" if finding.rule != "unresolved" else message(finding)
 
 
+NOT_CHECKED = "not checked"  # an unresolved construct: nothing is known either way
+
+
 def directions_words(finding: Finding) -> str:
+    if finding.rule == "unresolved":  # breaks nothing known, but was not checked: never "compatible"
+        return NOT_CHECKED
     if finding.was is not None:  # lowered by a machine verdict: what it breaks on the wire, and why
         verdict = finding.machines
         why = "board-only" if verdict is not None and verdict.board_only else \

@@ -68,6 +68,7 @@ class Patch:
     cc: str | None
     message: str  # the commit message (what precedes the diff)
     files: list[FileDiff]
+    body: str = ""  # the whole text, for what git writes around the diff (base-commit:)
 
     @property
     def name(self) -> str:
@@ -168,9 +169,14 @@ def _header(value) -> str:
     """A header's text: RFC 2047 words decoded, folding and runs of blanks made one space.
     A longer header is cut first (at a blank): decode_header() takes time quadratic in
     the number of encoded words (a 4 MB Subject: a minute)."""
+    # raw 8-bit bytes in a header (git format-patch writes Cc: names so) come as a Header
+    # of unknown-8bit chunks: they are UTF-8, what git writes (str() would replace them)
+    raw = value if isinstance(value, email.header.Header) else None
     value = _cut(str(value))
     try:
-        text = str(email.header.make_header(email.header.decode_header(value)))
+        parts = [(chunk, "utf-8" if charset == "unknown-8bit" else charset)
+                 for chunk, charset in email.header.decode_header(raw if raw is not None else value)]
+        text = str(email.header.make_header(parts))
     except (UnicodeError, LookupError, email.errors.HeaderParseError):
         text = value
     return " ".join(text.split())
@@ -216,7 +222,7 @@ def _patch(mail: Mail, number: int, total: int) -> Patch:
     start = _diff_start(lines)
     where = f"patch {number}/{total}"
     return Patch(number, total, mail.subject, mail.author, mail.date, mail.message_id, mail.references,
-                 mail.to, mail.cc, _commit_message(lines[:start]), parse_diff(lines[start:], where))
+                 mail.to, mail.cc, _commit_message(lines[:start]), parse_diff(lines[start:], where), mail.body)
 
 
 def _commit_message(lines: list[str]) -> str:
