@@ -386,7 +386,7 @@ class _Crates:
             return self._pointer(self.base(ref[1], from_path, depth + 1))
         if kind == "array":
             return self._array(ref, from_path, depth)
-        if kind != "path":
+        if kind != "path" or not ref[1]:  # (an empty path: a damaged source, `<>` alone)
             raise Unread(f"type {_type_text(ref)} has no VMState impl this tool reads")
         name, args = ref[1][-1], ref[2]
         if name in self.scalars:
