@@ -15,6 +15,7 @@ from .check import Options, find_repo, run_check
 from .config import RunConfig
 from .percommit import attribute_commits
 from .review import Review, review_series
+from .streamrange import is_stream_file, stream_report
 from .triage import Triage, apply_triage, check_rule_patterns
 from .verdicts import MachinePolicy
 from .waivers import Waiver, apply_waivers, load_config
@@ -26,7 +27,12 @@ def check_report(old_spec: str, new_spec: str, config: RunConfig, cache: object 
     extractions and --per-commit's walk."""
     waivers, config = configured_run(config)  # a bad config file fails before anything is extracted
     options = replace(reading_options(config, cache), progress=progress)
-    report = run_check(old_spec, new_spec, options)
+    if is_stream_file(old_spec):  # STREAM..REV: what one real source sent, checked forward
+        if config.per_commit:
+            raise InputError("--per-commit needs two git revisions, not a migration stream")
+        report = stream_report(old_spec, new_spec, options)
+    else:
+        report = run_check(old_spec, new_spec, options)
     report.notes += settings_notes(config)
     if config.per_commit:
         attribute_commits(report, old_spec, new_spec, options)

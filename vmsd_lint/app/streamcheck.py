@@ -209,7 +209,26 @@ def explain(stop: Stop, section: Section, loader: Loader | None, schema: WireSch
     recipe = load_catalogue()[rule].recipes[0]
     return {"rule": rule, "section": section.idstr, "instance_id": section.instance_id, "path": path,
             "offset": offset, "detected_at": detected, "stream_holds": holds, "expected": expected,
-            "qemu_prints": lines, "recipe": {"title": recipe.title, "body": recipe.body}}
+            "qemu_prints": lines, "recipe": {"title": recipe.title, "body": recipe.body},
+            "message_args": _message_args(rule, facts, path, holds, expected, section.idstr)}
+
+
+def _message_args(rule: str, facts: dict[str, Any], path: str, holds: str, expected: str,
+                  idstr: str) -> dict[str, object]:
+    """The placeholders of RULE's message (rules/<rule>.toml) for a failure of the stream,
+    for `STREAM..REV` (app/streamrange.py): the stream is OLD, REV is NEW."""
+    field = path.rsplit("/", 1)[-1]
+    by_rule: dict[str, dict[str, object]] = {
+        "section-removed": {"section": idstr, "owner": "sent by the stream's source"},
+        "version-decreased": {"old_version": facts.get("version"), "new_version": facts.get("local")},
+        "minimum-version-raised": {"new_minimum": facts.get("local"), "old_version": facts.get("version")},
+        "subsection-removed": {"subsection": facts.get("subsection"), "when": "(the stream carries it)"},
+        "field-removed": {"field": field, "old_layout": holds, "after": "", "condition": ""},
+        "field-added": {"field": field, "new_layout": expected, "after": ""},
+        "field-size-changed": {"field": field, "old_layout": holds, "new_layout": expected},
+        "field-reordered": {"field": field, "old_index": f"({holds})", "new_index": f"({expected})"},
+    }
+    return by_rule.get(rule, {})
 
 
 def _divergence(stop: Stop, loader: Loader | None, schema: WireSchema) -> tuple[str, int, str, str, str]:
