@@ -18,6 +18,7 @@ cannot decide is never guessed: the registrations under it are listed as undecid
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..sources.tree import SourceTree
@@ -473,9 +474,15 @@ def realize_features(facts: CpRegFacts, model: CpuModel, options: dict[str, bool
 # -- evaluating a condition for a model -------------------------------------------
 
 def _all_hold(facts, conds, features, model, options) -> bool | None:
+    return all_hold(conds, lambda text: evaluate_condition(facts, text, features, model, options))
+
+
+def all_hold(conds, decide: Callable[[str], bool | None]) -> bool | None:
+    """Whether every one of CONDS holds (a negated one: does not), each decided by DECIDE
+    from its text: False as soon as one fails, None when one cannot be decided."""
     result: bool | None = True
     for cond in conds:
-        value = evaluate_condition(facts, cond.text, features, model, options)
+        value = decide(cond.text)
         if value is not None and cond.negated:
             value = not value
         if value is False:
@@ -488,8 +495,7 @@ def _all_hold(facts, conds, features, model, options) -> bool | None:
 def evaluate_value(facts: CpRegFacts, text: str, path: str, features: set[str], model: CpuModel,
                    options: dict[str, bool]) -> int | None:
     """TEXT (a C expression of PATH: a loop's bound) for MODEL, or None."""
-    data = f"int f(void) {{ return ({text}); }}".encode()
-    expr = next(n for n in _walk(parse_tree(data).root_node) if n.type == "parenthesized_expression")
+    expr, data = expression_node(text)
     value = _eval(facts, expr, data, features, model, options, path)
     return None if value is None else int(value)
 
@@ -497,11 +503,15 @@ def evaluate_value(facts: CpRegFacts, text: str, path: str, features: set[str], 
 def evaluate_condition(facts: CpRegFacts, text: str, features: set[str], model: CpuModel,
                        options: dict[str, bool]) -> bool | None:
     """TEXT (a C condition) for MODEL: True, False, or None when it cannot be decided."""
-    data = f"int f(void) {{ return ({text}); }}".encode()
-    node = parse_tree(data).root_node
-    expr = next(n for n in _walk(node) if n.type == "parenthesized_expression")
+    expr, data = expression_node(text)
     value = _eval(facts, expr, data, features, model, options, None)
     return None if value is None else bool(value)
+
+
+def expression_node(text: str):
+    """TEXT, a C expression, parsed: its (parenthesized) node and the bytes it is in."""
+    data = f"int f(void) {{ return ({text}); }}".encode()
+    return next(n for n in _walk(parse_tree(data).root_node) if n.type == "parenthesized_expression"), data
 
 
 def _eval(facts, node, data, features, model, options, isar_path):

@@ -26,9 +26,9 @@ from importlib import resources
 from tree_sitter import Node, Query, QueryCursor
 
 from ..sources.tree import SourceTree
-from .cpregs import ARM_DIR, conditions_around
+from .cpregs import ARM_DIR, all_hold, conditions_around, expression_node
 from .machines import MachineType
-from .parse import _language, declarator_name, parse_tree
+from .parse import _language, _text, declarator_name, parse_tree
 
 # the accelerator the lists are estimated for: a modelling choice, not a fact of QEMU
 TCG = {"kvm_enabled()": False, "hvf_enabled()": False, "tcg_enabled()": True}
@@ -60,10 +60,6 @@ class CpuOptions:
 def _query() -> Query:
     text = resources.files("vmsd_lint.extract").joinpath("queries", "cpu_options.scm").read_text()
     return Query(_language(), text)
-
-
-def _text(node: Node, data: bytes) -> str:
-    return data[node.start_byte:node.end_byte].decode(errors="replace")
 
 
 def _string(node: Node, data: bytes) -> str:
@@ -143,7 +139,8 @@ def machine_cpu_options(tree: SourceTree, machine: MachineType | None) -> CpuOpt
         if prop is None or value is None:
             continue  # a property of another kind (kvm-steal-time is not ARMCPU's bool)
         where = f"{machine.file}:{caps['setting'][0].start_point[0] + 1}"
-        verdict = _holds(conditions_around(caps["setting"][0], data)[0], state)
+        verdict = all_hold(conditions_around(caps["setting"][0], data)[0],
+                           lambda text: _evaluate(*expression_node(text), state))
         if verdict is None:
             values[f"cpu->{prop.field}"] = None
             problems.append(f"{prop.name}={str(value).lower()} at {where} under a condition not decided")
@@ -185,28 +182,6 @@ def _machine_state(matches, data: bytes, machine: MachineType) -> dict[str, bool
         if fn in inits and _text(caps["base"][0], data) == "vms":
             state[f"vms->{_text(caps['member'][0], data)}"] = _evaluate(caps["value"][0], data, state)
     return state
-
-
-def _holds(conds, state: dict[str, bool | None]) -> bool | None:
-    result: bool | None = True
-    for cond in conds:
-        data = f"int f(void) {{ return ({cond.text}); }}".encode()
-        root = parse_tree(data).root_node
-        expr = next(n for n in _walk(root) if n.type == "parenthesized_expression")
-        value = _evaluate(expr, data, state)
-        if value is not None and cond.negated:
-            value = not value
-        if value is False:
-            return False
-        if value is None:
-            result = None
-    return result
-
-
-def _walk(node: Node):
-    yield node
-    for child in node.children:
-        yield from _walk(child)
 
 
 def _evaluate(node: Node, data: bytes, state: dict[str, bool | None]) -> bool | None:
