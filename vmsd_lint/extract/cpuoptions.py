@@ -26,7 +26,7 @@ from importlib import resources
 from tree_sitter import Node, Query, QueryCursor
 
 from ..sources.tree import SourceTree
-from .cpregs import ARM_DIR, all_hold, conditions_around, expression_node
+from .cpregs import all_hold, arm_sources, conditions_around, expression_node
 from .machines import MachineType
 from .parse import _language, _text, declarator_name, parse_tree
 
@@ -79,8 +79,7 @@ def _matches(data: bytes) -> list[dict[str, list[Node]]]:
 def cpu_properties(tree: SourceTree) -> dict[str, CpuProperty]:
     """The Arm CPU's boolean properties, by name, with the field each sets."""
     found: dict[str, CpuProperty] = {}
-    paths = sorted(f.path for f in tree.files if f.path.startswith(ARM_DIR) and f.path.endswith(".c"))
-    for path in paths:
+    for path in arm_sources(tree):
         data = tree.read_path(path) or b""
         if any(word in data for word in CPU_WORDS):
             found.update(_file_properties(path, data))
@@ -92,8 +91,8 @@ def _file_properties(path: str, data: bytes) -> dict[str, CpuProperty]:
     assigns = [caps for caps in matches if "assign" in caps]
     found: dict[str, CpuProperty] = {}
     for caps in matches:
-        where = f"{path}:{(caps.get('prop') or caps.get('added') or [None])[0].start_point[0] + 1}" \
-            if "prop" in caps or "added" in caps else ""
+        node = (caps.get("prop") or caps.get("added") or [None])[0]
+        where = f"{path}:{node.start_point[0] + 1}" if node is not None else ""
         if "prop" in caps and _text(caps["type"][0], data) == "ARMCPU":
             default = {"true": True, "false": False}.get(_text(caps["default"][0], data))
             found[_string(caps["name"][0], data)] = CpuProperty(
