@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..diff import compare
 from ..diff.cpumodels import cpu_model_findings
-from ..diff.cpuregs import AARCH64, ARM_TARGETS, arm_code_differs, cpu_register_findings
+from ..diff.cpuregs import AARCH64, ARM_TARGETS, UNSTABLE_MODELS, arm_code_differs, cpu_register_findings
 from ..diff.findings import DIAGNOSTICS_LISTED, Endpoint, Finding, Report, new_finding
 from ..errors import InputError
 from ..extract.build.model import UnknownTarget, known_targets
@@ -20,7 +20,7 @@ from ..extract.machines import MachineType, target_hw_dir
 from ..extract.pair import extract_pair
 from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
 from ..placement.extraction import placing_extractor
-from ..placement.machines import MachineSource
+from ..placement.machines import MachineSource, Verdict
 from ..placement.targets import with_targets
 from ..placement.wire import WireSchema, from_extraction
 from ..processes import Progress, silent_progress
@@ -290,7 +290,28 @@ def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Opt
     machines = _arm_machines(report, old.machines, new.machines, options.machines.machine)
     found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache, machines)
     report.notes += notes
-    return [f.with_(targets=(AARCH64,) if builds is not None else None) for f in found]
+    runnable = _models_of_versioned_machines((old.machines, new.machines), hw_dir)
+    return [_board_only_if_unrunnable(f, runnable).with_(targets=(AARCH64,) if builds is not None else None)
+            for f in found]
+
+
+def _models_of_versioned_machines(sources: tuple[MachineSource, MachineSource], hw_dir: str) -> bytes:
+    """The text of both trees' files defining versioned machine types of hw/HW_DIR (virt.c):
+    the CPU models such a machine type can run are the ones it names (`valid_cpus[]`)."""
+    files = {(source, m.file) for source in sources for m in source.facts().machines if m.hw_dir == hw_dir}
+    return b"\n".join(source.tree.read_path(path) or b"" for source, path in sorted(files, key=lambda x: x[1]))
+
+
+def _board_only_if_unrunnable(finding: Finding, machine_files: bytes) -> Finding:
+    """FINDING, board-only when its CPU model is one no versioned machine type names
+    (ARM_CPU_TYPE_NAME("cortex-a9"): vexpress-a9 and the other boards QEMU promises no
+    migration between releases for)."""
+    model = dict(finding.args).get("model")
+    if not machine_files:  # no versioned machine type at all (a sample tree): nothing to say
+        return finding
+    if model is None or model in UNSTABLE_MODELS or f'ARM_CPU_TYPE_NAME("{model}")'.encode() in machine_files:
+        return finding
+    return finding.with_(machines=Verdict((), None, board_only=True), types=(f"{model} CPU model",))
 
 
 def _arm_machines(report: Report, old: MachineSource, new: MachineSource,

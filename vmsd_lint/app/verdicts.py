@@ -206,6 +206,8 @@ class MachineJudge:
         or (with --machine) the machine type cannot hold it."""
         if finding.targets == ():
             return None
+        if finding.machines is not None and finding.machines.board_only:
+            return finding.machines  # the detector's own (a CPU model no versioned machine type runs)
         key = (finding.targets, finding.types, finding.sections if not finding.types else (), finding.target)
         holding = self._holding.get(key)
         if holding is None:  # (the findings of one section share it)

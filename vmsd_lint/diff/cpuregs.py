@@ -26,6 +26,7 @@ from ..extract.machines import MachineType, source_key
 from ..extract.store import CPU_REGS, Store
 from ..model import Direction, Location
 from ..sources.tree import SourceTree, files_differ
+from . import armmodels
 from .findings import Finding, new_finding
 
 # without --cpu: the models `virt` has accepted since long before 7.2 and that users
@@ -74,13 +75,17 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None, cac
     if not arm_code_differs(old, new) and options[0].values == options[1].values:
         return [], []  # the same code under the same options: the same lists
     unstable = _unstable_changes(old, new, store, cpu, facts_of)
+    named, named_notes = _named_model_changes(old, new, store, cpu, facts_of, options)
+    unstable += named
     if cpu in UNSTABLE_MODELS:
         return unstable, [f"--cpu {cpu}: not migration-stable by design (its features follow the release and "
                           f"the host), so its register list is not compared"]
     models = (cpu,) if cpu else DEFAULT_MODELS
     sides = [_lists(tree, models, store, facts_of, opts) for tree, opts in zip((old, new), options)]
     findings: list[Finding] = []
+    not_evaluated: dict[tuple[str, ...], list[str]] = {}  # registers -> the models
     notes = [f"{side}: {problem}" for side, opts in zip(("OLD", "NEW"), options) for problem in opts.problems]
+    notes += named_notes
     under = _under(options)
     for model in models:
         before, after = sides[0][model], sides[1][model]
@@ -93,7 +98,19 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None, cac
         for found in (_compared(model, before, after, under), _values_compared(model, before, after, under)):
             if found is not None:
                 findings.append(found)
+        unknown = _not_evaluated(before, after)
+        if unknown:
+            not_evaluated.setdefault(unknown, []).append(model)
+    notes += [f"CPU model(s) {', '.join(names)}: {len(regs)} constant register(s) read a value not known "
+              f"statically (set at run time, or a property's default), not compared: {', '.join(regs[:SHOWN])}"
+              f"{', ...' if len(regs) > SHOWN else ''}" for regs, names in not_evaluated.items()]
     return findings + unstable, notes
+
+
+def _not_evaluated(before: ModelList, after: ModelList) -> tuple[str, ...]:
+    """The constant registers whose value one side does not know (`cpu->pmceid0`, set by
+    the PMU's realize): their values are not compared."""
+    return tuple(sorted({side.regs[k][0] for side in (before, after) for k, v in side.values.items() if v is None}))
 
 
 def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str | None,
@@ -110,6 +127,18 @@ def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str |
                         sections=("cpu",), target="arm")
             for model in wanted if model in sides[0] and model in sides[1]
             and sides[0][model][2] != sides[1][model][2]]
+
+
+def _named_model_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str | None,
+                         facts_of: Callable[[SourceTree], cpregs.CpRegFacts],
+                         options: list[CpuOptions]) -> tuple[list[Finding], list[str]]:
+    """`cpu-model-changed` for the named models (CPU alone, when given) whose init
+    functions set other features or values (diff/armmodels.py)."""
+    if cpu in UNSTABLE_MODELS:
+        return [], []
+    sides = [armmodels.definitions(tree, store, facts_of, opts.values) for tree, opts in zip((old, new), options)]
+    models = [cpu] if cpu else sorted(set(sides[0][0]) - set(UNSTABLE_MODELS))
+    return armmodels.model_findings(sides[0], sides[1], models, _under(options))
 
 
 def _signatures(tree: SourceTree, store: Store,
