@@ -250,14 +250,32 @@ X86_TARGETS = ("x86_64", "i386")  # the builds of target/i386/
 def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -> Report:
     """REPORT with the property defaults compared and each finding's verdict for versioned
     machine types (app/verdicts.py)."""
-    if old.machines is not None and new.machines is not None:
-        new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
-    found = property_findings(report, old, new) + _cpu_findings(report, old, new, options) \
-        + _x86_model_findings(old, new, options)
+    found = detected(report, old, new, options)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
     return report
+
+
+CPU_RULES = ("cpu-registers-changed", "cpu-register-value-changed", "cpu-model-changed")
+
+
+def detected(report: Report, old: WireSchema, new: WireSchema, options: Options,
+             rules: set[str] | None = None) -> list[Finding]:
+    """The findings of the detectors that read both endpoints' machine facts (property
+    defaults, CPU register lists and models), not yet judged; notes go to REPORT.  RULES
+    runs only the detectors of those rules (a --per-commit step needs only the ones whose
+    findings the whole range has)."""
+    if old.machines is not None and new.machines is not None:
+        new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
+    found: list[Finding] = []
+    if rules is None or "property-default-changed" in rules:
+        found += property_findings(report, old, new)
+    if rules is None or rules & set(CPU_RULES):
+        found += _cpu_findings(report, old, new, options)
+    if rules is None or "cpu-model-changed" in rules:
+        found += _x86_model_findings(old, new, options)
+    return found
 
 
 def built_targets(old: WireSchema, new: WireSchema) -> set[str] | None:
