@@ -87,6 +87,8 @@ def test_the_machine_restricts_the_report(q35) -> None:
     # entry keeps true for 7.2's machine types, so they still send it (spared where sent)
     ("field-condition-changed", "virtio-mem-device/size", "virtio-mem", "x-early-migration", "false",
      "hw_compat_7_2", "7.2"),
+    # registered by realize only `if (vmem->early_migration)`: the `if` is the gate
+    ("section-added", "virtio-mem-device-early", "virtio-mem", "x-early-migration", "false", "hw_compat_7_2", "7.2"),
 ])
 def test_ramfb_and_e1000e_timadj_are_gated_by_their_compat_arrays(everything, rule, path, driver, prop, value,
                                                                    compat, up_to) -> None:
