@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..catalogue import qemu_prints
 from ..extract import cpregs
-from ..extract.cpuoptions import CpuOptions, machine_cpu_options
+from ..extract.cpuoptions import TCG, CpuOptions, machine_cpu_options
 from ..extract.machines import MachineType, source_key
 from ..extract.store import CPU_REGS, Store
 from ..model import Direction, Location
@@ -94,6 +94,37 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None, cac
             if found is not None:
                 findings.append(found)
     return findings + unstable, notes
+
+
+def model_list(tree: SourceTree, model: str, cache: object | None,
+               machine: MachineType | None) -> tuple[ModelList, CpuOptions]:
+    """MODEL's migrated list in TREE under the CPU options MACHINE gives (TCG), as `check`
+    estimates it and from the same cache: what a destination running TREE accepts."""
+    options = machine_cpu_options(tree, machine)
+    facts: list[cpregs.CpRegFacts] = []
+
+    def facts_of(_tree: SourceTree) -> cpregs.CpRegFacts:
+        if not facts:
+            facts.append(cpregs.extract(tree))
+        return facts[0]
+
+    return _lists(tree, (model,), Store(cache), facts_of, options)[model], options  # type: ignore[arg-type]
+
+
+def model_id_values(tree: SourceTree, cache: object | None,
+                    fields: tuple[str, ...]) -> dict[str, dict[str, int | None]]:
+    """Each CPU model of TREE -> the value its init function sets in each of FIELDS
+    ("ctr", "isar.id_isar0", ...) under TCG (None: not a constant), cached by the tree's
+    files: how a stream's list names its model (its MIDR is not in the list: NO_RAW)."""
+    store = Store(cache)  # type: ignore[arg-type]
+    key = source_key(tree, f"cpregs id values of every model {fields}")
+    entry = store.get(CPU_REGS, key)
+    if entry is None:
+        facts = cpregs.extract(tree)
+        models = ((name, cpregs.cpu_model(facts, name, dict(TCG))) for name in sorted(facts.models))
+        entry = tuple((name, tuple(model.value(f) for f in fields)) for name, model in models)
+        store.write_later(CPU_REGS, {key: entry})
+    return {name: dict(zip(fields, values, strict=True)) for name, values in entry}  # type: ignore[misc]
 
 
 def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str | None,
