@@ -3,8 +3,9 @@ and why? Each section is found among the revision's sections by its idstr, then 
 with its model (streamload.Loader); the first failure is explained with the catalogue.
 
 Not judged, and said so: what pre_load/post_load hooks and *_EQUAL checks decide at run
-time, instance ids (the machine's configuration numbers them), the bodies of sections that
-register_savevm_live() handlers write by hand (`ram`).
+time (except the Arm register list, streamcpu.py), the instance ids of sections registered
+with any id (qdev devices, VMSTATE_INSTANCE_ID_ANY: the machine's configuration numbers
+them), the bodies of sections that register_savevm_live() handlers write by hand (`ram`).
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalogue import load_catalogue, qemu_prints
-from ..diff.cpuregs import UNSTABLE_MODELS, ModelList, model_id_values, model_list
+from ..diff.cpuregs import UNSTABLE_MODELS, ModelList, TreeFacts, model_id_values, model_list
 from ..extract import cpregs
 from ..extract.machines import MachineType, target_hw_dir
 from ..sources.stream import StreamData
@@ -93,6 +93,7 @@ class ArmRegisters:
     def __init__(self, tree: SourceTree, machines: Any, cache: object | None, cpu: str | None,
                  machine: str | None):
         self.tree, self.machines, self.cache, self.cpu, self.machine = tree, machines, cache, cpu, machine
+        self.facts = TreeFacts(tree)  # target/arm read once, only if the cache lacks an answer
 
     def judge(self, incoming: Incoming, instance: int, idstr: str) -> tuple[dict[str, Any] | None, str]:
         """(the failure, or None; what was judged or why not: the section's note)."""
@@ -103,7 +104,7 @@ class ArmRegisters:
         if model is None:
             return None, f"register list not judged: {why}"
         machine, machine_note = self._machine()
-        ours, options = model_list(self.tree, model, self.cache, machine)
+        ours, options = model_list(self.facts, model, self.cache, machine)
         if ours.problem:
             return None, f"register list not judged: REV's list of {model} is not known ({ours.problem})"
         under = f"{model} ({why}), {options.describe()}{machine_note}"
@@ -135,7 +136,7 @@ class ArmRegisters:
         if not wanted:
             return None, "the stream's list has none of the ID registers that name a CPU model (use --cpu)"
         matches: dict[str, int] = {}
-        for model, values in model_id_values(self.tree, self.cache, tuple(ID_FIELDS.values())).items():
+        for model, values in model_id_values(self.facts, self.cache, tuple(ID_FIELDS.values())).items():
             known = [f for f in wanted if values.get(f) is not None]
             if all(values[f] == wanted[f] for f in known):
                 matches[model] = len(known)
