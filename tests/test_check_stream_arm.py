@@ -246,3 +246,22 @@ def test_an_instance_id_rev_never_registers_fails_at_the_header(qemu_repo, strea
     # the sections registered with any id (qdev devices, VMSTATE_INSTANCE_ID_ANY) are not judged by it
     code, report = check(stream, "v7.2.0", qemu_repo, cache_dir)
     assert code == 0
+
+
+def test_a_stream_as_old_endpoint_judges_the_register_list(qemu_repo, stream, cache_dir):
+    """`vmsd-lint STREAM..REV`: the same verdicts as findings; the cpu section is no longer
+    among those left to their hooks when its list was judged."""
+    def range_check(revision: str) -> tuple[int, dict]:
+        code, output = run(["--repo", str(qemu_repo), "--target", "aarch64", "--format", "json",
+                            "--cache-dir", cache_dir, f"{stream}..{revision}"])
+        assert code in (0, 1), output
+        return code, json.loads(output)
+
+    code, report = range_check("v7.2.0")
+    assert code == 0 and report["findings"] == [], report["findings"]
+    hooked = next(n for n in report["notes"] if "pre_load/post_load accept the values" in n)
+    assert "cpu" not in hooked.split("(not judged): ", 1)[1].split(", ")
+    code, report = range_check("v10.0.2")
+    (finding,) = report["findings"]
+    assert code == 1 and finding["rule"] == "cpu-register-value-changed", finding
+    assert "ID_DFR0 [AArch32] 0x3010006 -> 0x3000006" in finding["message"]

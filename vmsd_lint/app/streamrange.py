@@ -25,6 +25,7 @@ from .streamcheck import (
     fixed_instances,
     load_hooks,
 )
+from .streamcpu import ArmRegisters
 
 MAGIC_BYTES = MAGIC.to_bytes(4, "big")
 
@@ -48,8 +49,10 @@ def stream_report(stream_spec: str, new_spec: str, options: Options) -> Report:
         if source is None:
             raise InputError(f"{new_spec}: a stream is checked against a source endpoint (a revision, a "
                              f"directory, WORKTREE), not a JSON file")
-        verdict = check_stream(data, split, desc, schema, load_hooks(source[1]), options.machines.machine,
-                               instances=fixed_instances(source[1]))
+        machine = options.machines.machine
+        arm = ArmRegisters(source[0], schema.machines, options.cache, options.cpu, machine or split.machine)
+        verdict = check_stream(data, split, desc, schema, load_hooks(source[1]), machine, arm,
+                               fixed_instances(source[1]))
     report = Report(Endpoint(stream_spec, None, EndpointKind.SOURCE), Endpoint(new_spec, schema.commit, schema.kind))
     report.findings = [_finding(s, schema) for s in verdict.sections if s.failure]
     report.notes = verdict.notes + _unjudged(verdict)
