@@ -120,7 +120,7 @@ def load_endpoint(spec: str, options: Options, base=None, expand: bool = True) -
     """The schema of an endpoint and, for a source endpoint, its (tree, extraction): the
     base from which the extraction of a tree a few .c files away is derived.  Without
     EXPAND, what a -dump-vmstate file can be compared with (wire.from_extraction)."""
-    if _is_json_endpoint(spec, options.repo):
+    if is_json_endpoint(spec, options.repo):
         return read_json_endpoint(spec, expand), None
     tree = open_tree(spec, options.repo)
     extraction = extract_tree(tree, options, base)
@@ -179,7 +179,7 @@ def _is_json_file(spec: str) -> bool:
     return spec.endswith(".json") and os.path.isfile(spec)
 
 
-def _is_json_endpoint(spec: str, repo: str | None) -> bool:
+def is_json_endpoint(spec: str, repo: str | None) -> bool:
     return _is_json_file(spec) and is_path_endpoint(spec, repo)
 
 
@@ -229,7 +229,7 @@ def find_repo(path: str | None) -> str:
 
 
 def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
-    if _is_json_endpoint(old_spec, options.repo) or _is_json_endpoint(new_spec, options.repo):
+    if is_json_endpoint(old_spec, options.repo) or is_json_endpoint(new_spec, options.repo):
         old, old_source = load_endpoint(old_spec, options)
         new, new_source = load_endpoint(new_spec, options, base=old_source)
         if EndpointKind.DUMP in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: as declared

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..catalogue import qemu_prints
 from ..extract import cpregs
-from ..extract.cpuoptions import CpuOptions, machine_cpu_options
+from ..extract.cpuoptions import TCG, CpuOptions, machine_cpu_options
 from ..extract.machines import MachineType, source_key
 from ..extract.store import CPU_REGS, Store
 from ..model import Direction, Location
@@ -111,6 +111,59 @@ def _not_evaluated(before: ModelList, after: ModelList) -> tuple[str, ...]:
     """The constant registers whose value one side does not know (`cpu->pmceid0`, set by
     the PMU's realize): their values are not compared."""
     return tuple(sorted({side.regs[k][0] for side in (before, after) for k, v in side.values.items() if v is None}))
+
+
+class TreeFacts:
+    """A tree's target/arm, read (4-7 s) at most once for the lists and ID values asked of it."""
+
+    def __init__(self, tree: SourceTree):
+        self.tree = tree
+        self._facts: cpregs.CpRegFacts | None = None
+
+    def __call__(self, _tree: SourceTree | None = None) -> cpregs.CpRegFacts:
+        if self._facts is None:
+            self._facts = cpregs.extract(self.tree)
+        return self._facts
+
+
+def model_list(facts: TreeFacts, model: str, cache: object | None,
+               machine: MachineType | None) -> tuple[ModelList, CpuOptions]:
+    """MODEL's migrated list in the tree of FACTS under the CPU options MACHINE gives
+    (TCG), as `check` estimates it and from the same cache: what a destination running
+    that tree accepts."""
+    store = Store(cache)  # type: ignore[arg-type]
+    options = _cached_options(facts.tree, machine, store)
+    return _lists(facts.tree, (model,), store, facts, options)[model], options
+
+
+def _cached_options(tree: SourceTree, machine: MachineType | None, store: Store) -> CpuOptions:
+    """machine_cpu_options(), cached by the tree's files: reading them costs a warm
+    check-stream 0.25 s (44 files out of git)."""
+    key = source_key(tree, f"cpu options of {machine.key if machine else None}")
+    entry = store.get(CPU_REGS, key)
+    if entry is not None:
+        name, values, settings, problems = entry
+        return CpuOptions(name, dict(values), tuple(settings), tuple(problems))  # type: ignore[arg-type]
+    options = machine_cpu_options(tree, machine)
+    store.write_later(CPU_REGS, {key: (options.machine, tuple(options.values.items()), options.settings,
+                                       options.problems)})
+    return options
+
+
+def model_id_values(facts: TreeFacts, cache: object | None,
+                    fields: tuple[str, ...]) -> dict[str, dict[str, int | None]]:
+    """Each CPU model of the tree of FACTS -> the value its init function sets in each of FIELDS
+    ("ctr", "isar.id_isar0", ...) under TCG (None: not a constant), cached by the tree's
+    files: how a stream's list names its model (its MIDR is not in the list: NO_RAW)."""
+    store = Store(cache)  # type: ignore[arg-type]
+    key = source_key(facts.tree, f"cpregs id values of every model {fields}")
+    entry = store.get(CPU_REGS, key)
+    if entry is None:
+        read = facts()
+        models = ((name, cpregs.cpu_model(read, name, dict(TCG))) for name in sorted(read.models))
+        entry = tuple((name, tuple(model.value(f) for f in fields)) for name, model in models)
+        store.write_later(CPU_REGS, {key: entry})
+    return {name: dict(zip(fields, values, strict=True)) for name, values in entry}  # type: ignore[misc]
 
 
 def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str | None,
