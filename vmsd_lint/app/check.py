@@ -251,10 +251,33 @@ def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -
     """REPORT with the property defaults compared and each finding's verdict for versioned
     machine types (app/verdicts.py)."""
     found = detected(report, old, new, options)
+    report.notes += _cpu_models_not_compared(old, new, options)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
     return report
+
+
+MODEL_DIRS = ("target/i386/", "target/arm/")  # whose named CPU models cpu-model-changed compares
+
+
+def _cpu_models_not_compared(old: WireSchema, new: WireSchema, options: Options) -> list[str]:
+    """A note naming the other targets' directories that differ between the trees: their
+    named CPU models (what a guest sees of its CPU) are not compared, so a green result
+    does not cover them."""
+    if old.machines is None or new.machines is None:
+        return []
+    old_tree, new_tree = old.machines.tree, new.machines.tree
+    wanted = f"target/{target_hw_dir(old_tree, options.target)}/" if options.target else "target/"
+
+    def blobs(tree: SourceTree) -> set[tuple[str, str]]:
+        return {(f.path, f.blob) for f in tree.files if f.path.startswith(wanted)
+                and f.path.endswith((".c", ".h")) and not f.path.startswith(MODEL_DIRS)}
+    dirs = sorted({path.split("/")[1] for path, _ in blobs(old_tree) ^ blobs(new_tree) if path.count("/") >= 2})
+    if not dirs:
+        return []
+    return [f"CPU models of target/{{{', '.join(dirs)}}} are not compared (cpu-model-changed covers x86 and "
+            f"Arm): their sources differ, and a model whose features changed would not be reported"]
 
 
 CPU_RULES = ("cpu-registers-changed", "cpu-register-value-changed", "cpu-model-changed")
