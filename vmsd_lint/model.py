@@ -125,6 +125,13 @@ class Field:
     struct_version_id: int | None = None
     start: int | None = None
     unresolved: tuple[str, ...] = ()  # members that could not be evaluated
+    # What names the cause of a change the field's own lines do not show (diff/causes.py);
+    # not compared: two fields are the same field whatever their macros' homes.
+    # A digest of the field's own tokens as written, before expansion:
+    text: str | None = field(default=None, compare=False)
+    # the definitions its expansion and evaluation used, in first-use order, each
+    # "NAME\tfile:line\tdigest of its parameters and body" (extract/context.py)
+    depends: tuple[str, ...] = field(default=(), compare=False)
 
 
 HAND_WRITTEN = "written by hand"  # how Vmsd.synthetic starts for the bytes a function writes

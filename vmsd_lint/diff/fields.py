@@ -11,6 +11,7 @@ from difflib import SequenceMatcher
 from ..catalogue import qemu_prints
 from ..model import Severity
 from ..placement.wire import UNKNOWN_TEST, WireField
+from .causes import cause_of
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
 from .layout import condition_words, describe, hand_written_shape, layout_key, same_bytes, test_words, wire_bytes
@@ -291,9 +292,11 @@ class FieldDiff:
         new_loc = differ.where(pair.new, self.new_fields[j].line) if j is not None else None
         gates = field_gates("old", pair.old.file, self.old_fields[i] if i is not None else None) \
             + field_gates("new", pair.new.file, self.new_fields[j] if j is not None else None) + pair_gates(pair)
+        cause = cause_of(self.old_fields[i] if i is not None else None,
+                         self.new_fields[j] if j is not None else None)
         finding = new_finding(rule, severity=severity, directions=directions,
                               vmsd=pair.new.name or pair.old.name or "", path=path, args=args,
-                              old=old_loc, new=new_loc, gates=gates)
+                              old=old_loc, new=new_loc, gates=gates, cause=cause)
         if prints and finding.directions:  # (info breaks nothing: QEMU prints nothing)
             finding = finding.with_(runtime_error=qemu_prints(rule, *prints))
         differ.report(pair, finding)

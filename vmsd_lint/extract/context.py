@@ -8,6 +8,8 @@ then the selected target's directory, then any definition outside other targets.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import posixpath
 import re
 from dataclasses import dataclass
@@ -26,6 +28,18 @@ UNREAD_MEMBERS = frozenset({"offset"})
 # Conditions whose names are defined under further conditions (evaluated recursively).
 MAX_CONDITION_NESTING = 50
 _ENUMERATOR_RE = re.compile(r"(?:^|,)\s*(?:/\*.*?\*/\s*|//[^\n]*\n\s*|#[^\n]*\n\s*)*([A-Za-z_]\w*)", re.S)
+
+
+def _untracked(method):
+    """Run a TreeIndex method as internal work: see TreeIndex.internal."""
+    @functools.wraps(method)
+    def wrapped(self, *args):
+        self.internal += 1
+        try:
+            return method(self, *args)
+        finally:
+            self.internal -= 1
+    return wrapped
 
 
 @dataclass(slots=True)
@@ -49,6 +63,9 @@ class FileContext:
         self.used: set[str] = set()  # origins of definitions used: the cache's dependency key
         self.notes: list[str] = []
         self.lookups: dict | None = None  # while recording: every answer this file was given
+        # while one field is built: the definitions it used, in first-use order (the
+        # causes a diff can name: diff/causes.py); a dict keeps each once, in order
+        self.depends: dict[str, None] | None = None
 
     # -- recording: what a file's resolution depended on ---------------------------
     def record_lookups(self) -> None:
@@ -89,6 +106,8 @@ class FileContext:
         else:
             if self.lookups is not None:
                 self._note(("m", name), _macro_identity(macro))
+            if self.depends is not None and macro is not None and not self.tree.internal:
+                self.depends[self.tree.definition(macro)] = None
             return macro
         macro = None
         candidates = self.tree.macros.get(name)
@@ -104,6 +123,8 @@ class FileContext:
         self._macro_cache[name] = macro
         if self.lookups is not None:
             self._note(("m", name), _macro_identity(macro))
+        if self.depends is not None and macro is not None and not self.tree.internal:
+            self.depends[self.tree.definition(macro)] = None
         return macro
 
     def expand(self, tokens: list[Token]) -> list[Token]:
@@ -200,6 +221,11 @@ class TreeIndex:
         self._direct: dict[str, tuple[str, ...]] = {}
         self._include_targets: dict[tuple[str, str], str | None] = {}
         self._macro_objects: dict[str, Macro] = {}
+        self._definitions: dict[str, str] = {}  # origin -> definition()
+        # inside the index's own memoized work (a struct's layout, an enum's values, an
+        # #if): what it looks up is not a field's dependency, as only the first field to
+        # ask would see it (the answer is kept), and which one is first depends on order
+        self.internal = 0
         self._cond_cache: dict[tuple[str, str], bool] = {}
         self._records: dict[tuple[str, str, str], Record | None] = {}
         self._typedef_cache: dict[tuple[str, str], CType | None] = {}
@@ -242,6 +268,17 @@ class TreeIndex:
         if ctx is None:
             ctx = self._contexts[path] = FileContext(self, path)
         return ctx
+
+    def definition(self, macro: Macro) -> str:
+        """How a field's `depends` names MACRO: "NAME\tfile:line\tdigest", the digest
+        of its parameters and body (what a cached resolution compares, its place aside,
+        so that a macro that only moved is not a cause)."""
+        found = self._definitions.get(macro.origin)
+        if found is None:
+            _, params, body = macro.identity
+            digest = hashlib.sha1(repr((params, body)).encode()).hexdigest()[:12]
+            found = self._definitions[macro.origin] = f"{macro.name}\t{macro.origin}\t{digest}"
+        return found
 
     def macro_object(self, path: str, define: Define) -> Macro:
         origin = f"{path}:{define.line}"
@@ -311,6 +348,7 @@ class TreeIndex:
         self._cond_cache[key] = value
         return value
 
+    @_untracked
     def _evaluate_condition(self, expr: str, path: str, defining: str | None) -> bool:
         tokens = tokenize(expr)
         resolved: list[Token] = []
@@ -452,6 +490,7 @@ class TreeIndex:
                                                  if self.calls_by_arg.get(name[cut:]))
         return found
 
+    @_untracked
     def generated_values(self, path: str, macro: str, args: str, line: int) -> dict[str, int]:
         """The enumerators MACRO(ARGS) generates at PATH:LINE (`FIELD(REG, F, 0, 4)` ->
         R_REG_F_SHIFT, ...), by name; what cannot be expanded gives none."""
@@ -497,6 +536,7 @@ class TreeIndex:
             values[part[0].text] = current
         return values
 
+    @_untracked
     def _enum_body_values(self, path: str, body: Body) -> dict[str, int]:
         key = (path, body.line)
         values = self._enum_values.get(key)
@@ -527,6 +567,7 @@ class TreeIndex:
         self._records[key] = record
         return record
 
+    @_untracked
     def _layout_body(self, path: str, body: Body) -> Record:
         key = ("@", body.kind, f"{path}:{body.line}")
         existing = self._records.get(key)
@@ -564,6 +605,7 @@ class TreeIndex:
         self._typedef_cache[key] = result
         return result
 
+    @_untracked
     def _typedef_type(self, chosen: Candidate) -> CType | None:
         item = chosen.item
         if isinstance(item, Body):
