@@ -14,6 +14,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from ..model import Definitions
 from .buildconfig import BuildConfig
 from .cexpr import Unresolved, evaluate, evaluate_int, parse_members, parse_type, split_top
 from .ctypes import Array, CType, Prim, Record, layout, type_identity
@@ -222,6 +223,7 @@ class TreeIndex:
         self._include_targets: dict[tuple[str, str], str | None] = {}
         self._macro_objects: dict[str, Macro] = {}
         self._definitions: dict[str, str] = {}  # origin -> definition()
+        self._shared_definitions: dict[tuple[str, ...], Definitions] = {}
         # inside the index's own memoized work (a struct's layout, an enum's values, an
         # #if): what it looks up is not a field's dependency, as only the first field to
         # ask would see it (the answer is kept), and which one is first depends on order
@@ -278,6 +280,13 @@ class TreeIndex:
             _, params, body = macro.identity
             digest = hashlib.sha1(repr((params, body)).encode()).hexdigest()[:12]
             found = self._definitions[macro.origin] = f"{macro.name}\t{macro.origin}\t{digest}"
+        return found
+
+    def definitions(self, entries: tuple[str, ...]) -> Definitions:
+        """The one Definitions record of ENTRIES in this tree (shared: see the record)."""
+        found = self._shared_definitions.get(entries)
+        if found is None:
+            found = self._shared_definitions[entries] = Definitions(entries)
         return found
 
     def macro_object(self, path: str, define: Define) -> Macro:

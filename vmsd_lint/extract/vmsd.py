@@ -160,7 +160,7 @@ class VmsdBuilder:
         """FIELD with its own text's digest and the definitions its element used (the
         element's expansion and the evaluation of its members, recorded since
         _fields() set ctx.depends)."""
-        depends = tuple(self.ctx.depends or ())
+        depends = self.ctx.tree.definitions(tuple(self.ctx.depends or ()))
         text = hashlib.sha1(" ".join(t.text for t in element).encode()).hexdigest()[:12]
         return replace(field, text=text, depends=depends)
 
