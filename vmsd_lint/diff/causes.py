@@ -5,7 +5,8 @@ The extraction records, for each field, a digest of its own tokens as written an
 macro definitions its expansion and evaluation used (model.Field.text, .depends).  When
 a finding is at a field whose own text is the same on both sides, what changed is in one
 of those definitions: the cause is the first of them, in the order the field used them,
-that is defined on both sides with another body.  A field whose own text changed has no
+that is defined on both sides with another body, and its place is the first line of that
+definition that differs (a line of a long #define such as VMSTATE_PCI_DEVICE).  A field whose own text changed has no
 cause: its own lines are the change, and the finding already points at them.
 
 A QEMU maintainer reads a header change once, at the header: the reports group the
@@ -13,6 +14,7 @@ findings of one cause (report/causes.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..model import Location
 from ..placement.wire import WireField
@@ -30,13 +32,19 @@ class Cause:
         return self.new or self.old
 
 
-def _definitions(field: WireField) -> dict[str, tuple[Location, str]]:
-    """The field's dependencies by name: (where defined, digest of the definition)."""
+class _Definition(NamedTuple):
+    where: Location  # the #define's line
+    digest: str  # of its parameters and body
+    lines: list[str]  # a digest of each of its lines
+
+
+def _definitions(field: WireField) -> dict[str, _Definition]:
+    """The field's dependencies by name (extract/context.py's TreeIndex.definition)."""
     found = {}
     for entry in field.depends:
-        name, origin, digest = entry.split("\t")
+        name, origin, digest, lines = entry.split("\t")
         file, _, line = origin.rpartition(":")
-        found.setdefault(name, (Location(file, int(line)), digest))
+        found.setdefault(name, _Definition(Location(file, int(line)), digest, lines.split(",")))
     return found
 
 
@@ -45,8 +53,23 @@ def cause_of(old: WireField | None, new: WireField | None) -> Cause | None:
     if old is None or new is None or old.text is None or old.text != new.text:
         return None
     before = _definitions(old)
-    for name, (where, digest) in _definitions(new).items():
+    for name, now in _definitions(new).items():
         was = before.get(name)
-        if was is not None and was[1] != digest:
-            return Cause(name, was[0], where)
+        if was is not None and was.digest != now.digest:
+            first = _first_change(was.lines, now.lines)
+            return Cause(name, _line(was, first), _line(now, first))
     return None
+
+
+def _first_change(old: list[str], new: list[str]) -> int:
+    """The index of the first line of a definition that differs between OLD and NEW."""
+    for index, (a, b) in enumerate(zip(old, new)):
+        if a != b:
+            return index
+    return min(len(old), len(new))
+
+
+def _line(definition: _Definition, offset: int) -> Location:
+    """The line OFFSET lines into DEFINITION (its last one at most)."""
+    where = definition.where
+    return Location(where.file, where.line + min(offset, len(definition.lines) - 1))

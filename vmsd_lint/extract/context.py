@@ -272,14 +272,20 @@ class TreeIndex:
         return ctx
 
     def definition(self, macro: Macro) -> str:
-        """How a field's `depends` names MACRO: "NAME\tfile:line\tdigest", the digest
-        of its parameters and body (what a cached resolution compares, its place aside,
-        so that a macro that only moved is not a cause)."""
+        """How a field's `depends` names MACRO: "NAME\tfile:line\tdigest\tline digests".
+        The digest is of its parameters and body (what a cached resolution compares, its
+        place aside, so that a macro that only moved is not a cause); the line digests,
+        one a line of the #define, say which line of a long macro changed."""
         found = self._definitions.get(macro.origin)
         if found is None:
             _, params, body = macro.identity
             digest = hashlib.sha1(repr((params, body)).encode()).hexdigest()[:12]
-            found = self._definitions[macro.origin] = f"{macro.name}\t{macro.origin}\t{digest}"
+            lines: dict[int, list[str]] = {1: [repr(params)]}  # the body's lines count from the #define's
+            for tok in macro.body:
+                lines.setdefault(tok.line, []).append(tok.text)
+            per_line = ",".join(hashlib.sha1(" ".join(lines.get(n, ())).encode()).hexdigest()[:4]
+                                for n in range(1, max(lines) + 1))
+            found = self._definitions[macro.origin] = f"{macro.name}\t{macro.origin}\t{digest}\t{per_line}"
         return found
 
     def definitions(self, entries: tuple[str, ...]) -> Definitions:
