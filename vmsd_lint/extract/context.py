@@ -278,7 +278,7 @@ class TreeIndex:
         one a line of the #define, say which line of a long macro changed."""
         found = self._definitions.get(macro.origin)
         if found is None:
-            _, params, body = macro.identity
+            _, params, body, _ = macro.identity
             digest = hashlib.sha1(repr((params, body)).encode()).hexdigest()[:12]
             lines: dict[int, list[str]] = {1: [repr(params)]}  # the body's lines count from the #define's
             for tok in macro.body:
