@@ -132,3 +132,26 @@ def test_a_field_whose_own_line_changed_has_no_cause(check):
     [finding] = findings(check, "i2c-regs-and-field")
     assert (finding["rule"], finding["path"]) == ("field-size-changed", "aspeed.i2c/regs")
     assert finding["cause"] is None
+
+
+def _field_definitions(extraction) -> dict:
+    return {(key, index): (field.text, field.depends.entries if field.depends else None)
+            for key, vmsd in extraction.vmsds.items() for index, field in enumerate(vmsd.fields or ())}
+
+
+def test_what_fields_record_is_the_same_cold_warm_and_with_one_or_two_jobs(qemu_repo, tmp_path):
+    """A field's definitions are recorded outside the index's memoized work (a struct's
+    layout, an #if), so they do not depend on which file was resolved first."""
+    from vmsd_lint.app.check import Options, extract_endpoint
+    from vmsd_lint.extract.cache import Cache
+
+    recorded = []
+    for jobs, cache_dir in ((1, "one"), (2, "two"), (2, "two")):  # the last one warm
+        cache = Cache(str(tmp_path / cache_dir))
+        try:
+            recorded.append(_field_definitions(extract_endpoint("v10.0.2", Options(repo=qemu_repo, jobs=jobs,
+                                                                                   cache=cache))))
+        finally:
+            cache.close()
+    assert recorded[0] == recorded[1] == recorded[2]
+    assert sum(1 for text, entries in recorded[0].values() if entries) > 5000  # most fields expand a macro
