@@ -155,3 +155,14 @@ def test_what_fields_record_is_the_same_cold_warm_and_with_one_or_two_jobs(qemu_
             cache.close()
     assert recorded[0] == recorded[1] == recorded[2]
     assert sum(1 for text, entries in recorded[0].values() if entries) > 5000  # most fields expand a macro
+
+
+def test_a_pathspec_naming_the_changed_header_keeps_the_findings_it_causes(clone, tmp_path):
+    """`-- PATHSPEC` counts a finding when its VMSD's file or its cause's file matches."""
+    def run(*pathspec: str) -> list[dict]:
+        result = CliRunner().invoke(main, ["--format", "json", "--repo", str(clone), "--cache-dir", str(tmp_path),
+                                           "v10.0.2..i2c-regs", "--", *pathspec], catch_exceptions=False)
+        return json.loads(result.output)["findings"]
+    assert [f["cause"]["symbol"] for f in run(I2C_HEADER)] == ["ASPEED_I2C_NEW_NUM_REG"]
+    assert [f["path"] for f in run("hw/i2c/")] == ["aspeed.i2c/regs"]  # the VMSD's own file
+    assert run("hw/pci/", "include/hw/pci/") == []
