@@ -27,6 +27,8 @@ BRANCHES = {
         "    .offset     = vmstate_offset_value(_state, _field, PCIDevice),",
         "    .flags      = VMS_STRUCT | VMS_ARRAY, .num = 2,                  \\\n"
         "    .offset     = vmstate_offset_value(_state, _field, PCIDevice),")},
+    # an enum constant sizing three arrays of the RX timer
+    "cmt-channels": {"include/hw/timer/renesas_cmt.h": ("    CMT_CH = 2,", "    CMT_CH = 3,")},
     # the constant and the field's own line both changed: the field's line is the change
     "i2c-regs-and-field": {
         I2C_HEADER: ("#define ASPEED_I2C_NEW_NUM_REG 28", "#define ASPEED_I2C_NEW_NUM_REG 30"),
@@ -126,6 +128,19 @@ def test_a_changed_line_of_vmstate_pci_device_is_the_cause_of_every_pci_finding(
     html = check("pci-device-array", "html")[1]
     assert 'href="#q=cause%3A%20VMSTATE_PCI_DEVICE"' in html
     assert html.count("cause: <code>VMSTATE_PCI_DEVICE</code>") == len(found)
+
+
+def test_a_changed_enum_constant_is_the_cause_at_its_enumerator(check, clone):
+    found = findings(check, "cmt-channels")
+    # every array of RCMTState sized by CMT_CH (hw/timer/renesas_cmt.c)
+    assert {f["vmsd"] for f in found} == {"rx-cmt"} and {f["rule"] for f in found} == {"field-size-changed"}
+    assert {"rx-cmt/cmcnt", "rx-cmt/cmcor", "rx-cmt/cmcr"} <= {f["path"] for f in found}
+    header = "include/hw/timer/renesas_cmt.h"
+    line = {rev: line_of(clone, rev, header, r"^\s+CMT_CH = ") for rev in ("v10.0.2", "cmt-channels")}
+    assert all(f["cause"] == {"symbol": "CMT_CH", "old": {"file": header, "line": line["v10.0.2"]},
+                              "new": {"file": header, "line": line["cmt-channels"]}} for f in found), found
+    text = check("cmt-channels", "text")[1]
+    assert f"cause: CMT_CH changed at {header}:{line['cmt-channels']}, 1 section" in text.splitlines()
 
 
 def test_a_field_whose_own_line_changed_has_no_cause(check):

@@ -1,8 +1,10 @@
-"""The cause of a change a field's own lines do not show: a macro it expands whose
-definition changed (ASPEED_I2C_NEW_NUM_REG, VMSTATE_PCI_DEVICE).
+"""The cause of a change a field's own lines do not show: a macro it expands or an enum
+constant it reads whose definition changed (ASPEED_I2C_NEW_NUM_REG, VMSTATE_PCI_DEVICE,
+CMT_CH).
 
 The extraction records, for each field, a digest of its own tokens as written and the
-macro definitions its expansion and evaluation used (model.Field.text, .depends).  When
+macro and enum constant definitions its expansion and evaluation used (model.Field.text,
+.depends).  When
 a finding is at a field whose own text is the same on both sides, what changed is in one
 of those definitions: the cause is the first of them, in the order the field used them,
 that is defined on both sides with another body, and its place is the first line of that

@@ -83,7 +83,7 @@ class FileContext:
             if kind == "m":
                 now = _macro_identity(self.macro(key[1]))
             elif kind == "c":
-                now = self.tree.enum_constant(key[1], self.path)
+                now = self.tree.enum_constant_at(key[1], self.path)
             elif kind == "t":
                 now = type_identity(self.typedef(key[1]))
             elif kind == "r":
@@ -173,8 +173,13 @@ class FileContext:
 
     # -- the TypeEnv protocol used by cexpr ----------------------------------
     def constant(self, name: str) -> int | None:
-        value = self.tree.enum_constant(name, self.path)
-        self._note(("c", name), value)
+        # the place is part of the answer: a field's depends names it (diff/causes.py)
+        answer = self.tree.enum_constant_at(name, self.path)
+        self._note(("c", name), answer)
+        value, origin = answer
+        if self.depends is not None and value is not None and origin is not None and not self.tree.internal:
+            digest = hashlib.sha1(str(value).encode()).hexdigest()[:12]
+            self.depends[f"{name}\t{origin}\t{digest}\t{digest[:4]}"] = None
         return value
 
     def typedef(self, name: str) -> CType | None:
@@ -470,17 +475,22 @@ class TreeIndex:
                    for c in self.enumerators.get(name) or ())
 
     def enum_constant(self, name: str, path: str) -> int | None:
+        return self.enum_constant_at(name, path)[0]
+
+    def enum_constant_at(self, name: str, path: str) -> tuple[int | None, str | None]:
+        """The value of the enum constant NAME as PATH sees it, and where it is declared
+        ("file:line"; for a generated one, the macro call's): (None, None) when unknown."""
         candidates = self.enumerators.get(name)
         if not candidates:
             return self._generated_constant(name, path)
         chosen = self.choose(candidates, path, name)
         if chosen is None:
-            return None
+            return None, None
         body, _ = chosen.item
-        values = self._enum_body_values(chosen.path, body)
-        return values.get(name)
+        value = self._enum_body_values(chosen.path, body).get(name)
+        return (value, f"{chosen.path}:{body.line + _line_in(body.text, name)}") if value is not None else (None, None)
 
-    def _generated_constant(self, name: str, path: str) -> int | None:
+    def _generated_constant(self, name: str, path: str) -> tuple[int | None, str | None]:
         """An enum constant declared by a file-scope macro call, such as
         `REG32(CRB_DATA_BUFFER, 0x80)` declaring R_CRB_DATA_BUFFER: expand the calls
         whose arguments name a suffix of `name` and read the enums they produce."""
@@ -493,8 +503,8 @@ class TreeIndex:
                         continue
                 values = self.generated_values(call_path, macro, args, line)
                 if name in values:
-                    return values[name]
-        return None
+                    return values[name], f"{call_path}:{line}"
+        return None, None
 
     def _called_suffixes(self, name: str) -> tuple[str, ...]:
         """The proper suffixes of NAME that some file-scope macro call has as an argument
@@ -635,6 +645,15 @@ class TreeIndex:
             return ctype
         except (Unresolved, ExpansionError, IndexError, RecursionError):
             return None
+
+
+def _line_in(text: str, name: str) -> int:
+    """How many lines into an enum's body TEXT the enumerator NAME is declared (0 when not
+    found: the body's first line), counted from the line of the `enum` keyword (bodies
+    open on that line, as QEMU writes them)."""
+    found = re.search(rf"(?:^|[{{,])\s*(?:/\*.*?\*/\s*|//[^\n]*\n\s*|#[^\n]*\n\s*)*{re.escape(name)}\b",
+                      text, re.S)
+    return text.count("\n", 0, found.end()) if found else 0
 
 
 def _strip_enum_body(text: str) -> str:
