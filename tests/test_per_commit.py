@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from vmsd_lint.cli.main import main
@@ -96,3 +97,41 @@ def test_an_unresolved_finding_names_its_commit_too(tmp_path) -> None:
     findings = json.loads(result.output)["findings"]
     unresolved = [f for f in findings if f["rule"] == "unresolved"]
     assert unresolved and all(f["commit"].endswith(" pl061: a field macro nobody defines") for f in unresolved)
+
+
+def sample_history(repo: Path, sample: str) -> None:
+    """A history of SAMPLE: its OLD tree, a commit editing a comment in one of its C files,
+    the commit making it NEW, and a README change."""
+    shutil.copytree(SAMPLES / sample / "old", repo, symlinks=False)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "tag", "base")
+    source = next(p for p in sorted(repo.rglob("*.c")))
+    source.write_text(source.read_text() + "/* a comment */\n")
+    git(repo, "commit", "-qam", "a comment")
+    shutil.copytree(SAMPLES / sample / "new", repo, dirs_exist_ok=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", f"the {sample} change")
+    (repo / "README").write_text("note\n")
+    git(repo, "add", "README")
+    git(repo, "commit", "-qm", "docs: note")
+
+
+@pytest.mark.parametrize(("sample", "options"), [
+    ("cpu-registers-changed", ["--cpu", "cortex-a57"]),
+    ("cpu-register-value-changed", ["--cpu", "cortex-a57"]),
+    ("cpu-model-changed", []),
+    ("property-default-changed", []),
+])
+def test_findings_of_the_machine_fact_detectors_name_their_commit_too(tmp_path, sample, options) -> None:
+    """CPU lists and models and property defaults are found after the report is built
+    (check.detected): each step runs them too, so their findings name a commit."""
+    repo = tmp_path / "repo"
+    sample_history(repo, sample)
+    result = CliRunner().invoke(main, ["--format", "json", "--per-commit", "--repo", str(repo), *options,
+                                       "--cache-dir", str(tmp_path / "cache"), "base..HEAD"])
+    assert result.exit_code in (0, 1), result.output
+    findings = [f for f in json.loads(result.output)["findings"] if f["rule"] == sample]
+    assert findings
+    assert all(f["commit"] and f["commit"].endswith(f" the {sample} change") for f in findings), findings

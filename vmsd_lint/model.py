@@ -270,6 +270,9 @@ class Registration:
     # to which a condition limits it; empty: whatever runs the call
     types: tuple[str, ...] = ()
     version: int | None = None  # register_savevm_live(): the version its handlers save and load
+    # the `if` conditions around the call, outermost first ("!(c)" in an else): a device
+    # property may decide whether it registers (virtio-mem's early_migration)
+    conditions: tuple[str, ...] = ()
 
 
 @_pickled_as_values

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..diff import compare
 from ..diff.cpumodels import cpu_model_findings
-from ..diff.cpuregs import AARCH64, ARM_TARGETS, arm_code_differs, cpu_register_findings
+from ..diff.cpuregs import AARCH64, ARM_TARGETS, UNSTABLE_MODELS, arm_code_differs, cpu_register_findings
 from ..diff.findings import DIAGNOSTICS_LISTED, Endpoint, Finding, Report, new_finding
 from ..errors import InputError
 from ..extract.build.model import UnknownTarget, known_targets
@@ -20,7 +20,7 @@ from ..extract.machines import MachineType, target_hw_dir
 from ..extract.pair import extract_pair
 from ..model import IMPLEMENTATIONS_DIFFER, EndpointKind, Location
 from ..placement.extraction import placing_extractor
-from ..placement.machines import MachineSource
+from ..placement.machines import MachineSource, Verdict
 from ..placement.targets import with_targets
 from ..placement.wire import WireSchema, from_extraction
 from ..processes import Progress, silent_progress
@@ -120,7 +120,7 @@ def load_endpoint(spec: str, options: Options, base=None, expand: bool = True) -
     """The schema of an endpoint and, for a source endpoint, its (tree, extraction): the
     base from which the extraction of a tree a few .c files away is derived.  Without
     EXPAND, what a -dump-vmstate file can be compared with (wire.from_extraction)."""
-    if _is_json_endpoint(spec, options.repo):
+    if is_json_endpoint(spec, options.repo):
         return read_json_endpoint(spec, expand), None
     tree = open_tree(spec, options.repo)
     extraction = extract_tree(tree, options, base)
@@ -179,7 +179,7 @@ def _is_json_file(spec: str) -> bool:
     return spec.endswith(".json") and os.path.isfile(spec)
 
 
-def _is_json_endpoint(spec: str, repo: str | None) -> bool:
+def is_json_endpoint(spec: str, repo: str | None) -> bool:
     return _is_json_file(spec) and is_path_endpoint(spec, repo)
 
 
@@ -229,7 +229,7 @@ def find_repo(path: str | None) -> str:
 
 
 def run_check(old_spec: str, new_spec: str, options: Options) -> Report:
-    if _is_json_endpoint(old_spec, options.repo) or _is_json_endpoint(new_spec, options.repo):
+    if is_json_endpoint(old_spec, options.repo) or is_json_endpoint(new_spec, options.repo):
         old, old_source = load_endpoint(old_spec, options)
         new, new_source = load_endpoint(new_spec, options, base=old_source)
         if EndpointKind.DUMP in (old.kind, new.kind):  # a binary's dump shows no hand-written bytes: as declared
@@ -250,14 +250,32 @@ X86_TARGETS = ("x86_64", "i386")  # the builds of target/i386/
 def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -> Report:
     """REPORT with the property defaults compared and each finding's verdict for versioned
     machine types (app/verdicts.py)."""
-    if old.machines is not None and new.machines is not None:
-        new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
-    found = property_findings(report, old, new) + _cpu_findings(report, old, new, options) \
-        + _x86_model_findings(old, new, options)
+    found = detected(report, old, new, options)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
     return report
+
+
+CPU_RULES = ("cpu-registers-changed", "cpu-register-value-changed", "cpu-model-changed")
+
+
+def detected(report: Report, old: WireSchema, new: WireSchema, options: Options,
+             rules: set[str] | None = None) -> list[Finding]:
+    """The findings of the detectors that read both endpoints' machine facts (property
+    defaults, CPU register lists and models), not yet judged; notes go to REPORT.  RULES
+    runs only the detectors of those rules (a --per-commit step needs only the ones whose
+    findings the whole range has)."""
+    if old.machines is not None and new.machines is not None:
+        new.machines.base = old.machines  # NEW's facts derived from OLD's where a few .c files apart
+    found: list[Finding] = []
+    if rules is None or "property-default-changed" in rules:
+        found += property_findings(report, old, new)
+    if rules is None or rules & set(CPU_RULES):
+        found += _cpu_findings(report, old, new, options)
+    if rules is None or "cpu-model-changed" in rules:
+        found += _x86_model_findings(old, new, options)
+    return found
 
 
 def built_targets(old: WireSchema, new: WireSchema) -> set[str] | None:
@@ -290,7 +308,28 @@ def _cpu_findings(report: Report, old: WireSchema, new: WireSchema, options: Opt
     machines = _arm_machines(report, old.machines, new.machines, options.machines.machine)
     found, notes = cpu_register_findings(old.machines.tree, new.machines.tree, options.cpu, options.cache, machines)
     report.notes += notes
-    return [f.with_(targets=(AARCH64,) if builds is not None else None) for f in found]
+    runnable = _models_of_versioned_machines((old.machines, new.machines), hw_dir)
+    return [_board_only_if_unrunnable(f, runnable).with_(targets=(AARCH64,) if builds is not None else None)
+            for f in found]
+
+
+def _models_of_versioned_machines(sources: tuple[MachineSource, MachineSource], hw_dir: str) -> bytes:
+    """The text of both trees' files defining versioned machine types of hw/HW_DIR (virt.c):
+    the CPU models such a machine type can run are the ones it names (`valid_cpus[]`)."""
+    files = {(source, m.file) for source in sources for m in source.facts().machines if m.hw_dir == hw_dir}
+    return b"\n".join(source.tree.read_path(path) or b"" for source, path in sorted(files, key=lambda x: x[1]))
+
+
+def _board_only_if_unrunnable(finding: Finding, machine_files: bytes) -> Finding:
+    """FINDING, board-only when its CPU model is one no versioned machine type names
+    (ARM_CPU_TYPE_NAME("cortex-a9"): vexpress-a9 and the other boards QEMU promises no
+    migration between releases for)."""
+    model = dict(finding.args).get("model")
+    if not machine_files:  # no versioned machine type at all (a sample tree): nothing to say
+        return finding
+    if model is None or model in UNSTABLE_MODELS or f'ARM_CPU_TYPE_NAME("{model}")'.encode() in machine_files:
+        return finding
+    return finding.with_(machines=Verdict((), None, board_only=True), types=(f"{model} CPU model",))
 
 
 def _arm_machines(report: Report, old: MachineSource, new: MachineSource,

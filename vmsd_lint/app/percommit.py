@@ -15,7 +15,7 @@ from ..diff.findings import Report
 from ..errors import InputError
 from ..processes import silent_progress
 from ..sources.tree import resolve_commit, run_git
-from .check import Options, find_repo, load_endpoint
+from .check import Options, detected, find_repo, load_endpoint
 from .timeline import persisting_since
 
 SOURCE_PATTERNS = ("*.c", "*.h", "*.inc", "configs/targets/*.mak", "rust/*.rs")
@@ -41,7 +41,9 @@ def attribute_commits(report: Report, old_spec: str, new_spec: str, options: Opt
                 schemas.append(None)  # no C source touched: the previous commit's findings
             previous = commit
             bar.update(1)
-    since = persisting_since(old, schemas, {f.fingerprint for f in report.findings})
+    rules = {f.rule for f in report.findings}
+    since = persisting_since(old, schemas, {f.fingerprint for f in report.findings},
+                             lambda step, base_schema, schema: detected(step, base_schema, schema, options, rules))
     labels = [f"{commit[:12]} {subject}" for commit, subject in commits]
     report.findings = [f.with_(commit=labels[since[f.fingerprint]] if f.fingerprint in since else None)
                        for f in report.findings]

@@ -16,7 +16,7 @@ from ..placement.wire import WireSchema
 from ..sources.apply import PatchDoesNotApply, apply_patch, changed_paths
 from ..sources.patches import Mail, Patch
 from ..sources.tree import DEFAULT_EXCLUDES, SourceTree, wanted_path
-from .check import Options, build_report, extract_tree, judged, open_tree, schema_of
+from .check import Options, build_report, detected, extract_tree, judged, open_tree, schema_of
 from .timeline import persisting_since
 
 
@@ -77,7 +77,7 @@ def review_series(patches: list[Patch], base: str, options: Options, cover: Mail
              for patch, tree, before, schema in zip(patches, trees[1:], schemas, schemas[1:])]
     final = judged(build_report(base, schemas[0], schemas[-1].label, schemas[-1]), schemas[0], schemas[-1], options)
     review = Review(base, schemas[0], steps, final, cover=cover)
-    _attribute(review, [s if c else None for s, c in zip(schemas[1:], changed)])
+    _attribute(review, [s if c else None for s, c in zip(schemas[1:], changed)], options)
     return review
 
 
@@ -98,10 +98,12 @@ def _relabel(schema: WireSchema, tree: SourceTree) -> WireSchema:
     return replace(schema, label=tree.label, commit=None)
 
 
-def _attribute(review: Review, steps: list[WireSchema | None]) -> None:
+def _attribute(review: Review, steps: list[WireSchema | None], options: Options) -> None:
     """Fill each surviving finding's `introduced_by` with its patch, and review.shown (the
     finding as that patch's own step shows it, else with the final tree's lines)."""
-    since = persisting_since(review.base_schema, steps, {f.fingerprint for f in review.report.findings})
+    rules = {f.rule for f in review.report.findings}
+    since = persisting_since(review.base_schema, steps, {f.fingerprint for f in review.report.findings},
+                             lambda step, base, schema: detected(step, base, schema, options, rules))
     attributed = []
     for finding in review.report.findings:
         index = since.get(finding.fingerprint)

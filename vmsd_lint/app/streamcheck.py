@@ -3,8 +3,9 @@ and why? Each section is found among the revision's sections by its idstr, then 
 with its model (streamload.Loader); the first failure is explained with the catalogue.
 
 Not judged, and said so: what pre_load/post_load hooks and *_EQUAL checks decide at run
-time, instance ids (the machine's configuration numbers them), the bodies of sections that
-register_savevm_live() handlers write by hand (`ram`).
+time (except the Arm register list, streamcpu.py), the instance ids of sections registered
+with any id (qdev devices, VMSTATE_INSTANCE_ID_ANY: the machine's configuration numbers
+them), the bodies of sections that register_savevm_live() handlers write by hand (`ram`).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from ..model import Extraction
 from ..placement.wire import Section as WireSection
 from ..placement.wire import WireSchema, WireVmsd
 from ..sources.stream import Section, Stream, StreamData
-from .streamload import Desc, Entry, Hooks, Loader, Stop, Unknown, same_name
+from .streamcpu import HOOKS_JUDGED, ArmRegisters, incoming_list
+from .streamload import Desc, Entry, Hooks, Loader, Step, Stop, Unknown, same_name
 
 Described = dict[tuple[Any, Any], Desc]  # (idstr, instance id) -> the description of that section
 
@@ -35,6 +37,7 @@ class SectionVerdict:
     hooks: list[str] = field(default_factory=list)
     note: str | None = None
     failure: dict[str, Any] | None = None
+    steps: list[Step] = field(default_factory=list, repr=False)  # the fields read, where
 
 
 @dataclass
@@ -68,9 +71,24 @@ def load_hooks(extraction: Extraction | None) -> Hooks:
             for key, vmsd in extraction.vmsds.items()}
 
 
+def fixed_instances(extraction: Extraction | None) -> dict[str, set[int]]:
+    """Section name -> the instance ids REV registers it with, for the sections every
+    registration of which names a constant id (`vmstate_register(NULL, 0, ...)`); qdev
+    devices and VMSTATE_INSTANCE_ID_ANY take any id, and are left out."""
+    found: dict[str, set[int]] = {}
+    for name, placements in (extraction.placements.items() if extraction is not None else ()):
+        ids = {p.instance_id for p in placements}
+        if ids and all(i.isdigit() for i in ids):
+            found[name] = {int(i) for i in ids}
+    return found
+
+
 def check_stream(data: StreamData, stream: Stream, desc: Desc | None, schema: WireSchema,
-                 hooks: Hooks, machine: str | None = None) -> StreamVerdict:
-    """Every section of STREAM (DATA its bytes, DESC its description) against SCHEMA."""
+                 hooks: Hooks, machine: str | None = None, arm: ArmRegisters | None = None,
+                 instances: dict[str, set[int]] | None = None) -> StreamVerdict:
+    """Every section of STREAM (DATA its bytes, DESC its description) against SCHEMA;
+    ARM judges an Arm `cpu` section's register list (streamcpu.py), INSTANCES the instance
+    ids of the sections registered with constant ones (fixed_instances())."""
     verdict = StreamVerdict(schema.label, schema.commit, stream.machine, [])
     if desc is None:
         verdict.notes.append("the stream carries no JSON description: fields behind a test, VARRAYs and "
@@ -89,10 +107,31 @@ def check_stream(data: StreamData, stream: Stream, desc: Desc | None, schema: Wi
         if failed:
             verdict.sections.append(SectionVerdict(section, NOT_REACHED))
             continue
-        judged = _judge(data, section, schema, hooks, known, described)
+        judged = _judge(data, section, schema, hooks, known, described, instances or {})
+        if arm is not None and judged.status in (LOADS, LOADS_IF_HOOKS):
+            judged = _registers(data, judged, arm)
         verdict.sections.append(judged)
         failed = judged.status == FAILS
     return verdict
+
+
+def _registers(data: StreamData, judged: SectionVerdict, arm: ArmRegisters) -> SectionVerdict:
+    """An Arm cpu section that loaded, its register list judged: a failure, or the hooks
+    whose checks the model knows no longer listed as run-time ones."""
+    name = judged.steps[0].path.split("/", 1)[0] if judged.steps else ""
+    incoming = incoming_list(data, judged.steps, name)
+    if incoming is None:
+        return judged
+    section = judged.section
+    failure, note = arm.judge(incoming, section.instance_id or 0, section.idstr)
+    if failure is not None:
+        return SectionVerdict(section, FAILS, judged.vmsd, judged.hooks, note, failure)
+    if note.startswith("register list judged"):
+        rest = [h for h in judged.hooks if h not in (f"{name}: {hook}" for hook in HOOKS_JUDGED)]
+        return SectionVerdict(section, LOADS_IF_HOOKS if rest else LOADS, judged.vmsd, rest,
+                              "; ".join(filter(None, (judged.note, note))))
+    return SectionVerdict(section, judged.status, judged.vmsd, judged.hooks,
+                          "; ".join(filter(None, (judged.note, note))))
 
 
 def _descriptions(desc: Desc | None) -> Described:
@@ -110,13 +149,17 @@ def _descriptions(desc: Desc | None) -> Described:
 
 
 def _judge(data: StreamData, section: Section, schema: WireSchema, hooks: Hooks, known: set[str],
-           described: Described) -> SectionVerdict:
+           described: Described, instances: dict[str, set[int]]) -> SectionVerdict:
     if section.kind == "configuration":
         return _configuration(data, section, schema, hooks, described)
     name = section_name(section.idstr, known)
     candidates = [s for s in schema.sections.values() if s.name == name]
     if not candidates:
         stop = Stop("unknown-section", section.header_start, section.idstr)
+        return SectionVerdict(section, FAILS, failure=explain(stop, section, None, schema))
+    fixed = instances.get(section.idstr)  # find_se(): the idstr and the instance id (or its alias)
+    if fixed is not None and section.instance_id not in fixed:
+        stop = Stop("unknown-instance", section.header_start, section.idstr, fixed=sorted(fixed))
         return SectionVerdict(section, FAILS, failure=explain(stop, section, None, schema))
     keys = sorted({key for s in candidates for key in s.vmsds})
     if not keys or section.kind == "start":
@@ -164,7 +207,8 @@ def _load(data: StreamData, section: Section, vmsd: WireVmsd, schema: WireSchema
         return SectionVerdict(section, NOT_DECODED, vmsd.key, loader.hooks, note=str(why))
     status = LOADS_IF_HOOKS if loader.hooks else LOADS
     note = "; ".join(dict.fromkeys(loader.notes)) or None
-    return SectionVerdict(section, status, vmsd.key, list(dict.fromkeys(loader.hooks)), note=note)
+    return SectionVerdict(section, status, vmsd.key, list(dict.fromkeys(loader.hooks)), note=note,
+                          steps=loader.steps)
 
 
 # -- explaining a failure ---------------------------------------------------------------------------
@@ -179,6 +223,11 @@ def explain(stop: Stop, section: Section, loader: Loader | None, schema: WireSch
     if stop.kind == "unknown-section":
         rule, lines = "section-removed", [qemu_prints("section-removed", "unknown-section", section.idstr, instance)]
         holds, expected = f"section '{section.idstr}' instance {instance}", "no section of that name"
+    elif stop.kind == "unknown-instance":
+        rule = "instance-id-changed"
+        lines = [qemu_prints(rule, "unknown-section", section.idstr, instance)]
+        holds = f"section '{section.idstr}' instance {instance}"
+        expected = f"instance {' or '.join(map(str, facts['fixed']))}: the only one(s) REV registers it with"
     elif stop.kind == "too-new":
         if facts.get("top"):
             rule = "version-decreased"
@@ -220,6 +269,8 @@ def _message_args(rule: str, facts: dict[str, Any], path: str, holds: str, expec
     field = path.rsplit("/", 1)[-1]
     by_rule: dict[str, dict[str, object]] = {
         "section-removed": {"section": idstr, "owner": "sent by the stream's source"},
+        "instance-id-changed": {"section": idstr, "old_instance": holds.rsplit(" ", 1)[-1],
+                                "new_instance": " or ".join(map(str, facts.get("fixed", ())))},
         "version-decreased": {"old_version": facts.get("version"), "new_version": facts.get("local")},
         "minimum-version-raised": {"new_minimum": facts.get("local"), "old_version": facts.get("version")},
         "subsection-removed": {"subsection": facts.get("subsection"), "when": "(the stream carries it)"},

@@ -15,7 +15,17 @@ from ..errors import InputError
 from ..model import Direction, EndpointKind, Location, Severity
 from ..sources.stream import MAGIC, FileBytes, read_stream, read_vmdesc
 from .check import Options, load_endpoint
-from .streamcheck import FAILS, LOADS_IF_HOOKS, NOT_DECODED, SectionVerdict, StreamVerdict, check_stream, load_hooks
+from .streamcheck import (
+    FAILS,
+    LOADS_IF_HOOKS,
+    NOT_DECODED,
+    SectionVerdict,
+    StreamVerdict,
+    check_stream,
+    fixed_instances,
+    load_hooks,
+)
+from .streamcpu import ArmRegisters
 
 MAGIC_BYTES = MAGIC.to_bytes(4, "big")
 
@@ -39,7 +49,10 @@ def stream_report(stream_spec: str, new_spec: str, options: Options) -> Report:
         if source is None:
             raise InputError(f"{new_spec}: a stream is checked against a source endpoint (a revision, a "
                              f"directory, WORKTREE), not a JSON file")
-        verdict = check_stream(data, split, desc, schema, load_hooks(source[1]), options.machines.machine)
+        machine = options.machines.machine
+        arm = ArmRegisters(source[0], schema.machines, options.cache, options.cpu, machine or split.machine)
+        verdict = check_stream(data, split, desc, schema, load_hooks(source[1]), machine, arm,
+                               fixed_instances(source[1]))
     report = Report(Endpoint(stream_spec, None, EndpointKind.SOURCE), Endpoint(new_spec, schema.commit, schema.kind))
     report.findings = [_finding(s, schema) for s in verdict.sections if s.failure]
     report.notes = verdict.notes + _unjudged(verdict)

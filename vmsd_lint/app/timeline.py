@@ -10,16 +10,23 @@ attributed like any other.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from ..diff.findings import Finding, Report
 from ..placement.wire import WireSchema
 from .check import build_report
 
+# the findings of detectors run after the report is built (check.detected)
+MoreFindings = Callable[[Report, WireSchema, WireSchema], list[Finding]]
 
-def persisting_since(base: WireSchema, steps: Sequence[WireSchema | None], wanted: set[str]) -> dict[str, int]:
+
+def persisting_since(base: WireSchema, steps: Sequence[WireSchema | None], wanted: set[str],
+                     more: MoreFindings | None = None) -> dict[str, int]:
     """fingerprint -> index of the step after which it persists, for the WANTED fingerprints:
     those of the report base -> last step, which the caller has already built (so the last
-    step is not compared again). A step given as None left the sources as they were."""
+    step is not compared again). A step given as None left the sources as they were.
+    MORE adds the findings of the detectors that need both endpoints' machine facts (CPU
+    models, property defaults), so that those are attributed too."""
     since: dict[str, int] = {}
     present: set[str] = set()
     for index, schema in enumerate(steps):
@@ -28,7 +35,9 @@ def persisting_since(base: WireSchema, steps: Sequence[WireSchema | None], wante
         if index == len(steps) - 1:
             found = wanted
         else:
-            found = {f.fingerprint for f in build_report(base.label, base, schema.label, schema).findings} & wanted
+            report = build_report(base.label, base, schema.label, schema)
+            findings = report.findings + (more(report, base, schema) if more is not None else [])
+            found = {f.fingerprint for f in findings} & wanted
         for fingerprint in found - present:
             since[fingerprint] = index
         present = found

@@ -206,6 +206,8 @@ class MachineJudge:
         or (with --machine) the machine type cannot hold it."""
         if finding.targets == ():
             return None
+        if finding.machines is not None and finding.machines.board_only:
+            return finding.machines  # the detector's own (a CPU model no versioned machine type runs)
         key = (finding.targets, finding.types, finding.sections if not finding.types else (), finding.target)
         holding = self._holding.get(key)
         if holding is None:  # (the findings of one section share it)
@@ -221,6 +223,8 @@ class MachineJudge:
         names = list(dict.fromkeys(m.name for m in common))
         keys = {m.key for m in common}
         sides = [side for side in ("old", "new") if getattr(finding, side) is not None] or ["old", "new"]
+        if finding.spared_when_sent:  # one side's test replaced "always": it alone decides
+            sides = sorted({gate[0] for gate in finding.gates})
         spared: set[str] | None = None
         chosen: Verdict | None = None
         for side in sides:
@@ -241,8 +245,8 @@ class MachineJudge:
         for gate_side, file, function in finding.gates:
             if gate_side != side:
                 continue
-            found = machine_verdict(Question(finding.vmsd, finding.types, function, file, self.old_release),
-                                    facts, keys=keys)
+            found = machine_verdict(Question(finding.vmsd, finding.types, function, file, self.old_release,
+                                             finding.spared_when_sent), facts, keys=keys)
             if best is None or len(found.breaks) < len(best.breaks):
                 best = found
         return best

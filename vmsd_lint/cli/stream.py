@@ -6,14 +6,17 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import click
 
-from ..app.check import load_endpoint
+from ..app.check import is_json_endpoint, load_endpoint, open_tree
 from ..app.config import RunConfig
 from ..app.runs import reading_options
-from ..app.streamcheck import check_stream, load_hooks
+from ..app.streamcheck import check_stream, fixed_instances, load_hooks
+from ..app.streamcpu import ArmRegisters
 from ..app.streamreport import describe_json, describe_text, verdict_json, verdict_text
+from ..app.streamtarget import guess_target
 from ..errors import InputError
 from ..sources.stream import FileBytes, read_stream, read_vmdesc
 from .options import configured, output_option, source_options
@@ -40,6 +43,8 @@ def stream_data(path: str) -> Iterator[bytes | FileBytes]:
 @click.option("--format", "format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--machine", metavar="NAME", default=None,
               help="The machine type REV would run (e.g. pc-q35-7.2): a stream of another one is noted.")
+@click.option("--cpu", metavar="MODEL", default=None,
+              help="The Arm CPU model the destination runs (default: the one whose MIDR the stream's list holds).")
 @source_options
 @output_option("Write the report to FILE instead of stdout.")
 @configured
@@ -65,12 +70,22 @@ def check_stream_command(config: RunConfig, stream: str, revision: str | None, d
             write_output(render(name, split, desc), config.output)
             return
         assert revision is not None
-        schema, source = load_endpoint(revision, reading_options(config, open_cache(config)))
+        options = reading_options(config, open_cache(config))
+        guessed = None
+        if options.target is None and not is_json_endpoint(revision, options.repo):
+            target, how = guess_target(open_tree(revision, options.repo), data, split, desc)
+            if target is None:
+                raise InputError(f"--target not given and not guessed from the stream ({how}): give --target")
+            options, guessed = replace(options, target=target), f"--target {target} guessed: {how}"
+        schema, source = load_endpoint(revision, options)
         if source is None:  # a -dump-vmstate file or a snapshot: no tests, hooks or registrations
             raise InputError(f"{revision}: check-stream reads a source endpoint (a revision, a directory, "
                              f"WORKTREE), not a JSON file")
-        verdict = check_stream(data, split, desc, schema, load_hooks(source[1] if source else None),
-                               config.machine)
+        # the machine type the destination runs decides its CPU options: --machine, else the stream's
+        arm = ArmRegisters(source[0], schema.machines, options.cache, config.cpu, config.machine or split.machine)
+        verdict = check_stream(data, split, desc, schema, load_hooks(source[1]), config.machine, arm,
+                               fixed_instances(source[1]))
+        verdict.notes[:0] = [guessed] if guessed else []
     text = verdict_json(name, verdict) if config.format == "json" else verdict_text(name, verdict)
     write_output(text, config.output)
     sys.exit(1 if verdict.failure else 0)

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 from ..catalogue import qemu_prints
 from ..extract import cpregs
-from ..extract.cpuoptions import CpuOptions, machine_cpu_options
+from ..extract.cpuoptions import TCG, CpuOptions, machine_cpu_options
 from ..extract.machines import MachineType, source_key
 from ..extract.store import CPU_REGS, Store
 from ..model import Direction, Location
 from ..sources.tree import SourceTree, files_differ
+from . import armmodels
 from .findings import Finding, new_finding
 
 # without --cpu: the models `virt` has accepted since long before 7.2 and that users
@@ -74,13 +75,17 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None, cac
     if not arm_code_differs(old, new) and options[0].values == options[1].values:
         return [], []  # the same code under the same options: the same lists
     unstable = _unstable_changes(old, new, store, cpu, facts_of)
+    named, named_notes = _named_model_changes(old, new, store, cpu, facts_of, options)
+    unstable += named
     if cpu in UNSTABLE_MODELS:
         return unstable, [f"--cpu {cpu}: not migration-stable by design (its features follow the release and "
                           f"the host), so its register list is not compared"]
     models = (cpu,) if cpu else DEFAULT_MODELS
     sides = [_lists(tree, models, store, facts_of, opts) for tree, opts in zip((old, new), options)]
     findings: list[Finding] = []
+    not_evaluated: dict[tuple[str, ...], list[str]] = {}  # registers -> the models
     notes = [f"{side}: {problem}" for side, opts in zip(("OLD", "NEW"), options) for problem in opts.problems]
+    notes += named_notes
     under = _under(options)
     for model in models:
         before, after = sides[0][model], sides[1][model]
@@ -93,7 +98,72 @@ def cpu_register_findings(old: SourceTree, new: SourceTree, cpu: str | None, cac
         for found in (_compared(model, before, after, under), _values_compared(model, before, after, under)):
             if found is not None:
                 findings.append(found)
+        unknown = _not_evaluated(before, after)
+        if unknown:
+            not_evaluated.setdefault(unknown, []).append(model)
+    notes += [f"CPU model(s) {', '.join(names)}: {len(regs)} constant register(s) read a value not known "
+              f"statically (set at run time, or a property's default), not compared: {', '.join(regs[:SHOWN])}"
+              f"{', ...' if len(regs) > SHOWN else ''}" for regs, names in not_evaluated.items()]
     return findings + unstable, notes
+
+
+def _not_evaluated(before: ModelList, after: ModelList) -> tuple[str, ...]:
+    """The constant registers whose value one side does not know (`cpu->pmceid0`, set by
+    the PMU's realize): their values are not compared."""
+    return tuple(sorted({side.regs[k][0] for side in (before, after) for k, v in side.values.items() if v is None}))
+
+
+class TreeFacts:
+    """A tree's target/arm, read (4-7 s) at most once for the lists and ID values asked of it."""
+
+    def __init__(self, tree: SourceTree):
+        self.tree = tree
+        self._facts: cpregs.CpRegFacts | None = None
+
+    def __call__(self, _tree: SourceTree | None = None) -> cpregs.CpRegFacts:
+        if self._facts is None:
+            self._facts = cpregs.extract(self.tree)
+        return self._facts
+
+
+def model_list(facts: TreeFacts, model: str, cache: object | None,
+               machine: MachineType | None) -> tuple[ModelList, CpuOptions]:
+    """MODEL's migrated list in the tree of FACTS under the CPU options MACHINE gives
+    (TCG), as `check` estimates it and from the same cache: what a destination running
+    that tree accepts."""
+    store = Store(cache)  # type: ignore[arg-type]
+    options = _cached_options(facts.tree, machine, store)
+    return _lists(facts.tree, (model,), store, facts, options)[model], options
+
+
+def _cached_options(tree: SourceTree, machine: MachineType | None, store: Store) -> CpuOptions:
+    """machine_cpu_options(), cached by the tree's files: reading them costs a warm
+    check-stream 0.25 s (44 files out of git)."""
+    key = source_key(tree, f"cpu options of {machine.key if machine else None}")
+    entry = store.get(CPU_REGS, key)
+    if entry is not None:
+        name, values, settings, problems = entry
+        return CpuOptions(name, dict(values), tuple(settings), tuple(problems))  # type: ignore[arg-type]
+    options = machine_cpu_options(tree, machine)
+    store.write_later(CPU_REGS, {key: (options.machine, tuple(options.values.items()), options.settings,
+                                       options.problems)})
+    return options
+
+
+def model_id_values(facts: TreeFacts, cache: object | None,
+                    fields: tuple[str, ...]) -> dict[str, dict[str, int | None]]:
+    """Each CPU model of the tree of FACTS -> the value its init function sets in each of FIELDS
+    ("ctr", "isar.id_isar0", ...) under TCG (None: not a constant), cached by the tree's
+    files: how a stream's list names its model (its MIDR is not in the list: NO_RAW)."""
+    store = Store(cache)  # type: ignore[arg-type]
+    key = source_key(facts.tree, f"cpregs id values of every model {fields}")
+    entry = store.get(CPU_REGS, key)
+    if entry is None:
+        read = facts()
+        models = ((name, cpregs.cpu_model(read, name, dict(TCG))) for name in sorted(read.models))
+        entry = tuple((name, tuple(model.value(f) for f in fields)) for name, model in models)
+        store.write_later(CPU_REGS, {key: entry})
+    return {name: dict(zip(fields, values, strict=True)) for name, values in entry}  # type: ignore[misc]
 
 
 def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str | None,
@@ -110,6 +180,18 @@ def _unstable_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str |
                         sections=("cpu",), target="arm")
             for model in wanted if model in sides[0] and model in sides[1]
             and sides[0][model][2] != sides[1][model][2]]
+
+
+def _named_model_changes(old: SourceTree, new: SourceTree, store: Store, cpu: str | None,
+                         facts_of: Callable[[SourceTree], cpregs.CpRegFacts],
+                         options: list[CpuOptions]) -> tuple[list[Finding], list[str]]:
+    """`cpu-model-changed` for the named models (CPU alone, when given) whose init
+    functions set other features or values (diff/armmodels.py)."""
+    if cpu in UNSTABLE_MODELS:
+        return [], []
+    sides = [armmodels.definitions(tree, store, facts_of, opts.values) for tree, opts in zip((old, new), options)]
+    models = [cpu] if cpu else sorted(set(sides[0][0]) - set(UNSTABLE_MODELS))
+    return armmodels.model_findings(sides[0], sides[1], models, _under(options))
 
 
 def _signatures(tree: SourceTree, store: Store,

@@ -227,7 +227,8 @@ class FieldDiff:
         directions, severity = result
         self.emit("field-condition-changed", j, i,
                   {"field": new.name, "old_condition": condition_words(old),
-                   "new_condition": condition_words(new)}, FOOTER_MISSING, severity=severity, directions=directions)
+                   "new_condition": condition_words(new)}, FOOTER_MISSING, severity=severity, directions=directions,
+                  spared_when_sent=(old.test is None) != (new.test is None))
 
     def equal_checks(self, i: int, j: int) -> None:
         old, new = self.old_fields[i], self.new_fields[j]
@@ -283,7 +284,8 @@ class FieldDiff:
 
     # -- output ------------------------------------------------------------------------
     def emit(self, rule: str, j: int | None, i: int | None, args: dict, prints: tuple | None = LOAD_FAILED, *,
-             severity: Severity | None = None, directions: tuple[str, ...] | None = None) -> None:
+             severity: Severity | None = None, directions: tuple[str, ...] | None = None,
+             spared_when_sent: bool = False) -> None:
         """A finding of RULE on new field J / old field I; the severity and directions are
         the rule file's unless the detector chose one of the others it allows."""
         pair, differ = self.pair, self.differ
@@ -291,12 +293,15 @@ class FieldDiff:
         old_loc = differ.where(pair.old, self.old_fields[i].line) if i is not None else None
         new_loc = differ.where(pair.new, self.new_fields[j].line) if j is not None else None
         gates = field_gates("old", pair.old.file, self.old_fields[i] if i is not None else None) \
-            + field_gates("new", pair.new.file, self.new_fields[j] if j is not None else None) + pair_gates(pair)
+            + field_gates("new", pair.new.file, self.new_fields[j] if j is not None else None)
+        if not spared_when_sent:  # (a subsection's .needed spares where it is off: the other sense)
+            gates += pair_gates(pair)
         cause = cause_of(self.old_fields[i] if i is not None else None,
                          self.new_fields[j] if j is not None else None)
         finding = new_finding(rule, severity=severity, directions=directions,
                               vmsd=pair.new.name or pair.old.name or "", path=path, args=args,
-                              old=old_loc, new=new_loc, gates=gates, cause=cause)
+                              old=old_loc, new=new_loc, gates=gates, spared_when_sent=spared_when_sent,
+                              cause=cause)
         if prints and finding.directions:  # (info breaks nothing: QEMU prints nothing)
             finding = finding.with_(runtime_error=qemu_prints(rule, *prints))
         differ.report(pair, finding)

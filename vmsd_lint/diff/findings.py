@@ -49,6 +49,9 @@ class Finding:
     # the functions whose result decides whether the state is sent, innermost first: the
     # field's test, the subsection's .needed; (side "old"/"new", file, function)
     gates: tuple[tuple[str, str, str], ...] = ()
+    # the break is where the gated state IS sent: a field that was always sent now has a
+    # test (or the reverse), so a machine type is spared where its test keeps sending it
+    spared_when_sent: bool = False
     # the verdict for versioned machine types (app/verdicts.py); None when the endpoints
     # cannot say (a dump, a tree without machine types)
     machines: Verdict | None = None

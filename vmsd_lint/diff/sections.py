@@ -3,7 +3,8 @@ owns a qdev section (so a type whose VMSD changed its .name is a rename, not a r
 from __future__ import annotations
 
 from ..catalogue import qemu_prints
-from ..model import EndpointKind, Location, Severity
+from ..extract.gates import registration_gate
+from ..model import EndpointKind, Location, Severity, section_key
 from ..placement.wire import UNKNOWN_TEST, Section, WireSchema
 from .engine import Differ
 from .findings import BACKWARD, Finding, new_finding
@@ -122,7 +123,21 @@ def _section_gates(side: str, schema: WireSchema, section: Section) -> tuple[tup
         vmsd = schema.vmsds.get(key)
         if vmsd is not None and vmsd.file and vmsd.needed and vmsd.needed != UNKNOWN_TEST:
             found.append((side, vmsd.file, vmsd.needed))
-    return tuple(found) if len(found) == len(section.vmsds) else ()  # every VMSD of it gated, or none
+    if found and len(found) == len(section.vmsds):  # every VMSD of it gated, or none
+        return tuple(found)
+    return _registration_gate(side, schema, section)
+
+
+def _registration_gate(side: str, schema: WireSchema, section: Section) -> tuple[tuple[str, str, str], ...]:
+    """The `if` around the one call registering the section (virtio-mem-device-early's
+    `if (vmem->early_migration)`): it is sent only where that holds (extract/gates.py
+    reads it, under registration_gate()'s key; a call under no `if` has nothing to read)."""
+    placements = {(p.file, p.function, p.line) for p in (schema.placements or {}).get(
+        section_key(section.name, section.target), ()) if p.mechanism != "qdev"}
+    if len(placements) != 1:
+        return ()
+    [(path, function, line)] = placements
+    return ((side, path, registration_gate(path, function, line)[len(path) + 1:]),)
 
 
 def _instance(schema: WireSchema, section: Section) -> str:

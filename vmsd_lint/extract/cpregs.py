@@ -100,6 +100,7 @@ class CpuModel:
     undecided: list[Call] = field(default_factory=list)  # set_feature() under a condition
     unknown: list[str] = field(default_factory=list)  # fields set to a value not constant
     unknown_fields: set[str] = field(default_factory=set)  # their names ("isar.id_aa64isar0")
+    unknown_texts: dict[str, str] = field(default_factory=dict)  # name -> the value's text, spaces left out
 
     def value(self, name: str) -> int | None:
         """A field of the CPU: what the model set, None if not known, else 0 (QOM zeroes
@@ -169,7 +170,7 @@ def _read_file(facts: CpRegFacts, path: str, data: bytes, defined: set[str]) -> 
             if name:
                 defined.add(name)
                 facts.calls[name] = _calls_of(facts, path, node, data)
-                facts.id_writes[name] = _id_writes(path, node, data)
+                facts.id_writes[name] = _id_writes(facts, path, node, data)
                 if name.startswith(ISAR_PREFIX):
                     ret = _return_expression(node, data)
                     if ret:
@@ -329,12 +330,13 @@ def _assigned_before(fn, name: str, before, data: bytes) -> str:
     return value
 
 
-def _id_writes(path: str, fn, data: bytes) -> list[tuple[str, str, tuple[Cond, ...], str]]:
+def _id_writes(facts: CpRegFacts, path: str, fn, data: bytes) -> list[tuple[str, str, tuple[Cond, ...], str]]:
+    """FN's compiled `cpu->FIELD = VALUE` writes (realize's `cpu->ctr = ...` is user-mode only)."""
     found = []
     for node in _walk(fn.child_by_field_name("body")):
-        if node.type == "assignment_expression":
+        if node.type == "assignment_expression" and _compiled(facts, path, node):
             left = _text(node.child_by_field_name("left"), data).replace(" ", "")
-            if left.startswith("cpu->isar."):
+            if left.startswith("cpu->") and "->" not in left[len("cpu->"):]:
                 found.append((left[len("cpu->"):], _text(node.child_by_field_name("right"), data),
                               conditions_around(node, data)[0], f"{path}:{node.start_point[0] + 1}"))
     return found
@@ -448,6 +450,7 @@ def _read_assignments(facts: CpRegFacts, model: CpuModel, fn: str, path: str) ->
                 else:  # max's `cpu->isar.id_aa64isar0 = t;`: not known, and said so
                     model.values.pop(left[len("cpu->"):], None)
                     model.unknown_fields.add(left[len("cpu->"):])
+                    model.unknown_texts[left[len("cpu->"):]] = "".join(_text(right, data).split())
                     model.unknown.append(f"{path}:{stmt.start_point[0] + 1}: {left}")
 
 
@@ -537,6 +540,8 @@ def _eval(facts, node, data, features, model, options, isar_path):
         return int(kind == "true")
     if text.startswith("cpu->isar."):  # an ID register: what the model set, else 0 (QOM zeroes it)
         return model.value(text[len("cpu->"):])
+    if kind == "field_expression" and text.startswith("cpu->") and text[len("cpu->"):] in model.values:
+        return model.values[text[len("cpu->"):]]  # what the model set (`cpu->revidr`); else a default: not known
     if text.startswith("id->") and isar_path:  # the same, in an isar_feature_*() function
         return model.value("isar." + text[len("id->"):])
     if kind == "identifier" and isar_path:  # an enum constant or a macro (PMCRN_MASK)
@@ -800,6 +805,8 @@ def _apply_realize_id_writes(facts: CpRegFacts, result: Estimate, options: dict[
     model, features = result.model, result.features
     for fn in REALIZE_ROOTS:
         for name, value_text, conds, where in facts.id_writes.get(fn, ()):
+            if not name.startswith("isar.") and name not in model.values and name not in model.unknown_fields:
+                continue  # not one the model defines (a timer, the PMU's state): no register reads it
             verdict = _all_hold(facts, conds, features, model, options)
             if verdict is False:
                 continue

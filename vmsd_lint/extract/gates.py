@@ -20,7 +20,7 @@ from importlib import resources
 
 from tree_sitter import Node, Query, QueryCursor
 
-from ..model import Diagnostic, Extraction, FunctionInfo
+from ..model import Diagnostic, Extraction, FunctionInfo, Registration
 from .context import FileContext
 from .ctypes import Unresolved
 from .lexer import tokenize
@@ -130,7 +130,70 @@ def read_gates(extraction: Extraction, text: Callable[[str], bytes | None], cont
                                                                              f"what gates it is not known"))
             else:
                 found[f"{vmsd_file}:{name}"] = reads
+    for reg in conditional_registrations(extraction):
+        where = extraction.functions.get(f"{reg.file}:{reg.enclosing}")
+        if where is None or (files is not None and reg.file not in files):
+            continue
+        data = text(reg.file)
+        reads = _read_registration(context(reg.file), data, where, starts[reg.file], reg) \
+            if data is not None else None
+        if reads:
+            found[registration_gate(reg.file, reg.enclosing, reg.line)] = reads
     return found, diagnostics
+
+
+def conditional_registrations(extraction: Extraction) -> list[Registration]:
+    """The registrations made only under an `if` (`if (vmem->early_migration)
+    vmstate_register_any(...)`): a property may decide whether the section is sent."""
+    return [reg for reg in extraction.registrations if reg.conditions]
+
+
+def registration_gate(path: str, function: str, line: int) -> str:
+    """The key of the conditions around a registration call, among the gating functions'."""
+    return f"{path}:{function}@{line}"
+
+
+def _read_registration(ctx: FileContext, data: bytes, fn: FunctionInfo, starts: list[int],
+                       reg: Registration) -> tuple[FieldRead, ...] | None:
+    """What the `if` conditions around REG's call (in FN) read: the call is made only
+    while all of them hold, a conjunction like a .needed function's result."""
+    following = starts[bisect.bisect_right(starts, fn.line):]
+    lines = data.split(b"\n")
+    text = b"\n".join(lines[fn.line - 1:following[0] - 1 if following else len(lines)])
+    for _, caps in QueryCursor(_query("gates")).matches(parse_tree(text).root_node):
+        if _spelling(caps["name"][0]) != fn.name:
+            continue
+        call = _call_at(caps["body"][0], reg.function, reg.line - fn.line)
+        if call is None:
+            return None
+        pointers = {_spelling(c["var"][0]): _type_name(_spelling(c["type"][0]))
+                    for _, c in QueryCursor(_query("gate_body")).matches(caps["function"][0])}
+        return _reads_of_terms(ctx, reg.file, f"{fn.name}@{reg.line}", _conditions_around(call),
+                               pointers, reg.line)
+    return None
+
+
+def _call_at(body: Node, callee: str, row: int) -> Node | None:
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        function = node.child_by_field_name("function") if node.type == "call_expression" else None
+        if function is not None and _spelling(function) == callee and node.start_point[0] == row:
+            return node
+        stack.extend(node.children)
+    return None
+
+
+def _conditions_around(node: Node) -> list[Term]:
+    """The `if` conditions NODE is inside (negated in an else), as conjunction terms."""
+    terms: list[Term] = []
+    child, parent = node, node.parent
+    while parent is not None and parent.type != "function_definition":
+        condition = parent.child_by_field_name("condition") if parent.type == "if_statement" else None
+        if condition is not None and child != condition:
+            terms.extend(_conjuncts(condition, child.type == "else_clause"))
+        child, parent = parent, parent.parent
+    return terms
 
 
 def _function_starts(extraction: Extraction) -> dict[str, list[int]]:
@@ -166,7 +229,13 @@ def _field_reads(ctx: FileContext, path: str, function: str, node: Node, body: N
                  offset: int) -> tuple[FieldRead, ...]:
     pointers = {_spelling(caps["var"][0]): _type_name(_spelling(caps["type"][0]))
                 for _, caps in QueryCursor(_query("gate_body")).matches(node)}
-    terms = _result_terms(body) or []
+    return _reads_of_terms(ctx, path, function, _result_terms(body) or [], pointers,
+                           node.start_point[0] + 1 + offset)
+
+
+def _reads_of_terms(ctx: FileContext, path: str, function: str, terms: list[Term], pointers: dict[str, str],
+                    line: int) -> tuple[FieldRead, ...]:
+    """Each term of a conjunction that reads a field (or a bit), the others its condition."""
     found = []
     for index, (term, negated) in enumerate(terms):
         read = _read(ctx, term, negated, pointers)
@@ -174,8 +243,7 @@ def _field_reads(ctx: FileContext, path: str, function: str, node: Node, body: N
             continue
         rest = [_spelled(t, n) for i, (t, n) in enumerate(terms) if i != index]
         struct, field, bit, sends_when = read
-        found.append(FieldRead(function, path, node.start_point[0] + 1 + offset, struct, field, bit, sends_when,
-                               " && ".join(rest) or None))
+        found.append(FieldRead(function, path, line, struct, field, bit, sends_when, " && ".join(rest) or None))
     return tuple(found)
 
 

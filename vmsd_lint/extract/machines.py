@@ -40,7 +40,7 @@ from .cache import Cache
 from .cexpr import Symbol, split_top
 from .context import FileContext, TreeIndex
 from .ctypes import Unresolved
-from .gates import FieldRead, Gate, gate, gating_functions, read_gates
+from .gates import FieldRead, Gate, conditional_registrations, gate, gating_functions, read_gates
 from .holders import BUS_TYPE, USER_CREATABLE, FunctionTexts, Holders, holders, hooked_types, mention_profiles
 from .lexer import Token, join_tokens, tokenize
 from .parse import Decl, _language, parse_tree
@@ -492,7 +492,7 @@ CHILD_CALLS = {"virtio_instance_init_common": 3}
 def machine_facts(tree: SourceTree, extraction: Extraction, index: TreeIndex | None = None) -> MachineFacts:
     """The machine facts of TREE, whose extraction is EXTRACTION.  INDEX: the tree's index
     when the caller has one (else one is built: every header and the files read)."""
-    gating_files = set(gating_functions(extraction))
+    gating_files = set(gating_functions(extraction)) | {reg.file for reg in conditional_registrations(extraction)}
     sources = SourceSet(tree, lambda path, data: _wanted(path, data) or path in gating_files, extraction.target,
                         index)
     machine_files = {path: data for path, data in sources.files.items() if is_machine_file(path, data)}

@@ -41,6 +41,7 @@ class Call(NamedTuple):
     callee: str
     args: tuple[str, ...]
     line: int
+    conditions: tuple[str, ...] = ()  # the `if` conditions around it, outermost first ("!(c)" in an else)
 
 
 class Assignment(NamedTuple):
@@ -320,7 +321,7 @@ def _add_statements(statements, bodies, data: bytes, calls_with_args, only: Func
             if arguments is None or arguments.type != "argument_list":
                 continue  # the grammar gives every call one; a damaged parse may not
             fn.callees[callee] = None
-            fn.calls.append(Call(callee, _arguments(arguments, data), line))
+            fn.calls.append(Call(callee, _arguments(arguments, data), line, _context(node, data)[1]))
     if only is not None and "" in only.class_vars:
         writers[id(only)] = only
     elif bodies is not None:  # a function given a stream writes it, also through others only

@@ -235,7 +235,8 @@ def _file_registrations(ctx, path: str, ff: ParsedFile) -> list[Registration]:
                     idstr = None
             version = _argument_value(ctx, args[2]) if call.callee == "register_savevm_live" and len(args) > 2 else None
             found.append(Registration(call.callee, path, call.line, fn.name, _instance_id(ctx, instance),
-                                      None, idstr, tuple(args), version=version if isinstance(version, int) else None))
+                                      None, idstr, tuple(args), version=version if isinstance(version, int) else None,
+                                      conditions=call.conditions))
     return found
 
 

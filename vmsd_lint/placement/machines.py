@@ -29,6 +29,7 @@ class Question:
     function: str | None  # the subsection's .needed or the field's test function in NEW, if any
     file: str | None  # the file defining that function (the VMSD's file)
     old_release: str  # OLD's QEMU release, "7.2"
+    spared_when_sent: bool = False  # spared where the function keeps the state sent, not where it is off
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,9 @@ def machine_verdict(question: Question, facts: MachineFacts, hw_dirs: Iterable[s
     if not reads or not question.types:
         return Verdict(tuple(dict.fromkeys(m.name for m in machines)), None)
     # a machine type is spared when, for every type the section belongs to, the state is off
-    per_owner = [_spared(owner, reads, facts, machines) for owner in question.types]
+    if question.spared_when_sent and (len(reads) != 1 or reads[0].condition is not None):
+        return Verdict(tuple(dict.fromkeys(m.name for m in machines)), None)  # sent only at run time's will
+    per_owner = [_spared(owner, reads, facts, machines, question.spared_when_sent) for owner in question.types]
     spared = {_key(m): [pair for found in per_owner for pair in found[_key(m)]] for m in machines
               if all(found[_key(m)] for found in per_owner)}
     # one name in two directories (virt-7.2 of arm and of m68k) is listed once
@@ -109,9 +112,10 @@ def _key(machine: MachineType) -> Key:
 
 
 def _spared(owner: str, reads: tuple[FieldRead, ...], facts: MachineFacts,
-            machines: list[MachineType]) -> dict[Key, list[Spare]]:
+            machines: list[MachineType], when_sent: bool = False) -> dict[Key, list[Spare]]:
     """machine type -> what keeps OWNER's state unsent on it: a term of the function's
-    conjunction whose property is off, on OWNER or a device created in it."""
+    conjunction whose property is off, on OWNER or a device created in it (WHEN_SENT:
+    what keeps it sent, the property the function is alone with at its other value)."""
     found: dict[Key, list[Spare]] = {_key(m): [] for m in machines}
     for obj in facts.objects(owner):
         for read in reads:
@@ -119,17 +123,18 @@ def _spared(owner: str, reads: tuple[FieldRead, ...], facts: MachineFacts,
             if found_gate is None:
                 continue
             for m in machines:
-                off, entry = _turned_off(facts, m, obj, found_gate)
+                off, entry = _turned_off(facts, m, obj, found_gate, when_sent)
                 if off:
                     found[_key(m)].append((found_gate, entry))
     return found
 
 
-def _turned_off(facts: MachineFacts, machine: MachineType, obj: str, found: Gate) -> tuple[bool, CompatProperty | None]:
-    """Whether MACHINE leaves FOUND's property at its disabling value on a device of type
-    OBJ, and the compat entry that sets it (None: the default does)."""
+def _turned_off(facts: MachineFacts, machine: MachineType, obj: str, found: Gate,
+                inverted: bool = False) -> tuple[bool, CompatProperty | None]:
+    """Whether MACHINE leaves FOUND's property at its disabling value (INVERTED: at any
+    other) on a device of type OBJ, and the compat entry that sets it (None: the default)."""
     value, entry = _value_on(machine, facts.properties.lineage(obj), found.prop)
-    return value is not None and value == parse_value(found.disables), entry
+    return value is not None and (value == parse_value(found.disables)) != inverted, entry
 
 
 Value = bool | int | None  # a property value as parse_value() reads it (None: not known)
