@@ -178,3 +178,20 @@ def test_a_field_removed_from_types_registered_in_a_loop(qemu_repo, tmp_path) ->
     assert finding["sections"] == ["m25p80"]
     assert {"n25q128", "mx25l25635e", "s25fl512s", "w25q256", "is25lp256"} <= set(finding["types"])
     assert len(finding["types"]) >= 130, finding["types"]
+
+
+def test_real_range_names_a_changed_constant_as_the_cause_only_where_the_field_line_did_not_change(
+        real_range, qemu_repo) -> None:
+    by_path = {(f["rule"], f["path"]): f for f in real_range["findings"]}
+    header = "include/hw/i2c/aspeed_i2c.h"
+
+    def define_line(rev: str) -> int:
+        text = subprocess.run(["git", "-C", qemu_repo, "show", f"{rev}:{header}"], capture_output=True, text=True,
+                              check=True).stdout
+        return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("#define ASPEED_I2C_NEW_NUM_REG "))
+    # VMSTATE_UINT32_ARRAY(regs, AspeedI2CBus, ASPEED_I2C_NEW_NUM_REG) on both sides; 22 -> 28
+    assert by_path["field-size-changed", "aspeed.i2c/regs"]["cause"] == {
+        "symbol": "ASPEED_I2C_NEW_NUM_REG", "old": {"file": header, "line": define_line("v7.2.0")},
+        "new": {"file": header, "line": define_line("v10.0.2")}}
+    # hppa's VMSTATE_UINTTR_ARRAY(gr, ...) became VMSTATE_UINT64_ARRAY(gr, ...): its own line changed
+    assert by_path["field-size-changed", "env/gr"]["cause"] is None

@@ -16,7 +16,6 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT
@@ -25,6 +24,7 @@ from vmsd_lint import __version__
 from vmsd_lint.app.triage import Triage, finding_files, pathspec_matches
 from vmsd_lint.catalogue import SEVERITIES, catalogue_version
 from vmsd_lint.cli.options import default_jobs
+from vmsd_lint.diff.causes import Cause
 from vmsd_lint.diff.findings import new_finding
 from vmsd_lint.model import Location
 
@@ -147,14 +147,13 @@ def test_bad_triage_options_are_one_line(args, needle) -> None:
 
 
 def test_a_findings_cause_file_counts_for_the_pathspec() -> None:
-    """Findings will name their cause (a macro in a header): its file counts as the VMSD's does."""
+    """A finding's cause (a macro in a header, diff/causes.py): its file counts as the VMSD's
+    does (tests/test_causes.py runs it on a real header change)."""
     args = {"field": "f", "old_layout": "uint8, 1 byte", "after": "", "condition": ""}
     finding = new_finding("field-removed", vmsd="v", path="v/f", args=args, old=Location("hw/x/a.c", 3))
     assert finding_files(finding) == ["hw/x/a.c"]
-    fields = {name: getattr(finding, name) for name in finding.__slots__}  # the finding, and a cause
-    caused = SimpleNamespace(**fields, cause={
-        "symbol": "N", "old": {"file": "include/hw/x.h", "line": 2}, "new": {"file": "include/hw/x.h", "line": 3}})
-    assert finding_files(caused) == ["hw/x/a.c", "include/hw/x.h"]  # type: ignore[arg-type]
+    caused = finding.with_(cause=Cause("N", Location("include/hw/x.h", 2), Location("include/hw/x.h", 3)))
+    assert finding_files(caused) == ["hw/x/a.c", "include/hw/x.h"]
     assert Triage(pathspec=("include/",)).shows(caused) and not Triage(pathspec=("include/",)).shows(finding)
 
 

@@ -89,14 +89,10 @@ def describe(triage: Triage) -> str:
 def finding_files(finding: Finding) -> list[str]:
     """The files whose change a finding reports: its VMSD's, on either side, and its
     cause's (a macro or type definition) when the finding names one."""
-    files = [place.file for place in (finding.old, finding.new) if place is not None]
-    cause = getattr(finding, "cause", None)  # (a finding's cause is being added beside this)
-    for side in ("old", "new"):
-        place = cause.get(side) if isinstance(cause, dict) else getattr(cause, side, None)
-        file = place.get("file") if isinstance(place, dict) else getattr(place, "file", None)
-        if isinstance(file, str):
-            files.append(file)
-    return sorted(set(files))
+    places = [finding.old, finding.new]
+    if finding.cause is not None:
+        places += [finding.cause.old, finding.cause.new]
+    return sorted({place.file for place in places if place is not None})
 
 
 def pathspec_matches(path: str, pathspec: tuple[str, ...]) -> bool:

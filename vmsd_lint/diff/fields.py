@@ -11,6 +11,7 @@ from difflib import SequenceMatcher
 from ..catalogue import qemu_prints
 from ..model import Severity
 from ..placement.wire import UNKNOWN_TEST, WireField
+from .causes import cause_of
 from .engine import Differ
 from .findings import BACKWARD, FORWARD, new_finding
 from .layout import condition_words, describe, hand_written_shape, layout_key, same_bytes, test_words, wire_bytes
@@ -295,9 +296,12 @@ class FieldDiff:
             + field_gates("new", pair.new.file, self.new_fields[j] if j is not None else None)
         if not spared_when_sent:  # (a subsection's .needed spares where it is off: the other sense)
             gates += pair_gates(pair)
+        cause = cause_of(self.old_fields[i] if i is not None else None,
+                         self.new_fields[j] if j is not None else None)
         finding = new_finding(rule, severity=severity, directions=directions,
                               vmsd=pair.new.name or pair.old.name or "", path=path, args=args,
-                              old=old_loc, new=new_loc, gates=gates, spared_when_sent=spared_when_sent)
+                              old=old_loc, new=new_loc, gates=gates, spared_when_sent=spared_when_sent,
+                              cause=cause)
         if prints and finding.directions:  # (info breaks nothing: QEMU prints nothing)
             finding = finding.with_(runtime_error=qemu_prints(rule, *prints))
         differ.report(pair, finding)

@@ -14,6 +14,7 @@ from ..model import Diagnostic, Direction, EndpointKind, Location, Severity
 
 if TYPE_CHECKING:
     from ..placement.machines import Verdict
+    from .causes import Cause
 
 FORWARD, BACKWARD = Direction.FORWARD, Direction.BACKWARD
 # How a note points at the diagnostics: JSON lists them always; the text report only with
@@ -59,6 +60,9 @@ class Finding:
     downgrade: str | None = None
     was: tuple[str, tuple[str, ...]] | None = None
     fix: str | None = None  # a recipe naming this finding's own device, property and compat array
+    # the changed definition (a macro) that made this change, when the field's own lines
+    # did not change (diff/causes.py)
+    cause: Cause | None = None
 
     @property
     def broken_directions(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ import msgpack
 # nothing else is ever made from an entry.  A class missing here fails the write (a
 # TypeError the tests see), not the read.
 RECORD_CLASSES = {
-    "vmsd_lint.model": ("Location", "Field", "Vmsd", "QomType", "Step", "FunctionInfo", "OpsTable",
+    "vmsd_lint.model": ("Location", "Definitions", "Field", "Vmsd", "QomType", "Step", "FunctionInfo", "OpsTable",
                         "Registration", "Placement", "Diagnostic", "Extraction"),
     "vmsd_lint.extract.scan": ("Define", "Body", "Typedef", "TextFacts"),
     "vmsd_lint.extract.parse": ("Decl", "Call", "Assignment", "MemberSet", "OpsTable", "Function", "ParseFacts"),

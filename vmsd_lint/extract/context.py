@@ -8,10 +8,13 @@ then the selected target's directory, then any definition outside other targets.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import posixpath
 import re
 from dataclasses import dataclass
 
+from ..model import Definitions
 from .buildconfig import BuildConfig
 from .cexpr import Unresolved, evaluate, evaluate_int, parse_members, parse_type, split_top
 from .ctypes import Array, CType, Prim, Record, layout, type_identity
@@ -26,6 +29,18 @@ UNREAD_MEMBERS = frozenset({"offset"})
 # Conditions whose names are defined under further conditions (evaluated recursively).
 MAX_CONDITION_NESTING = 50
 _ENUMERATOR_RE = re.compile(r"(?:^|,)\s*(?:/\*.*?\*/\s*|//[^\n]*\n\s*|#[^\n]*\n\s*)*([A-Za-z_]\w*)", re.S)
+
+
+def _untracked(method):
+    """Run a TreeIndex method as internal work: see TreeIndex.internal."""
+    @functools.wraps(method)
+    def wrapped(self, *args):
+        self.internal += 1
+        try:
+            return method(self, *args)
+        finally:
+            self.internal -= 1
+    return wrapped
 
 
 @dataclass(slots=True)
@@ -49,6 +64,9 @@ class FileContext:
         self.used: set[str] = set()  # origins of definitions used: the cache's dependency key
         self.notes: list[str] = []
         self.lookups: dict | None = None  # while recording: every answer this file was given
+        # while one field is built: the definitions it used, in first-use order (the
+        # causes a diff can name: diff/causes.py); a dict keeps each once, in order
+        self.depends: dict[str, None] | None = None
 
     # -- recording: what a file's resolution depended on ---------------------------
     def record_lookups(self) -> None:
@@ -65,7 +83,7 @@ class FileContext:
             if kind == "m":
                 now = _macro_identity(self.macro(key[1]))
             elif kind == "c":
-                now = self.tree.enum_constant(key[1], self.path)
+                now = self.tree.enum_constant_at(key[1], self.path)
             elif kind == "t":
                 now = type_identity(self.typedef(key[1]))
             elif kind == "r":
@@ -89,6 +107,8 @@ class FileContext:
         else:
             if self.lookups is not None:
                 self._note(("m", name), _macro_identity(macro))
+            if self.depends is not None and macro is not None and not self.tree.internal:
+                self.depends[self.tree.definition(macro)] = None
             return macro
         macro = None
         candidates = self.tree.macros.get(name)
@@ -104,6 +124,8 @@ class FileContext:
         self._macro_cache[name] = macro
         if self.lookups is not None:
             self._note(("m", name), _macro_identity(macro))
+        if self.depends is not None and macro is not None and not self.tree.internal:
+            self.depends[self.tree.definition(macro)] = None
         return macro
 
     def expand(self, tokens: list[Token]) -> list[Token]:
@@ -151,8 +173,13 @@ class FileContext:
 
     # -- the TypeEnv protocol used by cexpr ----------------------------------
     def constant(self, name: str) -> int | None:
-        value = self.tree.enum_constant(name, self.path)
-        self._note(("c", name), value)
+        # the place is part of the answer: a field's depends names it (diff/causes.py)
+        answer = self.tree.enum_constant_at(name, self.path)
+        self._note(("c", name), answer)
+        value, origin = answer
+        if self.depends is not None and value is not None and origin is not None and not self.tree.internal:
+            digest = hashlib.sha1(str(value).encode()).hexdigest()[:12]
+            self.depends[f"{name}\t{origin}\t{digest}\t{digest[:4]}"] = None
         return value
 
     def typedef(self, name: str) -> CType | None:
@@ -200,6 +227,12 @@ class TreeIndex:
         self._direct: dict[str, tuple[str, ...]] = {}
         self._include_targets: dict[tuple[str, str], str | None] = {}
         self._macro_objects: dict[str, Macro] = {}
+        self._definitions: dict[str, str] = {}  # origin -> definition()
+        self._shared_definitions: dict[tuple[str, ...], Definitions] = {}
+        # inside the index's own memoized work (a struct's layout, an enum's values, an
+        # #if): what it looks up is not a field's dependency, as only the first field to
+        # ask would see it (the answer is kept), and which one is first depends on order
+        self.internal = 0
         self._cond_cache: dict[tuple[str, str], bool] = {}
         self._records: dict[tuple[str, str, str], Record | None] = {}
         self._typedef_cache: dict[tuple[str, str], CType | None] = {}
@@ -242,6 +275,30 @@ class TreeIndex:
         if ctx is None:
             ctx = self._contexts[path] = FileContext(self, path)
         return ctx
+
+    def definition(self, macro: Macro) -> str:
+        """How a field's `depends` names MACRO: "NAME\tfile:line\tdigest\tline digests".
+        The digest is of its parameters and body (what a cached resolution compares, its
+        place aside, so that a macro that only moved is not a cause); the line digests,
+        one a line of the #define, say which line of a long macro changed."""
+        found = self._definitions.get(macro.origin)
+        if found is None:
+            _, params, body, _ = macro.identity
+            digest = hashlib.sha1(repr((params, body)).encode()).hexdigest()[:12]
+            lines: dict[int, list[str]] = {1: [repr(params)]}  # the body's lines count from the #define's
+            for tok in macro.body:
+                lines.setdefault(tok.line, []).append(tok.text)
+            per_line = ",".join(hashlib.sha1(" ".join(lines.get(n, ())).encode()).hexdigest()[:4]
+                                for n in range(1, max(lines) + 1))
+            found = self._definitions[macro.origin] = f"{macro.name}\t{macro.origin}\t{digest}\t{per_line}"
+        return found
+
+    def definitions(self, entries: tuple[str, ...]) -> Definitions:
+        """The one Definitions record of ENTRIES in this tree (shared: see the record)."""
+        found = self._shared_definitions.get(entries)
+        if found is None:
+            found = self._shared_definitions[entries] = Definitions(entries)
+        return found
 
     def macro_object(self, path: str, define: Define) -> Macro:
         origin = f"{path}:{define.line}"
@@ -311,6 +368,7 @@ class TreeIndex:
         self._cond_cache[key] = value
         return value
 
+    @_untracked
     def _evaluate_condition(self, expr: str, path: str, defining: str | None) -> bool:
         tokens = tokenize(expr)
         resolved: list[Token] = []
@@ -417,17 +475,22 @@ class TreeIndex:
                    for c in self.enumerators.get(name) or ())
 
     def enum_constant(self, name: str, path: str) -> int | None:
+        return self.enum_constant_at(name, path)[0]
+
+    def enum_constant_at(self, name: str, path: str) -> tuple[int | None, str | None]:
+        """The value of the enum constant NAME as PATH sees it, and where it is declared
+        ("file:line"; for a generated one, the macro call's): (None, None) when unknown."""
         candidates = self.enumerators.get(name)
         if not candidates:
             return self._generated_constant(name, path)
         chosen = self.choose(candidates, path, name)
         if chosen is None:
-            return None
+            return None, None
         body, _ = chosen.item
-        values = self._enum_body_values(chosen.path, body)
-        return values.get(name)
+        value = self._enum_body_values(chosen.path, body).get(name)
+        return (value, f"{chosen.path}:{body.line + _line_in(body.text, name)}") if value is not None else (None, None)
 
-    def _generated_constant(self, name: str, path: str) -> int | None:
+    def _generated_constant(self, name: str, path: str) -> tuple[int | None, str | None]:
         """An enum constant declared by a file-scope macro call, such as
         `REG32(CRB_DATA_BUFFER, 0x80)` declaring R_CRB_DATA_BUFFER: expand the calls
         whose arguments name a suffix of `name` and read the enums they produce."""
@@ -440,8 +503,8 @@ class TreeIndex:
                         continue
                 values = self.generated_values(call_path, macro, args, line)
                 if name in values:
-                    return values[name]
-        return None
+                    return values[name], f"{call_path}:{line}"
+        return None, None
 
     def _called_suffixes(self, name: str) -> tuple[str, ...]:
         """The proper suffixes of NAME that some file-scope macro call has as an argument
@@ -452,6 +515,7 @@ class TreeIndex:
                                                  if self.calls_by_arg.get(name[cut:]))
         return found
 
+    @_untracked
     def generated_values(self, path: str, macro: str, args: str, line: int) -> dict[str, int]:
         """The enumerators MACRO(ARGS) generates at PATH:LINE (`FIELD(REG, F, 0, 4)` ->
         R_REG_F_SHIFT, ...), by name; what cannot be expanded gives none."""
@@ -497,6 +561,7 @@ class TreeIndex:
             values[part[0].text] = current
         return values
 
+    @_untracked
     def _enum_body_values(self, path: str, body: Body) -> dict[str, int]:
         key = (path, body.line)
         values = self._enum_values.get(key)
@@ -527,6 +592,7 @@ class TreeIndex:
         self._records[key] = record
         return record
 
+    @_untracked
     def _layout_body(self, path: str, body: Body) -> Record:
         key = ("@", body.kind, f"{path}:{body.line}")
         existing = self._records.get(key)
@@ -564,6 +630,7 @@ class TreeIndex:
         self._typedef_cache[key] = result
         return result
 
+    @_untracked
     def _typedef_type(self, chosen: Candidate) -> CType | None:
         item = chosen.item
         if isinstance(item, Body):
@@ -578,6 +645,15 @@ class TreeIndex:
             return ctype
         except (Unresolved, ExpansionError, IndexError, RecursionError):
             return None
+
+
+def _line_in(text: str, name: str) -> int:
+    """How many lines into an enum's body TEXT the enumerator NAME is declared (0 when not
+    found: the body's first line), counted from the line of the `enum` keyword (bodies
+    open on that line, as QEMU writes them)."""
+    found = re.search(rf"(?:^|[{{,])\s*(?:/\*.*?\*/\s*|//[^\n]*\n\s*|#[^\n]*\n\s*)*{re.escape(name)}\b",
+                      text, re.S)
+    return text.count("\n", 0, found.end()) if found else 0
 
 
 def _strip_enum_body(text: str) -> str:

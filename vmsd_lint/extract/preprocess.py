@@ -28,7 +28,8 @@ class Macro:
     origin: str  # "file:line" of the #define, for diagnostics and cache keys
     plan: tuple = field(default=(), compare=False)  # the body as substitution steps (_plan)
     self_hide: frozenset = field(default=frozenset(), compare=False)  # {name}
-    # what a cached resolution compares: where it is defined, its parameters, its body
+    # what a cached resolution compares: where it is defined, its parameters, its body,
+    # and the body's lines (a field's `depends` says which line of a macro changed)
     identity: tuple = field(default=(), compare=False)
 
     @property
@@ -41,7 +42,7 @@ def make_macro(name: str, params: tuple[str, ...] | None, body_text: str, origin
     if body:
         body[0].space_before = False  # whitespace before a replacement list is not part of it
     return Macro(name, params, tuple(body), origin, _plan(params, tuple(body)), frozenset((name,)),
-                 (origin, params, tuple(t.text for t in body)))
+                 (origin, params, tuple(t.text for t in body), tuple(t.line for t in body)))
 
 
 # Substitution steps: what _substitute does with each part of a body, worked out once

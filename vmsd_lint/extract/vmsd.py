@@ -2,6 +2,9 @@
 with the definitions of the revision being read."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
+
 from ..model import Diagnostic, Field, Vmsd
 from .cexpr import Address, Symbol, Typed, Unresolved
 from .context import FileContext, _split_commas
@@ -95,9 +98,16 @@ class VmsdBuilder:
         return None
 
     def _fields(self, tokens: list[Token], decl: Decl) -> list[Field]:
+        try:
+            return self._read_fields(tokens, decl)
+        finally:
+            self.ctx.depends = None
+
+    def _read_fields(self, tokens: list[Token], decl: Decl) -> list[Field]:
         elements = self._element_list(tokens, decl, "fields")
         fields: list[Field] = []
         for element in elements or []:
+            self.ctx.depends = {}
             try:
                 expanded = self.ctx.expand(element)
             except ExpansionError as exc:
@@ -114,7 +124,7 @@ class VmsdBuilder:
                 field = self._field(item, element, decl)
                 if field is None:
                     return fields  # VMSTATE_END_OF_LIST
-                fields.append(field)
+                fields.append(self._with_depends(field, element))
         if elements is not None:
             self._diag(decl.line, f"VMSD {decl.symbol}: field list has no VMSTATE_END_OF_LIST()")
         return fields
@@ -145,6 +155,14 @@ class VmsdBuilder:
             struct_version_id=ints.get("struct_version_id"), start=ints.get("start"),
             unresolved=tuple(unresolved),
         )
+
+    def _with_depends(self, field: Field, element: list[Token]) -> Field:
+        """FIELD with its own text's digest and the definitions its element used (the
+        element's expansion and the evaluation of its members, recorded since
+        _fields() set ctx.depends)."""
+        depends = self.ctx.tree.definitions(tuple(self.ctx.depends or ()))
+        text = hashlib.sha1(" ".join(t.text for t in element).encode()).hexdigest()[:12]
+        return replace(field, text=text, depends=depends)
 
     def _member(self, members, member: str, decl: Decl, line: int, unresolved: list[str]):
         tokens = members.get(member)

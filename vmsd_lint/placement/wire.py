@@ -46,6 +46,9 @@ class WireField:
     unresolved: tuple[str, ...] = ()
     num_field: str | None = None  # the member holding a VARRAY's count or a VBUFFER's size
     flags: tuple[str, ...] = ()  # VMS_* (a source endpoint's; a dump has none)
+    # Field.text and Field.depends: what names a cause (diff/causes.py), not compared
+    text: str | None = field(default=None, compare=False)
+    depends: tuple[str, ...] = field(default=(), compare=False)  # Definitions.entries
 
     @property
     def on_wire(self) -> bool:
@@ -191,7 +194,7 @@ def _wire_field(resolved: Resolved, owner: Vmsd, f: Field) -> WireField:
         count = None
     return WireField(f.name or "", f.line, f.macro, f.version_id or 0, f.field_exists, f.size, count,
                      kind, f.info, nested.key if nested else None, f.struct_version_id, f.unresolved,
-                     f.num_field, tuple(f.flags))
+                     f.num_field, tuple(f.flags), f.text, f.depends.entries if f.depends else ())
 
 
 def _add_qdev_sections(schema: WireSchema, resolved: Resolved, expand: bool) -> None:

@@ -42,7 +42,17 @@ def finding_dict(finding: Finding) -> dict:
         "downgrade": {"severity": finding.was[0], "directions": list(finding.was[1]), "reason": finding.downgrade}
         if finding.was is not None else None,
         "fix": finding.fix,
+        "cause": cause_dict(finding),
     }
+
+
+def cause_dict(finding: Finding) -> dict | None:
+    """The changed definition behind the finding (diff/causes.py), or None."""
+    cause = finding.cause
+    if cause is None:
+        return None
+    return {"symbol": cause.symbol, "old": asdict(cause.old) if cause.old else None,
+            "new": asdict(cause.new) if cause.new else None}
 
 
 def report_dict(report: Report, show_waived: bool = False) -> dict:

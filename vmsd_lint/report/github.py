@@ -1,4 +1,6 @@
-"""`--format github` of a check: GitHub Actions workflow commands, one annotation a finding.
+"""`--format github` of a check: GitHub Actions workflow commands, one annotation a finding,
+or for the findings of one cause (a changed macro: report/causes.py) one annotation at the
+changed line, listing the sections and the findings.
 
     ::error file=hw/gpio/pl061.c,line=63,title=[field-removed] pl061::vmstate 'pl061': ... (breaks ...)
 
@@ -9,8 +11,11 @@ are plain text, so they show in the job log.
 """
 from __future__ import annotations
 
+from ..catalogue import SEVERITIES
+from ..diff.causes import Cause
 from ..diff.findings import Finding, Report
 from ..model import Severity
+from .causes import by_cause, cause_words, sections_of, worst
 from .messages import directions_words, headline, machines_words, one_line
 from .text import summary_line
 
@@ -55,8 +60,24 @@ def annotation(finding: Finding, report: Report) -> str:
                    title=f"[{finding.rule}] {finding.vmsd}")
 
 
+def cause_annotation(cause: Cause, findings: list[Finding]) -> str:
+    """One annotation at the changed definition for all the findings it causes, at the
+    level of the most severe, listing the sections and what each finding is."""
+    level = COMMANDS[Severity(SEVERITIES[worst(findings)])]
+    lines = [f"{cause_words(cause, findings)}: " + ", ".join(sections_of(findings))]
+    lines += [f"{f.location}: [{f.rule}] {headline(f)} ({directions_words(f)})" for f in findings]
+    lines.append(f"vmsd-lint explain {' / '.join(sorted({f.rule for f in findings}))}")
+    loc = cause.location
+    count = len(findings)
+    return command(level, "\n".join(lines), file=loc.file if loc else None,
+                   line=loc.line if loc and loc.line >= 1 else None,
+                   title=f"{cause.symbol} changed: {count} finding{'s' if count != 1 else ''}")
+
+
 def render_github(report: Report) -> str:
-    out = [annotation(finding, report) for finding in report.findings]
+    # the findings of one cause are one annotation, at the changed line (report/causes.py)
+    out = [cause_annotation(cause, found) for cause, found in by_cause(report.findings).items()]
+    out += [annotation(finding, report) for finding in report.findings if finding.cause is None]
     out += [command("warning", f"vmsd-lint: waiver matched no finding: {waiver}")
             for waiver in report.unmatched_waivers]
     out += [one_line(f"vmsd-lint: note: {note}") for note in report.notes]

@@ -1,5 +1,6 @@
 """`--format html`: one self-contained page (no network: its style and script are inline)
-with the summary, a table of the findings that sorts by any column and filters by text and
+with the summary, the causes (a changed macro behind many findings, each linking to the
+table filtered to its findings), a table of the findings that sorts by any column and filters by text and
 severity, each finding's details (message, what QEMU prints, the fix, both locations,
 machine types) and the diagnostics.
 
@@ -9,10 +10,12 @@ so that a link can point at a filtered view, and a test can drive it in a real b
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from .. import __version__
 from ..catalogue import SEVERITIES, load_catalogue
 from ..diff.findings import Finding, Report
+from .causes import by_cause, cause_words, sections_of
 from .messages import directions_words, headline, machine_counts_words, machines_words
 from .text import summary_line
 
@@ -68,15 +71,19 @@ SCRIPT = """
   });
   query.addEventListener("input", filter);
   level.addEventListener("change", filter);
-  var state = {};
-  location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
-    var parts = pair.split("=");
-    if (parts[0]) { state[decodeURIComponent(parts[0])] = decodeURIComponent(parts[1] || ""); }
-  });
-  if (state.q) { query.value = state.q; }
-  if (state.severity) { level.value = state.severity; }
-  if (state.sort) { sort(state.sort.replace(/^-/, ""), state.sort.charAt(0) === "-"); }
-  filter();
+  function fromHash() {  // on load, and when a link of the causes list sets the fragment
+    var state = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+      var parts = pair.split("=");
+      if (parts[0]) { state[decodeURIComponent(parts[0])] = decodeURIComponent(parts[1] || ""); }
+    });
+    if (state.q) { query.value = state.q; }
+    if (state.severity) { level.value = state.severity; }
+    if (state.sort) { sort(state.sort.replace(/^-/, ""), state.sort.charAt(0) === "-"); }
+    filter();
+  }
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
 })();
 """
 
@@ -92,6 +99,7 @@ def render_html(report: Report, show_waived: bool = False, show_diagnostics: boo
         parts.append(f"<p>Machine types: {escape(machine_counts_words(report))}</p>")
     parts += [f"<p class=\"note\">note: {escape(note)}</p>" for note in report.notes]
     parts += [f"<p class=\"note\">waiver matched no finding: {escape(w)}</p>" for w in report.unmatched_waivers]
+    parts += _causes(report)
     parts += _findings_table(report.findings, "findings")
     if show_waived and report.waived:
         parts += ["<h2>Waived</h2>", *_findings_table(report.waived, "waived")]
@@ -100,6 +108,21 @@ def render_html(report: Report, show_waived: bool = False, show_diagnostics: boo
     parts += [f"<p class=\"note\">vmsd-lint {escape(__version__)}</p>", f"<script>{SCRIPT}</script>",
               "</body></html>"]
     return "\n".join(parts) + "\n"
+
+
+def _causes(report: Report) -> list[str]:
+    """The findings of one cause (report/causes.py) as one entry each, with a link to the
+    table filtered to them (a row's details name its cause)."""
+    groups = by_cause(report.findings)
+    if not groups:
+        return []
+    items = []
+    for cause, found in groups.items():
+        link = f'<a href="#q={quote("cause: " + cause.symbol)}">{len(found)} finding(s)</a>'
+        items.append(f'<li class="cause">{escape(cause_words(cause, found))}: '
+                     f'{link} in {escape(", ".join(sections_of(found)))}</li>')
+    return ['<h2>Causes</h2><p class="note">Findings whose cause is one changed definition (a macro the '
+            'fields expand):</p>', f'<ul id="causes">{"".join(items)}</ul>']
 
 
 def _findings_table(findings: list[Finding], table_id: str) -> list[str]:
@@ -143,6 +166,9 @@ def _details(finding: Finding) -> str:
     fix = finding.fix or _first_recipe(finding.rule)
     if fix:
         items.append(f"fix: {escape(fix)} (<code>vmsd-lint explain {escape(finding.rule)}</code>)")
+    if finding.cause:
+        items.append(f"cause: <code>{escape(finding.cause.symbol)}</code> changed at "
+                     f"<code>{escape(str(finding.cause.location))}</code>")
     if finding.old:
         items.append(f"OLD: <code>{escape(str(finding.old))}</code>")
     if finding.new:

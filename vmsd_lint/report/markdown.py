@@ -1,6 +1,7 @@
 """`--format markdown` of a check: a comment for a pull or merge request.
 
-A heading with the counts, the endpoints, one table row a finding, then a collapsed
+A heading with the counts, the endpoints, one list entry for the findings of each cause
+(a changed macro: report/causes.py), one table row for each other finding, then a collapsed
 <details> with what QEMU prints and the `vmsd-lint explain` hints.  With no finding, one
 line that says no migration-breaking change was found, and still lists the notes (what
 could not be checked): it never calls a range clean when something was not resolved.
@@ -12,9 +13,11 @@ prints the whole report (fit_comment).
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from ..catalogue import SEVERITIES
 from ..diff.findings import Finding, Report
+from .causes import by_cause, sections_of
 from .messages import directions_words, machine_counts_words, machines_words, message, one_line
 
 _CELL_SPECIAL = re.compile(r"[\\|`*\[\]<>]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
@@ -96,7 +99,26 @@ def render_markdown(report: Report) -> str:
             line += " Not everything could be checked: see the notes below."
         notes = _notes(report)
         return "\n".join([line, *([""] + notes if notes else [])]) + "\n"
-    return fit_comment(report, between, by_severity(report.findings))
+    # the findings of one cause are one entry above the table (report/causes.py)
+    return fit_comment(report, between, by_severity([f for f in report.findings if f.cause is None]))
+
+
+def cause_lines(report: Report, shown_sections: int = 30) -> list[str]:
+    """One list entry a cause: the changed line, the sections (the first SHOWN_SECTIONS),
+    the findings by rule and severity, and one of their messages as an example."""
+    lines = []
+    for cause, found in by_cause(report.findings).items():
+        sections = sections_of(found)
+        listed = ", ".join(code(s, False) for s in sections[:shown_sections])
+        if len(sections) > shown_sections:
+            listed += f" and {len(sections) - shown_sections} more"
+        kinds = Counter((f.severity, f.rule) for f in found)
+        counts = ", ".join(f"{n} {severity} {code(rule, False)}" for (severity, rule), n in
+                           sorted(kinds.items(), key=lambda item: (SEVERITIES.index(item[0][0]), item[0][1])))
+        symbol, where = code(cause.symbol, False), code(str(cause.location), False)
+        lines.append(f"- **cause**: {symbol} changed at {where}: {counts} in {len(sections)} "
+                     f"section(s): {listed}. For example: {cell(message(found[0]))}")
+    return lines
 
 
 def by_severity(findings: list[Finding]) -> list[Finding]:
@@ -122,9 +144,13 @@ def fit_comment(report: Report, between: str, findings: list[Finding], limit: in
 
 def _comment(report: Report, between: str, findings: list[Finding], shown: int) -> str:
     """The comment with the first SHOWN rows of FINDINGS; what QEMU prints is listed for those only."""
-    out = [f"### vmsd-lint: {_counts(report)}", "", between, "",
-           "| severity | rule | where (file:line) | vmsd / path | breaks | message |",
-           "| --- | --- | --- | --- | --- | --- |"]
+    out = [f"### vmsd-lint: {_counts(report)}", "", between, ""]
+    causes = cause_lines(report)
+    if causes:
+        out += ["Findings whose cause is one changed definition (a macro the fields expand):", "", *causes, ""]
+    if findings:
+        out += ["| severity | rule | where (file:line) | vmsd / path | breaks | message |",
+                "| --- | --- | --- | --- | --- | --- |"]
     out += [_row(finding) for finding in findings[:shown]]
     if shown < len(findings):
         out += ["", cut_line(report, findings[shown:])]
@@ -132,8 +158,9 @@ def _comment(report: Report, between: str, findings: list[Finding], shown: int) 
     if notes:
         out += [""] + notes
     out += ["", "<details>", "<summary>What QEMU prints, and how to fix each type</summary>", ""]
+    grouped = [f for f in report.findings if f.cause is not None][:1]  # one of a cause's is an example
     runtime = [f"- {code(f.rule, False)} on {code(f.vmsd, False)}: QEMU prints {code(f.runtime_error, False)}"
-               for f in findings[:shown] if f.runtime_error]
+               for f in grouped + findings[:shown] if f.runtime_error]
     if runtime:
         out += ["QEMU prints, when the migration breaks:", "", *runtime, ""]
     out += ["What happens and how to fix it:", ""]

@@ -10,7 +10,7 @@ import json
 from dataclasses import fields
 from functools import cache
 
-from ..model import Extraction, Vmsd
+from ..model import Extraction, Field, Vmsd
 
 
 @cache
@@ -23,6 +23,18 @@ def _plain(record) -> dict:
     return {name: getattr(record, name) for name in _names(type(record))}
 
 
+# what a field records for naming causes (diff/causes.py) is not part of a dump: digests
+# and definitions' places, which a snapshot read back as an endpoint does not need
+_CAUSE_KEYS = ("text", "depends")
+
+
+def _field(field: Field) -> dict:
+    plain = _plain(field)
+    for key in _CAUSE_KEYS:
+        del plain[key]
+    return plain
+
+
 def _vmsd(vmsd: Vmsd) -> dict:
     return {
         "name": vmsd.name,
@@ -32,7 +44,7 @@ def _vmsd(vmsd: Vmsd) -> dict:
         "static": vmsd.static,
         "version_id": vmsd.version_id,
         "minimum_version_id": vmsd.minimum_version_id,
-        "fields": None if vmsd.fields is None else [_plain(f) for f in vmsd.fields],
+        "fields": None if vmsd.fields is None else [_field(f) for f in vmsd.fields],
         "subsections": None if vmsd.subsections is None else list(vmsd.subsections),
         "hooks": dict(sorted(vmsd.hooks.items())),
         "unmigratable": vmsd.unmigratable,

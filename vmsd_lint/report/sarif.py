@@ -17,6 +17,7 @@ from ..catalogue import Rule, load_catalogue
 from ..diff.findings import Finding, Report
 from ..model import Location, Severity
 from .catalogue import md_prose
+from .check_json import cause_dict
 from .messages import directions_words, headline, machines_words
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -117,6 +118,11 @@ def _result(finding: Finding, report: Report, index: dict[str, int], waived: boo
             result["relatedLocations"] = [dict(_location(finding.old, f"in OLD ({report.old.label})"), id=1)]
     elif finding.old:
         result["locations"] = [_location(finding.old, f"in OLD ({report.old.label}); gone in NEW")]
+    cause = finding.cause
+    if cause is not None and cause.location is not None:  # the changed definition (report/causes.py)
+        related = result.setdefault("relatedLocations", [])
+        related.append(dict(_location(cause.location, f"cause: {cause.symbol} changed here"), id=len(related) + 1))
+        result["properties"]["cause"] = cause_dict(finding)
     if waived:
         result["suppressions"] = [{"kind": "external", "justification": finding.waived_by or ""}]
     return result

@@ -1,5 +1,6 @@
 """`--format text`: the totals, then gcc-style lines -- errors first, then warnings, then
-info, each grouped by section (sorted case-insensitively) -- then the totals again.
+info, each grouped by cause (the changed definition behind them, report/causes.py), then
+by section (sorted case-insensitively) -- then the totals again.
 
     hw/char/serial.c:835: error: [field-removed] vmstate 'serial': field 'lsr' ... (breaks forward)
 """
@@ -10,6 +11,7 @@ import click
 from ..catalogue import SEVERITIES
 from ..diff.findings import DIAGNOSTICS_HIDDEN, DIAGNOSTICS_LISTED, Finding, Report
 from ..model import Severity
+from .causes import by_cause, cause_words
 from .messages import directions_words, headline, machine_counts_words, machines_words, one_line
 
 COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -19,11 +21,12 @@ def render_text(report: Report, show_waived: bool = False, show_diagnostics: boo
     # the totals first too: at release scale the last line is hundreds of lines away
     lines: list[str] = [summary_line(report)] if report.findings else []
     group, severity = "", ""
+    causes = {cause: cause_words(cause, found) for cause, found in by_cause(report.findings).items()}
     for finding in triage_order(report.findings):
         if finding.severity != severity:
             severity, group = finding.severity, ""
             lines.append(severity_heading(report, severity))
-        section = _group(finding)
+        section = f"cause: {causes[finding.cause]}" if finding.cause else _group(finding)
         if section != group:
             group = section
             lines.append(click.style(one_line(section), bold=True))
@@ -47,9 +50,12 @@ def render_text(report: Report, show_waived: bool = False, show_diagnostics: boo
 
 
 def triage_order(findings: list[Finding]) -> list[Finding]:
-    """FINDINGS by severity (errors first), then by their group heading case-insensitively
+    """FINDINGS by severity (errors first), then the findings of one cause together (a
+    changed header's: report/causes.py), then by their group heading case-insensitively
     ('section cpu' beside 'section CPU', unresolved constructs last), then as sorted."""
-    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.rule == "unresolved",
+    def cause_key(f: Finding) -> tuple:
+        return (0, f.cause.symbol, str(f.cause.location)) if f.cause else (1, "", "")
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), cause_key(f), f.rule == "unresolved",
                                            _group(f).casefold(), _group(f), f.sort_key()))
 
 
