@@ -110,7 +110,9 @@ def sample_history(repo: Path, sample: str) -> None:
     source = next(p for p in sorted(repo.rglob("*.c")))
     source.write_text(source.read_text() + "/* a comment */\n")
     git(repo, "commit", "-qam", "a comment")
-    shutil.copytree(SAMPLES / sample / "new", repo, dirs_exist_ok=True)
+    # (copied with fresh times: copytree's copy2 keeps the sample's, and a file of the same
+    # size and time as the one it replaces is one git's index takes as unchanged)
+    shutil.copytree(SAMPLES / sample / "new", repo, dirs_exist_ok=True, copy_function=shutil.copy)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", f"the {sample} change")
     (repo / "README").write_text("note\n")
