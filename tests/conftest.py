@@ -87,6 +87,19 @@ def dumps(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
+def shared_clone(repo: str, dest: Path) -> Path:
+    """DEST: a clone sharing REPO's objects, without a checkout: branches are made there,
+    never in the QEMU repository itself."""
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", repo, str(dest)], check=True)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def clone(qemu_repo, tmp_path_factory) -> Path:
+    """A module's own shared clone of the QEMU repository (shared_clone())."""
+    return shared_clone(qemu_repo, tmp_path_factory.mktemp("qemu") / "qemu")
+
+
 def git(repo: Path, *args: str, **kw) -> str:
     proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, **kw)
     if proc.returncode != 0:  # say what git said (a CI run once saw exit 128 and nothing else)

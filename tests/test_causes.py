@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 from click.testing import CliRunner
-from conftest import git, make_branch
+from conftest import git, make_branch, shared_clone
 
 from vmsd_lint.cli.main import main
 
@@ -39,8 +38,7 @@ BRANCHES = {
 
 @pytest.fixture(scope="module")
 def clone(qemu_repo, tmp_path_factory):
-    path = tmp_path_factory.mktemp("causes") / "qemu"
-    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", qemu_repo, str(path)], check=True)
+    path = shared_clone(qemu_repo, tmp_path_factory.mktemp("causes") / "qemu")
     for name, edits in BRANCHES.items():
         make_branch(path, name, edits)
     return path

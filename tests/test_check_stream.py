@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import lzma
-import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -44,13 +43,6 @@ def streams(tmp_path_factory) -> dict:
 def cache_dir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("check-stream-cache"))
 
-
-@pytest.fixture(scope="module")
-def clone(qemu_repo, tmp_path_factory):
-    """A clone sharing the QEMU repository's objects: the branches are made there, never in it."""
-    path = tmp_path_factory.mktemp("qemu") / "qemu"
-    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", qemu_repo, str(path)], check=True)
-    return path
 
 
 def check(stream, revision: str, repo, cache_dir: str) -> tuple[int, dict]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import lzma
-import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -53,12 +52,6 @@ def stream(tmp_path_factory):
 def cache_dir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("arm-cache"))
 
-
-@pytest.fixture(scope="module")
-def clone(qemu_repo, tmp_path_factory):
-    path = tmp_path_factory.mktemp("qemu") / "qemu"
-    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", qemu_repo, str(path)], check=True)
-    return path
 
 
 def check(stream, revision: str, repo, cache_dir: str, *extra: str) -> tuple[int, dict]:
