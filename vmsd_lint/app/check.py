@@ -27,6 +27,7 @@ from ..processes import Progress, silent_progress
 from ..report.jsonfiles import read_json_endpoint
 from ..sources.tree import (
     SourceTree,
+    differing_paths,
     directory_tree,
     files_differ,
     git_revision_tree,
@@ -269,11 +270,8 @@ def _cpu_models_not_compared(old: WireSchema, new: WireSchema, options: Options)
         return []
     old_tree, new_tree = old.machines.tree, new.machines.tree
     wanted = f"target/{target_hw_dir(old_tree, options.target)}/" if options.target else "target/"
-
-    def blobs(tree: SourceTree) -> set[tuple[str, str]]:
-        return {(f.path, f.blob) for f in tree.files if f.path.startswith(wanted)
-                and f.path.endswith((".c", ".h")) and not f.path.startswith(MODEL_DIRS)}
-    dirs = sorted({path.split("/")[1] for path, _ in blobs(old_tree) ^ blobs(new_tree) if path.count("/") >= 2})
+    dirs = sorted({path.split("/")[1] for path in differing_paths(old_tree, new_tree, (wanted,))
+                   if path.endswith((".c", ".h")) and not path.startswith(MODEL_DIRS) and path.count("/") >= 2})
     if not dirs:
         return []
     return [f"CPU models of target/{{{', '.join(dirs)}}} are not compared (cpu-model-changed covers x86 and "

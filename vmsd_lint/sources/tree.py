@@ -143,9 +143,14 @@ def is_rust_source(path: str) -> bool:
 def files_differ(old: SourceTree, new: SourceTree, prefixes: tuple[str, ...]) -> bool:
     """Whether a file under one of PREFIXES is added, removed or changed (by blob id)
     between the trees: a detector that reads only those files skips identical ones."""
-    def blobs(tree: SourceTree) -> dict[str, str]:
-        return {f.path: f.blob for f in tree.files if f.path.startswith(prefixes)}
-    return blobs(old) != blobs(new)
+    return bool(differing_paths(old, new, prefixes))
+
+
+def differing_paths(old: SourceTree, new: SourceTree, prefixes: tuple[str, ...]) -> set[str]:
+    """The paths under PREFIXES added, removed or changed (by blob id) between the trees."""
+    def blobs(tree: SourceTree) -> set[tuple[str, str]]:
+        return {(f.path, f.blob) for f in tree.files if f.path.startswith(prefixes)}
+    return {path for path, _ in blobs(old) ^ blobs(new)}
 
 
 def blob_id(data: bytes) -> str:
