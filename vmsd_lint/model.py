@@ -200,7 +200,8 @@ class Step(NamedTuple):
     name: str  # the callee, or the member called through
     args: tuple[str, ...]  # argument texts; for a dispatch, the object it is called on first
     line: int
-    loop: bool  # inside a loop: repeated a number of times known only at run time
+    # inside a loop: (line, counter, count) of the innermost one (parse._loop_of), () outside
+    loop: tuple
     conditions: tuple[str, ...]  # the enclosing `if` conditions, outermost first ("!(c)" in an else)
 
 

@@ -26,7 +26,7 @@ from .cexpr import Unresolved, split_top, unescape_string
 from .context import FileContext, TreeIndex
 from .lexer import IDENT, NUMBER, STRING, Token, tokenize
 from .machines import partial_index
-from .parse import declarator_name, parse_tree
+from .parse import counted, declarator_name, parse_tree
 from .preprocess import ExpansionError
 
 REG_TYPE = "ARMCPRegInfo"
@@ -301,19 +301,11 @@ def _loop(fn, node, data: bytes) -> tuple[str, str, str, str] | None:
     parent = node.parent
     while parent is not None and parent.type not in ("for_statement", "while_statement", "do_statement"):
         parent = parent.parent
-    if parent is None or parent.type != "for_statement":
+    found = counted(parent, data) if parent is not None else None
+    if found is None:
         return None
-    init, test, update = (parent.child_by_field_name(f) for f in ("initializer", "condition", "update"))
-    if init is None or test is None or update is None or init.type != "assignment_expression" \
-            or test.type != "binary_expression":
-        return None
-    var = _text(init.child_by_field_name("left"), data)
-    op = _text(test.child_by_field_name("operator"), data)
-    if _text(test.child_by_field_name("left"), data) != var or op not in ("<", "<=") \
-            or _text(update, data).replace(" ", "") not in (f"{var}++", f"++{var}"):
-        return None
-    bound = _text(test.child_by_field_name("right"), data)
-    return var, _text(init.child_by_field_name("right"), data), op, _assigned_before(fn, bound, parent, data)
+    var, start, op, bound = found
+    return var, start, op, _assigned_before(fn, bound, parent, data)
 
 
 def _assigned_before(fn, name: str, before, data: bytes) -> str:

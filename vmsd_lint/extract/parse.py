@@ -416,14 +416,57 @@ def _event(node, kind: str, data: bytes, guards: tuple[str, ...] = ()) -> Step:
 LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 
 
-def _context(node, data: bytes) -> tuple[bool, tuple[str, ...]]:
-    """Whether NODE is inside a loop (a C loop, or the block after a `QTAILQ_FOREACH(...)`
-    style macro) and the `if` conditions around it, up to its function's body."""
-    loop, conditions = False, []
+EXITS = frozenset({"break_statement", "return_statement", "goto_statement"})
+
+
+def counted(loop, data: bytes) -> tuple[str, str, str, str] | None:
+    """(counter, start, operator, bound) of a loop `for (i = START; i < BOUND; i++)`
+    (`<=` too), else None."""
+    if loop.type != "for_statement":
+        return None
+    init, test, update = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+    if init is None or test is None or update is None or init.type != "assignment_expression" \
+            or test.type != "binary_expression":
+        return None
+    var = _text(init.child_by_field_name("left"), data)
+    op = _text(test.child_by_field_name("operator"), data)
+    if _text(test.child_by_field_name("left"), data) != var or op not in ("<", "<=") \
+            or _text(update, data).replace(" ", "") not in (f"{var}++", f"++{var}"):
+        return None
+    return var, _text(init.child_by_field_name("right"), data), op, _text(test.child_by_field_name("right"), data)
+
+
+def _loop_of(loop, data: bytes) -> tuple[int, str, str]:
+    """A loop as Step.loop has it: (line, counter, count): the count is the bound of a
+    loop `for (i = 0; i < N; i++)` that nothing leaves early (no break, return, goto)."""
+    line = loop.start_point[0] + 1
+    found = counted(loop, data)
+    if found is None:
+        return line, "", ""
+    var, start, op, bound = found
+    body = loop.child_by_field_name("body")
+    exits = body is not None and any(n.type in EXITS for n in _inside(body))
+    return line, var, bound if start == "0" and op == "<" and not exits else ""
+
+
+def _inside(node):
+    """NODE's descendants, not those of loops and switches in it (their `break`s are theirs)."""
+    for child in node.children:
+        yield child
+        if child.type not in LOOPS and child.type != "switch_statement":
+            yield from _inside(child)
+
+
+def _context(node, data: bytes) -> tuple[tuple, tuple[str, ...]]:
+    """The innermost loop NODE is inside (a C loop: Step.loop; the block after a
+    `QTAILQ_FOREACH(...)` style macro: a loop of no count), and the `if` conditions
+    around it, up to its function's body."""
+    loop: tuple = ()
+    conditions = []
     child, parent = node, node.parent
     while parent is not None and parent.type != "function_definition":
         if parent.type in LOOPS:
-            loop = True
+            loop = loop or _loop_of(parent, data)
         elif parent.type == "if_statement":
             text = _condition_text(parent, data)
             in_else = child.type == "else_clause"
@@ -432,6 +475,6 @@ def _context(node, data: bytes) -> tuple[bool, tuple[str, ...]]:
         elif parent.type == "compound_statement" and child.type == "compound_statement":
             before = child.prev_named_sibling
             if before is not None and before.type == "expression_statement" and b"FOREACH" in before.text:
-                loop = True
+                loop = loop or (before.start_point[0] + 1, "", "")
         child, parent = parent, parent.parent
     return loop, tuple(reversed(conditions))

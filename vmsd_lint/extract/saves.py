@@ -120,23 +120,24 @@ class SaveModel:
         steps = fn.steps or (self._through_calls(fn) if entry else ())
         fields: list[Field] = []
         loop: list[Field] = []
-        loops = 0
+        loops, current = 0, ()
         for step in steps:
             keep, test = self._conditions(step, fn, bindings, used)
             if not keep:
                 continue
             produced = [replace(f, field_exists=" && ".join(t for t in (test, f.field_exists) if t)) if test else f
                         for f in self._step(step, fn, bindings, used, depth)]
+            if loop and step.loop != current:  # another loop, or out of it
+                loops += 1
+                fields.append(self._loop(fn, loop, used, loops, current, fields))
+                loop = []
+            current = step.loop
             if step.loop:
                 loop.extend(produced)
                 continue
-            if loop:
-                loops += 1
-                fields.append(self._loop(fn, loop, used, loops))
-                loop = []
             fields.extend(produced)
         if loop:
-            fields.append(self._loop(fn, loop, used, loops + 1))
+            fields.append(self._loop(fn, loop, used, loops + 1, current, fields))
         result = (self._add(fn, fields, used), frozenset(used)) if fields else (None, frozenset(used))
         self._memo[memo_key] = result
         return result
@@ -144,7 +145,7 @@ class SaveModel:
     def _through_calls(self, fn: FunctionInfo) -> tuple[Step, ...]:
         """An entry function that writes nothing itself (`virtio_device_put()` calls
         `virtio_save()`): its direct calls, as steps."""
-        return tuple(Step("call", callee, (), fn.line, False, ()) for callee in fn.calls)
+        return tuple(Step("call", callee, (), fn.line, (), ()) for callee in fn.calls)
 
     def _suffix(self, used) -> str:
         return "@" + "+".join(sorted({t for _, t in used})) if used else ""
@@ -159,14 +160,22 @@ class SaveModel:
         self.added[vmsd.key] = vmsd
         return vmsd.key
 
-    def _loop(self, fn: FunctionInfo, fields: list[Field], used, ordinal: int) -> Field:
+    def _loop(self, fn: FunctionInfo, fields: list[Field], used, ordinal: int, loop: tuple,
+              before: list[Field]) -> Field:
         """Steps repeated in a loop: one field, a struct repeated a run-time number of times.
         Its VMSD is named by the loop's place among the function's loops, not its line:
-        a line moved by an edit elsewhere does not make another struct."""
+        a line moved by an edit elsewhere does not make another struct.  Its count, where
+        the code says it: the bound of `for (i = 0; i < N; i++)` left by no `break`, or the
+        value written just before a loop on the same counter (`qemu_put_be32(f, i)` in
+        virtio_save(): the queues that follow, up to the first empty one)."""
         part = f"[loop {ordinal}]"
         key = self._add(fn, fields, used, part)
+        _, counter, bound = loop if len(loop) == 3 else (0, "", "")
+        count = self._length(bound, fn.file) if bound else \
+            counter if counter and before and before[-1].macro in PUT_SIZES and before[-1].name == counter else None
         return Field(name=f"{fields[0].name}[]", line=fields[0].line, macro="loop", size=None,
-                     flags=("VMS_STRUCT", "VMS_VARRAY_UINT32"), vmsd=key, field_exists=_common_test(fields))
+                     flags=("VMS_STRUCT", "VMS_VARRAY_UINT32"), vmsd=key, field_exists=_common_test(fields),
+                     num_field=count)
 
     def _conditions(self, step: Step, fn: FunctionInfo, bindings, used) -> tuple[bool, str | None]:
         """Whether the step runs for this class (False: never), and its run-time test."""
@@ -237,7 +246,7 @@ class SaveModel:
         value = step.args[1] if len(step.args) > 1 else step.name
         name = " ".join(value.split()).lstrip("&").strip()
         if step.name in VARIABLE_PUTS:
-            length = " ".join(step.args[2].split()) if len(step.args) > 2 else None
+            length = self._length(step.args[2], fn.file) if len(step.args) > 2 else None
             return Field(name=name, line=step.line, macro=step.name, size=1, flags=("VMS_VBUFFER",), info=step.name,
                          num_field=length)
         size = PUT_SIZES.get(step.name)
@@ -247,6 +256,19 @@ class SaveModel:
                                                f"does not know"))
         return Field(name=name, line=step.line, macro=step.name, size=size, flags=("VMS_SINGLE",), info=step.name,
                      unresolved=() if size is not None else ("size",))
+
+    def _length(self, text: str, path: str) -> str:
+        """A buffer's length as written, with the tree's macros expanded where it uses
+        any (`n * PCI_MSIX_ENTRY_SIZE` -> `n * 16`, `DIV_ROUND_UP(n, 8)`): what a stream's
+        reader evaluates with the values it read (app/streamsearch.py)."""
+        written = tokenize(text)
+        try:
+            expanded = self.index.context(path).expand(written)
+        except (Unresolved, ExpansionError, RecursionError, IndexError, KeyError):
+            return " ".join(text.split())
+        if [t.text for t in expanded] == [t.text for t in written]:
+            return " ".join(text.split())
+        return _rendered(expanded)
 
     def _saved_vmsd(self, step: Step, fn: FunctionInfo, bindings, used) -> list[Field]:
         """`vmstate_save_state(f, &vmsd, ...)` or `(f, vdc->vmsd, ...)`: that VMSD, nested here."""
@@ -417,6 +439,15 @@ class SaveModel:
 
 
 # -- the tree-wide step ------------------------------------------------------------------
+
+def _rendered(tokens) -> str:
+    """Tokens as text, `->`, `.` and brackets without spaces: `vdev->config_len * 16`."""
+    out = ""
+    for token in tokens:
+        glued = token.text in ("->", ".", "[", "]", ")") or out.endswith(("->", ".", "[", "("))
+        out += token.text if glued or not out else " " + token.text
+    return out
+
 
 def _last_member(obj: str) -> str:
     """`info` of `req->bus->info`: an alternative's test names the table, not the path a
