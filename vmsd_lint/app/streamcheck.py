@@ -168,7 +168,15 @@ def _judge(data: StreamData, section: Section, schema: WireSchema, hooks: Hooks,
     wanted = desc.get("vmsd_name") if isinstance(desc, dict) else None
     keys.sort(key=lambda k: schema.vmsds[k].name != wanted)  # the VMSD the source named first
     tried = [_load(data, section, schema.vmsds[key], schema, hooks, desc) for key in keys]
-    return next((t for t in tried if t.status != FAILS), tried[0])
+    loaded = [t for t in tried if t.status in (LOADS, LOADS_IF_HOOKS)]
+    return next(iter(loaded or [t for t in tried if t.status != FAILS]), max(tried, key=_progress))
+
+
+def _progress(tried: SectionVerdict) -> int:
+    """How far a failed load read: of a section's variants (one per virtio transport),
+    the one that read furthest is the source's."""
+    failure = tried.failure or {}
+    return max(failure.get("detected_at") or 0, failure.get("offset") or 0)
 
 
 def _registered(section: Section, candidates: list[WireSection], schema: WireSchema) -> SectionVerdict:
@@ -250,6 +258,13 @@ def explain(stop: Stop, section: Section, loader: Loader | None, schema: WireSch
         holds = f"subsection '{facts['subsection']}'"
         known = ", ".join(facts["known"]) or "none"
         expected = f"a subsection {facts['vmsd']} knows ({known}), or the end of the section"
+    elif stop.kind == "hand-written":  # no way of reading virtio_save()'s bytes ends where they do
+        nearest, end = facts["nearest"], facts["end"]
+        rule, detected = ("field-removed" if nearest < end else "field-added"), nearest
+        lines = [qemu_prints(rule, "footer-missing", section.idstr)]
+        holds = f"{facts['written']} bytes written by hand, to offset {end}"
+        expected = (f"bytes that end elsewhere: every way of reading them with REV's model fails or ends "
+                    f"elsewhere, the nearest at offset {nearest} ({nearest - end:+d} bytes)")
     else:  # the fields did not add up: the footer is not where the revision looks for it
         detected = offset
         rule, offset, path, holds, expected = _divergence(stop, loader, schema)

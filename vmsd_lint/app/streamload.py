@@ -20,6 +20,7 @@ from typing import Any
 
 from ..placement.wire import WireField, WireSchema, WireVmsd
 from ..sources.stream import StreamData
+from .streamsearch import FIRST_FREE, MAX_FREE, Search, wire_names
 
 SUBSECTION = 0x05
 Desc = dict[str, Any]  # one VMSD as the stream's JSON description has it
@@ -81,18 +82,6 @@ def entries(desc: Desc | None, start: int) -> dict[int, Entry]:
         placed[pos] = Entry(str(item.get("name")), pos, item["size"], count, item)
         pos += item["size"] * count
     return placed
-
-
-def wire_names(vmsd: WireVmsd) -> list[str]:
-    """Each field's name as the description writes it: a name used twice gets its
-    occurrence number (`cur_offset[1]`, vmstate.c vmsd_desc_field_start)."""
-    names = [f.name for f in vmsd.fields]
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        out.append(name if names.count(name) == 1 else f"{name}[{seen.get(name, 0)}]")
-        seen[name] = seen.get(name, 0) + 1
-    return out
 
 
 def _names(entry: Entry, field: WireField, wire_name: str) -> bool:
@@ -229,6 +218,8 @@ class Loader:
         nested = self.schema.vmsds.get(field.nested or "")
         if nested is None:
             raise Unknown(f"{path}: nested VMSD {field.nested} not in the model")
+        if nested.hand_written and count == 1:
+            return self.by_search(owner, nested, pos, entry if entry is not None and entry.count == 1 else None, path)
         version = field.struct_version_id if field.kind == "vstruct" and field.struct_version_id is not None \
             else (nested.version_id or 0)
         desc = None
@@ -253,6 +244,57 @@ class Loader:
             pos = self.load(nested, version, pos, desc, where)
             self.steps.append(Step(where, start, pos - start, here, owner))
         return pos
+
+    def by_search(self, owner: str, nested: WireVmsd, pos: int, entry: Entry | None, path: str) -> int:
+        """Bytes a function wrote by hand (`virtio_save()`), which the description only
+        sizes: decoded every way the model allows (streamsearch.py), with small values
+        for what the stream does not give; they must end where the description says, or,
+        with no description, in one place.  When none does, a search with larger values
+        tells a failure (no way at all) from what is not judged (a way, which such values
+        make too easy to find)."""
+        end = pos + entry.size if entry is not None else None
+        search = Search(self.schema, self.data, end if end is not None else self.end, FIRST_FREE)
+        ways = search.run(nested, pos, nested.version_id or 0, path)
+        ends = sorted({way.pos for way in ways})
+        if end is None and len(ends) == 1:
+            end = ends[0]
+        if end is None:
+            raise self.search_failed(search, pos, end, ends, path)
+        if end not in ends:  # with larger values for what the stream does not give?
+            broad = Search(self.schema, self.data, end, MAX_FREE)
+            ends = sorted({way.pos for way in broad.run(nested, pos, nested.version_id or 0, path)})
+            if end in ends:  # so many values let a wrong reading fit too: neither loads nor fails
+                raise Unknown(f"{path}: the {end - pos} bytes written by hand decode only with a value the "
+                              f"stream does not give above {FIRST_FREE} (an MSI-X vector count, a queue count), "
+                              f"which lets wrong readings fit too: not judged")
+            raise self.search_failed(search if search.misses else broad, pos, end, ends, path)
+        self.steps.append(Step(path, pos, end - pos, entry, owner))
+        for key in sorted(search.visited):
+            vmsd = self.schema.vmsds[key]
+            self.hooks.extend(f"{vmsd.name or key}: {hook}" for hook in self.hooks_of.get(key, ()))
+        self.hooks.append(f"{path}: {nested.name}'s load counterpart checks the values it reads")
+        ways_there = sum(way.pos == end for way in ways)
+        self.notes.append(f"{path}: {end - pos} bytes written by hand ({nested.name}), decoded with the model"
+                          + (f" ({ways_there} ways of reading them)" if ways_there > 1 else ""))
+        return end
+
+    def search_failed(self, search: Search, pos: int, end: int | None, ends: list[int], path: str) -> Exception:
+        """Why no way of reading the bytes written by hand ended where it must: the
+        furthest failure a way met, else the bytes do not add up."""
+        if end is None:
+            why = f"{len(ends)} ways of reading end in different places" if ends else \
+                "; ".join(dict.fromkeys(search.unknown)) or "no way of reading them"
+            return Unknown(f"{path}: bytes written by hand that the description does not size ({why})")
+        miss = search.first_miss()
+        if miss is not None:
+            return Stop(miss.kind, miss.offset, miss.path, **dict(miss.facts))
+        if search.unknown and not ends:
+            return Unknown(f"{path}: {'; '.join(dict.fromkeys(search.unknown))}")
+        if search.guessed:  # the counts of loops were guessed: no proof the bytes do not add up
+            return Unknown(f"{path}: no way of reading the {end - pos} bytes written by hand ends where they "
+                           f"do, and the counts of loops were guessed ({', '.join(sorted(search.guessed)[:3])})")
+        nearest = min(ends, key=lambda e: (abs(e - end), e)) if ends else search.furthest
+        return Stop("hand-written", pos, path, end=end, nearest=nearest, written=end - pos)
 
     @staticmethod
     def null_pointer(entry: Entry) -> bool:
