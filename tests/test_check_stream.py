@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import lzma
+import shutil
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -82,6 +84,30 @@ VIRTIO = [  # (stream, source releases it loads into on the real binaries, targe
     ("aarch64-v7.2.22-virt-7.2-virtio-mmio-pci", ("v7.2.0",), "aarch64"),
     ("s390x-v7.2.22-s390-ccw-virtio-7.2-virtio-ccw", ("v7.2.0",), "s390x"),
 ]
+
+
+def test_a_debian_source_tree_with_quilt_backups_loads_its_own_stream(qemu_repo, cache_dir, tmp_path):
+    """`dpkg-source -x` of Debian's qemu leaves quilt's `.pc/PATCH/FILE`: each patched file
+    as it was before the patch (the 7.2.22 package: 1,119 files under .pc/).  Read, the copy
+    `.pc/v7.2.1.diff/hw/nvram/fw_cfg.c` defined the QOM type fw_cfg first (its path sorts
+    first), but no target compiles it, so fw_cfg's section was sent by nothing and the
+    7.2.22 stream (written by that very source) failed as section-removed at 'fw_cfg'."""
+    tree = tmp_path / "qemu-7.2"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", qemu_repo, "archive", "v7.2.0"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    backup = tree / ".pc" / "v7.2.1.diff" / "hw" / "nvram"
+    backup.mkdir(parents=True)
+    shutil.copy(tree / "hw" / "nvram" / "fw_cfg.c", backup / "fw_cfg.c")
+    name = "x86_64-v7.2.22-pc-q35-7.2-virtio-pci"
+    path = tmp_path / f"{name}.mig"
+    path.write_bytes(lzma.decompress((OURS / f"{name}.mig.xz").read_bytes()))
+    code, output = run(["check-stream", str(path), str(tree), "--target", "x86_64", "--format", "json",
+                        "--cache-dir", cache_dir])
+    report = json.loads(output)
+    assert code == 0, report["failure"]
+    fw_cfg = next(s for s in report["sections"] if s["idstr"] == "fw_cfg")
+    assert fw_cfg["vmsd"] == "hw/nvram/fw_cfg.c:vmstate_fw_cfg", fw_cfg
 
 
 @pytest.mark.parametrize("name, releases, target", VIRTIO, ids=[v[0] for v in VIRTIO])

@@ -221,6 +221,19 @@ def test_link_out_of_a_directory_tree_is_not_followed(sample_tree, tmp_path):
     assert any("outside the tree" in m for m in notes_about(diagnostics, "hw/elsewhere")), diagnostics
 
 
+def test_files_under_a_hidden_directory_are_not_read(sample_tree):
+    """quilt's `.pc/` (every `dpkg-source -x` leaves one) holds each patched file as it was
+    before the patch: QEMU builds nothing from a directory whose name starts with a dot, and
+    a type defined there must not shadow the one in the patched file."""
+    backup = sample_tree / ".pc" / "fix.diff" / "hw" / "char"
+    backup.mkdir(parents=True)
+    (backup / "serial.c").write_bytes(serial_copy(sample_tree, "serial-before-the-patch"))
+    (sample_tree / ".pc" / "fix.diff" / "meson.build").write_text("subdir('nowhere')\n")
+    names, diagnostics = dump(str(sample_tree))
+    assert "serial" in names and "serial-before-the-patch" not in names
+    assert not [d for d in diagnostics if d["file"].startswith(".pc/")], diagnostics
+
+
 def test_links_inside_a_directory_tree_are_followed(sample_tree):
     """(The samples' include/ links, to headers beside the tree in this checkout, too.)"""
     os.symlink("serial.c", sample_tree / "hw" / "char" / "serial-link.c")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..sources.tree import SourceTree
 from .cexpr import Unresolved, split_top, unescape_string
@@ -92,6 +92,24 @@ class Call:
 
 
 @dataclass
+class Edit:
+    """`NAME[INDEX].FIELD = VALUE;` (or `|=`, `&=`; INDEX None for a single struct) in a
+    function, after NAME's initializer and before it is registered: realize's
+    `vapa_cp_reginfo[0].type = ARM_CP_ALIAS | ARM_CP_NO_GDB` under LPAE."""
+    index: int | None
+    field: str
+    op: str
+    value: str
+    conds: tuple[Cond, ...]
+    path: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
 class CpuModel:
     name: str
     initfn: str
@@ -122,6 +140,8 @@ class CpRegFacts:
     id_writes: dict[str, list[tuple[str, str, tuple[Cond, ...], str]]]
     index: TreeIndex = field(repr=False)
     texts: dict[str, bytes] = field(repr=False)
+    # "path:name" -> the edits of a local register (array) before its registration
+    edits: dict[str, list[Edit]] = field(default_factory=dict)
 
     def array(self, path: str, name: str, line: int) -> list[CpReg] | None:
         """The registers NAME names at PATH:LINE: the last declaration before it in that
@@ -171,6 +191,7 @@ def _read_file(facts: CpRegFacts, path: str, data: bytes, defined: set[str]) -> 
                 defined.add(name)
                 facts.calls[name] = _calls_of(facts, path, node, data)
                 facts.id_writes[name] = _id_writes(facts, path, node, data)
+                _read_edits(facts, path, node, data)
                 if name.startswith(ISAR_PREFIX):
                     ret = _return_expression(node, data)
                     if ret:
@@ -332,6 +353,31 @@ def _id_writes(facts: CpRegFacts, path: str, fn, data: bytes) -> list[tuple[str,
                 found.append((left[len("cpu->"):], _text(node.child_by_field_name("right"), data),
                               conditions_around(node, data)[0], f"{path}:{node.start_point[0] + 1}"))
     return found
+
+
+def _read_edits(facts: CpRegFacts, path: str, fn, data: bytes) -> None:
+    """FN's compiled assignments to a field of a register (INT_FIELDS) of a local array or
+    struct: `NAME[INDEX].FIELD op VALUE`."""
+    for node in _walk(fn.child_by_field_name("body")):
+        if node.type != "assignment_expression" or not _compiled(facts, path, node):
+            continue
+        left = node.child_by_field_name("left")
+        if left is None or left.type != "field_expression" or _text(left.child_by_field_name("operator"), data) != ".":
+            continue
+        name = _text(left.child_by_field_name("field"), data)
+        target = left.child_by_field_name("argument")
+        index: int | None = None
+        if target is not None and target.type == "subscript_expression":
+            number = _text(target.child_by_field_name("index"), data).strip()
+            if not number.isdigit():
+                continue
+            index, target = int(number), target.child_by_field_name("argument")
+        if name not in INT_FIELDS or target is None or target.type != "identifier":
+            continue
+        op = _text(node.child_by_field_name("operator"), data)
+        facts.edits.setdefault(f"{path}:{_text(target, data)}", []).append(
+            Edit(index, name, op, _text(node.child_by_field_name("right"), data), conditions_around(node, data)[0],
+                 path, node.start_point[0] + 1))
 
 
 def conditions_around(node, data: bytes) -> tuple[tuple[Cond, ...], bool]:
@@ -753,7 +799,8 @@ def estimate(facts: CpRegFacts, model_name: str, options: dict[str, bool]) -> Es
     _apply_realize_id_writes(facts, result, options)
     constants = Constants(facts)
     for registration in result.registered:
-        for reg in registration.regs or ():
+        regs = _edited(facts, registration, result, features, model, options)
+        for reg in regs or ():
             if not reg.unresolved():
                 _add_reg(result, constants, reg, features)
                 continue
@@ -775,6 +822,39 @@ def estimate(facts: CpRegFacts, model_name: str, options: dict[str, bool]) -> Es
             result.unread.append(f"{registration.call.where}: {registration.call.callee}"
                                  f"({', '.join(registration.call.args)})")
     return result
+
+
+def _edited(facts: CpRegFacts, registration: Registration, result: Estimate, features: set[str],
+            model: CpuModel, options: dict[str, bool]) -> list[CpReg] | None:
+    """The registers of REGISTRATION as its function leaves them before the call: each edit
+    of the local between its initializer and the call applied when its conditions hold
+    (one undecided, or a value not constant, is listed in `unread`, never guessed)."""
+    regs, call = registration.regs, registration.call
+    if not regs or len(call.args) < 2:
+        return regs
+    name = call.args[1].strip().lstrip("&").strip()
+    edits = [e for e in facts.edits.get(f"{call.path}:{name}", ())
+             if max(r.line for r in regs) < e.line < call.line]
+    if not edits:
+        return regs
+    out = list(regs)
+    ctx = facts.index.context(call.path)
+    for edit in edits:
+        at = 0 if edit.index is None else edit.index
+        if at >= len(out) or (edit.index is None and len(out) != 1):
+            continue
+        verdict = _all_hold(facts, edit.conds, features, model, options)
+        if verdict is False:
+            continue
+        value = constant_value(ctx, edit.value, edit.line)
+        old = out[at].fields.get(edit.field, 0)
+        ops = {"=": lambda _, v: v, "|=": operator.or_, "&=": operator.and_}
+        if verdict is None or value is None or edit.op not in ops or (old is None and edit.op != "="):
+            why = "condition undecided" if verdict is None else "value not constant"
+            result.unread.append(f"{edit.where}: {out[at].name}: .{edit.field} {edit.op} {edit.value} ({why})")
+            continue
+        out[at] = replace(out[at], fields={**out[at].fields, edit.field: ops[edit.op](old, value)})
+    return out
 
 
 def _loop_values(facts: CpRegFacts, call: Call, features: set[str], model: CpuModel,

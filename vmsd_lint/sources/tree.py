@@ -126,14 +126,23 @@ class SourceTree:
 
 
 def wanted_path(path: str, excludes: tuple[str, ...]) -> bool:
-    return (path.endswith(SOURCE_SUFFIXES) or is_rust_source(path)) and not path.startswith(excludes)
+    return (path.endswith(SOURCE_SUFFIXES) or is_rust_source(path)) and not path.startswith(excludes) \
+        and not in_hidden_dir(path)
+
+
+def in_hidden_dir(path: str) -> bool:
+    """Whether PATH lies under a directory whose name starts with a dot.  QEMU builds
+    nothing from one, and what is there is not the source: quilt's `.pc/` (left by
+    `dpkg-source -x` in every Debian source package) holds each patched file as it was
+    before the patch, whose types and VMSDs would otherwise shadow the patched ones."""
+    return any(part.startswith(".") for part in path.split("/")[:-1])
 
 
 def is_build_file(path: str) -> bool:
     """A file of the build description the build model reads (extract/build)."""
     name = path.rpartition("/")[2]
-    return name in BUILD_FILE_NAMES or name.startswith("Kconfig") or \
-        (path.startswith("configs/") and path.endswith(".mak"))
+    return not in_hidden_dir(path) and (name in BUILD_FILE_NAMES or name.startswith("Kconfig") or
+                                        (path.startswith("configs/") and path.endswith(".mak")))
 
 
 def is_rust_source(path: str) -> bool:
@@ -308,7 +317,7 @@ def _walk(root: str, excludes: tuple[str, ...], boundary: str) -> tuple[list[str
         seen.add(real)
         rel_dir = os.path.relpath(dirpath, root)
         kept = []
-        for name in sorted(d for d in dirnames if d != ".git"):
+        for name in sorted(d for d in dirnames if not d.startswith(".")):  # .git, quilt's .pc
             full = os.path.join(dirpath, name)
             if os.path.islink(full) and not _inside(full, boundary):
                 rel = _join(rel_dir, name)
