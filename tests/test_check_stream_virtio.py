@@ -111,3 +111,27 @@ def test_a_field_added_to_the_device_vmsd_is_never_called_loading(clone, cache_d
         assert net["failure"]["qemu_prints"] == [f"Missing section footer for {NET}"]
     else:
         assert "not judged" in net["note"], net
+
+
+def test_damaged_virtio_sections_end_in_a_verdict(qemu_repo, cache_dir, tmp_path):
+    """Bytes flipped or cut inside the hand-written virtio bytes: a verdict or one line
+    (exit 2), never a traceback, and in bounded time (each search has a budget of reads)."""
+    path = stream(tmp_path, Q35)
+    data = path.read_bytes()
+    sections = [s for s in read_stream(data).sections if "virtio" in s.idstr]
+    damaged = tmp_path / "damaged.mig"
+    for i, section in enumerate(sections[:4]):
+        body = bytearray(data)
+        for offset in range(section.start + 40 * i, section.end, 997):
+            body[offset] ^= 0xA5
+        damaged.write_bytes(bytes(body))
+        result = CliRunner().invoke(main, ["check-stream", str(damaged), "v10.0.2", "--repo", qemu_repo,
+                                           "--target", "x86_64", "--format", "json", "--cache-dir", cache_dir])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        assert result.exit_code in (0, 1, 2), result.output
+        if result.exit_code == 2:
+            assert result.output.count("\n") == 1, result.output
+            continue
+        report = json.loads(result.output)
+        hit = next(s for s in report["sections"] if s["idstr"] == section.idstr)
+        assert hit["status"] in ("fails", "not-decoded", "loads-if-hooks", "not-reached"), hit

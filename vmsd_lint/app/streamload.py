@@ -20,7 +20,7 @@ from typing import Any
 
 from ..placement.wire import WireField, WireSchema, WireVmsd
 from ..sources.stream import StreamData
-from .streamsearch import FIRST_FREE, MAX_FREE, Search, wire_names
+from .streamsearch import BROAD_READS, FIRST_FREE, MAX_FREE, Search, wire_names
 
 SUBSECTION = 0x05
 Desc = dict[str, Any]  # one VMSD as the stream's JSON description has it
@@ -260,14 +260,16 @@ class Loader:
             end = ends[0]
         if end is None:
             raise self.search_failed(search, pos, end, ends, path)
-        if end not in ends:  # with larger values for what the stream does not give?
-            broad = Search(self.schema, self.data, end, MAX_FREE)
+        if end not in ends and search.first_miss() is None:  # with larger values for what the stream does not give?
+            broad = Search(self.schema, self.data, end, MAX_FREE, BROAD_READS)
             ends = sorted({way.pos for way in broad.run(nested, pos, nested.version_id or 0, path)})
             if end in ends:  # so many values let a wrong reading fit too: neither loads nor fails
                 raise Unknown(f"{path}: the {end - pos} bytes written by hand decode only with a value the "
                               f"stream does not give above {FIRST_FREE} (an MSI-X vector count, a queue count), "
                               f"which lets wrong readings fit too: not judged")
-            raise self.search_failed(search if search.misses else broad, pos, end, ends, path)
+            raise self.search_failed(broad, pos, end, ends, path)
+        if end not in ends:  # a subsection or version no way gets past (a wrong reading rarely
+            raise self.search_failed(search, pos, end, ends, path)  # meets a subsection's name)
         self.steps.append(Step(path, pos, end - pos, entry, owner))
         for key in sorted(search.visited):
             vmsd = self.schema.vmsds[key]
@@ -288,7 +290,7 @@ class Loader:
         miss = search.first_miss()
         if miss is not None:
             return Stop(miss.kind, miss.offset, miss.path, **dict(miss.facts))
-        if search.unknown and not ends:
+        if search.unknown:  # a way the model could not follow may have been the source's
             return Unknown(f"{path}: {'; '.join(dict.fromkeys(search.unknown))}")
         if search.guessed:  # the counts of loops were guessed: no proof the bytes do not add up
             return Unknown(f"{path}: no way of reading the {end - pos} bytes written by hand ends where they "

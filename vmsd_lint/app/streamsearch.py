@@ -34,7 +34,8 @@ MAX_FREE = 64  # values tried for a value not in the stream (queues, vectors, po
 FIRST_FREE = 8  # ... by a first search, which finds the usual ways fast (decode_hand_written)
 MAX_LOOP = 1024  # a count written by hand before a loop (VIRTIO_QUEUE_MAX)
 MAX_WAYS = 4000  # ways of reading kept at once
-MAX_READS = 300_000  # fields read over all ways (a virtio-net section: 66,000): then it gives up
+MAX_READS = 300_000  # fields read over all ways (virtio-net: 61,000, virtio-serial: 235,000): then it gives up
+BROAD_READS = 150_000  # ... by the search with larger values, which only tells failing from not judged
 KEPT_VALUES = 32  # values a way keeps: the lengths and counts a value gives follow it closely
 _NAME = re.compile(r"[A-Za-z_]\w*(?:\s*(?:->|\.)\s*\w+|\[\w+\])*")
 _NOT_NAMES = frozenset({"sizeof", "ULL", "UL", "U", "LL", "L"})
@@ -104,6 +105,7 @@ class Search:
     data: StreamData
     end: int
     most: int = MAX_FREE  # the largest value tried for a name the stream does not give
+    budget: int = MAX_READS  # fields read over all ways
     misses: list[Miss] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # what the model could not follow
     visited: set[str] = field(default_factory=set)  # VMSD keys some way read
@@ -144,9 +146,9 @@ class Search:
 
     def field(self, owner: WireVmsd, one: WireField, way: Way, version: int, path: str) -> list[Way]:
         self.reads += 1
-        if self.reads > MAX_READS:
-            if self.reads == MAX_READS + 1:
-                self.unknown.append(f"gave up after {MAX_READS} fields read")
+        if self.reads > self.budget:
+            if self.reads == self.budget + 1:
+                self.unknown.append(f"gave up after {self.budget} fields read")
             return []
         outs: list[Way] = []
         for present, tested in self.tested(one, way, version):
