@@ -219,7 +219,8 @@ def _read(path: str, data: bytes, context: FileContext | None, enumerators: dict
     table rows and arrays."""
     found = _File(context=context, enumerators=enumerators or {})
     root = parse_tree(data).root_node
-    if root.has_error:  # an #if inside an initializer (s390_cpu_defs[]): read both branches
+    in_error = root.has_error
+    if in_error:  # an #if inside an initializer (s390_cpu_defs[]): read both branches
         root = parse_tree(CONDITIONAL.sub(lambda m: b" " * len(m.group()), data)).root_node
     for _, caps in QueryCursor(_query()).matches(root):
         if "function" in caps:
@@ -228,7 +229,8 @@ def _read(path: str, data: bytes, context: FileContext | None, enumerators: dict
             found.functions.setdefault(name, _Function(path, node.start_point[0] + 1, _leaves(caps["body"][0]),
                                                        frozenset(_identifiers(caps["body"][0]))))
             continue
-        node = (caps.get("declaration") or caps.get("statement") or caps.get("head_statement") or [None])[0]
+        node = (caps.get("declaration") or caps.get("statement") or caps.get("head_statement")
+                or caps.get("head_definition") or [None])[0]
         if node is None or context is None or _in_function(node):
             continue
         if "declaration" in caps:
@@ -237,14 +239,16 @@ def _read(path: str, data: bytes, context: FileContext | None, enumerators: dict
             if _defines_types(context, caps["macro"][0]):
                 found.types += _types(context, caps["row"][0], path, found.enumerators)
         elif _defines_types(context, caps["head_macro"][0]):
-            _head(found, path, caps)
+            head = f"{_text(caps['head_macro'][0])}({_text(caps['head_argument'][0])})" if "head_argument" in caps \
+                else _text(caps["head"][0])
+            _head(found, path, head, node, caps["head_body"][0])
     return found
 
 
-def _defines_types(ctx: FileContext, macro: Node) -> bool:
+def _defines_types(ctx: FileContext, macro: Node | str) -> bool:
     """Whether MACRO is a function-like macro whose body defines a TypeInfo or a row (or
     names a macro that does: POWERPC_DEF, by POWERPC_DEF_SVR)."""
-    found = ctx.macro(_text(macro))
+    found = ctx.macro(macro if isinstance(macro, str) else _text(macro))
     return found is not None and found.params is not None and _defining_body(ctx, found.body, 0)
 
 
@@ -270,18 +274,17 @@ def _declaration(found: _File, path: str, caps: dict[str, list[Node]], data: byt
             found.types += _types(found.context, element, path, found.enumerators, table=True)
 
 
-def _head(found: _File, path: str, caps: dict[str, list[Node]]) -> None:
+def _head(found: _File, path: str, head: str, statement: Node, body: Node) -> None:
     """MACRO(args)(params) { body }: the function the macro declares (its last name), and
     the TypeInfo it defines."""
     assert found.context is not None
-    expanded = _expand(found.context, caps["head"][0])
-    body = caps["head_body"][0]
+    expanded = _expand_text(found.context, head, statement.start_point[0] + 1)
     names = [t.text for t in expanded if t.kind == "ident"]
-    if not names or "TypeInfo" not in names:
+    if not names or "TypeInfo" not in names or names[-1] in found.functions:
         return
-    found.functions.setdefault(names[-1], _Function(path, caps["head_statement"][0].start_point[0] + 1,
-                                                    _leaves(body), frozenset(_identifiers(body))))
-    found.types += _types(found.context, caps["head"][0], path, found.enumerators, tokens=expanded)
+    found.functions[names[-1]] = _Function(path, statement.start_point[0] + 1, _leaves(body),
+                                           frozenset(_identifiers(body)))
+    found.types += _types(found.context, statement, path, found.enumerators, tokens=expanded)
 
 
 def _elements(value: Node) -> list[Node]:
@@ -332,10 +335,14 @@ def _enumerators(texts: dict[str, bytes]) -> dict[str, str]:
 
 
 def _expand(ctx: FileContext, node: Node) -> list[Token]:
+    return _expand_text(ctx, _text(node), node.start_point[0] + 1)
+
+
+def _expand_text(ctx: FileContext, text: str, line: int) -> list[Token]:
     try:
-        return ctx.expand(tokenize(_text(node), node.start_point[0] + 1))
+        return ctx.expand(tokenize(text, line))
     except (ExpansionError, RecursionError, IndexError):
-        return tokenize(_text(node), node.start_point[0] + 1)
+        return tokenize(text, line)
 
 
 def _groups(tokens: list[Token]) -> list[list[Token]]:

@@ -26,3 +26,10 @@
    (call_expression function: (call_expression function: (identifier) @head_macro) @head)) @head_statement
  .
  (compound_statement) @head_body)
+
+; The same where tree-sitter reads it as a function of type POWERPC_FAMILY named (POWER11)
+; (as it does in parts of target/ppc/cpu_init.c)
+(function_definition
+  type: (type_identifier) @head_macro
+  declarator: (function_declarator declarator: (parenthesized_declarator (identifier) @head_argument))
+  body: (compound_statement) @head_body) @head_definition
