@@ -2,12 +2,17 @@
 (extract/othermodels.py, diff/othermodels.py), on branches of the real QEMU repository."""
 from __future__ import annotations
 
+import json
+
 import pytest
+from click.testing import CliRunner
 from conftest import make_branch
 
-from vmsd_lint.diff.othermodels import changed_dirs, other_model_findings
+from vmsd_lint.cli.main import main
+from vmsd_lint.diff.othermodels import changed_dirs, models_key, other_model_findings
 from vmsd_lint.extract.cache import Cache
 from vmsd_lint.extract.othermodels import target_models
+from vmsd_lint.extract.store import CPU_REGS, Store
 from vmsd_lint.sources.tree import git_revision_tree
 
 pytestmark = pytest.mark.qemu
@@ -142,11 +147,25 @@ def test_models_of_the_releases_and_the_targets_not_understood(qemu_repo) -> Non
 
 
 def test_the_cache_answers_a_second_run(branches, tmp_path) -> None:
+    old, new = git_revision_tree(str(branches), "v10.0.2"), git_revision_tree(str(branches), "models-pmp")
     with Cache(str(tmp_path / "cache")) as cache:
-        first = other_model_findings(git_revision_tree(str(branches), "v10.0.2"),
-                                     git_revision_tree(str(branches), "models-pmp"), None, cache)
-    with Cache(str(tmp_path / "cache")) as cache:
-        second = other_model_findings(git_revision_tree(str(branches), "v10.0.2"),
-                                      git_revision_tree(str(branches), "models-pmp"), None, cache)
-        assert cache.stats()["hits"] if hasattr(cache, "stats") else True
-    assert [f.fingerprint for f in first[0]] == [f.fingerprint for f in second[0]]
+        assert Store(cache).get(CPU_REGS, models_key(new, "riscv")) is None
+        first = other_model_findings(old, new, None, cache)
+    with Cache(str(tmp_path / "cache")) as cache:  # both trees' riscv models are stored, by their files
+        assert Store(cache).get(CPU_REGS, models_key(old, "riscv")) is not None
+        assert Store(cache).get(CPU_REGS, models_key(new, "riscv")) is not None
+        second = other_model_findings(old, new, None, cache)
+    assert [f.fingerprint for f in first[0]] == [f.fingerprint for f in second[0]] and len(first[0]) == 2
+
+
+def test_check_with_target_and_cpu_reports_that_model_for_that_target(branches, tmp_path) -> None:
+    """The whole check (app/check.py): --target riscv64 reads target/riscv only, and --cpu
+    keeps one model; the finding names the build that holds it."""
+    result = CliRunner().invoke(main, ["--format", "json", "--repo", str(branches), "--cache-dir", str(tmp_path),
+                                       "--target", "riscv64", "--cpu", "sifive-u54", "v10.0.2..models-pmp"],
+                                catch_exceptions=False)
+    report = json.loads(result.output)
+    [finding] = [f for f in report["findings"] if f["rule"] == "cpu-model-changed"]
+    assert finding["message"].startswith("CPU model sifive-u54 changed: the text of its definition changed")
+    assert (finding["target"], finding["targets"]) == ("riscv", ["riscv64"])
+    assert not any(n.startswith("CPU models of target/") for n in report["notes"])

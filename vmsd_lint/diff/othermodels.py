@@ -58,13 +58,18 @@ def other_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = Non
     return findings, notes
 
 
-def _models(tree: SourceTree, target: str, store: Store) -> TargetModels:
-    """TARGET's models in TREE, from the cache (by the directory's and include/'s files) or read."""
+def models_key(tree: SourceTree, target: str) -> str:
+    """The cache key of TARGET's models in TREE: the directory's and include/'s files."""
     digest = hashlib.sha1(f"other cpu models\0{target}\n".encode())
     for f in sorted(tree.files, key=lambda f: f.path):
         if f.path.startswith((f"target/{target}/", "include/")):
             digest.update(f"{f.path}\0{f.blob}\n".encode())
-    key = digest.hexdigest()
+    return digest.hexdigest()
+
+
+def _models(tree: SourceTree, target: str, store: Store) -> TargetModels:
+    """TARGET's models in TREE, from the cache (models_key()) or read."""
+    key = models_key(tree, target)
     stored = store.get(CPU_REGS, key)
     if stored is None:
         stored = to_record(target_models(tree, target))
