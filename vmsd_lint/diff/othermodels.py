@@ -74,7 +74,7 @@ def _models(tree: SourceTree, target: str, store: Store) -> TargetModels:
     if stored is None:
         stored = to_record(target_models(tree, target))
         store.write_later(CPU_REGS, {key: stored})
-    return from_record(stored)  # type: ignore[arg-type]
+    return from_record(stored)
 
 
 def _inits(model: Model) -> str:

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -84,12 +86,12 @@ class TargetModels:
     notes: list[str] = field(default_factory=list)
 
 
-def to_record(found: TargetModels) -> tuple:
+def to_record(found: TargetModels) -> tuple[object, ...]:
     return (tuple((m.target, m.name, m.file, m.line, m.digest, m.inits, m.unstable) for m in found.models.values()),
             tuple(found.notes))
 
 
-def from_record(record: tuple) -> TargetModels:
+def from_record(record: tuple[Any, ...]) -> TargetModels:
     models, notes = record
     return TargetModels({m[1]: Model(m[0], m[1], m[2], m[3], m[4], tuple(m[5]), m[6]) for m in models}, list(notes))
 
@@ -160,7 +162,8 @@ def target_models(tree: SourceTree, target: str) -> TargetModels:
         if model is None or model in found.models:
             continue
         tokens, inits = list(t.tokens), []
-        chain, seen = t, set()
+        chain: _Type | None = t
+        seen: set[str] = set()
         while chain is not None and chain.name not in seen:
             seen.add(chain.name)
             inits += [name for name in chain.inits if name not in inits]
@@ -224,13 +227,14 @@ def _read(path: str, data: bytes, context: FileContext | None, enumerators: dict
         root = parse_tree(CONDITIONAL.sub(lambda m: b" " * len(m.group()), data)).root_node
     for _, caps in QueryCursor(_query()).matches(root):
         if "function" in caps:
-            node = caps["function"][0]
             name = caps["name"][0].text.decode() if caps["name"][0].text else ""
-            found.functions.setdefault(name, _Function(path, node.start_point[0] + 1, _leaves(caps["body"][0]),
+            line = caps["function"][0].start_point[0] + 1
+            found.functions.setdefault(name, _Function(path, line, _leaves(caps["body"][0]),
                                                        frozenset(_identifiers(caps["body"][0]))))
             continue
-        node = (caps.get("declaration") or caps.get("statement") or caps.get("head_statement")
-                or caps.get("head_definition") or [None])[0]
+        nodes = caps.get("declaration") or caps.get("statement") or caps.get("head_statement") \
+            or caps.get("head_definition") or []
+        node = nodes[0] if nodes else None
         if node is None or context is None or _in_function(node):
             continue
         if "declaration" in caps:
@@ -252,7 +256,7 @@ def _defines_types(ctx: FileContext, macro: Node | str) -> bool:
     return found is not None and found.params is not None and _defining_body(ctx, found.body, 0)
 
 
-def _defining_body(ctx: FileContext, body: list[Token], depth: int) -> bool:
+def _defining_body(ctx: FileContext, body: Sequence[Token], depth: int) -> bool:
     if any(t.text in ("TypeInfo", "name") for t in body):
         return True
     inner = (ctx.macro(t.text) for t in body if t.kind == "ident") if depth < 3 else ()
@@ -373,7 +377,8 @@ def _has_name(tokens: list[Token]) -> bool:
 def _designated(tokens: list[Token]) -> dict[str, list[Token]]:
     """`.key = value, ...` at the group's own level: key -> the value's tokens."""
     found: dict[str, list[Token]] = {}
-    depth, key, value = 0, None, []
+    depth, key = 0, None
+    value: list[Token] = []
     for i, token in enumerate(tokens):
         if depth == 0 and token.text == "," and token.kind == "punct":
             if key is not None:
@@ -423,7 +428,8 @@ def _function_tokens(name: str, functions: _Functions, read: list[str], depth: i
     return tokens
 
 
-def _s390x_features(tree: SourceTree, files: dict[str, _File], index):
+def _s390x_features(tree: SourceTree, files: dict[str, _File],
+                    index: object) -> Callable[[tuple[str, ...]], list[str]] | None:
     """For s390x: a function giving a row's feature lists' text (see the module's doc)."""
     path = "target/s390x/gen-features.c"
     data = tree.read_path(path)
@@ -434,6 +440,8 @@ def _s390x_features(tree: SourceTree, files: dict[str, _File], index):
     printer = gen.functions.get("print_feature_defs")
     common = list(printer.tokens) if printer is not None else []
     context = gen.context
+    if context is None:
+        return None
 
     def features(row: tuple[str, ...]) -> list[str]:
         key = next((m.group(1) for word in row for m in [re.fullmatch(r"S390_FEAT_LIST_(\w+)_BASE", word)] if m),
