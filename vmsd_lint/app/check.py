@@ -12,6 +12,7 @@ from ..diff import compare
 from ..diff.cpumodels import cpu_model_findings
 from ..diff.cpuregs import AARCH64, ARM_TARGETS, UNSTABLE_MODELS, arm_code_differs, cpu_register_findings
 from ..diff.findings import DIAGNOSTICS_LISTED, Endpoint, Finding, Report, new_finding
+from ..diff.othermodels import other_model_findings
 from ..errors import InputError
 from ..extract.build.model import UnknownTarget, known_targets
 from ..extract.build.targets import target_builds
@@ -27,7 +28,6 @@ from ..processes import Progress, silent_progress
 from ..report.jsonfiles import read_json_endpoint
 from ..sources.tree import (
     SourceTree,
-    differing_paths,
     directory_tree,
     files_differ,
     git_revision_tree,
@@ -252,30 +252,30 @@ def judged(report: Report, old: WireSchema, new: WireSchema, options: Options) -
     """REPORT with the property defaults compared and each finding's verdict for versioned
     machine types (app/verdicts.py)."""
     found = detected(report, old, new, options)
-    report.notes += _cpu_models_not_compared(old, new, options)
     if found:
         report.findings = sorted(report.findings + found, key=Finding.sort_key)
     apply_machine_verdicts(report, old, new, options.machines, options.target)
     return report
 
 
-MODEL_DIRS = ("target/i386/", "target/arm/")  # whose named CPU models cpu-model-changed compares
-
-
-def _cpu_models_not_compared(old: WireSchema, new: WireSchema, options: Options) -> list[str]:
-    """A note naming the other targets' directories that differ between the trees: their
-    named CPU models (what a guest sees of its CPU) are not compared, so a green result
-    does not cover them."""
+def _other_model_findings(report: Report, old: WireSchema, new: WireSchema, options: Options) -> list[Finding]:
+    """`cpu-model-changed` findings of the named CPU models of the targets other than x86
+    and Arm (diff/othermodels.py: their definitions compared as text), in --target's
+    directory only when given; notes (a directory whose models were not found) go to REPORT."""
     if old.machines is None or new.machines is None:
         return []
     old_tree, new_tree = old.machines.tree, new.machines.tree
-    wanted = f"target/{target_hw_dir(old_tree, options.target)}/" if options.target else "target/"
-    dirs = sorted({path.split("/")[1] for path in differing_paths(old_tree, new_tree, (wanted,))
-                   if path.endswith((".c", ".h")) and not path.startswith(MODEL_DIRS) and path.count("/") >= 2})
-    if not dirs:
+    only = target_hw_dir(old_tree, options.target) if options.target else None
+    if options.target and only is None:
         return []
-    return [f"CPU models of target/{{{', '.join(dirs)}}} are not compared (cpu-model-changed covers x86 and "
-            f"Arm): their sources differ, and a model whose features changed would not be reported"]
+    found, notes = other_model_findings(old_tree, new_tree, options.cpu, options.cache, only)
+    report.notes += notes
+    builds = built_targets(old, new)
+    if builds is None:
+        return found
+    dirs = {t: target_hw_dir(new_tree, t) or target_hw_dir(old_tree, t) for t in sorted(builds)}
+    return [f.with_(targets=tuple(t for t, d in dirs.items() if d == f.target and
+                                  options.target in (None, t)) or None) for f in found]
 
 
 CPU_RULES = ("cpu-registers-changed", "cpu-register-value-changed", "cpu-model-changed")
@@ -296,6 +296,7 @@ def detected(report: Report, old: WireSchema, new: WireSchema, options: Options,
         found += _cpu_findings(report, old, new, options)
     if rules is None or "cpu-model-changed" in rules:
         found += _x86_model_findings(old, new, options)
+        found += _other_model_findings(report, old, new, options)
     return found
 
 
