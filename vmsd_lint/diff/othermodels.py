@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import hashlib
 
-from ..extract.othermodels import SKIPPED_DIRS, Model, TargetModels, from_record, target_models, to_record
+from ..extract.othermodels import SKIPPED_DIRS, Model, TargetModels, from_record, target_models, to_record, users
 from ..extract.store import CPU_REGS, Store
 from ..model import Location
 from ..sources.tree import SourceTree, differing_paths
+from .causes import Cause
 from .findings import Finding, new_finding
 
 SHOWN_INITS = 3  # init functions named in a message; the others are counted
+SHARED = 8  # a function more models read is the target's common code (_shared_only)
 
 
 def changed_dirs(old: SourceTree, new: SourceTree, only: str | None = None) -> list[str]:
@@ -54,7 +56,7 @@ def other_model_findings(old: SourceTree, new: SourceTree, cpu: str | None = Non
             if now is None:
                 findings.append(_removed(was, after))
             elif was.digest != now.digest:
-                findings.append(_changed(was, now))
+                findings.append(_changed(was, now, *_shared_only(was, now, before, after)))
     return findings, notes
 
 
@@ -77,21 +79,53 @@ def _models(tree: SourceTree, target: str, store: Store) -> TargetModels:
     return from_record(stored)
 
 
+def _shared_only(old: Model, new: Model, before: TargetModels, after: TargetModels) -> tuple[str, Cause | None]:
+    """When all that changed in a model's definition is code more than SHARED models of
+    its directory read (ppc's register_*_sprs(), a family's class_init): what, and the
+    most shared function as the findings' common cause; else ('', None).  Such a change
+    is reported as info, grouped by that cause: a model's own row and init functions are
+    what a warning is about."""
+    if old.row != new.row:
+        return "", None
+    was, now = dict(old.bodies), dict(new.bodies)
+    changed = sorted(name for name in set(was) | set(now) if was.get(name) != now.get(name))
+    count_old, count_new = users(before), users(after)
+    readers = {n: max(count_old.get(n, 0), count_new.get(n, 0)) for n in changed}
+    if not changed or any(count <= SHARED for count in readers.values()):
+        return "", None
+    shown = ", ".join(f"{n}() ({readers[n]} models)" for n in changed[:SHOWN_INITS])
+    more = f" and {len(changed) - SHOWN_INITS} more" if len(changed) > SHOWN_INITS else ""
+    top = max(changed, key=lambda n: (readers[n], n))
+    cause = Cause(f"{top}()", _where(old, top), _where(new, top))
+    return f"only code more than {SHARED} models read changed: {shown}{more}", cause
+
+
+def _where(model: Model, function: str) -> Location | None:
+    """Where MODEL's tree defines FUNCTION, from its init functions' "name (file:line)"."""
+    for text in model.inits:
+        name, _, place = text.partition(" (")
+        if name == function and ":" in place:
+            path, _, line = place.rstrip(")").rpartition(":")
+            return Location(path, int(line)) if line.isdigit() else None
+    return None
+
+
 def _inits(model: Model) -> str:
     shown = ", ".join(model.inits[:SHOWN_INITS])
     more = f" and {len(model.inits) - SHOWN_INITS} more" if len(model.inits) > SHOWN_INITS else ""
     return f"; its init functions: {shown}{more}" if shown else ""
 
 
-def _changed(old: Model, new: Model) -> Finding:
+def _changed(old: Model, new: Model, shared: str, cause: Cause | None) -> Finding:
     where = f"target/{old.target} model defined at {old.file}:{old.line} (OLD), {new.file}:{new.line} (NEW)"
-    why = old.unstable or new.unstable
+    why = old.unstable or new.unstable or shared
     if why:
         return new_finding(
             "cpu-model-changed", severity="info", directions=(), vmsd="cpu", path=f"cpu-model:{old.target}:{old.name}",
             args={"model": old.name, "versions": "",
                   "changes": f"the text of its definition changed ({where}); {why}"},
-            old=Location(old.file, old.line), new=Location(new.file, new.line), sections=("cpu",), target=old.target)
+            old=Location(old.file, old.line), new=Location(new.file, new.line), sections=("cpu",), target=old.target,
+            cause=cause)
     return new_finding(
         "cpu-model-changed", severity="warning", vmsd="cpu", path=f"cpu-model:{old.target}:{old.name}",
         args={"model": old.name, "versions": "",

@@ -77,6 +77,8 @@ class Model:
     digest: str  # of the normalized text of everything that defines it
     inits: tuple[str, ...]  # the init functions read, "name (file:line)"
     unstable: str = ""  # why it is not migration-stable by design, or ""
+    row: str = ""  # the digest of its own row or TypeInfo (and s390x feature lists)
+    bodies: tuple[tuple[str, str], ...] = ()  # (function read, the digest of its own body)
 
 
 @dataclass
@@ -87,13 +89,23 @@ class TargetModels:
 
 
 def to_record(found: TargetModels) -> tuple[object, ...]:
-    return (tuple((m.target, m.name, m.file, m.line, m.digest, m.inits, m.unstable) for m in found.models.values()),
-            tuple(found.notes))
+    return (tuple((m.target, m.name, m.file, m.line, m.digest, m.inits, m.unstable, m.row, m.bodies)
+                  for m in found.models.values()), tuple(found.notes))
 
 
 def from_record(record: tuple[Any, ...]) -> TargetModels:
     models, notes = record
-    return TargetModels({m[1]: Model(m[0], m[1], m[2], m[3], m[4], tuple(m[5]), m[6]) for m in models}, list(notes))
+    return TargetModels({m[1]: Model(m[0], m[1], m[2], m[3], m[4], tuple(m[5]), m[6], m[7],
+                                     tuple(tuple(b) for b in m[8])) for m in models}, list(notes))
+
+
+def users(found: TargetModels) -> dict[str, int]:
+    """Function -> how many of the directory's models read it."""
+    count: dict[str, int] = {}
+    for model in found.models.values():
+        for name, _ in model.bodies:
+            count[name] = count.get(name, 0) + 1
+    return count
 
 
 def model_dirs(tree: SourceTree) -> list[str]:
@@ -162,6 +174,7 @@ def target_models(tree: SourceTree, target: str) -> TargetModels:
         if model is None or model in found.models:
             continue
         tokens, inits = list(t.tokens), []
+        own = list(t.tokens) + (features(t.expanded) if features is not None and t.table else [])
         chain: _Type | None = t
         seen: set[str] = set()
         while chain is not None and chain.name not in seen:
@@ -178,13 +191,19 @@ def target_models(tree: SourceTree, target: str) -> TargetModels:
                       for function in [functions.get(name)] if function is not None)
         why = UNSTABLE[""].get(model) or UNSTABLE.get(target, {}).get(model) or \
             (DYNAMIC if "dynamic" in (t.parent or "") else "")
-        found.models[model] = Model(target, model, t.file, t.line, digest, where, why)
+        bodies = tuple((name, _digest(function.tokens)) for name in read
+                       for function in [functions.get(name)] if function is not None)
+        found.models[model] = Model(target, model, t.file, t.line, digest, where, why, _digest(own), bodies)
     if not found.models and paths:
         shown = model_files or paths[:3]
         found.notes.append(f"CPU models of target/{target}: no named model found in {', '.join(shown[:4])}"
                            f"{', ...' if len(shown) > 4 else ''} (neither a TypeInfo named MODEL-BASE-cpu nor a "
                            f"table of *_def_t/*CPUDef rows): its models, if any, are not compared")
     return found
+
+
+def _digest(tokens: Sequence[str]) -> str:
+    return hashlib.sha1("\0".join(tokens).encode()).hexdigest()
 
 
 class _Functions:
