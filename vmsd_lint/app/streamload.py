@@ -20,9 +20,8 @@ from typing import Any
 
 from ..placement.wire import WireField, WireSchema, WireVmsd
 from ..sources.stream import StreamData
-from .streamsearch import BROAD_READS, FIRST_FREE, MAX_FREE, Search, wire_names
+from .streamsearch import BROAD_READS, FIRST_FREE, MAX_FREE, Search, known_subsections, subsection_at, wire_names
 
-SUBSECTION = 0x05
 Desc = dict[str, Any]  # one VMSD as the stream's JSON description has it
 Hooks = dict[str, list[str]]  # VMSD key -> its load hooks
 NULLPTR_MARKER = 0x30  # vmstate-types.c: VMS_NULLPTR_MARKER, what a NULL element puts
@@ -129,7 +128,7 @@ class Loader:
             raise Stop("too-new", pos, path, vmsd=name, version=version, local=vmsd.version_id, top=top)
         if vmsd.minimum_version_id is not None and version < vmsd.minimum_version_id:
             raise Stop("too-old", pos, path, vmsd=name, version=version, local=vmsd.minimum_version_id)
-        self.hooks.extend(f"{name}: {hook}" for hook in self.hooks_of.get(vmsd.key, ()))
+        self.add_hooks(vmsd)
         self.values.append({})
         placed = entries(desc, pos)
         self.sent.update(placed)
@@ -245,6 +244,10 @@ class Loader:
             self.steps.append(Step(where, start, pos - start, here, owner))
         return pos
 
+    def add_hooks(self, vmsd: WireVmsd) -> None:
+        """VMSD's load hooks, listed as run on the values read ("vmsd: post_load f()")."""
+        self.hooks.extend(f"{vmsd.name or vmsd.key}: {hook}" for hook in self.hooks_of.get(vmsd.key, ()))
+
     def by_search(self, owner: str, nested: WireVmsd, pos: int, entry: Entry | None, path: str) -> int:
         """Bytes a function wrote by hand (`virtio_save()`), which the description only
         sizes: decoded every way the model allows (streamsearch.py), with small values
@@ -260,20 +263,19 @@ class Loader:
             end = ends[0]
         if end is None:
             raise self.search_failed(search, pos, end, ends, path)
-        if end not in ends and search.first_miss() is None:  # with larger values for what the stream does not give?
-            broad = Search(self.schema, self.data, end, MAX_FREE, BROAD_READS)
+        if end not in ends:
+            if search.first_miss() is not None:  # a subsection or version no way gets past (a
+                raise self.search_failed(search, pos, end, ends, path)  # wrong reading rarely meets one)
+            broad = Search(self.schema, self.data, end, MAX_FREE, BROAD_READS)  # larger values, then?
             ends = sorted({way.pos for way in broad.run(nested, pos, nested.version_id or 0, path)})
             if end in ends:  # so many values let a wrong reading fit too: neither loads nor fails
                 raise Unknown(f"{path}: the {end - pos} bytes written by hand decode only with a value the "
                               f"stream does not give above {FIRST_FREE} (an MSI-X vector count, a queue count), "
                               f"which lets wrong readings fit too: not judged")
             raise self.search_failed(broad, pos, end, ends, path)
-        if end not in ends:  # a subsection or version no way gets past (a wrong reading rarely
-            raise self.search_failed(search, pos, end, ends, path)  # meets a subsection's name)
         self.steps.append(Step(path, pos, end - pos, entry, owner))
         for key in sorted(search.visited):
-            vmsd = self.schema.vmsds[key]
-            self.hooks.extend(f"{vmsd.name or key}: {hook}" for hook in self.hooks_of.get(key, ()))
+            self.add_hooks(self.schema.vmsds[key])
         self.hooks.append(f"{path}: {nested.name}'s load counterpart checks the values it reads")
         ways_there = sum(way.pos == end for way in ways)
         self.notes.append(f"{path}: {end - pos} bytes written by hand ({nested.name}), decoded with the model"
@@ -319,15 +321,9 @@ class Loader:
         name = vmsd.name or ""
         sent = desc.get("subsections") if isinstance(desc, dict) else None
         described = [s for s in sent if isinstance(s, dict)] if isinstance(sent, list) else []
-        while pos < self.end and self.data[pos] == SUBSECTION:
-            length = self.data[pos + 1] if pos + 1 < self.end else 0
-            if length < len(name) + 1 or pos + 2 + length > self.end:
-                return pos
-            idstr = bytes(self.data[pos + 2:pos + 2 + length]).decode("latin-1")
-            if not idstr.startswith(name):
-                return pos
-            known = {self.schema.vmsds[k].name: self.schema.vmsds[k] for k in vmsd.subsections
-                     if k in self.schema.vmsds}
+        while (idstr := subsection_at(self.data, pos, self.end, name)) is not None:
+            length = len(idstr)
+            known = known_subsections(self.schema, vmsd)
             sub = known.get(idstr)
             # a subsection's name starts with its parent's: `fw_cfg/acpi_mr` in `fw_cfg`
             sub_path = path[:-len(name)] + idstr if name and path.endswith(name) else f"{path}/{idstr}"

@@ -27,9 +27,8 @@ from ..extract.ctypes import CType, Unresolved
 from ..extract.lexer import tokenize
 from ..extract.preprocess import ExpansionError
 from ..placement.wire import WireField, WireSchema, WireVmsd
-from ..sources.stream import StreamData
+from ..sources.stream import SUBSECTION, StreamData
 
-SUBSECTION = 0x05
 MAX_FREE = 64  # values tried for a value not in the stream (queues, vectors, ports)
 FIRST_FREE = 8  # ... by a first search, which finds the usual ways fast (decode_hand_written)
 MAX_LOOP = 1024  # a count written by hand before a loop (VIRTIO_QUEUE_MAX)
@@ -319,15 +318,11 @@ class Search:
         name = vmsd.name or ""
         ways = [way]
         pos = way.pos
-        while pos + 1 < self.end and self.data[pos] == SUBSECTION:
-            length = self.data[pos + 1]
-            if length < len(name) + 1 or pos + 6 + length > self.end:
+        while (idstr := subsection_at(self.data, pos, self.end, name)) is not None:
+            length = len(idstr)
+            if pos + 6 + length > self.end:  # no room for its version
                 return ways
-            idstr = bytes(self.data[pos + 2:pos + 2 + length]).decode("latin-1")
-            if not idstr.startswith(name):
-                return ways  # another VMSD's subsection: the caller's
-            known = {self.schema.vmsds[k].name: self.schema.vmsds[k] for k in vmsd.subsections
-                     if k in self.schema.vmsds}
+            known = known_subsections(self.schema, vmsd)
             sub_path = f"{path}/{idstr}"
             sub = known.get(idstr)
             if sub is None:
@@ -363,6 +358,24 @@ def _test_key(test: str) -> tuple[str, bool]:
     if m is None:
         return test, False
     return f"{m.group(2)}()", bool(m.group(1))
+
+
+def subsection_at(data: StreamData, pos: int, end: int, parent: str) -> str | None:
+    """vmstate_subsection_load()'s peek: the name of a subsection of PARENT that starts at
+    POS (the marker, a length, a name that starts with the parent's), or None: none there,
+    or another VMSD's (its caller's)."""
+    if pos + 1 >= end or data[pos] != SUBSECTION:
+        return None
+    length = data[pos + 1]
+    if length < len(parent) + 1 or pos + 2 + length > end:
+        return None
+    idstr = bytes(data[pos + 2:pos + 2 + length]).decode("latin-1")
+    return idstr if idstr.startswith(parent) else None
+
+
+def known_subsections(schema: WireSchema, vmsd: WireVmsd) -> dict[str | None, WireVmsd]:
+    """VMSD's subsections by name, as vmstate_get_subsection() finds them."""
+    return {schema.vmsds[k].name: schema.vmsds[k] for k in vmsd.subsections if k in schema.vmsds}
 
 
 @functools.lru_cache(maxsize=1024)
