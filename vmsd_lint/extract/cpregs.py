@@ -824,6 +824,9 @@ def estimate(facts: CpRegFacts, model_name: str, options: dict[str, bool]) -> Es
     return result
 
 
+EDIT_OPS: dict[str, Callable[[int, int], int]] = {"=": lambda _, v: v, "|=": operator.or_, "&=": operator.and_}
+
+
 def _edited(facts: CpRegFacts, registration: Registration, result: Estimate, features: set[str],
             model: CpuModel, options: dict[str, bool]) -> list[CpReg] | None:
     """The registers of REGISTRATION as its function leaves them before the call: each edit
@@ -848,12 +851,11 @@ def _edited(facts: CpRegFacts, registration: Registration, result: Estimate, fea
             continue
         value = constant_value(ctx, edit.value, edit.line)
         old = out[at].fields.get(edit.field, 0)
-        ops = {"=": lambda _, v: v, "|=": operator.or_, "&=": operator.and_}
-        if verdict is None or value is None or edit.op not in ops or (old is None and edit.op != "="):
+        if verdict is None or value is None or edit.op not in EDIT_OPS or (old is None and edit.op != "="):
             why = "condition undecided" if verdict is None else "value not constant"
             result.unread.append(f"{edit.where}: {out[at].name}: .{edit.field} {edit.op} {edit.value} ({why})")
             continue
-        out[at] = replace(out[at], fields={**out[at].fields, edit.field: ops[edit.op](old, value)})
+        out[at] = replace(out[at], fields={**out[at].fields, edit.field: EDIT_OPS[edit.op](old, value)})
     return out
 
 

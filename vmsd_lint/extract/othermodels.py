@@ -34,7 +34,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from tree_sitter import Node, Query, QueryCursor
@@ -43,7 +42,7 @@ from ..sources.tree import SourceTree
 from .context import FileContext
 from .lexer import STRING, Token, tokenize
 from .machines import partial_index
-from .parse import _language, declarator_name, parse_tree
+from .parse import _language, declarator_name, parse_tree, query_text
 from .preprocess import ExpansionError
 
 SKIPPED_DIRS = ("i386", "arm")  # compared by diff/cpumodels.py and diff/armmodels.py
@@ -116,7 +115,9 @@ def model_dirs(tree: SourceTree) -> list[str]:
 
 @cache
 def _query() -> Query:
-    return Query(_language(), resources.files("vmsd_lint.extract").joinpath("queries", "cpu_models.scm").read_text())
+    """cpu_models.scm after functions.scm (a function's name and body: what a model's init
+    functions are)."""
+    return Query(_language(), query_text("functions") + "\n" + query_text("cpu_models"))
 
 
 @dataclass
@@ -174,7 +175,7 @@ def target_models(tree: SourceTree, target: str) -> TargetModels:
         if model is None or model in found.models:
             continue
         tokens, inits = list(t.tokens), []
-        own = list(t.tokens) + (features(t.expanded) if features is not None and t.table else [])
+        listed = features(t.expanded) if features is not None and t.table else []  # s390x's feature lists
         chain: _Type | None = t
         seen: set[str] = set()
         while chain is not None and chain.name not in seen:
@@ -184,16 +185,14 @@ def target_models(tree: SourceTree, target: str) -> TargetModels:
         read: list[str] = []
         for name in inits:
             tokens += _function_tokens(name, functions, read, 0)
-        if features is not None and t.table:
-            tokens += features(t.expanded)
-        digest = hashlib.sha1("\0".join(tokens).encode()).hexdigest()
-        where = tuple(f"{name} ({function.file}:{function.line})" for name in read
-                      for function in [functions.get(name)] if function is not None)
+        tokens += listed
+        defined = [(name, function) for name in read if (function := functions.get(name)) is not None]
+        where = tuple(f"{name} ({function.file}:{function.line})" for name, function in defined)
+        bodies = tuple((name, _digest(function.tokens)) for name, function in defined)
         why = UNSTABLE[""].get(model) or UNSTABLE.get(target, {}).get(model) or \
             (DYNAMIC if "dynamic" in (t.parent or "") else "")
-        bodies = tuple((name, _digest(function.tokens)) for name in read
-                       for function in [functions.get(name)] if function is not None)
-        found.models[model] = Model(target, model, t.file, t.line, digest, where, why, _digest(own), bodies)
+        found.models[model] = Model(target, model, t.file, t.line, _digest(tokens), where, why,
+                                    _digest([*t.tokens, *listed]), bodies)
     if not found.models and paths:
         shown = model_files or paths[:3]
         found.notes.append(f"CPU models of target/{target}: no named model found in {', '.join(shown[:4])}"

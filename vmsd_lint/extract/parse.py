@@ -107,19 +107,21 @@ def _language() -> Language:
 QUERY_FILES = ("declarations", "functions", "statements")
 
 
+def query_text(name: str) -> str:
+    """The text of queries/NAME.scm."""
+    return resources.files("vmsd_lint.extract").joinpath("queries", f"{name}.scm").read_text()
+
+
 @cache
 def _query(name: str) -> Query:
-    text = resources.files("vmsd_lint.extract").joinpath("queries", f"{name}.scm").read_text()
-    return Query(_language(), text)
+    return Query(_language(), query_text(name))
 
 
 @cache
 def _all_queries() -> tuple[Query, tuple[int, int]]:
     """The three query files as one query, so a file's tree is walked once (most of a
     query's cost is the walk); and where the functions' and statements' patterns start."""
-    query = Query(_language(), "\n".join(
-        resources.files("vmsd_lint.extract").joinpath("queries", f"{name}.scm").read_text()
-        for name in QUERY_FILES))
+    query = Query(_language(), "\n".join(query_text(name) for name in QUERY_FILES))
     first_function = _query("declarations").pattern_count
     first_statement = first_function + _query("functions").pattern_count
     return query, (first_function, first_statement)

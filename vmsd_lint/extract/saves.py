@@ -53,6 +53,8 @@ PUT_SIZES = {
     "qemu_put_be32": 4, "qemu_put_be32s": 4, "qemu_put_sbe32": 4, "qemu_put_sbe32s": 4,
     "qemu_put_be64": 8, "qemu_put_be64s": 8, "qemu_put_sbe64": 8, "qemu_put_sbe64s": 8,
 }
+# what reading a text with the tree's macros may raise: the text is then left as written
+UNEVALUATED = (Unresolved, ExpansionError, RecursionError, IndexError, KeyError)
 # ... and those writing a number of bytes known at run time.
 VARIABLE_PUTS = frozenset({"qemu_put_buffer", "qemu_put_buffer_async", "qemu_put_counted_string",
                            "qemu_put_virtqueue_element"})
@@ -264,7 +266,7 @@ class SaveModel:
         written = tokenize(text)
         try:
             expanded = self.index.context(path).expand(written)
-        except (Unresolved, ExpansionError, RecursionError, IndexError, KeyError):
+        except UNEVALUATED:
             return " ".join(text.split())
         if [t.text for t in expanded] == [t.text for t in written]:
             return " ".join(text.split())
@@ -614,7 +616,7 @@ def _evaluate(index, path: str, text: str):
     try:
         ctx = index.context(path)
         return ctx.evaluate(ctx.expand(tokenize(text)))
-    except (Unresolved, ExpansionError, RecursionError, IndexError, KeyError):
+    except UNEVALUATED:
         return None
 
 

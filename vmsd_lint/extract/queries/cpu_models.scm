@@ -2,13 +2,8 @@
 ; Captures inside function bodies are dropped by the reader (a TypeInfo built in a loop is
 ; a registration, not a definition).
 
-; A function definition: its name and body (what a model's init functions are).
-(function_definition
-  declarator: (function_declarator declarator: (identifier) @name)
-  body: (compound_statement) @body) @function
-(function_definition
-  declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
-  body: (compound_statement) @body) @function
+; Read after functions.scm (extract/othermodels.py _query): its @function, @name and @body
+; are a model's init functions.
 
 ; A declaration with an initializer: a TypeInfo or an array of them, a table of CPU
 ; definitions (mips_def_t mips_defs[], S390CPUDef s390_cpu_defs[]), s390x's feature lists.
